@@ -1,0 +1,184 @@
+// Package indexer owns trawl's data model (blobs stored once, locations
+// many, branch states, skips) and the Index interface that the embedded
+// Bleve backend and the Elasticsearch backend implement.
+//
+// A backend stores and answers; it does not decide. The crawler decides what
+// changed, trigram.Extract computes the terms, and the search package plans
+// and verifies queries. A backend only answers "which blobs hold these
+// trigrams" and "which locations point at these blobs, on these branches".
+package indexer
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/trawl-dev/trawl/trigram"
+)
+
+// Blob is one unique file content, keyed by its git blob id. It is written
+// once and never rewritten; it is deleted when no location points to it.
+type Blob struct {
+	ID       string   // git blob id, lower-case hex
+	Text     []byte   // valid UTF-8
+	Trigrams []string // trigram.Extract(Text), computed by the caller
+	Lines    int      // number of lines (a final line without newline counts)
+}
+
+// Location says that Path on Branch of Repo holds Blob. A location with a
+// Skip reason matched the file patterns but was not indexed; its Blob is
+// still the git blob id, so a content change is seen as a change.
+type Location struct {
+	Repo     string `json:"repo"`
+	Branch   string `json:"branch"`
+	Path     string `json:"path"`
+	Blob     string `json:"blob"`
+	Language string `json:"language,omitempty"` // go-enry name, from the path
+	Size     int64  `json:"size"`
+	Skip     string `json:"skip,omitempty"` // why it was not indexed; empty when indexed
+}
+
+// Key identifies the location.
+func (l Location) Key() LocationKey {
+	return LocationKey{Repo: l.Repo, Branch: l.Branch, Path: l.Path}
+}
+
+// LocationKey identifies one (repo, branch, path).
+type LocationKey struct {
+	Repo, Branch, Path string
+}
+
+// Skip reasons recorded on locations.
+const (
+	SkipTooLarge   = "too large"
+	SkipBinary     = "binary"     // NUL byte in the first 8 KiB
+	SkipNotUTF8    = "not UTF-8"  // text that is not valid UTF-8
+	SkipUnreadable = "unreadable" // object missing or corrupt in the repository
+)
+
+// Repo is what trawl knows of a repository besides its files. It is kept
+// with each branch state rather than on every location, so that a push
+// rewrites only the locations that changed.
+type Repo struct {
+	Name          string    `json:"name"`                     // full name: acme/api, git.example.com/team/api
+	URL           string    `json:"url,omitempty"`            // web page; permalinks are {URL}/blob/{commit}/{path}#L{line}
+	DefaultBranch string    `json:"default_branch,omitempty"` //
+	Archived      bool      `json:"archived,omitempty"`
+	Fork          bool      `json:"fork,omitempty"`
+	Topics        []string  `json:"topics,omitempty"`
+	Visibility    string    `json:"visibility,omitempty"`
+	PushedAt      time.Time `json:"pushed_at,omitzero"`
+}
+
+// Branch is the state of one (repo, branch): every location for Commit is
+// in the index. It is written after the locations, so a killed crawl leaves
+// the previous state and the next crawl redoes the work.
+type Branch struct {
+	Repo      string    `json:"repo"`
+	Name      string    `json:"name"`
+	Commit    string    `json:"commit"`
+	Settings  string    `json:"settings"` // fingerprint of the file settings the locations were computed with
+	CrawledAt time.Time `json:"crawled_at"`
+	Meta      Repo      `json:"meta"`
+}
+
+// Key identifies the branch.
+func (b Branch) Key() BranchKey { return BranchKey{Repo: b.Repo, Name: b.Name} }
+
+// BranchKey identifies one (repo, branch).
+type BranchKey struct {
+	Repo, Name string
+}
+
+// Changes is one unit of writing. A backend applies it in this order:
+// blobs, location deletes, location puts, branch deletes, branch states. A
+// backend that cannot apply it atomically must at least make the branch
+// states durable only after everything before them.
+type Changes struct {
+	Blobs          []Blob
+	DeleteLocs     []LocationKey
+	PutLocs        []Location
+	DeleteBranches []BranchKey // the state and every location of the branch
+	PutBranches    []Branch
+}
+
+// Size estimates the bytes c holds, for batching by bytes.
+func (c *Changes) Size() int {
+	n := 0
+	for _, b := range c.Blobs {
+		n += len(b.Text) + 4*len(b.Trigrams) + 64
+	}
+	for _, l := range c.PutLocs {
+		n += len(l.Repo) + len(l.Branch) + len(l.Path) + 96
+	}
+	for _, k := range c.DeleteLocs {
+		n += len(k.Repo) + len(k.Branch) + len(k.Path) + 16
+	}
+	return n + 256*(len(c.PutBranches)+len(c.DeleteBranches))
+}
+
+// Empty reports whether c holds nothing to write.
+func (c *Changes) Empty() bool {
+	return len(c.Blobs) == 0 && len(c.DeleteLocs) == 0 && len(c.PutLocs) == 0 &&
+		len(c.DeleteBranches) == 0 && len(c.PutBranches) == 0
+}
+
+// Skipped selects locations by whether they were indexed.
+type Skipped uint8
+
+const (
+	IndexedOnly Skipped = iota // locations whose blob is indexed (the default)
+	SkippedOnly                // locations with a skip reason
+	AnySkipped                 // both
+)
+
+// LocationQuery selects locations. Nil slices mean no restriction.
+type LocationQuery struct {
+	Blobs    []string    // only locations of these blobs
+	Branches []BranchKey // only locations on these branches
+	Skipped  Skipped
+}
+
+// ErrNotFound is returned for a blob or branch the index does not hold.
+var ErrNotFound = errors.New("not found")
+
+// Stats describes the stored index.
+type Stats struct {
+	Blobs     int   `json:"blobs"`
+	Locations int   `json:"locations"`
+	Branches  int   `json:"branches"`
+	DiskBytes int64 `json:"disk_bytes"`
+}
+
+// Index is a storage backend. Implementations are safe for concurrent use:
+// reads run concurrently with each other and with one writer.
+type Index interface {
+	// HasBlobs returns the subset of ids already stored.
+	HasBlobs(ctx context.Context, ids []string) (map[string]bool, error)
+	// Commit writes c (see Changes for the order).
+	Commit(ctx context.Context, c *Changes) error
+	// Branches returns every branch state.
+	Branches(ctx context.Context) ([]Branch, error)
+	// Locations streams the locations q selects, ordered by blob id, then
+	// repo, branch and path. fn returning an error stops the stream and
+	// Locations returns that error.
+	Locations(ctx context.Context, q LocationQuery, fn func(Location) error) error
+	// MatchBlobs streams, in no particular order, the id of every stored blob
+	// whose trigram set satisfies q; q is never trigram.OpAll (callers list
+	// locations instead). Returning an error from fn stops the stream.
+	MatchBlobs(ctx context.Context, q *trigram.Query, fn func(id string) error) error
+	// BlobText returns the text of a stored blob, or ErrNotFound.
+	BlobText(ctx context.Context, id string) ([]byte, error)
+	// CollectGarbage deletes every blob no location points to and returns
+	// how many it deleted.
+	CollectGarbage(ctx context.Context) (int, error)
+	// SetDirty records (true) or clears (false) that a crawl is writing, so
+	// the next crawl knows a previous one was killed and collects garbage.
+	SetDirty(ctx context.Context, dirty bool) error
+	// Dirty reports whether a crawl was writing and did not finish.
+	Dirty(ctx context.Context) (bool, error)
+	// Stats describes the stored index.
+	Stats(ctx context.Context) (Stats, error)
+	// Close releases the index. Writes committed before Close are durable.
+	Close() error
+}

@@ -1,0 +1,44 @@
+package search
+
+// Result is the answer to one query, as DESIGN.md §6 fixes it for the CLI's
+// --json output and GET /api/search.
+type Result struct {
+	Query string `json:"query"`
+	Stats Stats  `json:"stats"`
+	Files []File `json:"files"`
+}
+
+// Stats summarises a search.
+type Stats struct {
+	Files      int     `json:"files"`      // files in the answer
+	Matches    int     `json:"matches"`    // matching lines in the answer
+	Candidates int     `json:"candidates"` // blobs the trigram plan selected and the verifier read
+	DurationMS float64 `json:"duration_ms"`
+	LimitHit   bool    `json:"limit_hit"` // a limit stopped the search: the answer is incomplete
+}
+
+// File is one (repo, path, blob) with every branch where the path holds the blob.
+type File struct {
+	Repo     string      `json:"repo"`
+	Path     string      `json:"path"`
+	Blob     string      `json:"blob"`
+	Language string      `json:"language"`
+	Branches []BranchRef `json:"branches"` // default branch first, then by name
+	URL      string      `json:"url"`      // permalink at the first branch's commit; empty when the host is unknown
+	Matches  []Match     `json:"matches"`  // empty for a query with filters only
+}
+
+// BranchRef names a branch and the commit of its indexed head.
+type BranchRef struct {
+	Name   string `json:"name"`
+	Commit string `json:"commit"`
+}
+
+// Match is one matching line.
+type Match struct {
+	Line   int      `json:"line"`   // 1-based
+	Text   string   `json:"text"`   // the line without its newline
+	Ranges [][2]int `json:"ranges"` // [start, end) byte offsets in Text
+	Before []string `json:"before"` // context lines before, oldest first
+	After  []string `json:"after"`
+}

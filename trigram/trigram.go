@@ -1,0 +1,99 @@
+// Package trigram owns the case-folded trigram sets that both index backends
+// store and that the search planner queries: how text is folded, how its
+// trigrams are extracted, and the AND/OR query tree over them.
+package trigram
+
+import (
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Fold maps r to one fixed representative of its unicode.SimpleFold orbit
+// (the smallest rune in it), so that every case variant Go's (?i) accepts
+// folds to the same rune. ToLower is not enough: 'K', 'k' and the Kelvin
+// sign U+212A all match (?i)k.
+func Fold(r rune) rune {
+	if r < utf8.RuneSelf {
+		if 'a' <= r && r <= 'z' {
+			return r - ('a' - 'A')
+		}
+		return r
+	}
+	min := r
+	for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+		if f < min {
+			min = f
+		}
+	}
+	return min
+}
+
+// FoldString folds every rune of s.
+func FoldString(s string) string {
+	return strings.Map(Fold, s)
+}
+
+// Extract returns the sorted set of trigrams (three consecutive runes of the
+// case-folded text, encoded as UTF-8) that occur in text. Invalid UTF-8 bytes
+// decode as U+FFFD; callers index valid UTF-8 only.
+func Extract(text []byte) []string {
+	packed := extractPacked(text)
+	out := make([]string, len(packed))
+	for i, p := range packed {
+		out[i] = unpack(p)
+	}
+	return out
+}
+
+// extractPacked works on runes packed 21 bits each into a uint64, which keeps
+// the set cheap to sort and deduplicate.
+func extractPacked(text []byte) []uint64 {
+	var (
+		packed = make([]uint64, 0, len(text))
+		a, b   rune
+		n      int
+	)
+	for i := 0; i < len(text); {
+		r, size := rune(text[i]), 1
+		if r >= utf8.RuneSelf {
+			r, size = utf8.DecodeRune(text[i:])
+		}
+		i += size
+		r = Fold(r)
+		if n >= 2 {
+			packed = append(packed, uint64(a)<<42|uint64(b)<<21|uint64(r))
+		}
+		a, b = b, r
+		n++
+	}
+	slices.Sort(packed)
+	return slices.Compact(packed)
+}
+
+func unpack(p uint64) string {
+	const mask = 1<<21 - 1
+	var buf [12]byte
+	n := utf8.EncodeRune(buf[:], rune(p>>42&mask))
+	n += utf8.EncodeRune(buf[n:], rune(p>>21&mask))
+	n += utf8.EncodeRune(buf[n:], rune(p&mask))
+	return string(buf[:n])
+}
+
+// Of returns the trigrams of an already folded string, in order of
+// appearance and without duplicates. A string of fewer than three runes has
+// none.
+func Of(folded string) []string {
+	runes := []rune(folded)
+	var out []string
+	seen := map[string]bool{}
+	for i := 0; i+3 <= len(runes); i++ {
+		t := string(runes[i : i+3])
+		if !seen[t] {
+			seen[t] = true
+			out = append(out, t)
+		}
+	}
+	return out
+}
