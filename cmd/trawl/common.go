@@ -1,0 +1,96 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+
+	"github.com/trawl-dev/trawl/config"
+	"github.com/trawl-dev/trawl/indexer"
+	"github.com/trawl-dev/trawl/indexer/bleve"
+)
+
+// common holds the flags every command takes.
+type common struct {
+	configPath string
+	logLevel   string
+	logFormat  string
+}
+
+func (c *common) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.configPath, "c", "trawl.yaml", "configuration `file`")
+	fs.StringVar(&c.logLevel, "log-level", "info", "log `level`: debug, info, warn or error")
+	fs.StringVar(&c.logFormat, "log-format", "text", "log `format`: text or json")
+}
+
+func (c *common) logger(stderr io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
+		return nil, usageError{fmt.Errorf("-log-level: %q is not debug, info, warn or error", c.logLevel)}
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch c.logFormat {
+	case "text":
+		return slog.New(slog.NewTextHandler(stderr, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(stderr, opts)), nil
+	}
+	return nil, usageError{fmt.Errorf("-log-format: %q is not text or json", c.logFormat)}
+}
+
+func (c *common) load() (*config.Config, error) {
+	cfg, err := config.Load(c.configPath)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return cfg, nil
+}
+
+// openIndex opens the configured backend.
+func openIndex(ctx context.Context, cfg *config.Config) (indexer.Index, error) {
+	switch cfg.Index.Backend {
+	case "", "bleve":
+		return bleve.Open(ctx, filepath.Join(cfg.Index.Path, "index"))
+	}
+	return nil, usageError{fmt.Errorf("index.backend: %q is not available in this build", cfg.Index.Backend)}
+}
+
+// parse parses args with fs, letting flags follow positional arguments
+// (trawl search QUERY --json) as users expect.
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, errHelp
+			}
+			return nil, usageError{err}
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return positional, nil
+		}
+		if args[0] == "--" {
+			return append(positional, args[1:]...), nil
+		}
+		positional = append(positional, args[0])
+		args = args[1:]
+	}
+}
+
+// newFlagSet makes a flag set whose -h prints help text, then the flags.
+func newFlagSet(name, help string, out io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.Usage = func() {
+		fmt.Fprint(out, strings.TrimLeft(help, "\n"))
+		fmt.Fprintln(out, "\nFlags:")
+		fs.PrintDefaults()
+	}
+	return fs
+}

@@ -1,0 +1,45 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/trawl-dev/trawl/config"
+)
+
+const configHelp = `
+Usage:
+  trawl config check [-c trawl.yaml]   validate the file; errors name the key and line
+  trawl config example                 print a commented example trawl.yaml
+`
+
+func cmdConfig(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, configHelp[1:])
+		return usageError{errors.New("config: missing subcommand (check or example)")}
+	}
+	switch args[0] {
+	case "example":
+		fmt.Fprint(stdout, config.Example())
+		return nil
+	case "check":
+		fs := newFlagSet("config check", configHelp, stderr)
+		var c common
+		c.register(fs)
+		if _, err := parse(fs, args[1:]); err != nil {
+			return err
+		}
+		cfg, err := c.load()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s: ok (%d sources, backend %s, data in %s)\n", c.configPath, len(cfg.Sources), cfg.Index.Backend, cfg.Index.Path)
+		return nil
+	case "-h", "-help", "--help":
+		fmt.Fprint(stdout, configHelp[1:])
+		return errHelp
+	}
+	return usageError{fmt.Errorf("config: unknown subcommand %q (check or example)", args[0])}
+}

@@ -1,0 +1,167 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/trawl-dev/trawl/crawler"
+)
+
+const crawlHelp = `
+Usage: trawl crawl [-c trawl.yaml] [--repo NAME]... [--json]
+
+Fetches every branch of every configured repository and brings the index up
+to date: only files whose content changed are read, each unique content is
+indexed once, deleted branches and repositories disappear. On a terminal a
+progress line shows repositories, branches, files and bytes; a summary
+follows at the end (--json prints it as JSON for scripts).
+
+A repository that fails (unreachable, bad credentials, corrupt) is reported
+and the others are crawled; the exit code is then 1. Killing a crawl is
+safe: the next one redoes the unfinished branches.
+
+Examples:
+  trawl crawl
+  trawl crawl --repo acme/api --json
+`
+
+// repeated collects a flag given several times.
+type repeated []string
+
+func (r *repeated) String() string     { return strings.Join(*r, ",") }
+func (r *repeated) Set(s string) error { *r = append(*r, s); return nil }
+
+func cmdCrawl(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("crawl", crawlHelp, stderr)
+	var (
+		c      common
+		asJSON bool
+		repos  repeated
+		batch  int
+	)
+	c.register(fs)
+	fs.BoolVar(&asJSON, "json", false, "print the summary as JSON")
+	fs.Var(&repos, "repo", "crawl only this repository (full `name`); repeatable")
+	fs.IntVar(&batch, "batch-bytes", 32<<20, "`bytes` of documents per index write: smaller bounds memory and the work a killed crawl redoes")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	log, err := c.logger(stderr)
+	if err != nil {
+		return err
+	}
+	cfg, err := c.load()
+	if err != nil {
+		return err
+	}
+	idx, err := openIndex(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer idx.Close()
+
+	opt := crawler.Options{Logger: log, Repos: repos, BatchBytes: batch}
+	bar := newProgressBar(stderr)
+	if bar != nil {
+		opt.Progress = bar.update
+	}
+	cr, err := crawler.New(cfg, idx, opt)
+	if err != nil {
+		return usageError{err}
+	}
+	sum, err := cr.Run(ctx)
+	bar.clear()
+	if sum != nil {
+		if asJSON {
+			enc := json.NewEncoder(stdout)
+			enc.SetIndent("", "  ")
+			if err := enc.Encode(sum); err != nil {
+				return err
+			}
+		} else {
+			printSummary(stdout, sum)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("crawl: %w", err)
+	}
+	if len(sum.Errors) > 0 {
+		return errReported
+	}
+	return nil
+}
+
+func printSummary(w io.Writer, s *crawler.Summary) {
+	fmt.Fprintf(w, "crawled %d repositories (%d failed, %d removed) in %s\n",
+		s.Repos, s.ReposFailed, s.ReposDeleted, s.Duration.Round(time.Millisecond))
+	fmt.Fprintf(w, "  branches: %d seen, %d changed, %d removed\n", s.Branches, s.BranchesChanged, s.BranchesDeleted)
+	fmt.Fprintf(w, "  files:    %d written, %d removed, %d skipped (trawl skipped lists them)\n", s.FilesWritten, s.FilesDeleted, s.Skipped)
+	fmt.Fprintf(w, "  content:  %d new blobs, %s indexed, %d unreferenced blobs collected\n", s.BlobsWritten, humanBytes(s.BytesIndexed), s.BlobsCollected)
+	for _, e := range s.Errors {
+		fmt.Fprintf(w, "  error: %s: %s\n", e.Repo, e.Error)
+	}
+}
+
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// progressBar draws one self-overwriting line on a terminal.
+type progressBar struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+// newProgressBar returns nil unless w is a terminal: logs and pipes get no
+// carriage returns.
+func newProgressBar(w io.Writer) *progressBar {
+	f, ok := w.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return nil
+	}
+	return &progressBar{w: w}
+}
+
+func (b *progressBar) update(p crawler.Progress) {
+	rate := 0.0
+	if s := p.Elapsed.Seconds(); s > 0 {
+		rate = float64(p.Bytes) / s
+	}
+	width := 20
+	filled := 0
+	if p.ReposTotal > 0 {
+		filled = width * p.ReposDone / p.ReposTotal
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	fmt.Fprintf(b.w, "\r\x1b[K[%s%s] repos %d/%d  branches %d  files %d  %s (%s/s)  %s",
+		strings.Repeat("#", filled), strings.Repeat(".", width-filled),
+		p.ReposDone, p.ReposTotal, p.Branches, p.Files,
+		humanBytes(p.Bytes), humanBytes(int64(rate)), p.Elapsed.Round(time.Second))
+}
+
+func (b *progressBar) clear() {
+	if b == nil {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	fmt.Fprint(b.w, "\r\x1b[K")
+}

@@ -1,0 +1,402 @@
+// Package crawler owns crawling: discovering repositories from the
+// configured sources, fetching every branch, diffing each branch against
+// what the index holds, reading new blobs once, and writing the changes so
+// that the branch state lands last and a killed crawl is simply redone.
+package crawler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+
+	"github.com/trawl-dev/trawl/config"
+	"github.com/trawl-dev/trawl/indexer"
+)
+
+// Options tune a crawl.
+type Options struct {
+	Logger     *slog.Logger
+	Workers    int      // repositories crawled at once; default GOMAXPROCS
+	BatchBytes int      // bytes of documents per index write; default 32 MiB
+	Repos      []string // crawl only these repositories (full names); nothing is deleted
+	Progress   func(Progress)
+	// Sources replaces the sources built from the configuration (tests,
+	// and callers that discover repositories themselves).
+	Sources []Source
+}
+
+// Progress is a snapshot of a running crawl.
+type Progress struct {
+	ReposTotal, ReposDone int
+	Branches              int64 // branches looked at
+	Files                 int64 // locations written
+	Bytes                 int64 // bytes of new blobs read
+	Elapsed               time.Duration
+}
+
+// Summary says what a crawl did.
+type Summary struct {
+	Repos           int           `json:"repos"`
+	ReposFailed     int           `json:"repos_failed"`
+	ReposDeleted    int           `json:"repos_deleted"`
+	Branches        int           `json:"branches"`
+	BranchesChanged int           `json:"branches_changed"`
+	BranchesDeleted int           `json:"branches_deleted"`
+	FilesWritten    int           `json:"files_written"`
+	FilesDeleted    int           `json:"files_deleted"`
+	BlobsWritten    int           `json:"blobs_written"`
+	BytesIndexed    int64         `json:"bytes_indexed"`
+	Skipped         int           `json:"skipped"`
+	BlobsCollected  int           `json:"blobs_collected"`
+	Duration        time.Duration `json:"duration_ns"`
+	Errors          []RepoError   `json:"errors"`
+}
+
+// RepoError is a repository (or source) the crawl could not read.
+type RepoError struct {
+	Repo  string `json:"repo"`
+	Error string `json:"error"`
+}
+
+// Crawler crawls the configured sources into an index.
+type Crawler struct {
+	cfg     *config.Config
+	idx     indexer.Index
+	opt     Options
+	log     *slog.Logger
+	sources []Source
+}
+
+// New prepares a crawler; it reads secrets from the environment now so a
+// missing one is reported before any work.
+func New(cfg *config.Config, idx indexer.Index, opt Options) (*Crawler, error) {
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opt.Workers <= 0 {
+		opt.Workers = runtime.GOMAXPROCS(0)
+	}
+	if opt.BatchBytes <= 0 {
+		opt.BatchBytes = 32 << 20
+	}
+	c := &Crawler{cfg: cfg, idx: idx, opt: opt, log: opt.Logger, sources: opt.Sources}
+	if c.sources == nil {
+		mirrors := filepath.Join(cfg.Index.Path, "mirrors")
+		for i, s := range cfg.Sources {
+			switch {
+			case s.Git != nil:
+				gs, err := newGitSource(s.Git, mirrors)
+				if err != nil {
+					return nil, fmt.Errorf("sources[%d]: %w", i, err)
+				}
+				c.sources = append(c.sources, gs)
+			case s.Dir != "":
+				c.sources = append(c.sources, &dirSource{root: s.Dir})
+			case s.GitHub != nil:
+				return nil, fmt.Errorf("sources[%d]: github sources are not supported yet", i)
+			}
+		}
+	}
+	return c, nil
+}
+
+// Run makes one crawl pass. Per-repository failures are in the summary and
+// do not stop the pass; the error is for failures of the index itself.
+func (c *Crawler) Run(ctx context.Context) (*Summary, error) {
+	start := time.Now()
+	sum := &Summary{Errors: []RepoError{}}
+
+	states, err := c.idx.Branches(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read branch states: %w", err)
+	}
+	indexed := map[string][]indexer.Branch{}
+	for _, b := range states {
+		indexed[b.Repo] = append(indexed[b.Repo], b)
+	}
+	dirty, err := c.idx.Dirty(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read crawl state: %w", err)
+	}
+
+	repos, complete := c.discover(ctx, sum)
+	if len(c.opt.Repos) > 0 {
+		complete = false
+		repos = slices.DeleteFunc(repos, func(r Repo) bool { return !slices.Contains(c.opt.Repos, r.Meta.Name) })
+		for _, name := range c.opt.Repos {
+			if !slices.ContainsFunc(repos, func(r Repo) bool { return r.Meta.Name == name }) {
+				sum.Errors = append(sum.Errors, RepoError{Repo: name, Error: "no configured source has this repository"})
+			}
+		}
+	}
+	sum.Repos = len(repos)
+
+	w := newWriter(c.idx, c.opt.BatchBytes)
+	w.dirty = dirty
+	wctx, cancelWriter := context.WithCancel(ctx)
+	defer cancelWriter()
+	writerDone := make(chan error, 1)
+	go func() { writerDone <- w.run(wctx) }()
+
+	p := &progress{start: start, total: len(repos), report: c.opt.Progress}
+	stopProgress := p.tick(ctx)
+	blobs := newBlobCache()
+	var (
+		mu   sync.Mutex
+		jobs = make(chan Repo)
+		wg   sync.WaitGroup
+	)
+	for range c.opt.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for r := range jobs {
+				rs, err := c.crawlRepo(ctx, r, indexed[r.Meta.Name], w, blobs, p)
+				mu.Lock()
+				sum.add(rs)
+				if err != nil {
+					sum.ReposFailed++
+					sum.Errors = append(sum.Errors, RepoError{Repo: r.Meta.Name, Error: err.Error()})
+					c.log.Warn("repository failed", "repo", r.Meta.Name, "err", err)
+				}
+				mu.Unlock()
+				p.repoDone()
+			}
+		}()
+	}
+feed:
+	for _, r := range repos {
+		select {
+		case jobs <- r:
+		case <-ctx.Done():
+			break feed
+		case err := <-writerDone:
+			writerDone <- err
+			break feed
+		}
+	}
+	close(jobs)
+	wg.Wait()
+
+	// Repositories no source lists any more disappear, but only when every
+	// source answered in full: a source that failed says nothing about
+	// which repositories are gone.
+	if complete && ctx.Err() == nil {
+		listed := map[string]bool{}
+		for _, r := range repos {
+			listed[r.Meta.Name] = true
+		}
+		names := make([]string, 0, len(indexed))
+		for name := range indexed {
+			if !listed[name] {
+				names = append(names, name)
+			}
+		}
+		sort.Strings(names)
+		for _, name := range names {
+			ch := &indexer.Changes{}
+			for _, b := range indexed[name] {
+				ch.DeleteBranches = append(ch.DeleteBranches, b.Key())
+			}
+			c.log.Info("repository gone", "repo", name, "branches", len(ch.DeleteBranches))
+			sum.ReposDeleted++
+			sum.BranchesDeleted += len(ch.DeleteBranches)
+			w.send(ctx, ch, true)
+		}
+	}
+	w.close()
+	err = <-writerDone
+	stopProgress()
+	if err == nil {
+		err = ctx.Err()
+	}
+	if err != nil {
+		sum.Duration = time.Since(start)
+		return sum, err
+	}
+	if w.mayOrphan {
+		n, err := c.idx.CollectGarbage(ctx)
+		if err != nil {
+			return sum, fmt.Errorf("collect unreferenced blobs: %w", err)
+		}
+		sum.BlobsCollected = n
+	}
+	if w.dirty {
+		if err := c.idx.SetDirty(ctx, false); err != nil {
+			return sum, fmt.Errorf("mark crawl finished: %w", err)
+		}
+	}
+	sum.Duration = time.Since(start)
+	sort.Slice(sum.Errors, func(i, j int) bool { return sum.Errors[i].Repo < sum.Errors[j].Repo })
+	return sum, nil
+}
+
+// discover lists every source; complete is false when one failed.
+func (c *Crawler) discover(ctx context.Context, sum *Summary) (repos []Repo, complete bool) {
+	complete = true
+	seen := map[string]bool{}
+	for _, s := range c.sources {
+		list, err := s.List(ctx)
+		if err != nil {
+			complete = false
+			sum.Errors = append(sum.Errors, RepoError{Repo: s.Name(), Error: err.Error()})
+			c.log.Warn("source failed", "source", s.Name(), "err", err)
+		}
+		for _, r := range list {
+			if !c.cfg.Repos.Match(r.Meta.Name) {
+				continue
+			}
+			if seen[r.Meta.Name] {
+				sum.Errors = append(sum.Errors, RepoError{Repo: r.Meta.Name, Error: "listed by two sources; the first is used"})
+				continue
+			}
+			seen[r.Meta.Name] = true
+			repos = append(repos, r)
+		}
+	}
+	return repos, complete
+}
+
+// crawlRepo brings one repository's branches in the index up to date.
+func (c *Crawler) crawlRepo(ctx context.Context, r Repo, indexed []indexer.Branch, w *writer, blobs *blobCache, p *progress) (*Summary, error) {
+	sum := &Summary{}
+	name := r.Meta.Name
+	repo, err := r.Open(ctx)
+	if errors.Is(err, ErrEmpty) {
+		c.log.Info("empty repository", "repo", name)
+		repo, err = nil, nil
+	}
+	if err != nil {
+		return sum, err
+	}
+	heads := map[string]string{} // branch -> commit
+	if repo != nil {
+		if heads, err = listBranches(repo, &c.cfg.Branches); err != nil {
+			return sum, fmt.Errorf("list branches of %s: %w", name, err)
+		}
+	}
+	meta := r.Meta
+	if meta.DefaultBranch == "" && repo != nil {
+		meta.DefaultBranch = defaultBranch(repo, heads)
+	}
+
+	old := map[string]indexer.Branch{}
+	for _, b := range indexed {
+		old[b.Name] = b
+	}
+	// Deleted branches first: their locations go in one step each.
+	var gone []indexer.BranchKey
+	for _, b := range indexed {
+		if _, ok := heads[b.Name]; !ok {
+			gone = append(gone, b.Key())
+		}
+	}
+	if len(gone) > 0 {
+		sum.BranchesDeleted += len(gone)
+		if err := w.send(ctx, &indexer.Changes{DeleteBranches: gone}, true); err != nil {
+			return sum, err
+		}
+	}
+
+	settings := c.cfg.FileSettings()
+	names := make([]string, 0, len(heads))
+	for b := range heads {
+		names = append(names, b)
+	}
+	sort.Strings(names)
+	var firstErr error
+	for _, branch := range names {
+		if err := ctx.Err(); err != nil {
+			return sum, err
+		}
+		sum.Branches++
+		atomic.AddInt64(&p.branches, 1)
+		state := indexer.Branch{Repo: name, Name: branch, Commit: heads[branch], Settings: settings, Meta: meta}
+		prev, had := old[branch]
+		if had && prev.Commit == state.Commit && prev.Settings == settings {
+			if !sameMeta(prev.Meta, meta) {
+				state.CrawledAt = time.Now().UTC()
+				if err := w.send(ctx, &indexer.Changes{PutBranches: []indexer.Branch{state}}, false); err != nil {
+					return sum, err
+				}
+			}
+			continue
+		}
+		state.CrawledAt = time.Now().UTC()
+		bc := &branchCrawl{c: c, repo: repo, state: state, w: w, blobs: blobs, progress: p, sum: sum}
+		if had {
+			bc.prev = &prev
+		}
+		if err := bc.run(ctx); err != nil {
+			if ctx.Err() != nil || errors.Is(err, errWriter) {
+				return sum, err
+			}
+			// One broken branch must not hide the others.
+			c.log.Warn("branch failed", "repo", name, "branch", branch, "err", err)
+			if firstErr == nil {
+				firstErr = fmt.Errorf("branch %s: %w", branch, err)
+			}
+			continue
+		}
+		sum.BranchesChanged++
+	}
+	return sum, firstErr
+}
+
+func sameMeta(a, b indexer.Repo) bool {
+	return a.Name == b.Name && a.URL == b.URL && a.DefaultBranch == b.DefaultBranch &&
+		a.Archived == b.Archived && a.Fork == b.Fork && a.Visibility == b.Visibility &&
+		slices.Equal(a.Topics, b.Topics) && a.PushedAt.Equal(b.PushedAt)
+}
+
+// add folds a repository's counts into s.
+func (s *Summary) add(r *Summary) {
+	s.Branches += r.Branches
+	s.BranchesChanged += r.BranchesChanged
+	s.BranchesDeleted += r.BranchesDeleted
+	s.FilesWritten += r.FilesWritten
+	s.FilesDeleted += r.FilesDeleted
+	s.BlobsWritten += r.BlobsWritten
+	s.BytesIndexed += r.BytesIndexed
+	s.Skipped += r.Skipped
+}
+
+// listBranches returns refs/heads/* that the branch globs accept.
+func listBranches(r *git.Repository, globs *config.Globs) (map[string]string, error) {
+	refs, err := r.Branches()
+	if err != nil {
+		return nil, err
+	}
+	heads := map[string]string{}
+	err = refs.ForEach(func(ref *plumbing.Reference) error {
+		name := ref.Name().Short()
+		if globs.Match(name) {
+			heads[name] = ref.Hash().String()
+		}
+		return nil
+	})
+	return heads, err
+}
+
+// defaultBranch is the branch HEAD points to, when it is one we index.
+func defaultBranch(r *git.Repository, heads map[string]string) string {
+	ref, err := r.Storer.Reference("HEAD")
+	if err != nil || ref.Target() == "" {
+		return ""
+	}
+	if _, ok := heads[ref.Target().Short()]; ok {
+		return ref.Target().Short()
+	}
+	return ""
+}

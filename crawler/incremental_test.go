@@ -1,0 +1,83 @@
+package crawler_test
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+// TestIncrementalEqualsFreshCrawl changes repositories in every way a
+// crawl must follow and checks after each step that the incrementally
+// updated index equals the one a fresh crawl builds.
+func TestIncrementalEqualsFreshCrawl(t *testing.T) {
+	root := t.TempDir()
+	repos := makeOrg(t, root, 2, 11)
+	data := t.TempDir()
+	cfg := dirConfig(t, root, data, "")
+	first := crawlOnce(t, cfg)
+	if first.BlobsWritten == 0 || first.FilesWritten == 0 {
+		t.Fatalf("first crawl wrote nothing: %+v", first)
+	}
+
+	again := crawlOnce(t, cfg)
+	if again.FilesWritten != 0 || again.BlobsWritten != 0 || again.BranchesChanged != 0 || again.FilesDeleted != 0 {
+		t.Fatalf("a crawl with nothing changed did indexing work: %+v", again)
+	}
+
+	a, b := repos["team0/svc0"], repos["team1/svc1"]
+	steps := []struct {
+		name   string
+		change func()
+	}{
+		{"new commit", func() {
+			a.Commit("edit", map[string]string{"config/app.yaml": "timeout: 99\n", "new/file.txt": "brand new\n"})
+		}},
+		{"rename and delete", func() {
+			a.Git("mv", "pom.xml", "src/pom.xml")
+			a.Commit("move", map[string]string{"nofinal.txt!": ""})
+		}},
+		{"new branch", func() {
+			a.Checkout("feature/new")
+			a.Commit("feature", map[string]string{"feature.txt": "only here\n"})
+			a.Checkout("main")
+		}},
+		{"deleted branch", func() {
+			a.Git("branch", "-D", "hotfix")
+		}},
+		{"force push", func() {
+			a.Checkout("develop")
+			a.Git("reset", "-q", "--hard", "main~1")
+			a.Commit("rewritten", map[string]string{"rewritten.txt": "history changed\n"})
+			a.Checkout("main")
+		}},
+		{"same blob on a new path in another repo", func() {
+			b.Commit("copy", map[string]string{"copied/app.yaml": "timeout: 99\n"})
+		}},
+		{"deleted repository", func() {
+			if err := os.RemoveAll(b.Dir); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	}
+	for _, step := range steps {
+		step.change()
+		sum := crawlOnce(t, cfg)
+		got := takeSnapshot(t, data)
+		fresh := dirConfig(t, root, t.TempDir(), "")
+		crawlOnce(t, fresh)
+		want := takeSnapshot(t, fresh.Index.Path)
+		if d := got.Diff(want); d != "" {
+			t.Fatalf("after %s the incremental index differs from a fresh crawl (- incremental, + fresh):\n%s", step.name, d)
+		}
+		if sum.BranchesChanged == 0 && sum.BranchesDeleted == 0 && sum.ReposDeleted == 0 {
+			t.Errorf("after %s the crawl saw no change: %+v", step.name, sum)
+		}
+	}
+	final := takeSnapshot(t, data)
+	if strings.Contains(strings.Join(final.Branches, "\n"), "team1/svc1") {
+		t.Error("the deleted repository still has branches")
+	}
+	if !strings.Contains(strings.Join(final.Branches, "\n"), "team0/svc0@feature/new") {
+		t.Error("the new branch is missing")
+	}
+}

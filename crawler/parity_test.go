@@ -1,0 +1,185 @@
+package crawler_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/trawl-dev/trawl/indexer"
+	"github.com/trawl-dev/trawl/indexer/bleve"
+	"github.com/trawl-dev/trawl/search"
+)
+
+// parityQuery pairs a trawl query with the git grep flags that mean the same.
+type parityQuery struct {
+	trawl string
+	grep  []string // flags and pattern for git grep
+}
+
+var parityQueries = []parityQuery{
+	{`timeout`, []string{"-i", "-F", "-e", "timeout"}},
+	{`Timeout`, []string{"-F", "-e", "Timeout"}},
+	{`case:yes timeout`, []string{"-F", "-e", "timeout"}},
+	{`case:no TIMEOUT`, []string{"-i", "-F", "-e", "TIMEOUT"}},
+	{`log4j-core`, []string{"-i", "-F", "-e", "log4j-core"}},
+	{`"err != nil"`, []string{"-i", "-F", "-e", "err != nil"}},
+	{`spring.datasource.url`, []string{"-i", "-F", "-e", "spring.datasource.url"}},
+	{`${project.version}`, []string{"-i", "-F", "-e", "${project.version}"}},
+	{`needle-in-long-line`, []string{"-i", "-F", "-e", "needle-in-long-line"}},
+	{`Straße`, []string{"-F", "-e", "Straße"}},
+	{`/version=2\.1[47]\.1/`, []string{"-E", "-e", `version=2\.1[47]\.1`}},
+	{`/^<project>$/`, []string{"-E", "-e", `^<project>$`}},
+	{`/[0-9]{2}$/`, []string{"-E", "-e", `[0-9]{2}$`}},
+	{`/(foo_bar|FooBar) [a-z]+/`, []string{"-E", "-e", `(foo_bar|FooBar) [a-z]+`}},
+	{`case:no /kel+vin/`, []string{"-i", "-E", "-e", `kel+vin`}},
+	{`/c.re$/`, []string{"-E", "-e", `c.re$`}},
+	{`/x := [0-9]+/`, []string{"-E", "-e", `x := [0-9]+`}},
+	{`/^$/`, []string{"-E", "-e", `^$`}},
+	{`/a/`, []string{"-E", "-e", `a`}},
+}
+
+// TestParityWithGitGrep crawls a generated org and checks, for literal and
+// regex queries with and without case sensitivity, that trawl's set of
+// (repo, branch, path, line) equals git grep -n -I's over every branch,
+// except for files trawl reports as skipped (git grep reads non-UTF-8
+// text; trawl records it as skipped with its reason).
+func TestParityWithGitGrep(t *testing.T) {
+	root := t.TempDir()
+	repos := makeOrg(t, root, 3, 7)
+	cfg := dirConfig(t, root, t.TempDir(), "")
+	crawlOnce(t, cfg)
+
+	ctx := context.Background()
+	idx, err := bleve.Open(ctx, filepath.Join(cfg.Index.Path, "index"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idx.Close()
+
+	skipped := map[string]string{} // repo@branch:path -> reason
+	err = idx.Locations(ctx, indexer.LocationQuery{Skipped: indexer.SkippedOnly}, func(l indexer.Location) error {
+		skipped[l.Repo+"@"+l.Branch+":"+l.Path] = l.Skip
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []struct{ path, reason string }{{"bin/data.bin", indexer.SkipBinary}, {"latin1.txt", indexer.SkipNotUTF8}} {
+		if got := skipped["team0/svc0@main:"+want.path]; got != want.reason {
+			t.Errorf("skip reason of %s = %q, want %q", want.path, got, want.reason)
+		}
+	}
+
+	s := search.New(idx)
+	for _, q := range parityQueries {
+		t.Run(q.trawl, func(t *testing.T) {
+			res, err := s.Search(ctx, q.trawl, search.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Stats.LimitHit {
+				t.Fatal("limit hit on an exhaustive search")
+			}
+			got := map[string]bool{}
+			for _, f := range res.Files {
+				for _, b := range f.Branches {
+					for _, m := range f.Matches {
+						got[fmt.Sprintf("%s@%s:%s:%d", f.Repo, b.Name, f.Path, m.Line)] = true
+					}
+				}
+			}
+			want := map[string]bool{}
+			for name, repo := range repos {
+				for _, hit := range gitGrep(t, repo.Dir, q.grep) {
+					file := name + "@" + hit.branch + ":" + hit.path
+					if reason := skipped[file]; reason != "" {
+						continue
+					}
+					want[fmt.Sprintf("%s:%d", file, hit.line)] = true
+				}
+			}
+			if len(want) == 0 {
+				t.Fatalf("git grep finds nothing for %v: the corpus does not exercise this query", q.grep)
+			}
+			var missing, extra []string
+			for k := range want {
+				if !got[k] {
+					missing = append(missing, k)
+				}
+			}
+			for k := range got {
+				if !want[k] {
+					extra = append(extra, k)
+				}
+			}
+			slices.Sort(missing)
+			slices.Sort(extra)
+			if len(missing)+len(extra) > 0 {
+				t.Errorf("query %q: %d hits, git grep %d\nmissing (git grep has, trawl not): %v\nextra (trawl has, git grep not): %v",
+					q.trawl, len(got), len(want), head(missing), head(extra))
+			}
+		})
+	}
+}
+
+func head(l []string) []string { return l[:min(len(l), 10)] }
+
+type grepHit struct {
+	branch, path string
+	line         int
+}
+
+// gitGrep runs git grep -n -I on every branch of the repository in dir.
+func gitGrep(t *testing.T, dir string, args []string) []grepHit {
+	t.Helper()
+	branches := strings.Fields(gitOut(t, dir, "for-each-ref", "--format=%(refname:short)", "refs/heads"))
+	var hits []grepHit
+	for _, branch := range branches {
+		cmd := exec.Command("git", append(append([]string{"-C", dir, "grep", "-n", "-I", "--null", "--no-color"}, args...), branch)...)
+		cmd.Env = append(cmd.Environ(), "LANG=C.UTF-8", "LC_ALL=C.UTF-8")
+		out, err := cmd.Output()
+		if ee, ok := err.(*exec.ExitError); ok && ee.ExitCode() == 1 {
+			continue // no match on this branch
+		}
+		if err != nil {
+			t.Fatalf("git grep %v %s: %v", args, branch, err)
+		}
+		// With --null: "branch:path\0line\0text\n".
+		for _, rec := range bytes.Split(bytes.TrimSuffix(out, []byte("\n")), []byte("\n")) {
+			parts := bytes.SplitN(rec, []byte{0}, 3)
+			if len(parts) < 3 {
+				// A match line holding a newline cannot happen; a text
+				// holding \r\n splits oddly only in the text part.
+				continue
+			}
+			var line int
+			fmt.Sscan(string(parts[1]), &line)
+			path := strings.TrimPrefix(string(parts[0]), branch+":")
+			// git grep lets a pattern that matches the empty string match
+			// a phantom line after a file's final newline; GNU grep does
+			// not, and neither does trawl: it is not a line.
+			if len(parts[2]) == 0 {
+				content := gitOut(t, dir, "cat-file", "blob", branch+":"+path)
+				if strings.HasSuffix(content, "\n") && line == strings.Count(content, "\n")+1 {
+					continue
+				}
+			}
+			hits = append(hits, grepHit{branch: branch, path: path, line: line})
+		}
+	}
+	return hits
+}
+
+func gitOut(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command("git", append([]string{"-C", dir}, args...)...).Output()
+	if err != nil {
+		t.Fatalf("git %v: %v", args, err)
+	}
+	return string(out)
+}
