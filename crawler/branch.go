@@ -105,7 +105,11 @@ func (b *branchCrawl) run(ctx context.Context) error {
 	}
 	// The state goes last, in the same write as the branch's last documents.
 	ch.PutBranches = []indexer.Branch{b.state}
-	return b.send(ctx, ch, orphan)
+	if err := b.send(ctx, ch, orphan); err != nil {
+		return err
+	}
+	b.c.log.Debug("branch queued", "repo", key.Repo, "branch", key.Name, "commit", b.state.Commit, "files", len(changed))
+	return nil
 }
 
 func (b *branchCrawl) send(ctx context.Context, ch *indexer.Changes, orphan bool) error {

@@ -50,6 +50,7 @@ type Summary struct {
 	Repos           int           `json:"repos"`
 	ReposFailed     int           `json:"repos_failed"`
 	ReposDeleted    int           `json:"repos_deleted"`
+	ReposExcluded   int           `json:"repos_excluded"` // opted out by .trawl.yml or .githubCrawler
 	Branches        int           `json:"branches"`
 	BranchesChanged int           `json:"branches_changed"`
 	BranchesDeleted int           `json:"branches_deleted"`
@@ -290,6 +291,17 @@ func (c *Crawler) crawlRepo(ctx context.Context, r Repo, indexed []indexer.Branc
 	if meta.DefaultBranch == "" && repo != nil {
 		meta.DefaultBranch = defaultBranch(repo, heads)
 	}
+	if head, ok := heads[meta.DefaultBranch]; ok {
+		file, err := optedOut(repo, head)
+		if err != nil {
+			return sum, fmt.Errorf("read opt-out files of %s: %w", name, err)
+		}
+		if file != "" {
+			c.log.Info("repository opted out", "repo", name, "file", file)
+			sum.ReposExcluded++
+			heads = map[string]string{} // every indexed branch goes
+		}
+	}
 
 	old := map[string]indexer.Branch{}
 	for _, b := range indexed {
@@ -362,6 +374,7 @@ func sameMeta(a, b indexer.Repo) bool {
 
 // add folds a repository's counts into s.
 func (s *Summary) add(r *Summary) {
+	s.ReposExcluded += r.ReposExcluded
 	s.Branches += r.Branches
 	s.BranchesChanged += r.BranchesChanged
 	s.BranchesDeleted += r.BranchesDeleted

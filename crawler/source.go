@@ -77,7 +77,7 @@ func (s *gitSource) List(ctx context.Context) ([]Repo, error) {
 		repos = append(repos, Repo{
 			Meta: indexer.Repo{Name: name},
 			Open: func(ctx context.Context) (*git.Repository, error) {
-				return mirror(ctx, u, auth, dir)
+				return Mirror(ctx, u, auth, dir)
 			},
 		})
 	}
@@ -124,10 +124,10 @@ func mirrorDir(name string) string {
 	return r.Replace(name) + ".git"
 }
 
-// mirror fetches every branch of the repository at u into a bare mirror in
+// Mirror fetches every branch of the repository at u into a bare mirror in
 // dir, creating it on first use. Only refs/heads/* are fetched, pruned and
 // force-updated, so a force-push or a deleted branch is mirrored exactly.
-func mirror(ctx context.Context, u string, auth transport.AuthMethod, dir string) (*git.Repository, error) {
+func Mirror(ctx context.Context, u string, auth transport.AuthMethod, dir string) (*git.Repository, error) {
 	r, err := openRepository(dir)
 	if err != nil {
 		// A first clone, or a mirror left half-made by a killed crawl:

@@ -100,8 +100,8 @@ func cmdCrawl(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 func printSummary(w io.Writer, s *crawler.Summary) {
-	fmt.Fprintf(w, "crawled %d repositories (%d failed, %d removed) in %s\n",
-		s.Repos, s.ReposFailed, s.ReposDeleted, s.Duration.Round(time.Millisecond))
+	fmt.Fprintf(w, "crawled %d repositories (%d failed, %d removed, %d opted out) in %s\n",
+		s.Repos, s.ReposFailed, s.ReposDeleted, s.ReposExcluded, s.Duration.Round(time.Millisecond))
 	fmt.Fprintf(w, "  branches: %d seen, %d changed, %d removed\n", s.Branches, s.BranchesChanged, s.BranchesDeleted)
 	fmt.Fprintf(w, "  files:    %d written, %d removed, %d skipped (trawl skipped lists them)\n", s.FilesWritten, s.FilesDeleted, s.Skipped)
 	fmt.Fprintf(w, "  content:  %d new blobs, %s indexed, %d unreferenced blobs collected\n", s.BlobsWritten, humanBytes(s.BytesIndexed), s.BlobsCollected)
