@@ -18,8 +18,8 @@ build:
 demo-crawl: build
 	$(BIN) crawl -c $(DEMO)
 	@echo
-	@echo '$$ trawl search "func main"'
-	@$(BIN) search -c $(DEMO) --limit 5 'func main'
+	@echo "\$$ trawl search --limit 5 '\"func main\"'"
+	@$(BIN) search -c $(DEMO) --limit 5 '"func main"'
 	@echo
 
 run: demo-crawl

@@ -6,6 +6,8 @@ package crawler
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -30,10 +32,28 @@ type Options struct {
 	Workers    int      // repositories crawled at once; default GOMAXPROCS
 	BatchBytes int      // bytes of documents per index write; default 32 MiB
 	Repos      []string // crawl only these repositories (full names); nothing is deleted
-	Progress   func(Progress)
+	// Shard splits repositories among crawlers filling one shared index:
+	// this crawler takes the repositories whose name hashes to Shard.I of
+	// Shard.N, and deletes only repositories of its own shard.
+	Shard    Shard
+	Progress func(Progress)
 	// Sources replaces the sources built from the configuration (tests,
 	// and callers that discover repositories themselves).
 	Sources []Source
+}
+
+// Shard is one part of n; the zero value is the whole.
+type Shard struct{ I, N int }
+
+// Has reports whether the repository named name belongs to the shard.
+func (s Shard) Has(name string) bool {
+	if s.N <= 1 {
+		return true
+	}
+	// Not FNV: its low bits follow the parity of the input bytes, which
+	// splits similar names unevenly.
+	sum := sha256.Sum256([]byte(name))
+	return binary.BigEndian.Uint64(sum[:8])%uint64(s.N) == uint64(s.I)
 }
 
 // Progress is a snapshot of a running crawl.
@@ -132,6 +152,12 @@ func (c *Crawler) Run(ctx context.Context) (*Summary, error) {
 	}
 
 	repos, complete := c.discover(ctx, sum)
+	repos = slices.DeleteFunc(repos, func(r Repo) bool { return !c.opt.Shard.Has(r.Meta.Name) })
+	for name := range indexed {
+		if !c.opt.Shard.Has(name) {
+			delete(indexed, name) // another shard's crawler owns it
+		}
+	}
 	if len(c.opt.Repos) > 0 {
 		complete = false
 		repos = slices.DeleteFunc(repos, func(r Repo) bool { return !slices.Contains(c.opt.Repos, r.Meta.Name) })

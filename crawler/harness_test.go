@@ -37,13 +37,19 @@ func dirConfig(t *testing.T, root, data string, extra string) *config.Config {
 // crawlOnce opens the index of cfg, crawls, and closes it.
 func crawlOnce(t *testing.T, cfg *config.Config) *crawler.Summary {
 	t.Helper()
+	return crawlWith(t, cfg, crawler.Options{})
+}
+
+// crawlWith crawls with opt.
+func crawlWith(t *testing.T, cfg *config.Config, opt crawler.Options) *crawler.Summary {
+	t.Helper()
 	ctx := context.Background()
 	idx, err := bleve.Open(ctx, filepath.Join(cfg.Index.Path, "index"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer idx.Close()
-	c, err := crawler.New(cfg, idx, crawler.Options{})
+	c, err := crawler.New(cfg, idx, opt)
 	if err != nil {
 		t.Fatal(err)
 	}

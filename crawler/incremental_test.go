@@ -4,6 +4,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/trawl-dev/trawl/crawler"
 )
 
 // TestIncrementalEqualsFreshCrawl changes repositories in every way a
@@ -79,5 +81,33 @@ func TestIncrementalEqualsFreshCrawl(t *testing.T) {
 	}
 	if !strings.Contains(strings.Join(final.Branches, "\n"), "team0/svc0@feature/new") {
 		t.Error("the new branch is missing")
+	}
+}
+
+// TestShardsFillOneIndex crawls the repositories in two shards into one
+// index and checks the result equals a single full crawl's, and that a
+// shard's crawl never deletes the other shard's repositories.
+func TestShardsFillOneIndex(t *testing.T) {
+	root := t.TempDir()
+	makeOrg(t, root, 5, 21)
+
+	whole := dirConfig(t, root, t.TempDir(), "")
+	crawlOnce(t, whole)
+	want := takeSnapshot(t, whole.Index.Path)
+
+	shared := dirConfig(t, root, t.TempDir(), "")
+	repos := map[int]int{}
+	for i := range 2 {
+		sum := crawlWith(t, shared, crawler.Options{Shard: crawler.Shard{I: i, N: 2}})
+		repos[i] = sum.Repos
+		if sum.ReposDeleted != 0 {
+			t.Errorf("shard %d deleted %d repositories of the other shard", i, sum.ReposDeleted)
+		}
+	}
+	if repos[0] == 0 || repos[1] == 0 || repos[0]+repos[1] != 5 {
+		t.Fatalf("shards took %v repositories, want a split of 5", repos)
+	}
+	if d := takeSnapshot(t, shared.Index.Path).Diff(want); d != "" {
+		t.Fatalf("two shards differ from one crawl (- shards, + whole):\n%s", d)
 	}
 }

@@ -31,6 +31,7 @@ safe: the next one redoes the unfinished branches.
 Examples:
   trawl crawl
   trawl crawl --repo acme/api --json
+  trawl crawl --shard 0/3        # one of three crawlers sharing an Elasticsearch index
 `
 
 // repeated collects a flag given several times.
@@ -46,12 +47,18 @@ func cmdCrawl(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		asJSON bool
 		repos  repeated
 		batch  int
+		shard  string
 	)
 	c.register(fs)
 	fs.BoolVar(&asJSON, "json", false, "print the summary as JSON")
 	fs.Var(&repos, "repo", "crawl only this repository (full `name`); repeatable")
+	fs.StringVar(&shard, "shard", "", "crawl only shard `i/n` of the repositories (n crawlers, one shared Elasticsearch index)")
 	fs.IntVar(&batch, "batch-bytes", 32<<20, "`bytes` of documents per index write: smaller bounds memory and the work a killed crawl redoes")
 	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	sh, err := parseShard(shard)
+	if err != nil {
 		return err
 	}
 	log, err := c.logger(stderr)
@@ -68,7 +75,7 @@ func cmdCrawl(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer idx.Close()
 
-	opt := crawler.Options{Logger: log, Repos: repos, BatchBytes: batch}
+	opt := crawler.Options{Logger: log, Repos: repos, BatchBytes: batch, Shard: sh}
 	bar := newProgressBar(stderr)
 	if bar != nil {
 		opt.Progress = bar.update
@@ -97,6 +104,18 @@ func cmdCrawl(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return errReported
 	}
 	return nil
+}
+
+// parseShard reads "i/n" (0 <= i < n); "" is the whole.
+func parseShard(s string) (crawler.Shard, error) {
+	if s == "" {
+		return crawler.Shard{}, nil
+	}
+	var sh crawler.Shard
+	if _, err := fmt.Sscanf(s, "%d/%d", &sh.I, &sh.N); err != nil || sh.N < 1 || sh.I < 0 || sh.I >= sh.N {
+		return sh, usageError{fmt.Errorf("--shard: %q is not i/n with 0 <= i < n (e.g. 0/3)", s)}
+	}
+	return sh, nil
 }
 
 func printSummary(w io.Writer, s *crawler.Summary) {
