@@ -5,10 +5,17 @@
 package search
 
 import (
+	"cmp"
 	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/trawl-dev/trawl/indexer"
+	"github.com/trawl-dev/trawl/trigram"
 )
 
 // Options bound a search. Zero values mean no limit.
@@ -27,16 +34,361 @@ type Searcher struct {
 // New returns a Searcher over idx.
 func New(idx indexer.Index) *Searcher { return &Searcher{idx: idx} }
 
+// batchSize is how many candidate blobs one Locations call asks for.
+const batchSize = 256
+
 // Search runs query and returns every file it matches, within opt's limits,
 // sorted by repo then path. A query that does not parse returns a
 // *ParseError.
 func (s *Searcher) Search(ctx context.Context, query string, opt Options) (*Result, error) {
-	panic("TODO(search helper)")
+	files := []File{}
+	stats, err := s.Stream(ctx, query, opt, func(f File) error {
+		files = append(files, f)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(files, func(a, b File) int {
+		return cmp.Or(strings.Compare(a.Repo, b.Repo), strings.Compare(a.Path, b.Path), strings.Compare(a.Blob, b.Blob))
+	})
+	return &Result{Query: query, Stats: stats, Files: files}, nil
 }
 
 // Stream runs query and calls fn for each matching file as it is verified,
 // in no particular order, for exhaustive exports. fn returning an error
 // stops the search with that error.
 func (s *Searcher) Stream(ctx context.Context, query string, opt Options, fn func(File) error) (Stats, error) {
-	panic("TODO(search helper)")
+	start := time.Now()
+	q, err := Parse(query)
+	if err != nil {
+		return Stats{}, err
+	}
+	runCtx := ctx
+	if opt.Timeout > 0 {
+		var cancel context.CancelFunc
+		runCtx, cancel = context.WithTimeout(ctx, opt.Timeout)
+		defer cancel()
+	}
+	r := &run{idx: s.idx, q: q, opt: opt, emit: fn}
+	err = r.do(runCtx)
+	r.stats.DurationMS = float64(time.Since(start).Microseconds()) / 1000
+	switch {
+	case r.emitErr != nil:
+		return r.stats, r.emitErr
+	case errors.Is(err, errLimit):
+		r.stats.LimitHit = true
+	case err != nil && opt.Timeout > 0 && ctx.Err() == nil && errors.Is(runCtx.Err(), context.DeadlineExceeded):
+		r.stats.LimitHit = true
+	case err != nil:
+		return r.stats, err
+	}
+	return r.stats, nil
+}
+
+// errLimit stops a search that reached a limit.
+var errLimit = errors.New("search limit reached")
+
+// run is the state of one search.
+type run struct {
+	idx      indexer.Index
+	q        *Query
+	opt      Options
+	emit     func(File) error
+	stats    Stats
+	branches map[indexer.BranchKey]indexer.Branch
+	verifier *verifier // nil for a query with filters only
+	emitErr  error     // what the caller's fn returned, to hand back unwrapped
+}
+
+func (r *run) do(ctx context.Context) error {
+	all, err := r.idx.Branches(ctx)
+	if err != nil {
+		return fmt.Errorf("search %q: list branches: %w", r.q.Source, err)
+	}
+	r.branches = map[indexer.BranchKey]indexer.Branch{}
+	var scope []indexer.BranchKey
+	for _, b := range all {
+		v := eval(r.q.Root, func(t *Term) tri {
+			switch t.Field {
+			case FieldRepo:
+				return triOf(t.Re.MatchString(b.Repo))
+			case FieldBranch:
+				return triOf(t.Re.MatchString(b.Name))
+			}
+			return unknown
+		})
+		if v != no {
+			r.branches[b.Key()] = b
+			scope = append(scope, b.Key())
+		}
+	}
+	if len(scope) == 0 {
+		return nil
+	}
+	if len(scope) == len(all) {
+		scope = nil // every branch: no restriction
+	}
+	if terms := r.q.ContentTerms(); len(terms) > 0 {
+		r.verifier = newVerifier(terms)
+	}
+
+	plan := r.q.Plan()
+	switch plan.Op {
+	case trigram.OpNone:
+		return nil
+	case trigram.OpAll:
+		g := &grouper{fn: func(id string, locs []indexer.Location) error { return r.blob(ctx, id, locs) }}
+		err := r.idx.Locations(ctx, indexer.LocationQuery{Branches: scope}, g.add)
+		if err == nil {
+			err = g.flush()
+		}
+		return r.wrap("list locations", err)
+	}
+	var batch []string
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		slices.Sort(batch)
+		g := &grouper{fn: func(id string, locs []indexer.Location) error { return r.blob(ctx, id, locs) }}
+		err := r.idx.Locations(ctx, indexer.LocationQuery{Blobs: batch, Branches: scope}, g.add)
+		if err == nil {
+			err = g.flush()
+		}
+		batch = batch[:0]
+		return err
+	}
+	err = r.idx.MatchBlobs(ctx, plan, func(id string) error {
+		batch = append(batch, id)
+		if len(batch) < batchSize {
+			return nil
+		}
+		return flush()
+	})
+	if err == nil {
+		err = flush()
+	}
+	return r.wrap("match blobs", err)
+}
+
+// wrap names the operation in errors from the index, leaving the limit
+// signal and the caller's own errors recognisable through errors.Is.
+func (r *run) wrap(op string, err error) error {
+	if err == nil || errors.Is(err, errLimit) {
+		return err
+	}
+	return fmt.Errorf("search %q: %s: %w", r.q.Source, op, err)
+}
+
+// grouper collects a stream of locations ordered by blob into one group
+// per blob.
+type grouper struct {
+	id   string
+	locs []indexer.Location
+	fn   func(id string, locs []indexer.Location) error
+}
+
+func (g *grouper) add(l indexer.Location) error {
+	if l.Blob != g.id {
+		if err := g.flush(); err != nil {
+			return err
+		}
+		g.id = l.Blob
+	}
+	g.locs = append(g.locs, l)
+	return nil
+}
+
+func (g *grouper) flush() error {
+	if len(g.locs) == 0 {
+		return nil
+	}
+	locs := g.locs
+	g.locs = nil
+	return g.fn(g.id, locs)
+}
+
+// blob verifies one candidate blob and emits its matching files.
+func (r *run) blob(ctx context.Context, id string, locs []indexer.Location) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	// Locations of branches without a state belong to a crawl in progress
+	// (the state is written last); they are not searchable yet.
+	locs = slices.DeleteFunc(locs, func(l indexer.Location) bool {
+		_, ok := r.branches[indexer.BranchKey{Repo: l.Repo, Name: l.Branch}]
+		return !ok || eval(r.q.Root, r.locationLeaf(l, nil)) == no
+	})
+	if len(locs) == 0 {
+		return nil
+	}
+	var tm *textMatch
+	if r.verifier != nil {
+		text, err := r.idx.BlobText(ctx, id)
+		if errors.Is(err, indexer.ErrNotFound) {
+			return nil // collected since Locations answered
+		}
+		if err != nil {
+			return fmt.Errorf("read blob %s: %w", id, err)
+		}
+		r.stats.Candidates++
+		tm = r.verifier.match(text)
+	}
+	locs = slices.DeleteFunc(locs, func(l indexer.Location) bool {
+		return eval(r.q.Root, r.locationLeaf(l, tm)) != yes
+	})
+	if len(locs) == 0 {
+		return nil
+	}
+	matches := []Match{}
+	if tm != nil {
+		matches = tm.matches(r.opt.Context)
+	}
+	slices.SortFunc(locs, func(a, b indexer.Location) int {
+		return cmp.Or(strings.Compare(a.Repo, b.Repo), strings.Compare(a.Path, b.Path))
+	})
+	for len(locs) > 0 {
+		n := 1
+		for n < len(locs) && locs[n].Repo == locs[0].Repo && locs[n].Path == locs[0].Path {
+			n++
+		}
+		if err := r.file(locs[:n], matches); err != nil {
+			return err
+		}
+		locs = locs[n:]
+	}
+	return nil
+}
+
+// file emits one (repo, path, blob) within the limits.
+func (r *run) file(locs []indexer.Location, matches []Match) error {
+	if r.opt.MaxFiles > 0 && r.stats.Files >= r.opt.MaxFiles ||
+		r.opt.MaxMatches > 0 && r.stats.Matches >= r.opt.MaxMatches {
+		return errLimit
+	}
+	truncated := false
+	if left := r.opt.MaxMatches - r.stats.Matches; r.opt.MaxMatches > 0 && len(matches) > left {
+		matches, truncated = matches[:left], true
+	}
+	l := locs[0]
+	defaultBranch := r.branches[indexer.BranchKey{Repo: l.Repo, Name: l.Branch}].Meta.DefaultBranch
+	refs := make([]BranchRef, 0, len(locs))
+	for _, loc := range locs {
+		b := r.branches[indexer.BranchKey{Repo: loc.Repo, Name: loc.Branch}]
+		refs = append(refs, BranchRef{Name: b.Name, Commit: b.Commit})
+	}
+	slices.SortFunc(refs, func(a, b BranchRef) int {
+		if (a.Name == defaultBranch) != (b.Name == defaultBranch) {
+			if a.Name == defaultBranch {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+	f := File{
+		Repo:     l.Repo,
+		Path:     l.Path,
+		Blob:     l.Blob,
+		Language: l.Language,
+		Branches: refs,
+		Matches:  matches,
+	}
+	if base := r.branches[indexer.BranchKey{Repo: l.Repo, Name: refs[0].Name}].Meta.URL; base != "" {
+		f.URL = permalink(base, refs[0].Commit, l.Path, matches)
+	}
+	r.stats.Files++
+	r.stats.Matches += len(matches)
+	if err := r.emit(f); err != nil {
+		r.emitErr = err
+		return err
+	}
+	if truncated {
+		return errLimit
+	}
+	return nil
+}
+
+// permalink is {base}/blob/{commit}/{path}, with #L{line} of the first
+// match; path segments are escaped so '#' or '?' in a name stay in it.
+func permalink(base, commit, path string, matches []Match) string {
+	segs := strings.Split(path, "/")
+	for i, s := range segs {
+		segs[i] = url.PathEscape(s)
+	}
+	u := strings.TrimSuffix(base, "/") + "/blob/" + commit + "/" + strings.Join(segs, "/")
+	if len(matches) > 0 {
+		u += fmt.Sprintf("#L%d", matches[0].Line)
+	}
+	return u
+}
+
+// locationLeaf evaluates the terms for one location; content terms are
+// unknown when tm is nil.
+func (r *run) locationLeaf(l indexer.Location, tm *textMatch) func(*Term) tri {
+	return func(t *Term) tri {
+		switch t.Field {
+		case FieldRepo:
+			return triOf(t.Re.MatchString(l.Repo))
+		case FieldBranch:
+			return triOf(t.Re.MatchString(l.Branch))
+		case FieldPath:
+			return triOf(t.Re.MatchString(l.Path))
+		case FieldLang:
+			return triOf(strings.EqualFold(t.Value, l.Language))
+		}
+		if tm == nil {
+			return unknown
+		}
+		return triOf(tm.found[t])
+	}
+}
+
+// tri is a three-valued truth: a predicate may not be known yet.
+type tri uint8
+
+const (
+	no tri = iota
+	yes
+	unknown
+)
+
+func triOf(b bool) tri {
+	if b {
+		return yes
+	}
+	return no
+}
+
+// eval evaluates n with Kleene's three-valued logic.
+func eval(n *Node, leaf func(*Term) tri) tri {
+	switch n.op {
+	case opTerm:
+		return leaf(n.term)
+	case opNot:
+		switch v := eval(n.subs[0], leaf); v {
+		case yes:
+			return no
+		case no:
+			return yes
+		default:
+			return v
+		}
+	}
+	// AND: any no wins; OR: any yes wins; otherwise unknown beats the rest.
+	absorb, ident := no, yes
+	if n.op == opOr {
+		absorb, ident = yes, no
+	}
+	out := ident
+	for _, s := range n.subs {
+		switch eval(s, leaf) {
+		case absorb:
+			return absorb
+		case unknown:
+			out = unknown
+		}
+	}
+	return out
 }

@@ -1,0 +1,62 @@
+package config
+
+// Example returns a commented trawl.yaml that parses as is: the README and
+// "trawl config check --example" show it.
+func Example() string {
+	return `# trawl.yaml: what to crawl, how to index it and how to serve it.
+# Only sources is required; max_size, backend, path, addresses, index_prefix,
+# interval and listen below show the defaults. Relative paths are relative to
+# this file's folder. Secrets never appear here: keys ending in _env name the
+# environment variable that holds them.
+
+sources:                               # at least one; each sets one of github, git or dir
+  - github:
+      org: acme                        # or user: somebody
+      api_url: https://api.github.com  # GitHub Enterprise: https://ghe.example.com/api/v3
+      token_env: GITHUB_TOKEN          # optional for public repositories
+      include_forks: false
+      include_archived: false
+      topics:                          # RE2 on repository topics (optional)
+        exclude: ['^deprecated$']
+      concurrency: 4                   # parallel API calls and fetches
+  - git:
+      urls:                            # http(s), ssh, git, file URLs or local paths
+        - https://git.example.com/team/api.git
+        - ./mirrors/tools.git
+      username: trawl                  # optional, with password_env
+      password_env: GIT_PASSWORD
+  - dir: ./checkouts                   # every git repository below this folder, read in place
+
+repos:                                 # RE2 on full names (acme/api, git.example.com/team/api)
+  include: ['^acme/', '^git\.example\.com/']
+  exclude: ['-sandbox$']
+
+branches:                              # doublestar globs on branch names
+  include: ['**']
+  exclude: ['dependabot/**']
+
+files:                                 # doublestar globs on paths in the repository
+  include: ['**']
+  exclude: ['**/node_modules/**', '**/vendor/**']
+  max_size: 1MiB                       # larger files are skipped and listed by trawl skipped
+
+index:
+  backend: bleve                       # or elasticsearch
+  path: ./trawl-data                   # index, mirrors and state
+  elasticsearch:                       # used when backend is elasticsearch
+    addresses: [http://127.0.0.1:9200] # or cloud_id: ...
+    index_prefix: trawl
+    # username: elastic
+    # password_env: ES_PASSWORD
+    # api_key_env: ES_API_KEY
+    # ca_cert: ./es-ca.pem
+
+schedule:
+  interval: 15m                        # or cron: "*/15 * * * *" (not both)
+
+server:
+  listen: 127.0.0.1:8080
+  webhook_secret_env: TRAWL_WEBHOOK_SECRET
+  # api_token_env: TRAWL_API_TOKEN     # require "Authorization: Bearer" on the API
+`
+}

@@ -1,0 +1,405 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Error is one problem in a configuration file. Parse and Load return
+// every problem they find, joined with errors.Join; errors.As finds each.
+type Error struct {
+	File string // as given to Parse or Load
+	Line int    // 1-based; 0 when the YAML parser did not say
+	Path string // key path such as sources[0].github.org; empty for the whole file
+	Msg  string
+
+	scope scope // which validation problems this decode error may cause
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		b.WriteString(":")
+		b.WriteString(strconv.Itoa(e.Line))
+	}
+	b.WriteString(": ")
+	if e.Path != "" {
+		b.WriteString(e.Path)
+		b.WriteString(": ")
+	}
+	// One error, one line: errors.Join separates errors with newlines.
+	b.WriteString(strings.ReplaceAll(e.Msg, "\n", `\n`))
+	return b.String()
+}
+
+// scope says which validation problems may follow from a decode error at
+// Path, so that only the cause is reported.
+type scope int
+
+const (
+	scopeNone    scope = iota
+	scopeKey           // an unknown or repeated key: problems of Path and its missing keys
+	scopeMapping       // a mapping left undecoded: Path and everything below
+	scopeValue         // a value left undecoded: Path, below, and its parent
+)
+
+// causes reports whether a validation problem at path may follow from e.
+// A misspelled key leaves the key meant missing: has tells which keys the
+// file sets.
+func (e *Error) causes(path string, has func(string) bool) bool {
+	switch e.scope {
+	case scopeKey:
+		return path == e.Path || parentPath(path) == e.Path && !has(path)
+	case scopeMapping:
+		return isWithin(path, e.Path)
+	case scopeValue:
+		return isWithin(path, e.Path) || e.Path != "" && parentPath(e.Path) == path
+	}
+	return false
+}
+
+// Load reads, checks and completes the configuration file at path.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config %s: %w", path, err)
+	}
+	return Parse(data, path)
+}
+
+// Parse decodes, checks and completes a configuration read from path:
+// unknown keys are errors, defaults are filled in, regular expressions are
+// compiled and relative paths are resolved against path's folder.
+func Parse(data []byte, path string) (*Config, error) {
+	file := path
+	if file == "" {
+		file = "(config)"
+	}
+
+	// The node tree gives every key path its line; the typed decode below
+	// only reports lines.
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, syntaxError(file, err)
+	}
+	idx := newNodeIndex(&doc)
+
+	cfg := defaults()
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	var decodeErrs []*Error
+	if err := dec.Decode(cfg); err != nil && err != io.EOF {
+		var te *yaml.TypeError
+		if !errors.As(err, &te) {
+			return nil, syntaxError(file, err)
+		}
+		for _, msg := range te.Errors {
+			decodeErrs = append(decodeErrs, idx.translate(file, msg))
+		}
+	}
+	cfg.Path = path
+
+	c := &checker{file: file, idx: idx}
+	c.check(cfg)
+
+	// A key that failed to decode also fails validation (a list given as
+	// a string is then an empty list, a mapping with an unknown key misses
+	// the key meant): report the cause only.
+	errs := decodeErrs
+	for _, e := range c.errs {
+		if !causedByAny(e.Path, decodeErrs, idx.has) {
+			errs = append(errs, e)
+		}
+	}
+	if len(errs) > 0 {
+		sort.SliceStable(errs, func(i, j int) bool { return errs[i].Line < errs[j].Line })
+		joined := make([]error, len(errs))
+		for i, e := range errs {
+			joined[i] = e
+		}
+		return nil, errors.Join(joined...)
+	}
+	if err := resolvePaths(cfg, path); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// defaults returns the configuration of an empty file; decoding overwrites
+// only the keys the file sets.
+func defaults() *Config {
+	return &Config{
+		Branches: Globs{Include: []string{"**"}},
+		Files:    Files{Include: []string{"**"}, MaxSize: 1 << 20},
+		Index: Index{
+			Backend:       "bleve",
+			Path:          "./trawl-data",
+			Elasticsearch: Elasticsearch{IndexPrefix: "trawl"},
+		},
+		Schedule: Schedule{Interval: 15 * time.Minute},
+		Server:   Server{Listen: "127.0.0.1:8080"},
+	}
+}
+
+var yamlLine = regexp.MustCompile(`(?s)^(?:yaml: )?line (\d+): (.*)$`)
+
+// syntaxError turns "yaml: line 3: did not find expected key" into
+// "trawl.yaml:3: did not find expected key".
+func syntaxError(file string, err error) error {
+	msg := err.Error()
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return &Error{File: file, Line: line, Msg: m[2]}
+	}
+	return &Error{File: file, Msg: strings.TrimPrefix(msg, "yaml: ")}
+}
+
+func causedByAny(path string, errs []*Error, has func(string) bool) bool {
+	for _, e := range errs {
+		if e.causes(path, has) {
+			return true
+		}
+	}
+	return false
+}
+
+// isWithin reports whether path is ancestor or ancestor's descendant.
+func isWithin(path, ancestor string) bool {
+	if ancestor == "" || path == ancestor {
+		return true
+	}
+	if !strings.HasPrefix(path, ancestor) {
+		return false
+	}
+	next := path[len(ancestor)]
+	return next == '.' || next == '['
+}
+
+// entry is one key (or list item) of the file with its key path.
+type entry struct {
+	path, parent string
+	key          *yaml.Node // nil for list items
+	value        *yaml.Node
+}
+
+// nodeIndex finds the line of a key path and the key path of a line.
+type nodeIndex struct {
+	entries  []entry
+	byPath   map[string]int
+	rootLine int
+}
+
+func newNodeIndex(doc *yaml.Node) *nodeIndex {
+	x := &nodeIndex{byPath: map[string]int{}, rootLine: 1}
+	root := doc
+	if doc.Kind == yaml.DocumentNode && len(doc.Content) > 0 {
+		root = doc.Content[0]
+	}
+	if root.Line > 0 {
+		x.rootLine = root.Line
+	}
+	x.walk("", root)
+	return x
+}
+
+func (x *nodeIndex) add(e entry) {
+	if _, dup := x.byPath[e.path]; !dup {
+		x.byPath[e.path] = len(x.entries)
+	}
+	x.entries = append(x.entries, e)
+}
+
+// walk does not follow aliases: their content is indexed where the anchor
+// is, and following them could blow up on "billion laughs" documents.
+func (x *nodeIndex) walk(parent string, n *yaml.Node) {
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			p := k.Value
+			if parent != "" {
+				p = parent + "." + k.Value
+			}
+			x.add(entry{path: p, parent: parent, key: k, value: v})
+			x.walk(p, v)
+		}
+	case yaml.SequenceNode:
+		for i, v := range n.Content {
+			p := parent + "[" + strconv.Itoa(i) + "]"
+			x.add(entry{path: p, parent: parent, value: v})
+			x.walk(p, v)
+		}
+	}
+}
+
+func (x *nodeIndex) has(path string) bool {
+	_, ok := x.byPath[path]
+	return ok
+}
+
+// line returns the line of path's key, or of its nearest ancestor present
+// in the file, so that a missing key is reported where it belongs.
+func (x *nodeIndex) line(path string) int {
+	for path != "" {
+		if i, ok := x.byPath[path]; ok {
+			e := x.entries[i]
+			if e.key != nil {
+				return e.key.Line
+			}
+			return e.value.Line
+		}
+		path = parentPath(path)
+	}
+	return x.rootLine
+}
+
+func parentPath(path string) string {
+	i := strings.LastIndexAny(path, ".[")
+	if i < 0 {
+		return ""
+	}
+	return path[:i]
+}
+
+var (
+	yamlUnknownField = regexp.MustCompile(`(?s)^line (\d+): field (.*) not found in type \S+$`)
+	yamlFieldSet     = regexp.MustCompile(`(?s)^line (\d+): field (.*) already set in type \S+$`)
+	yamlDuplicateKey = regexp.MustCompile(`(?s)^line (\d+): mapping key "(.*)" already defined at line (\d+)$`)
+	yamlColumn       = regexp.MustCompile(`(?s)^line (\d+): column (\d+): (.*)$`)
+	yamlCannot       = regexp.MustCompile("(?s)^line (\\d+): cannot unmarshal (\\S+)(?: `(.*)`)? into (\\S+)$")
+)
+
+// translate rewrites one of yaml.v3's type errors as an Error naming the
+// key path, e.g. "line 3: field orgg not found in type config.GitHub"
+// becomes `sources[0].github: unknown key "orgg"`.
+func (x *nodeIndex) translate(file, msg string) *Error {
+	atoi := func(s string) int { n, _ := strconv.Atoi(s); return n }
+	if m := yamlUnknownField.FindStringSubmatch(msg); m != nil {
+		line := atoi(m[1])
+		return &Error{File: file, Line: line, Path: x.keyParent(line, m[2]), Msg: "unknown key " + show(m[2]), scope: scopeKey}
+	}
+	if m := yamlFieldSet.FindStringSubmatch(msg); m != nil {
+		line := atoi(m[1])
+		return &Error{File: file, Line: line, Path: x.keyParent(line, m[2]), Msg: "key " + show(m[2]) + " is set twice", scope: scopeKey}
+	}
+	if m := yamlDuplicateKey.FindStringSubmatch(msg); m != nil {
+		line := atoi(m[1])
+		key, err := strconv.Unquote(`"` + m[2] + `"`)
+		if err != nil {
+			key = m[2]
+		}
+		return &Error{File: file, Line: line, Path: x.keyParent(line, key),
+			Msg: fmt.Sprintf("key %s is already defined at line %s", show(key), m[3]), scope: scopeMapping}
+	}
+	if m := yamlCannot.FindStringSubmatch(msg); m != nil {
+		line := atoi(m[1])
+		e := x.valueAt(line, m[2], m[3])
+		if e == nil && m[4] == "config.Config" {
+			return &Error{File: file, Line: line, Msg: "the file must be a mapping of keys such as sources, index and server", scope: scopeMapping}
+		}
+		if e == nil {
+			return &Error{File: file, Line: line, Msg: strings.TrimPrefix(msg, "line "+m[1]+": ")}
+		}
+		return &Error{File: file, Line: x.line(e.path), Path: e.path, Msg: mismatch(e.value, m[4]), scope: scopeValue}
+	}
+	if m := yamlColumn.FindStringSubmatch(msg); m != nil {
+		// Messages of our own UnmarshalYAML methods.
+		line, col := atoi(m[1]), atoi(m[2])
+		for _, e := range x.entries {
+			if e.value.Line == line && e.value.Column == col {
+				return &Error{File: file, Line: x.line(e.path), Path: e.path, Msg: m[3], scope: scopeValue}
+			}
+		}
+		return &Error{File: file, Line: line, Msg: m[3]}
+	}
+	return &Error{File: file, Msg: msg}
+}
+
+// keyParent returns the path of the mapping holding key at line.
+func (x *nodeIndex) keyParent(line int, key string) string {
+	for _, e := range x.entries {
+		if e.key != nil && e.key.Line == line && e.key.Value == key {
+			return e.parent
+		}
+	}
+	return ""
+}
+
+// valueAt finds the value on line that yaml.v3 printed as tag and value
+// (cut to 7 characters and "..." when long). Empty tag matches any scalar.
+func (x *nodeIndex) valueAt(line int, tag, shown string) *entry {
+	kind := yaml.ScalarNode
+	switch tag {
+	case "!!seq":
+		kind = yaml.SequenceNode
+	case "!!map":
+		kind = yaml.MappingNode
+	}
+	prefix, cut := strings.CutSuffix(shown, "...")
+	for i := range x.entries {
+		e := &x.entries[i]
+		v := e.value
+		if v.Line != line || v.Kind != kind {
+			continue
+		}
+		if kind == yaml.ScalarNode && tag != "" && !(v.Value == shown || cut && strings.HasPrefix(v.Value, prefix)) {
+			continue
+		}
+		return e
+	}
+	return nil
+}
+
+// mismatch explains a value that does not fit the Go type yaml.v3 named.
+func mismatch(v *yaml.Node, goType string) string {
+	want := "a value of type " + goType
+	switch goType {
+	case "string":
+		want = "a string"
+	case "bool":
+		want = "true or false"
+	case "int", "int64", "int32", "uint", "uint64":
+		want = "an integer"
+	case "time.Duration":
+		want = "a duration (examples: 30s, 15m, 1h30m)"
+	default:
+		if strings.HasPrefix(goType, "[]") {
+			want = "a list"
+		} else if strings.HasPrefix(goType, "config.") || strings.HasPrefix(goType, "map[") {
+			want = "a mapping"
+		}
+	}
+	if v.Kind == yaml.ScalarNode && !strings.HasPrefix(want, "a list") && want != "a mapping" {
+		return fmt.Sprintf("%s is not %s", show(v.Value), want)
+	}
+	return fmt.Sprintf("must be %s, not %s", want, kindName(v))
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.AliasNode:
+		return "an alias"
+	}
+	switch n.ShortTag() {
+	case "!!int", "!!float":
+		return "a number"
+	case "!!bool":
+		return "true or false"
+	}
+	return "a string"
+}

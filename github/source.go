@@ -1,0 +1,417 @@
+// Package github is the crawler source for a GitHub organisation or user,
+// on github.com or GitHub Enterprise Server. It lists repositories through
+// the REST API with conditional requests (an unchanged listing costs a few
+// 304s and no quota), waits out rate limits instead of failing, and
+// mirrors each repository over HTTPS, skipping the fetch when GitHub says
+// nothing was pushed since the last one.
+package github
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/go-git/go-billy/v5/osfs"
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing/cache"
+	gittransport "github.com/go-git/go-git/v5/plumbing/transport"
+	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
+	"github.com/go-git/go-git/v5/storage/filesystem"
+	gh "github.com/google/go-github/v57/github"
+
+	"github.com/trawl-dev/trawl/config"
+	"github.com/trawl-dev/trawl/crawler"
+	"github.com/trawl-dev/trawl/indexer"
+)
+
+const defaultAPIURL = "https://api.github.com"
+
+// Options tune a Source.
+type Options struct {
+	Logger *slog.Logger
+	// Sleep waits for d or until ctx ends. Rate-limit pauses and retry
+	// backoffs go through it; tests replace it to avoid real waits.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Transport carries API calls; default http.DefaultTransport.
+	Transport http.RoundTripper
+	// Retries bounds the repeats of a call after a 5xx answer or a
+	// network error; default 4.
+	Retries int
+}
+
+// Source lists the repositories of one organisation or user and mirrors
+// them under the mirrors folder. It implements crawler.Source.
+type Source struct {
+	cfg     *config.GitHub
+	owner   string
+	isOrg   bool
+	client  *gh.Client
+	tr      *transport
+	st      *state
+	root    string // this source's mirrors
+	token   func(ctx context.Context) (string, error)
+	fetches chan struct{}
+	log     *slog.Logger
+
+	topicsInclude, topicsExclude []*regexp.Regexp
+}
+
+// New prepares a source for cfg, keeping its mirrors and state below
+// mirrors. It reads the token (or the GitHub App key) now, so that a
+// missing secret is reported before any work.
+func New(cfg *config.GitHub, mirrors string, opts Options) (*Source, error) {
+	if (cfg.Org == "") == (cfg.User == "") {
+		return nil, errors.New("github source: set exactly one of org or user")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Sleep == nil {
+		opts.Sleep = sleepContext
+	}
+	if opts.Transport == nil {
+		opts.Transport = http.DefaultTransport
+	}
+	if opts.Retries <= 0 {
+		opts.Retries = 4
+	}
+	concurrency := max(cfg.Concurrency, 1)
+	s := &Source{
+		cfg:     cfg,
+		owner:   cfg.Org,
+		isOrg:   cfg.Org != "",
+		fetches: make(chan struct{}, concurrency),
+		log:     opts.Logger,
+	}
+	if !s.isOrg {
+		s.owner = cfg.User
+	}
+	var err error
+	if s.topicsInclude, err = compile(cfg.Topics.Include); err != nil {
+		return nil, fmt.Errorf("github source %s: topics: %w", s.owner, err)
+	}
+	if s.topicsExclude, err = compile(cfg.Topics.Exclude); err != nil {
+		return nil, fmt.Errorf("github source %s: topics: %w", s.owner, err)
+	}
+
+	apiURL := cfg.APIURL
+	if apiURL == "" {
+		apiURL = defaultAPIURL
+	}
+	u, err := url.Parse(apiURL)
+	if err != nil || u.Host == "" {
+		return nil, fmt.Errorf("github source %s: api_url %q is not a URL", s.owner, apiURL)
+	}
+	s.root = filepath.Join(mirrors, "github", safeName(u.Host))
+	s.st = loadState(filepath.Join(s.root, safeName(s.owner)+".state.json"))
+	s.tr = &transport{
+		base:      opts.Transport,
+		apiHost:   u.Host,
+		sleep:     opts.Sleep,
+		log:       opts.Logger.With("source", "github "+s.owner),
+		sem:       make(chan struct{}, concurrency),
+		retries:   opts.Retries,
+		pages:     s.st,
+		remaining: -1,
+	}
+	s.client = gh.NewClient(&http.Client{Transport: s.tr})
+	if strings.TrimRight(apiURL, "/") != defaultAPIURL {
+		if s.client, err = s.client.WithEnterpriseURLs(apiURL, apiURL); err != nil {
+			return nil, fmt.Errorf("github source %s: api_url: %w", s.owner, err)
+		}
+	}
+
+	switch {
+	case cfg.AppID != 0:
+		app, err := newAppToken(cfg, s.client.BaseURL, opts)
+		if err != nil {
+			return nil, fmt.Errorf("github source %s: %w", s.owner, err)
+		}
+		s.token = app.Token
+	case cfg.TokenEnv != "":
+		tok, err := config.Secret(cfg.TokenEnv)
+		if err != nil {
+			return nil, fmt.Errorf("github source %s: %w", s.owner, err)
+		}
+		s.token = func(context.Context) (string, error) { return tok, nil }
+	}
+	s.tr.token = s.token
+	return s, nil
+}
+
+// Name implements crawler.Source.
+func (s *Source) Name() string {
+	if s.isOrg {
+		return "github org " + s.owner
+	}
+	return "github user " + s.owner
+}
+
+// Stats reports the API calls made so far and the last known quota.
+func (s *Source) Stats() Stats { return s.tr.stats() }
+
+// MarkChanged makes the next Open of repo fetch even if GitHub's pushed_at
+// has not moved: a push webhook can arrive before the listing shows the
+// push.
+func (s *Source) MarkChanged(repo string) { s.st.forget(repo) }
+
+// List implements crawler.Source: every repository of the owner that the
+// filters accept, with its metadata. Forks and archived repositories are
+// left out unless the configuration includes them.
+func (s *Source) List(ctx context.Context) ([]crawler.Repo, error) {
+	all, err := s.listAll(ctx)
+	if serr := s.st.save(); serr != nil {
+		s.log.Warn("cannot save GitHub listing state", "err", serr)
+	}
+	var repos []crawler.Repo
+	for _, r := range all {
+		if !s.keep(r) {
+			continue
+		}
+		repos = append(repos, s.repo(r))
+	}
+	if err != nil {
+		return repos, fmt.Errorf("list repositories of %s: %w", s.owner, s.redact(ctx, err))
+	}
+	return repos, nil
+}
+
+// listAll pages through the owner's repositories, 100 at a time.
+func (s *Source) listAll(ctx context.Context) ([]*gh.Repository, error) {
+	mine, err := s.isAuthenticatedUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var all []*gh.Repository
+	opt := gh.ListOptions{PerPage: 100, Page: 1}
+	for {
+		var (
+			page []*gh.Repository
+			resp *gh.Response
+			err  error
+		)
+		switch {
+		case s.isOrg:
+			page, resp, err = s.client.Repositories.ListByOrg(ctx, s.owner,
+				&gh.RepositoryListByOrgOptions{Type: "all", ListOptions: opt})
+		case mine:
+			// Only this endpoint lists a user's private repositories.
+			page, resp, err = s.client.Repositories.ListByAuthenticatedUser(ctx,
+				&gh.RepositoryListByAuthenticatedUserOptions{Affiliation: "owner", ListOptions: opt})
+		default:
+			page, resp, err = s.client.Repositories.ListByUser(ctx, s.owner,
+				&gh.RepositoryListByUserOptions{Type: "owner", ListOptions: opt})
+		}
+		if err != nil {
+			return all, err
+		}
+		all = append(all, page...)
+		if resp.NextPage == 0 {
+			return all, nil
+		}
+		opt.Page = resp.NextPage
+	}
+}
+
+// isAuthenticatedUser reports whether a user source names the token's own
+// account.
+func (s *Source) isAuthenticatedUser(ctx context.Context) (bool, error) {
+	if s.isOrg || s.token == nil || s.cfg.AppID != 0 {
+		return false, nil
+	}
+	me, _, err := s.client.Users.Get(ctx, "")
+	if err != nil {
+		return false, err
+	}
+	return strings.EqualFold(me.GetLogin(), s.owner), nil
+}
+
+// keep applies the fork, archived and topic filters.
+func (s *Source) keep(r *gh.Repository) bool {
+	if r.GetFork() && !s.cfg.IncludeForks {
+		return false
+	}
+	if r.GetArchived() && !s.cfg.IncludeArchived {
+		return false
+	}
+	for _, t := range r.Topics {
+		if anyMatch(s.topicsExclude, t) {
+			return false
+		}
+	}
+	if len(s.topicsInclude) == 0 {
+		return true
+	}
+	return slices.ContainsFunc(r.Topics, func(t string) bool { return anyMatch(s.topicsInclude, t) })
+}
+
+func (s *Source) repo(r *gh.Repository) crawler.Repo {
+	visibility := r.GetVisibility()
+	if visibility == "" {
+		visibility = "public"
+		if r.GetPrivate() {
+			visibility = "private"
+		}
+	}
+	var topics []string
+	if len(r.Topics) > 0 {
+		topics = slices.Sorted(slices.Values(r.Topics))
+	}
+	meta := indexer.Repo{
+		Name:          r.GetFullName(),
+		URL:           r.GetHTMLURL(),
+		DefaultBranch: r.GetDefaultBranch(),
+		Archived:      r.GetArchived(),
+		Fork:          r.GetFork(),
+		Topics:        topics,
+		Visibility:    visibility,
+		PushedAt:      r.GetPushedAt().Time.UTC(),
+	}
+	owner, name := r.GetOwner().GetLogin(), r.GetName()
+	cloneURL, size := r.GetCloneURL(), r.GetSize()
+	return crawler.Repo{
+		Meta: meta,
+		Open: func(ctx context.Context) (*git.Repository, error) {
+			return s.open(ctx, meta, owner, name, cloneURL, size)
+		},
+	}
+}
+
+// open brings the repository's mirror up to date and opens it.
+func (s *Source) open(ctx context.Context, meta indexer.Repo, owner, name, cloneURL string, size int) (*git.Repository, error) {
+	dir := filepath.Join(s.root, safeName(owner), safeName(name)+".git")
+	if s.st.fetched(meta.Name, meta.PushedAt) {
+		if r, err := openMirror(dir); err == nil {
+			return r, nil
+		}
+	}
+	if size == 0 {
+		// GitHub computes size lazily, so 0 may be a fresh push: ask.
+		empty, err := s.isEmpty(ctx, owner, name)
+		if err != nil {
+			return nil, fmt.Errorf("check whether %s is empty: %w", meta.Name, s.redact(ctx, err))
+		}
+		if empty {
+			s.st.forget(meta.Name)
+			return nil, crawler.ErrEmpty
+		}
+	}
+
+	select {
+	case s.fetches <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-s.fetches }()
+	var auth gittransport.AuthMethod
+	tok := ""
+	if s.token != nil {
+		var err error
+		if tok, err = s.token(ctx); err != nil {
+			return nil, fmt.Errorf("mirror %s: %w", meta.Name, err)
+		}
+		// GitHub takes any user name with a token; this one is what its
+		// documentation uses for installation tokens.
+		auth = &githttp.BasicAuth{Username: "x-access-token", Password: tok}
+	}
+	r, err := crawler.Mirror(ctx, stripCredentials(cloneURL), auth, dir)
+	if errors.Is(err, crawler.ErrEmpty) {
+		s.st.forget(meta.Name)
+		return nil, err
+	}
+	if err != nil {
+		return nil, fmt.Errorf("mirror %s: %w", meta.Name, redact(err, tok))
+	}
+	s.st.setFetched(meta.Name, meta.PushedAt)
+	if err := s.st.save(); err != nil {
+		s.log.Warn("cannot save GitHub fetch state", "err", err)
+	}
+	return r, nil
+}
+
+// isEmpty asks for one branch: GitHub answers 409 "Git Repository is
+// empty." for a repository without commits.
+func (s *Source) isEmpty(ctx context.Context, owner, name string) (bool, error) {
+	branches, resp, err := s.client.Repositories.ListBranches(ctx, owner, name,
+		&gh.BranchListOptions{ListOptions: gh.ListOptions{PerPage: 1}})
+	if resp != nil && resp.StatusCode == http.StatusConflict {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return len(branches) == 0, nil
+}
+
+// redact removes the current token from an error's text.
+func (s *Source) redact(ctx context.Context, err error) error {
+	if s.token == nil || err == nil {
+		return err
+	}
+	tok, terr := s.token(ctx)
+	if terr != nil {
+		return err
+	}
+	return redact(err, tok)
+}
+
+// openMirror opens a bare mirror for reading, streaming large objects from
+// disk as the crawler's own mirrors do.
+func openMirror(dir string) (*git.Repository, error) {
+	if _, err := os.Stat(filepath.Join(dir, "objects")); err != nil {
+		return nil, fmt.Errorf("open mirror %s: %w", dir, err)
+	}
+	st := filesystem.NewStorageWithOptions(osfs.New(dir), cache.NewObjectLRUDefault(),
+		filesystem.Options{LargeObjectThreshold: 1 << 20})
+	r, err := git.Open(st, nil)
+	if err != nil {
+		return nil, fmt.Errorf("open mirror %s: %w", dir, err)
+	}
+	return r, nil
+}
+
+// stripCredentials drops any user info from a clone URL, so that the
+// stored remote never holds a secret.
+func stripCredentials(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	u.User = nil
+	return u.String()
+}
+
+// safeName maps a host, owner or repository name to one path element that
+// cannot escape its folder.
+func safeName(s string) string {
+	s = strings.NewReplacer("/", "_", "\\", "_", ":", "_").Replace(s)
+	if s == "" || s == "." || s == ".." {
+		return "_" + s
+	}
+	return s
+}
+
+func compile(patterns []string) ([]*regexp.Regexp, error) {
+	var out []*regexp.Regexp
+	for _, p := range patterns {
+		re, err := regexp.Compile(p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, re)
+	}
+	return out, nil
+}
+
+func anyMatch(res []*regexp.Regexp, s string) bool {
+	return slices.ContainsFunc(res, func(re *regexp.Regexp) bool { return re.MatchString(s) })
+}

@@ -1,0 +1,291 @@
+// Package bleve is trawl's embedded index backend: an indexer.Index stored in
+// a Bleve (scorch) index in one directory, with no server to run.
+//
+// One Bleve index holds three kinds of document, told apart by the keyword
+// field "kind":
+//
+//   - blob (id: the git blob id): the trigram set as keyword terms in "tri",
+//     indexed without term vectors, frequencies or norms, which keeps the
+//     index near half the size of the text; the text itself as a stored,
+//     unindexed field that zap compresses.
+//   - loc (id: "l" NUL repo NUL branch NUL path): keyword fields with doc
+//     values, so that listing locations reads columns instead of stored
+//     documents, plus "rb" (repo NUL branch) for branch filters and
+//     "skipped" (y or n) for skip filters.
+//   - branch (id: "b" NUL repo NUL branch): the indexer.Branch as stored
+//     JSON. All branch states are also kept in memory.
+//
+// The documents are built by hand (Batch.IndexAdvanced) rather than through
+// the mapping, so a blob's trigrams become one field instead of thousands;
+// their indexing options are taken from the explicit mapping, which is saved
+// with the index and describes them truthfully.
+//
+// The text is kept in the index rather than in a separate content store:
+// a Bleve batch is atomic, so a blob, its text and the locations and branch
+// state that refer to it become durable together, and a crash can never
+// leave one without the other.
+package bleve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+
+	bv "github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
+	"github.com/blevesearch/bleve/v2/index/scorch"
+	"github.com/blevesearch/bleve/v2/mapping"
+	bindex "github.com/blevesearch/bleve_index_api"
+
+	"github.com/trawl-dev/trawl/indexer"
+)
+
+// Field names and values.
+const (
+	fieldKind     = "kind"
+	fieldTri      = "tri"
+	fieldText     = "text"
+	fieldLines    = "lines"
+	fieldRepo     = "repo"
+	fieldBranch   = "branch"
+	fieldPath     = "path"
+	fieldBlob     = "blob"
+	fieldLanguage = "language"
+	fieldSkip     = "skip"
+	fieldSize     = "size"
+	fieldRB       = "rb"
+	fieldSkipped  = "skipped"
+	fieldState    = "state"
+
+	kindBlob   = "blob"
+	kindLoc    = "loc"
+	kindBranch = "branch"
+)
+
+// dirtyKey is the Bleve internal key holding the dirty flag.
+var dirtyKey = []byte("trawl.dirty")
+
+// Index is an indexer.Index stored in a Bleve index. It is safe for
+// concurrent readers and one writer; writers are serialised anyway.
+type Index struct {
+	dir  string
+	idx  bv.Index
+	adv  bindex.Index
+	m    *mapping.IndexMappingImpl
+	opts fieldOptions
+	lock *os.File
+
+	sortInMemory int // see the constant; tests lower it
+
+	wmu    sync.Mutex // serialises Commit, CollectGarbage and SetDirty
+	closed atomic.Bool
+
+	bmu      sync.RWMutex
+	branches map[indexer.BranchKey]indexer.Branch
+}
+
+var _ indexer.Index = (*Index)(nil)
+
+// Open creates or opens the index in dir, creating dir if needed. It fails
+// at once if another process (or another Open in this one) holds dir.
+func Open(ctx context.Context, dir string) (*Index, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("open index %s: %w", dir, err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("open index %s: %w", dir, err)
+	}
+	lock, err := lockDir(filepath.Join(dir, "trawl.lock"))
+	if err != nil {
+		return nil, fmt.Errorf("open index %s: %w", dir, err)
+	}
+	x, err := open(ctx, dir, lock)
+	if err != nil {
+		lock.Close()
+		return nil, fmt.Errorf("open index %s: %w", dir, err)
+	}
+	return x, nil
+}
+
+func open(ctx context.Context, dir string, lock *os.File) (*Index, error) {
+	m := newMapping()
+	x := &Index{dir: dir, m: m, opts: optionsOf(m), lock: lock, sortInMemory: sortInMemory}
+	path := filepath.Join(dir, "bleve")
+	// Our lock file keeps other trawl processes out; the bolt timeout keeps
+	// a foreign holder of root.bolt (a bleve tool) from hanging us.
+	cfg := map[string]any{"bolt_timeout": "2s"}
+	var err error
+	if _, serr := os.Stat(filepath.Join(path, "index_meta.json")); serr == nil {
+		x.idx, err = bv.OpenUsing(path, cfg)
+	} else {
+		// A directory without index_meta.json is a creation that never
+		// finished; nothing in it was ever committed.
+		if err := os.RemoveAll(path); err != nil {
+			return nil, err
+		}
+		x.idx, err = bv.NewUsing(path, m, scorch.Name, scorch.Name, cfg)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if x.adv, err = x.idx.Advanced(); err != nil {
+		x.idx.Close()
+		return nil, err
+	}
+	if x.branches, err = x.loadBranches(ctx); err != nil {
+		x.idx.Close()
+		return nil, fmt.Errorf("load branch states: %w", err)
+	}
+	return x, nil
+}
+
+// Close releases the index and its lock. Closing twice is harmless; closing
+// while other calls run is not supported.
+func (x *Index) Close() error {
+	if x.closed.Swap(true) {
+		return nil
+	}
+	err := x.idx.Close()
+	if cerr := x.lock.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("close index %s: %w", x.dir, err)
+	}
+	return nil
+}
+
+var errClosed = errors.New("index is closed")
+
+// check reports a cancelled context or a closed index, for op on the index.
+func (x *Index) check(ctx context.Context, op string) error {
+	if x.closed.Load() {
+		return fmt.Errorf("%s %s: %w", op, x.dir, errClosed)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("%s %s: %w", op, x.dir, err)
+	}
+	return nil
+}
+
+// Stats counts documents by kind and sums the bytes of files in the index
+// directory.
+func (x *Index) Stats(ctx context.Context) (indexer.Stats, error) {
+	if err := x.check(ctx, "stats of index"); err != nil {
+		return indexer.Stats{}, err
+	}
+	var st indexer.Stats
+	for _, c := range []struct {
+		kind string
+		n    *int
+	}{{kindBlob, &st.Blobs}, {kindLoc, &st.Locations}, {kindBranch, &st.Branches}} {
+		req := bv.NewSearchRequestOptions(term(fieldKind, c.kind), 0, 0, false)
+		req.Score = "none"
+		res, err := x.idx.SearchInContext(ctx, req)
+		if err != nil {
+			return st, fmt.Errorf("stats of index %s: count %s documents: %w", x.dir, c.kind, err)
+		}
+		*c.n = int(res.Total)
+	}
+	err := filepath.WalkDir(x.dir, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil {
+			// Scorch removes merged segments while we walk.
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if d.Type().IsRegular() {
+			if info, err := d.Info(); err == nil {
+				st.DiskBytes += info.Size()
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return st, fmt.Errorf("stats of index %s: %w", x.dir, err)
+	}
+	return st, nil
+}
+
+// fieldOptions are the indexing options of each kind of field, taken from
+// the mapping so that the documents and the mapping cannot disagree.
+type fieldOptions struct {
+	keyword   bindex.FieldIndexingOptions // indexed keyword
+	keywordDV bindex.FieldIndexingOptions // indexed keyword with doc values
+	tri       bindex.FieldIndexingOptions // indexed trigram, no freq/norm
+	stored    bindex.FieldIndexingOptions // stored only
+}
+
+func optionsOf(m *mapping.IndexMappingImpl) fieldOptions {
+	return fieldOptions{
+		keyword:   m.TypeMapping[kindLoc].Properties[fieldRB].Fields[0].Options(),
+		keywordDV: m.TypeMapping[kindLoc].Properties[fieldBlob].Fields[0].Options(),
+		tri:       m.TypeMapping[kindBlob].Properties[fieldTri].Fields[0].Options(),
+		stored:    m.TypeMapping[kindBlob].Properties[fieldText].Fields[0].Options(),
+	}
+}
+
+// newMapping is the explicit mapping of the three document kinds. Nothing
+// is dynamic and there is no _all field.
+func newMapping() *mapping.IndexMappingImpl {
+	keywordField := func(docValues bool) *mapping.FieldMapping {
+		f := mapping.NewKeywordFieldMapping()
+		f.Store = false
+		f.IncludeInAll = false
+		f.IncludeTermVectors = false
+		f.DocValues = docValues
+		return f
+	}
+	triField := keywordField(false)
+	triField.SkipFreqNorm = true
+	storedField := mapping.NewTextFieldMapping()
+	storedField.Index = false
+	storedField.Store = true
+	storedField.IncludeInAll = false
+	storedField.IncludeTermVectors = false
+	storedField.DocValues = false
+
+	doc := func(fields map[string]*mapping.FieldMapping) *mapping.DocumentMapping {
+		d := mapping.NewDocumentStaticMapping()
+		fields[fieldKind] = keywordField(false)
+		for name, f := range fields {
+			d.AddFieldMappingsAt(name, f)
+			d.Properties[name].Dynamic = false
+		}
+		return d
+	}
+
+	m := mapping.NewIndexMapping()
+	m.TypeField = fieldKind
+	m.DefaultAnalyzer = keyword.Name
+	m.IndexDynamic = false
+	m.StoreDynamic = false
+	m.DocValuesDynamic = false
+	m.DefaultMapping = mapping.NewDocumentDisabledMapping()
+	m.AddDocumentMapping(kindBlob, doc(map[string]*mapping.FieldMapping{
+		fieldTri:   triField,
+		fieldText:  storedField,
+		fieldLines: storedField,
+	}))
+	m.AddDocumentMapping(kindLoc, doc(map[string]*mapping.FieldMapping{
+		fieldRepo:     keywordField(true),
+		fieldBranch:   keywordField(true),
+		fieldPath:     keywordField(true),
+		fieldBlob:     keywordField(true),
+		fieldLanguage: keywordField(true),
+		fieldSkip:     keywordField(true),
+		fieldSize:     keywordField(true),
+		fieldRB:       keywordField(false),
+		fieldSkipped:  keywordField(false),
+	}))
+	m.AddDocumentMapping(kindBranch, doc(map[string]*mapping.FieldMapping{
+		fieldState: storedField,
+	}))
+	return m
+}

@@ -1,0 +1,279 @@
+package bleve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/trawl-dev/trawl/indexer"
+	"github.com/trawl-dev/trawl/indexer/indexertest"
+	"github.com/trawl-dev/trawl/trigram"
+)
+
+// opener opens the index of each test in a directory of its own, the same
+// one every time for the same t, as indexertest.Run requires.
+func opener() indexertest.Opener {
+	var (
+		mu   sync.Mutex
+		dirs = map[*testing.T]string{}
+	)
+	return func(t *testing.T) indexer.Index {
+		mu.Lock()
+		dir, ok := dirs[t]
+		if !ok {
+			dir = filepath.Join(t.TempDir(), "index")
+			dirs[t] = dir
+		}
+		mu.Unlock()
+		idx, err := Open(context.Background(), dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { idx.Close() })
+		return idx
+	}
+}
+
+func TestConformance(t *testing.T) {
+	indexertest.Run(t, opener())
+}
+
+func TestOpenInUse(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "deep", "index")
+	first, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+
+	second, err := Open(ctx, dir)
+	if err == nil {
+		second.Close()
+		t.Fatal("second Open of the same directory succeeded")
+	}
+	want := fmt.Sprintf("open index %s: in use by another trawl process", dir)
+	if err.Error() != want {
+		t.Errorf("second Open error = %q, want %q", err, want)
+	}
+
+	// Closing releases the directory.
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+	third, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatalf("Open after Close: %v", err)
+	}
+	third.Close()
+}
+
+func TestClosed(t *testing.T) {
+	ctx := context.Background()
+	idx, err := Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := idx.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := idx.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	if _, err := idx.HasBlobs(ctx, []string{"a"}); !errors.Is(err, errClosed) {
+		t.Errorf("HasBlobs on a closed index: error %v, want errClosed", err)
+	}
+}
+
+// TestPersistence checks that what Commit returned from survives Close and
+// Open, including deletions and collected garbage.
+func TestPersistence(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	idx, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := testBlob("alpha text"), testBlob("beta text")
+	c := indexer.Changes{
+		Blobs: []indexer.Blob{a, b},
+		PutLocs: []indexer.Location{
+			{Repo: "r", Branch: "main", Path: "a.txt", Blob: a.ID, Size: 10},
+			{Repo: "r", Branch: "old", Path: "b.txt", Blob: b.ID, Size: 9},
+		},
+		PutBranches: []indexer.Branch{{Repo: "r", Name: "main", Commit: "c1"}, {Repo: "r", Name: "old", Commit: "c1"}},
+	}
+	must(t, idx.Commit(ctx, &c))
+	must(t, idx.Commit(ctx, &indexer.Changes{DeleteBranches: []indexer.BranchKey{{Repo: "r", Name: "old"}}}))
+	if n, err := idx.CollectGarbage(ctx); err != nil || n != 1 {
+		t.Fatalf("CollectGarbage() = %d, %v, want 1", n, err)
+	}
+	must(t, idx.Close())
+
+	idx, err = Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idx.Close()
+	st, err := idx.Stats(ctx)
+	must(t, err)
+	if st.Blobs != 1 || st.Locations != 1 || st.Branches != 1 || st.DiskBytes == 0 {
+		t.Errorf("Stats() after reopen = %+v, want 1 blob, 1 location, 1 branch, some bytes", st)
+	}
+	if _, err := idx.BlobText(ctx, b.ID); !errors.Is(err, indexer.ErrNotFound) {
+		t.Errorf("collected blob readable after reopen: %v", err)
+	}
+	bs, err := idx.Branches(ctx)
+	must(t, err)
+	if len(bs) != 1 || bs[0].Name != "main" {
+		t.Errorf("Branches() after reopen = %+v, want main only", bs)
+	}
+}
+
+// TestLocationsBeyondMemorySort lists more locations than are sorted in one
+// piece, so the walk over the blob term dictionary is used.
+func TestLocationsBeyondMemorySort(t *testing.T) {
+	ctx := context.Background()
+	idx, err := Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idx.Close()
+	var c indexer.Changes
+	for i := range 2500 {
+		b := testBlob(fmt.Sprint("text ", i))
+		c.Blobs = append(c.Blobs, b)
+		for _, br := range []string{"main", "dev"} {
+			c.PutLocs = append(c.PutLocs, indexer.Location{Repo: "r", Branch: br, Path: fmt.Sprint("f", i), Blob: b.ID})
+		}
+	}
+	must(t, idx.Commit(ctx, &c))
+
+	list := func() []indexer.Location {
+		var out []indexer.Location
+		must(t, idx.Locations(ctx, indexer.LocationQuery{}, func(l indexer.Location) error {
+			out = append(out, l)
+			return nil
+		}))
+		return out
+	}
+	want := list() // under the limit: sorted in memory
+	if len(want) != len(c.PutLocs) {
+		t.Fatalf("Locations listed %d, want %d", len(want), len(c.PutLocs))
+	}
+	idx.sortInMemory = 100
+	got := list()
+	if len(got) != len(want) {
+		t.Fatalf("chunked Locations listed %d, want %d", len(got), len(want))
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			t.Fatalf("chunked Locations[%d] = %+v, want %+v", i, got[i], want[i])
+		}
+		if i > 0 && compareLocations(got[i-1], got[i]) >= 0 {
+			t.Fatalf("Locations out of order at %d: %+v then %+v", i, got[i-1], got[i])
+		}
+	}
+}
+
+func TestMappingHasNoDynamicFields(t *testing.T) {
+	m := newMapping()
+	if m.DefaultMapping.Enabled || m.IndexDynamic || m.StoreDynamic || m.DocValuesDynamic {
+		t.Errorf("mapping is dynamic: default enabled %v, index %v, store %v, doc values %v",
+			m.DefaultMapping.Enabled, m.IndexDynamic, m.StoreDynamic, m.DocValuesDynamic)
+	}
+	o := optionsOf(m)
+	if !o.tri.IsIndexed() || !o.tri.SkipFreqNorm() || o.tri.IncludeTermVectors() || o.tri.IsStored() || o.tri.IncludeDocValues() {
+		t.Errorf("trigram field options = %s, want indexed with no freq/norm, vectors, store or doc values", o.tri)
+	}
+	if o.stored.IsIndexed() || !o.stored.IsStored() {
+		t.Errorf("stored field options = %s, want stored only", o.stored)
+	}
+	if !o.keywordDV.IncludeDocValues() || o.keyword.IncludeDocValues() {
+		t.Errorf("keyword options %s / %s: doc values wrong", o.keyword, o.keywordDV)
+	}
+}
+
+func testBlob(text string) indexer.Blob {
+	id := fmt.Sprintf("%040x", []byte(text))
+	if len(id) > 40 {
+		id = id[:40]
+	}
+	return indexer.Blob{ID: id, Text: []byte(text), Trigrams: trigram.Extract([]byte(text)), Lines: 1}
+}
+
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// benchCorpus makes n blobs of generated Go-like code.
+func benchCorpus(n int) []indexer.Blob {
+	r := rand.New(rand.NewPCG(3, 4))
+	words := strings.Fields("func return if err nil package import type struct string int for range go defer ctx context error fmt Println value index blob trigram query")
+	blobs := make([]indexer.Blob, n)
+	for i := range blobs {
+		var sb strings.Builder
+		fmt.Fprintf(&sb, "package p%d\n", i)
+		for range 200 {
+			for range 8 {
+				sb.WriteString(words[r.IntN(len(words))])
+				sb.WriteByte(" (){}.=\n"[r.IntN(8)])
+			}
+		}
+		text := []byte(sb.String())
+		blobs[i] = indexer.Blob{ID: fmt.Sprintf("%040x", i), Text: text, Trigrams: trigram.Extract(text), Lines: 200}
+	}
+	return blobs
+}
+
+func BenchmarkCommit(b *testing.B) {
+	ctx := context.Background()
+	blobs := benchCorpus(200)
+	var bytes int64
+	for _, bl := range blobs {
+		bytes += int64(len(bl.Text))
+	}
+	b.SetBytes(bytes)
+	for b.Loop() {
+		b.StopTimer()
+		idx, err := Open(ctx, b.TempDir())
+		must(b, err)
+		b.StartTimer()
+		c := indexer.Changes{Blobs: blobs}
+		for _, bl := range blobs {
+			c.PutLocs = append(c.PutLocs, indexer.Location{Repo: "r", Branch: "main", Path: bl.ID, Blob: bl.ID})
+		}
+		must(b, idx.Commit(ctx, &c))
+		b.StopTimer()
+		must(b, idx.Close())
+		b.StartTimer()
+	}
+}
+
+func BenchmarkMatchBlobs(b *testing.B) {
+	ctx := context.Background()
+	idx, err := Open(ctx, b.TempDir())
+	must(b, err)
+	defer idx.Close()
+	must(b, idx.Commit(ctx, &indexer.Changes{Blobs: benchCorpus(1000)}))
+	queries := map[string]*trigram.Query{
+		"selective": trigram.And(trigram.Tri("TRI"), trigram.Tri("RIG"), trigram.Tri("GRA"), trigram.Tri("P99")),
+		"common":    trigram.And(trigram.Tri("ERR"), trigram.Tri("NIL")),
+		"or":        trigram.Or(trigram.And(trigram.Tri("BLO"), trigram.Tri("LOB")), trigram.Tri("P12")),
+	}
+	for name, q := range queries {
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				must(b, idx.MatchBlobs(ctx, q, func(string) error { return nil }))
+			}
+		})
+	}
+}

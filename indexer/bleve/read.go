@@ -1,0 +1,374 @@
+package bleve
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/blevesearch/bleve/v2/search"
+	"github.com/blevesearch/bleve/v2/search/query"
+	bindex "github.com/blevesearch/bleve_index_api"
+
+	"github.com/trawl-dev/trawl/indexer"
+	"github.com/trawl-dev/trawl/trigram"
+)
+
+// chunk bounds the terms of one disjunction and the documents handled per
+// step of a stream.
+const chunk = 1024
+
+// sortInMemory is how many locations Locations sorts in one piece; beyond
+// it, it walks the blob ids in order and sorts each chunk of them.
+const sortInMemory = 200_000
+
+// stream calls fn with the internal id of every document of r matching q,
+// in index order, without scoring. Unlike paging a sorted search, this
+// visits each match once, however many there are.
+func (x *Index) stream(ctx context.Context, r bindex.IndexReader, q query.Query, fn func(bindex.IndexInternalID) error) error {
+	s, err := q.Searcher(ctx, r, x.m, search.SearcherOptions{Score: "none"})
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	sctx := &search.SearchContext{
+		DocumentMatchPool: search.NewDocumentMatchPool(s.DocumentMatchPoolSize()+1, 0),
+		IndexReader:       r,
+	}
+	for n := 0; ; n++ {
+		if n%chunk == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		m, err := s.Next(sctx)
+		if err != nil {
+			return err
+		}
+		if m == nil {
+			return nil
+		}
+		if err := fn(m.IndexInternalID); err != nil {
+			return err
+		}
+		sctx.DocumentMatchPool.Put(m)
+	}
+}
+
+// streamIDs is stream with external document ids.
+func (x *Index) streamIDs(ctx context.Context, r bindex.IndexReader, q query.Query, fn func(string) error) error {
+	return x.stream(ctx, r, q, func(iid bindex.IndexInternalID) error {
+		id, err := r.ExternalID(iid)
+		if err != nil {
+			return err
+		}
+		return fn(id)
+	})
+}
+
+// read runs fn on a reader, a consistent snapshot of the index.
+func (x *Index) read(fn func(r bindex.IndexReader) error) error {
+	r, err := x.adv.Reader()
+	if err != nil {
+		return err
+	}
+	err = fn(r)
+	if cerr := r.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// HasBlobs returns the subset of ids already stored.
+func (x *Index) HasBlobs(ctx context.Context, ids []string) (map[string]bool, error) {
+	if err := x.check(ctx, "look up blobs in index"); err != nil {
+		return nil, err
+	}
+	have := make(map[string]bool)
+	err := x.read(func(r bindex.IndexReader) error {
+		for ids := range slices.Chunk(ids, chunk) {
+			q := query.NewConjunctionQuery([]query.Query{query.NewDocIDQuery(ids), term(fieldKind, kindBlob)})
+			err := x.streamIDs(ctx, r, q, func(id string) error {
+				have[id] = true
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("look up blobs in index %s: %w", x.dir, err)
+	}
+	return have, nil
+}
+
+// MatchBlobs streams the id of every blob whose trigram set satisfies q.
+func (x *Index) MatchBlobs(ctx context.Context, q *trigram.Query, fn func(id string) error) error {
+	if err := x.check(ctx, "match blobs in index"); err != nil {
+		return err
+	}
+	bq, err := blobQuery(q)
+	if err != nil {
+		return fmt.Errorf("match blobs in index %s: %w", x.dir, err)
+	}
+	if bq == nil {
+		return nil
+	}
+	var fnErr error
+	err = x.read(func(r bindex.IndexReader) error {
+		return x.streamIDs(ctx, r, bq, func(id string) error {
+			if err := fn(id); err != nil {
+				fnErr = err
+				return errStop
+			}
+			return nil
+		})
+	})
+	if fnErr != nil {
+		return fnErr
+	}
+	if err != nil {
+		return fmt.Errorf("match blobs %s in index %s: %w", q, x.dir, err)
+	}
+	return nil
+}
+
+// blobQuery translates q; nil means q matches nothing.
+func blobQuery(q *trigram.Query) (query.Query, error) {
+	switch q.Op {
+	case trigram.OpNone:
+		return nil, nil
+	case trigram.OpTri:
+		return term(fieldTri, q.Tri), nil
+	case trigram.OpAnd:
+		if len(q.Sub) == 0 {
+			break
+		}
+		subs := make([]query.Query, 0, len(q.Sub))
+		for _, s := range q.Sub {
+			bs, err := blobQuery(s)
+			if err != nil || bs == nil {
+				return nil, err
+			}
+			subs = append(subs, bs)
+		}
+		return query.NewConjunctionQuery(subs), nil
+	case trigram.OpOr:
+		var subs []query.Query
+		for _, s := range q.Sub {
+			bs, err := blobQuery(s)
+			if err != nil {
+				return nil, err
+			}
+			if bs != nil {
+				subs = append(subs, bs)
+			}
+		}
+		if len(subs) == 0 {
+			return nil, nil
+		}
+		return query.NewDisjunctionQuery(subs), nil
+	}
+	// All, alone or under an AND, would scan every blob; callers list
+	// locations instead.
+	return nil, fmt.Errorf("trigram query %s matches every blob", q)
+}
+
+// Locations streams the locations q selects, ordered by blob, repo, branch
+// and path.
+func (x *Index) Locations(ctx context.Context, q indexer.LocationQuery, fn func(indexer.Location) error) error {
+	if err := x.check(ctx, "list locations in index"); err != nil {
+		return err
+	}
+	if (q.Blobs != nil && len(q.Blobs) == 0) || (q.Branches != nil && len(q.Branches) == 0) {
+		return nil
+	}
+	filter := []query.Query{term(fieldKind, kindLoc)}
+	switch q.Skipped {
+	case indexer.IndexedOnly:
+		filter = append(filter, term(fieldSkipped, "n"))
+	case indexer.SkippedOnly:
+		filter = append(filter, term(fieldSkipped, "y"))
+	}
+	if q.Branches != nil {
+		rbs := make([]string, len(q.Branches))
+		for i, k := range q.Branches {
+			rbs[i] = rb(k.Repo, k.Name)
+		}
+		slices.Sort(rbs)
+		filter = append(filter, anyTerm(fieldRB, slices.Compact(rbs)))
+	}
+
+	var fnErr error
+	err := x.read(func(r bindex.IndexReader) error {
+		dv, err := r.DocValueReader(locFields)
+		if err != nil {
+			return err
+		}
+		// emit lists the locations matching filter and blobs (all when
+		// nil), sorted, up to max of them; it returns errStop beyond max.
+		emit := func(blobs []string, max int) error {
+			qs := filter
+			if blobs != nil {
+				qs = append(slices.Clip(filter), anyTerm(fieldBlob, blobs))
+			}
+			var locs []indexer.Location
+			err := x.stream(ctx, r, query.NewConjunctionQuery(qs), func(id bindex.IndexInternalID) error {
+				if len(locs) == max {
+					return errStop
+				}
+				l, err := readLoc(dv, id)
+				locs = append(locs, l)
+				return err
+			})
+			if err != nil {
+				return err
+			}
+			slices.SortFunc(locs, compareLocations)
+			for _, l := range locs {
+				if err := fn(l); err != nil {
+					fnErr = err
+					return errStop
+				}
+			}
+			return nil
+		}
+
+		if q.Blobs != nil {
+			blobs := slices.Compact(slices.Sorted(slices.Values(q.Blobs)))
+			for c := range slices.Chunk(blobs, chunk) {
+				if err := emit(c, -1); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		if err := emit(nil, x.sortInMemory); !errors.Is(err, errStop) || fnErr != nil {
+			return err
+		}
+		// Too many to sort at once: walk the blob ids in order. The term
+		// dictionary may still list blobs of deleted locations; they just
+		// match nothing.
+		dict, err := r.FieldDict(fieldBlob)
+		if err != nil {
+			return err
+		}
+		defer dict.Close()
+		var blobs []string
+		for {
+			e, err := dict.Next()
+			if err != nil {
+				return err
+			}
+			if e != nil {
+				blobs = append(blobs, e.Term)
+			}
+			if len(blobs) == chunk || (e == nil && len(blobs) > 0) {
+				if err := emit(blobs, -1); err != nil {
+					return err
+				}
+				blobs = blobs[:0]
+			}
+			if e == nil {
+				return nil
+			}
+		}
+	})
+	if fnErr != nil {
+		return fnErr
+	}
+	if err != nil {
+		return fmt.Errorf("list locations in index %s: %w", x.dir, err)
+	}
+	return nil
+}
+
+func compareLocations(a, b indexer.Location) int {
+	return cmp.Or(
+		cmp.Compare(a.Blob, b.Blob),
+		cmp.Compare(a.Repo, b.Repo),
+		cmp.Compare(a.Branch, b.Branch),
+		cmp.Compare(a.Path, b.Path),
+	)
+}
+
+// BlobText returns the text of a stored blob, or indexer.ErrNotFound.
+func (x *Index) BlobText(ctx context.Context, id string) ([]byte, error) {
+	if err := x.check(ctx, "read blob"); err != nil {
+		return nil, err
+	}
+	if !isBlobID(id) {
+		return nil, fmt.Errorf("read blob %q: %w", id, indexer.ErrNotFound)
+	}
+	doc, err := x.idx.Document(id)
+	if err != nil {
+		return nil, fmt.Errorf("read blob %s from index %s: %w", id, x.dir, err)
+	}
+	if doc == nil {
+		return nil, fmt.Errorf("read blob %s: %w", id, indexer.ErrNotFound)
+	}
+	text := []byte{}
+	doc.VisitFields(func(f bindex.Field) {
+		if f.Name() == fieldText {
+			text = f.Value()
+		}
+	})
+	return text, nil
+}
+
+// Branches returns every branch state, from memory.
+func (x *Index) Branches(ctx context.Context) ([]indexer.Branch, error) {
+	if err := x.check(ctx, "list branches in index"); err != nil {
+		return nil, err
+	}
+	x.bmu.RLock()
+	out := make([]indexer.Branch, 0, len(x.branches))
+	for _, b := range x.branches {
+		out = append(out, b)
+	}
+	x.bmu.RUnlock()
+	slices.SortFunc(out, func(a, b indexer.Branch) int {
+		return cmp.Or(cmp.Compare(a.Repo, b.Repo), cmp.Compare(a.Name, b.Name))
+	})
+	return out, nil
+}
+
+func (x *Index) loadBranches(ctx context.Context) (map[indexer.BranchKey]indexer.Branch, error) {
+	branches := make(map[indexer.BranchKey]indexer.Branch)
+	err := x.read(func(r bindex.IndexReader) error {
+		return x.streamIDs(ctx, r, term(fieldKind, kindBranch), func(id string) error {
+			doc, err := r.Document(id)
+			if err != nil || doc == nil {
+				return fmt.Errorf("read branch state %q: %v", id, err)
+			}
+			var b indexer.Branch
+			doc.VisitFields(func(f bindex.Field) {
+				if f.Name() == fieldState {
+					err = json.Unmarshal(f.Value(), &b)
+				}
+			})
+			if err != nil {
+				return fmt.Errorf("decode branch state %q: %w", id, err)
+			}
+			branches[b.Key()] = b
+			return nil
+		})
+	})
+	return branches, err
+}
+
+// Dirty reports whether a crawl was writing and did not finish.
+func (x *Index) Dirty(ctx context.Context) (bool, error) {
+	if err := x.check(ctx, "read dirty flag of index"); err != nil {
+		return false, err
+	}
+	v, err := x.idx.GetInternal(dirtyKey)
+	if err != nil {
+		return false, fmt.Errorf("read dirty flag of index %s: %w", x.dir, err)
+	}
+	return len(v) > 0, nil
+}

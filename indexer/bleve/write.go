@@ -1,0 +1,209 @@
+package bleve
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	bv "github.com/blevesearch/bleve/v2"
+	bindex "github.com/blevesearch/bleve_index_api"
+
+	"github.com/trawl-dev/trawl/indexer"
+)
+
+// gcBatch is how many blob deletions CollectGarbage writes per batch.
+const gcBatch = 10_000
+
+// Commit writes c as one Bleve batch, which scorch applies atomically and
+// has persisted before it returns: a branch state is never durable without
+// its locations and blobs.
+//
+// A batch holds at most one operation per document id, the last one given,
+// so adding the operations in the order Changes prescribes gives its
+// semantics: a location put after its delete stays, a location put on a
+// branch deleted in the same Changes goes.
+func (x *Index) Commit(ctx context.Context, c *indexer.Changes) error {
+	if err := x.check(ctx, "commit to index"); err != nil {
+		return err
+	}
+	if c.Empty() {
+		return nil
+	}
+	x.wmu.Lock()
+	defer x.wmu.Unlock()
+	if err := x.commit(ctx, c); err != nil {
+		return fmt.Errorf("commit to index %s: %w", x.dir, err)
+	}
+	return nil
+}
+
+func (x *Index) commit(ctx context.Context, c *indexer.Changes) error {
+	b := x.idx.NewBatch()
+	for i := range c.Blobs {
+		d, err := x.blobDoc(&c.Blobs[i])
+		if err != nil {
+			return err
+		}
+		if err := b.IndexAdvanced(d); err != nil {
+			return err
+		}
+	}
+	for _, k := range c.DeleteLocs {
+		b.Delete(locID(k))
+	}
+	for i := range c.PutLocs {
+		d, err := x.locDoc(&c.PutLocs[i])
+		if err != nil {
+			return err
+		}
+		if err := b.IndexAdvanced(d); err != nil {
+			return err
+		}
+	}
+	if len(c.DeleteBranches) > 0 {
+		if err := x.deleteBranches(ctx, b, c); err != nil {
+			return err
+		}
+	}
+	for i := range c.PutBranches {
+		d, err := x.branchDoc(&c.PutBranches[i])
+		if err != nil {
+			return err
+		}
+		if err := b.IndexAdvanced(d); err != nil {
+			return err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := x.idx.Batch(b); err != nil {
+		return err
+	}
+
+	x.bmu.Lock()
+	defer x.bmu.Unlock()
+	for _, k := range c.DeleteBranches {
+		delete(x.branches, k)
+	}
+	for _, br := range c.PutBranches {
+		x.branches[br.Key()] = br
+	}
+	return nil
+}
+
+// deleteBranches adds to b the deletion of each deleted branch's state and
+// of every location on it, stored or put earlier in c.
+func (x *Index) deleteBranches(ctx context.Context, b *bv.Batch, c *indexer.Changes) error {
+	deleted := make(map[indexer.BranchKey]bool, len(c.DeleteBranches))
+	rbs := make([]string, 0, len(c.DeleteBranches))
+	for _, k := range c.DeleteBranches {
+		deleted[k] = true
+		rbs = append(rbs, rb(k.Repo, k.Name))
+		b.Delete(branchID(k))
+	}
+	for _, l := range c.PutLocs {
+		if deleted[indexer.BranchKey{Repo: l.Repo, Name: l.Branch}] {
+			b.Delete(locID(l.Key()))
+		}
+	}
+	err := x.read(func(r bindex.IndexReader) error {
+		for rbs := range slices.Chunk(rbs, chunk) {
+			err := x.streamIDs(ctx, r, anyTerm(fieldRB, rbs), func(id string) error {
+				b.Delete(id)
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("find locations of deleted branches: %w", err)
+	}
+	return nil
+}
+
+// CollectGarbage deletes every blob no location points to.
+func (x *Index) CollectGarbage(ctx context.Context) (int, error) {
+	if err := x.check(ctx, "collect garbage in index"); err != nil {
+		return 0, err
+	}
+	// Holding the write lock keeps a Commit from adding a location to a
+	// blob we are about to delete.
+	x.wmu.Lock()
+	defer x.wmu.Unlock()
+	n, err := x.collectGarbage(ctx)
+	if err != nil {
+		return n, fmt.Errorf("collect garbage in index %s: %w", x.dir, err)
+	}
+	return n, nil
+}
+
+func (x *Index) collectGarbage(ctx context.Context) (int, error) {
+	var garbage []string
+	err := x.read(func(r bindex.IndexReader) error {
+		dv, err := r.DocValueReader([]string{fieldBlob})
+		if err != nil {
+			return err
+		}
+		used := make(map[string]struct{})
+		err = x.stream(ctx, r, term(fieldKind, kindLoc), func(id bindex.IndexInternalID) error {
+			return dv.VisitDocValues(id, func(_ string, blob []byte) {
+				used[string(blob)] = struct{}{}
+			})
+		})
+		if err != nil {
+			return fmt.Errorf("list used blobs: %w", err)
+		}
+		err = x.streamIDs(ctx, r, term(fieldKind, kindBlob), func(id string) error {
+			if _, ok := used[id]; !ok {
+				garbage = append(garbage, id)
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("list blobs: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	deleted := 0
+	for ids := range slices.Chunk(garbage, gcBatch) {
+		if err := ctx.Err(); err != nil {
+			return deleted, err
+		}
+		b := x.idx.NewBatch()
+		for _, id := range ids {
+			b.Delete(id)
+		}
+		if err := x.idx.Batch(b); err != nil {
+			return deleted, fmt.Errorf("delete blobs: %w", err)
+		}
+		deleted += len(ids)
+	}
+	return deleted, nil
+}
+
+// SetDirty records or clears the dirty flag, in Bleve's internal key-value
+// space, which is written and persisted like a batch.
+func (x *Index) SetDirty(ctx context.Context, dirty bool) error {
+	if err := x.check(ctx, "set dirty flag of index"); err != nil {
+		return err
+	}
+	x.wmu.Lock()
+	defer x.wmu.Unlock()
+	var err error
+	if dirty {
+		err = x.idx.SetInternal(dirtyKey, []byte{1})
+	} else {
+		err = x.idx.DeleteInternal(dirtyKey)
+	}
+	if err != nil {
+		return fmt.Errorf("set dirty flag of index %s: %w", x.dir, err)
+	}
+	return nil
+}

@@ -1,0 +1,335 @@
+// Package elastic is trawl's Elasticsearch backend: an indexer.Index kept in
+// three indices of an Elasticsearch 8 cluster.
+//
+//	{prefix}-blobs      one document per unique blob: its trigram set (an
+//	                    indexed keyword array) and its text (kept in _source only)
+//	{prefix}-locations  one small document per (repo, branch, path), routed by repo
+//	{prefix}-branches   one document per branch state, plus the dirty flag
+//
+// The trigram query tree becomes a bool query in filter context, so clauses
+// are cached and unscored; candidates and locations are paged with
+// search_after. The backend needs nothing beyond the server and the HTTP
+// transport: it runs on Elastic's integration-test distribution
+// (scripts/elasticsearch.sh), which has no analysis-common and no
+// _delete_by_query.
+package elastic
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/elastic/go-elasticsearch/v8"
+	"github.com/elastic/go-elasticsearch/v8/esapi"
+
+	"github.com/trawl-dev/trawl/config"
+	"github.com/trawl-dev/trawl/indexer"
+)
+
+// schemaVersion is stored in each index's mapping _meta; an index written
+// with another schema is refused rather than misread.
+const schemaVersion = 1
+
+// Index is an indexer.Index stored in Elasticsearch. It is safe for
+// concurrent use: reads run concurrently with each other and with one
+// writer.
+type Index struct {
+	es                         *elasticsearch.Client
+	blobs, locations, branches string
+}
+
+var _ indexer.Index = (*Index)(nil)
+
+// Index names must be lower case and may not hold these; checking early
+// gives a clearer error than the server's.
+var validPrefix = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]*$`)
+
+// Open connects to the cluster cfg names, checks that it answers, and
+// creates the indices if they are absent. Secrets are read from the
+// environment variables cfg names and never logged.
+func Open(ctx context.Context, cfg config.Elasticsearch) (*Index, error) {
+	prefix := cfg.IndexPrefix
+	if prefix == "" {
+		prefix = "trawl"
+	}
+	if !validPrefix.MatchString(prefix) {
+		return nil, fmt.Errorf("open elasticsearch: index_prefix %q: want lower-case letters, digits, ., _ and -", prefix)
+	}
+	esCfg, err := clientConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open elasticsearch: %w", err)
+	}
+	es, err := elasticsearch.NewClient(esCfg)
+	if err != nil {
+		return nil, fmt.Errorf("open elasticsearch: %w", err)
+	}
+	x := &Index{
+		es:        es,
+		blobs:     prefix + "-blobs",
+		locations: prefix + "-locations",
+		branches:  prefix + "-branches",
+	}
+	where := strings.Join(esCfg.Addresses, ", ")
+	if esCfg.CloudID != "" {
+		where = "cloud id " + esCfg.CloudID
+	}
+	// The root endpoint (GET /) is not served by every distribution; cluster
+	// health is, and it proves the cluster can take writes.
+	res, err := es.Cluster.Health(es.Cluster.Health.WithContext(ctx),
+		es.Cluster.Health.WithWaitForStatus("yellow"), es.Cluster.Health.WithTimeout(30*time.Second))
+	if err := check(res, err); err != nil {
+		return nil, fmt.Errorf("open elasticsearch at %s: cluster health: %w", where, err)
+	}
+	for _, ix := range []struct {
+		name    string
+		mapping string
+	}{{x.blobs, blobsMapping}, {x.locations, locationsMapping}, {x.branches, branchesMapping}} {
+		if err := x.ensureIndex(ctx, ix.name, ix.mapping); err != nil {
+			return nil, fmt.Errorf("open elasticsearch at %s: %w", where, err)
+		}
+	}
+	return x, nil
+}
+
+func clientConfig(cfg config.Elasticsearch) (elasticsearch.Config, error) {
+	c := elasticsearch.Config{
+		Addresses: cfg.Addresses,
+		Username:  cfg.Username,
+		CloudID:   cfg.CloudID,
+		// 429 is the cluster pushing back (queues full); 5xx are mostly a
+		// node restarting or a shard relocating. Both pass with time.
+		RetryOnStatus: []int{http.StatusTooManyRequests, 500, 502, 503, 504},
+		MaxRetries:    5,
+		RetryBackoff:  backoff,
+		// go-elasticsearch v8 refuses servers whose answers lack the
+		// X-Elastic-Product: Elasticsearch header (sent from 7.14 on).
+		// OpenSearch does not send it, so supporting OpenSearch would need a
+		// Transport (http.RoundTripper) wrapper adding that header to
+		// responses; it is not wanted here.
+	}
+	if len(c.Addresses) == 0 && c.CloudID == "" {
+		c.Addresses = []string{"http://127.0.0.1:9200"}
+	}
+	secret := func(key, env string) (string, error) {
+		if env == "" {
+			return "", nil
+		}
+		v := os.Getenv(env)
+		if v == "" {
+			return "", fmt.Errorf("%s: environment variable %s is empty or unset", key, env)
+		}
+		return v, nil
+	}
+	var err error
+	if c.Password, err = secret("password_env", cfg.PasswordEnv); err != nil {
+		return c, err
+	}
+	if c.APIKey, err = secret("api_key_env", cfg.APIKeyEnv); err != nil {
+		return c, err
+	}
+	if cfg.CACert != "" {
+		if c.CACert, err = os.ReadFile(cfg.CACert); err != nil {
+			return c, fmt.Errorf("ca_cert: %w", err)
+		}
+	}
+	return c, nil
+}
+
+// backoff waits 50 ms, 100 ms, 200 ms... up to 3 s before retry attempt
+// (1-based). The transport also waits after its last attempt, so a cluster
+// that does not answer at all fails after about 3 s with MaxRetries 5.
+func backoff(attempt int) time.Duration {
+	d := 50 * time.Millisecond << min(max(attempt-1, 0), 10)
+	return min(d, 3*time.Second)
+}
+
+// Mappings are strict so that a field this code does not know about is an
+// error, not a silently guessed type. auto_expand_replicas gives a replica
+// when a second node exists and keeps a single node green.
+const (
+	blobsMapping = `{
+  "settings": {"index": {"codec": "best_compression", "auto_expand_replicas": "0-1", "refresh_interval": "30s"}},
+  "mappings": {
+    "dynamic": "strict",
+    "_meta": {"trawl_schema": 1},
+    "_source": {"excludes": ["tri"]},
+    "properties": {
+      "id":    {"type": "keyword"},
+      "tri":   {"type": "keyword", "index_options": "docs", "norms": false, "doc_values": false},
+      "text":  {"type": "object", "enabled": false},
+      "lines": {"type": "integer", "index": false, "doc_values": false}
+    }
+  }
+}`
+	locationsMapping = `{
+  "settings": {"index": {"auto_expand_replicas": "0-1", "refresh_interval": "30s"}},
+  "mappings": {
+    "dynamic": "strict",
+    "_meta": {"trawl_schema": 1},
+    "_routing": {"required": true},
+    "properties": {
+      "repo":     {"type": "keyword"},
+      "branch":   {"type": "keyword"},
+      "path":     {"type": "keyword"},
+      "blob":     {"type": "keyword"},
+      "language": {"type": "keyword"},
+      "skip":     {"type": "keyword"},
+      "rb":       {"type": "keyword"},
+      "size":     {"type": "long"}
+    }
+  }
+}`
+	branchesMapping = `{
+  "settings": {"index": {"auto_expand_replicas": "0-1"}},
+  "mappings": {
+    "dynamic": "strict",
+    "_meta": {"trawl_schema": 1},
+    "properties": {
+      "kind":       {"type": "keyword"},
+      "repo":       {"type": "keyword"},
+      "name":       {"type": "keyword"},
+      "commit":     {"type": "keyword"},
+      "settings":   {"type": "keyword"},
+      "crawled_at": {"type": "date"},
+      "meta":       {"type": "object", "enabled": false},
+      "dirty":      {"type": "boolean"}
+    }
+  }
+}`
+)
+
+// ensureIndex creates name with body unless it exists, and refuses an
+// existing index written with another schema.
+func (x *Index) ensureIndex(ctx context.Context, name, body string) error {
+	res, err := x.es.Indices.Create(name, x.es.Indices.Create.WithContext(ctx),
+		x.es.Indices.Create.WithBody(strings.NewReader(body)))
+	err = check(res, err)
+	var ee *esError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ee) && ee.Type == "resource_already_exists_exception":
+	default:
+		return fmt.Errorf("create index %s: %w", name, err)
+	}
+	res, err = x.es.Indices.GetMapping(x.es.Indices.GetMapping.WithContext(ctx),
+		x.es.Indices.GetMapping.WithIndex(name))
+	var got map[string]struct {
+		Mappings struct {
+			Meta struct {
+				Schema int `json:"trawl_schema"`
+			} `json:"_meta"`
+		} `json:"mappings"`
+	}
+	if err := decode(res, err, &got); err != nil {
+		return fmt.Errorf("read mapping of index %s: %w", name, err)
+	}
+	for _, m := range got {
+		if m.Mappings.Meta.Schema != schemaVersion {
+			return fmt.Errorf("index %s exists with trawl schema %d, want %d: delete it or choose another index_prefix",
+				name, m.Mappings.Meta.Schema, schemaVersion)
+		}
+	}
+	return nil
+}
+
+// Close releases the client. Every committed write is already durable in
+// the cluster.
+func (x *Index) Close() error {
+	return x.es.Close(context.Background())
+}
+
+// esError is an error answer of Elasticsearch.
+type esError struct {
+	Status int
+	Type   string
+	Reason string
+}
+
+func (e *esError) Error() string {
+	if e.Type == "" {
+		return fmt.Sprintf("status %d: %s", e.Status, e.Reason)
+	}
+	return fmt.Sprintf("status %d: %s: %s", e.Status, e.Type, e.Reason)
+}
+
+// check turns a failed request or an error answer into an error and closes
+// the body of an error answer.
+func check(res *esapi.Response, err error) error {
+	if err != nil {
+		return err
+	}
+	if !res.IsError() {
+		return nil
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(res.Body, 64<<10))
+	e := &esError{Status: res.StatusCode}
+	var parsed struct {
+		Error json.RawMessage `json:"error"`
+	}
+	if json.Unmarshal(body, &parsed) == nil && len(parsed.Error) > 0 {
+		var detail struct {
+			Type   string `json:"type"`
+			Reason string `json:"reason"`
+		}
+		if json.Unmarshal(parsed.Error, &detail) == nil && detail.Type != "" {
+			e.Type, e.Reason = detail.Type, detail.Reason
+			return e
+		}
+		e.Reason = string(parsed.Error)
+		return e
+	}
+	e.Reason = strings.TrimSpace(string(body))
+	return e
+}
+
+// decode checks res and decodes its JSON body into v.
+func decode(res *esapi.Response, err error, v any) error {
+	if err := check(res, err); err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	if err := json.NewDecoder(res.Body).Decode(v); err != nil {
+		return fmt.Errorf("decode answer: %w", err)
+	}
+	return nil
+}
+
+// jsonBody encodes v for a request body.
+func jsonBody(v any) *bytes.Reader {
+	b, err := json.Marshal(v)
+	if err != nil {
+		// Only this package's own maps and structs are encoded.
+		panic(err)
+	}
+	return bytes.NewReader(b)
+}
+
+// Document ids must stay under 512 bytes while paths need not, so keys are
+// hashed.
+func locationID(k indexer.LocationKey) string {
+	return hashID(k.Repo, k.Branch, k.Path)
+}
+
+func branchID(k indexer.BranchKey) string {
+	return hashID(k.Repo, k.Name)
+}
+
+func hashID(parts ...string) string {
+	h := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
+	return hex.EncodeToString(h[:])
+}
+
+// rb is the keyword that selects every location of one branch.
+func rb(repo, branch string) string { return repo + "\x00" + branch }

@@ -1,0 +1,174 @@
+package elastic
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/elastic/go-elasticsearch/v8"
+
+	"github.com/trawl-dev/trawl/config"
+	"github.com/trawl-dev/trawl/indexer"
+	"github.com/trawl-dev/trawl/indexer/indexertest"
+	"github.com/trawl-dev/trawl/trigram"
+)
+
+// esConfig returns the configuration of a test cluster with an index
+// prefix of its own, whose indices are deleted when t ends.
+func esConfig(t *testing.T) config.Elasticsearch {
+	t.Helper()
+	url := os.Getenv("TRAWL_ES_URL")
+	if url == "" {
+		t.Skip("set TRAWL_ES_URL (scripts/elasticsearch.sh start) to run the Elasticsearch tests")
+	}
+	var b [6]byte
+	rand.Read(b[:])
+	cfg := config.Elasticsearch{Addresses: []string{url}, IndexPrefix: "trawltest-" + hex.EncodeToString(b[:])}
+	t.Cleanup(func() { deleteIndices(t, cfg) })
+	return cfg
+}
+
+func deleteIndices(t *testing.T, cfg config.Elasticsearch) {
+	es, err := elasticsearch.NewClient(elasticsearch.Config{Addresses: cfg.Addresses})
+	if err != nil {
+		t.Errorf("cleanup: %v", err)
+		return
+	}
+	defer es.Close(context.Background())
+	names := []string{cfg.IndexPrefix + "-blobs", cfg.IndexPrefix + "-locations", cfg.IndexPrefix + "-branches"}
+	res, err := es.Indices.Delete(names, es.Indices.Delete.WithIgnoreUnavailable(true))
+	if err := check(res, err); err != nil {
+		t.Errorf("cleanup: delete %v: %v", names, err)
+		return
+	}
+	res.Body.Close()
+}
+
+func open(t *testing.T, cfg config.Elasticsearch) *Index {
+	t.Helper()
+	x, err := Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { x.Close() })
+	return x
+}
+
+func TestConformance(t *testing.T) {
+	var (
+		mu   sync.Mutex
+		cfgs = map[*testing.T]config.Elasticsearch{}
+	)
+	indexertest.Run(t, func(t *testing.T) indexer.Index {
+		mu.Lock()
+		cfg, ok := cfgs[t]
+		mu.Unlock()
+		if !ok {
+			cfg = esConfig(t)
+			mu.Lock()
+			cfgs[t] = cfg
+			mu.Unlock()
+		}
+		return open(t, cfg)
+	})
+}
+
+// setWriteBlock makes index refuse (or accept again) every write, so that
+// each bulk item fails on the server.
+func setWriteBlock(t *testing.T, x *Index, index string, on bool) {
+	t.Helper()
+	body := `{"index.blocks.write": ` + map[bool]string{true: "true", false: "null"}[on] + `}`
+	res, err := x.es.Indices.PutSettings(strings.NewReader(body), x.es.Indices.PutSettings.WithIndex(index))
+	if err := check(res, err); err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+}
+
+func TestBulkItemFailure(t *testing.T) {
+	ctx := context.Background()
+	x := open(t, esConfig(t))
+	setWriteBlock(t, x, x.locations, true)
+	t.Cleanup(func() { setWriteBlock(t, x, x.locations, false) })
+
+	text := []byte("package main\n")
+	c := &indexer.Changes{
+		Blobs: []indexer.Blob{{ID: "b1", Text: text, Trigrams: trigram.Extract(text), Lines: 1}},
+		PutLocs: []indexer.Location{
+			{Repo: "acme/api", Branch: "main", Path: "cmd/main.go", Blob: "b1", Size: 13},
+			{Repo: "acme/api", Branch: "main", Path: "other.go", Blob: "b1", Size: 13},
+		},
+		PutBranches: []indexer.Branch{{Repo: "acme/api", Name: "main", Commit: "c1"}},
+	}
+	err := x.Commit(ctx, c)
+	if err == nil {
+		t.Fatal("Commit into a write-blocked index succeeded")
+	}
+	for _, want := range []string{
+		"write locations", "2 of the items failed",
+		"location acme/api@main:cmd/main.go", "location acme/api@main:other.go",
+		"status 403", "cluster_block_exception", "blocked by",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("Commit error %q does not contain %q", err, want)
+		}
+	}
+	// The branch state comes after the locations and must not be written
+	// when they failed.
+	if err := x.refresh(ctx, x.branches); err != nil {
+		t.Fatal(err)
+	}
+	if bs, err := x.Branches(ctx); err != nil || len(bs) != 0 {
+		t.Errorf("Branches() after a failed commit = %v, %v; want none", bs, err)
+	}
+}
+
+func TestOpenWrongAddress(t *testing.T) {
+	// Nothing listens on port 1 of loopback.
+	_, err := Open(context.Background(), config.Elasticsearch{Addresses: []string{"http://127.0.0.1:1"}, IndexPrefix: "x"})
+	if err == nil {
+		t.Fatal("Open of an address where nothing listens succeeded")
+	}
+	for _, want := range []string{"open elasticsearch at http://127.0.0.1:1", "connection refused"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("Open error %q does not contain %q", err, want)
+		}
+	}
+}
+
+func TestOpenBadConfig(t *testing.T) {
+	const unset = "TRAWL_TEST_SURELY_UNSET_PASSWORD"
+	os.Unsetenv(unset)
+	for _, tc := range []struct {
+		cfg  config.Elasticsearch
+		want string
+	}{
+		{config.Elasticsearch{IndexPrefix: "Trawl"}, `index_prefix "Trawl"`},
+		{config.Elasticsearch{PasswordEnv: unset}, "password_env: environment variable " + unset + " is empty or unset"},
+		{config.Elasticsearch{CACert: "/nonexistent/ca.pem"}, "ca_cert: open /nonexistent/ca.pem"},
+	} {
+		_, err := Open(context.Background(), tc.cfg)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Open(%+v) error = %v, want one containing %q", tc.cfg, err, tc.want)
+		}
+	}
+}
+
+func TestOpenOtherSchema(t *testing.T) {
+	cfg := esConfig(t)
+	x := open(t, cfg)
+	res, err := x.es.Indices.PutMapping([]string{x.branches}, strings.NewReader(`{"_meta": {"trawl_schema": 99}}`))
+	if err := check(res, err); err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	_, err = Open(context.Background(), cfg)
+	want := "index " + x.branches + " exists with trawl schema 99, want 1"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("Open over another schema: error %v, want one containing %q", err, want)
+	}
+}

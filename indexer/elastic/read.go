@@ -1,0 +1,371 @@
+package elastic
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+
+	"github.com/trawl-dev/trawl/indexer"
+	"github.com/trawl-dev/trawl/trigram"
+)
+
+// pageSize is the hits per search_after page; a search may return at most
+// 10,000 (index.max_result_window).
+const pageSize = 5000
+
+// termsChunk bounds the values of one terms query (the server refuses more
+// than index.max_terms_count, 65,536 by default).
+const termsChunk = 10000
+
+type hit struct {
+	ID     string          `json:"_id"`
+	Source json.RawMessage `json:"_source"`
+	Sort   []any           `json:"sort"`
+}
+
+func (h hit) sortString(i int) string {
+	if i < len(h.Sort) {
+		if s, ok := h.Sort[i].(string); ok {
+			return s
+		}
+	}
+	return ""
+}
+
+// scan streams every hit of query in index, in the order of the keyword
+// fields sortBy, which must identify a document uniquely: they are the
+// search_after cursor. It does not see writes that are not yet refreshed.
+func (x *Index) scan(ctx context.Context, index string, query any, sortBy []string, source bool, fn func(hit) error) error {
+	sort := make([]any, len(sortBy))
+	for i, f := range sortBy {
+		sort[i] = map[string]any{f: "asc"}
+	}
+	body := map[string]any{
+		"query":            query,
+		"sort":             sort,
+		"size":             pageSize,
+		"track_total_hits": false,
+		"_source":          source,
+	}
+	for {
+		res, err := x.es.Search(x.es.Search.WithContext(ctx), x.es.Search.WithIndex(index),
+			x.es.Search.WithBody(jsonBody(body)))
+		var page struct {
+			Hits struct {
+				Hits []hit `json:"hits"`
+			} `json:"hits"`
+		}
+		if err := decode(res, err, &page); err != nil {
+			return fmt.Errorf("search %s: %w", index, err)
+		}
+		hits := page.Hits.Hits
+		for _, h := range hits {
+			if err := fn(h); err != nil {
+				return err
+			}
+		}
+		if len(hits) < pageSize {
+			return nil
+		}
+		body["search_after"] = hits[len(hits)-1].Sort
+	}
+}
+
+// HasBlobs returns the subset of ids already stored. It uses a multi-get,
+// which is real-time: a blob written a moment ago is seen without a refresh.
+func (x *Index) HasBlobs(ctx context.Context, ids []string) (map[string]bool, error) {
+	has := make(map[string]bool)
+	for chunk := range slices.Chunk(ids, 1000) {
+		res, err := x.es.Mget(jsonBody(map[string]any{"ids": chunk}), x.es.Mget.WithContext(ctx),
+			x.es.Mget.WithIndex(x.blobs), x.es.Mget.WithSource("false"))
+		var answer struct {
+			Docs []struct {
+				ID    string `json:"_id"`
+				Found bool   `json:"found"`
+			} `json:"docs"`
+		}
+		if err := decode(res, err, &answer); err != nil {
+			return nil, fmt.Errorf("look up blobs in %s: %w", x.blobs, err)
+		}
+		for _, d := range answer.Docs {
+			if d.Found {
+				has[d.ID] = true
+			}
+		}
+	}
+	return has, nil
+}
+
+// BlobText returns the text of a stored blob, or indexer.ErrNotFound.
+func (x *Index) BlobText(ctx context.Context, id string) ([]byte, error) {
+	res, err := x.es.Get(x.blobs, id, x.es.Get.WithContext(ctx), x.es.Get.WithSourceIncludes("text"))
+	if err == nil && res.StatusCode == http.StatusNotFound {
+		res.Body.Close()
+		return nil, fmt.Errorf("blob %s: %w", id, indexer.ErrNotFound)
+	}
+	var doc struct {
+		Source struct {
+			Text string `json:"text"`
+		} `json:"_source"`
+	}
+	if err := decode(res, err, &doc); err != nil {
+		return nil, fmt.Errorf("read blob %s from %s: %w", id, x.blobs, err)
+	}
+	return []byte(doc.Source.Text), nil
+}
+
+// MatchBlobs streams the id of every stored blob whose trigram set
+// satisfies q.
+func (x *Index) MatchBlobs(ctx context.Context, q *trigram.Query, fn func(id string) error) error {
+	switch q.Op {
+	case trigram.OpNone:
+		return nil
+	case trigram.OpAll:
+		// Listing every blob is the callers' job (through locations, which
+		// carry the scope); a plan that reaches here is a bug.
+		return fmt.Errorf("match blobs: query matches every blob; list locations instead")
+	}
+	query := map[string]any{"bool": map[string]any{"filter": []any{treeQuery(q)}}}
+	err := x.scan(ctx, x.blobs, query, []string{"id"}, false, func(h hit) error { return fn(h.ID) })
+	if err != nil {
+		return fmt.Errorf("match blobs %s: %w", q, err)
+	}
+	return nil
+}
+
+// treeQuery turns a trigram tree into a query meant for filter context,
+// where clauses are unscored and cached.
+func treeQuery(q *trigram.Query) any {
+	switch q.Op {
+	case trigram.OpAll:
+		return map[string]any{"match_all": map[string]any{}}
+	case trigram.OpNone:
+		return map[string]any{"match_none": map[string]any{}}
+	case trigram.OpTri:
+		return map[string]any{"term": map[string]any{"tri": q.Tri}}
+	case trigram.OpAnd:
+		subs := make([]any, len(q.Sub))
+		for i, s := range q.Sub {
+			subs[i] = treeQuery(s)
+		}
+		return map[string]any{"bool": map[string]any{"filter": subs}}
+	case trigram.OpOr:
+		// An OR of plain trigrams (a character class) is one terms query.
+		var tris []string
+		for _, s := range q.Sub {
+			if s.Op != trigram.OpTri {
+				tris = nil
+				break
+			}
+			tris = append(tris, s.Tri)
+		}
+		if tris != nil {
+			return map[string]any{"terms": map[string]any{"tri": tris}}
+		}
+		subs := make([]any, len(q.Sub))
+		for i, s := range q.Sub {
+			subs[i] = treeQuery(s)
+		}
+		return map[string]any{"bool": map[string]any{"should": subs, "minimum_should_match": 1}}
+	}
+	return map[string]any{"match_none": map[string]any{}}
+}
+
+// Locations streams the locations q selects, ordered by blob, repo, branch
+// and path.
+func (x *Index) Locations(ctx context.Context, q indexer.LocationQuery, fn func(indexer.Location) error) error {
+	if (q.Blobs != nil && len(q.Blobs) == 0) || (q.Branches != nil && len(q.Branches) == 0) {
+		return nil
+	}
+	var filter []any
+	if q.Branches != nil {
+		rbs := make([]string, len(q.Branches))
+		for i, b := range q.Branches {
+			rbs[i] = rb(b.Repo, b.Name)
+		}
+		filter = append(filter, map[string]any{"terms": map[string]any{"rb": rbs}})
+	}
+	exists := map[string]any{"exists": map[string]any{"field": "skip"}}
+	var mustNot []any
+	switch q.Skipped {
+	case indexer.IndexedOnly:
+		mustNot = append(mustNot, exists)
+	case indexer.SkippedOnly:
+		filter = append(filter, exists)
+	}
+	sortBy := []string{"blob", "repo", "branch", "path"}
+	stream := func(blobs []string) error {
+		f := filter
+		if blobs != nil {
+			f = append(slices.Clip(f), map[string]any{"terms": map[string]any{"blob": blobs}})
+		}
+		query := map[string]any{"bool": map[string]any{"filter": f, "must_not": mustNot}}
+		return x.scan(ctx, x.locations, query, sortBy, true, func(h hit) error {
+			var d locationDoc
+			if err := json.Unmarshal(h.Source, &d); err != nil {
+				return fmt.Errorf("decode location %s: %w", h.ID, err)
+			}
+			return fn(indexer.Location{Repo: d.Repo, Branch: d.Branch, Path: d.Path, Blob: d.Blob,
+				Language: d.Language, Size: d.Size, Skip: d.Skip})
+		})
+	}
+	if q.Blobs == nil {
+		return stream(nil)
+	}
+	// Chunks of sorted ids come out in blob order one after the other.
+	blobs := slices.Compact(slices.Sorted(slices.Values(q.Blobs)))
+	for chunk := range slices.Chunk(blobs, termsChunk) {
+		if err := stream(chunk); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Branches returns every branch state, ordered by repo and name.
+func (x *Index) Branches(ctx context.Context) ([]indexer.Branch, error) {
+	var out []indexer.Branch
+	query := map[string]any{"term": map[string]any{"kind": kindBranch}}
+	err := x.scan(ctx, x.branches, query, []string{"repo", "name"}, true, func(h hit) error {
+		var d branchDoc
+		if err := json.Unmarshal(h.Source, &d); err != nil {
+			return fmt.Errorf("decode branch %s: %w", h.ID, err)
+		}
+		out = append(out, indexer.Branch{Repo: d.Repo, Name: d.Name, Commit: d.Commit,
+			Settings: d.Settings, CrawledAt: d.CrawledAt, Meta: d.Meta})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list branches: %w", err)
+	}
+	return out, nil
+}
+
+// gcBatch is how many blob ids one aggregation over locations checks.
+const gcBatch = 1000
+
+// CollectGarbage deletes every blob no location points to.
+func (x *Index) CollectGarbage(ctx context.Context) (int, error) {
+	if err := x.refresh(ctx, x.blobs, x.locations); err != nil {
+		return 0, fmt.Errorf("collect garbage: %w", err)
+	}
+	var (
+		garbage []op
+		batch   []string
+	)
+	check := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		used, err := x.usedBlobs(ctx, batch)
+		if err != nil {
+			return err
+		}
+		for _, id := range batch {
+			if !used[id] {
+				garbage = append(garbage, op{action: "delete", index: x.blobs, id: id, what: "blob " + id})
+			}
+		}
+		batch = batch[:0]
+		return nil
+	}
+	err := x.scan(ctx, x.blobs, map[string]any{"match_all": map[string]any{}}, []string{"id"}, false, func(h hit) error {
+		batch = append(batch, h.ID)
+		if len(batch) == gcBatch {
+			return check()
+		}
+		return nil
+	})
+	if err == nil {
+		err = check()
+	}
+	if err != nil {
+		return 0, fmt.Errorf("collect garbage: %w", err)
+	}
+	if len(garbage) == 0 {
+		return 0, nil
+	}
+	if err := x.bulk(ctx, "delete unused blobs", garbage, http.StatusNotFound); err != nil {
+		return 0, fmt.Errorf("collect garbage: %w", err)
+	}
+	if err := x.refresh(ctx, x.blobs); err != nil {
+		return 0, fmt.Errorf("collect garbage: %w", err)
+	}
+	return len(garbage), nil
+}
+
+// usedBlobs returns which of ids some location points to.
+func (x *Index) usedBlobs(ctx context.Context, ids []string) (map[string]bool, error) {
+	body := map[string]any{
+		"size":             0,
+		"track_total_hits": false,
+		"query":            map[string]any{"terms": map[string]any{"blob": ids}},
+		"aggs":             map[string]any{"used": map[string]any{"terms": map[string]any{"field": "blob", "size": len(ids)}}},
+	}
+	res, err := x.es.Search(x.es.Search.WithContext(ctx), x.es.Search.WithIndex(x.locations),
+		x.es.Search.WithBody(jsonBody(body)))
+	var answer struct {
+		Aggregations struct {
+			Used struct {
+				Buckets []struct {
+					Key string `json:"key"`
+				} `json:"buckets"`
+			} `json:"used"`
+		} `json:"aggregations"`
+	}
+	if err := decode(res, err, &answer); err != nil {
+		return nil, fmt.Errorf("find used blobs in %s: %w", x.locations, err)
+	}
+	used := make(map[string]bool, len(answer.Aggregations.Used.Buckets))
+	for _, b := range answer.Aggregations.Used.Buckets {
+		used[b.Key] = true
+	}
+	return used, nil
+}
+
+// Stats counts the documents and sums the store size of the three indices.
+func (x *Index) Stats(ctx context.Context) (indexer.Stats, error) {
+	var (
+		s   indexer.Stats
+		err error
+	)
+	count := func(index string, query any) int {
+		if err != nil {
+			return 0
+		}
+		res, e := x.es.Count(x.es.Count.WithContext(ctx), x.es.Count.WithIndex(index),
+			x.es.Count.WithBody(jsonBody(map[string]any{"query": query})))
+		var answer struct {
+			Count int `json:"count"`
+		}
+		if e := decode(res, e, &answer); e != nil {
+			err = fmt.Errorf("count %s: %w", index, e)
+		}
+		return answer.Count
+	}
+	all := map[string]any{"match_all": map[string]any{}}
+	s.Blobs = count(x.blobs, all)
+	s.Locations = count(x.locations, all)
+	s.Branches = count(x.branches, map[string]any{"term": map[string]any{"kind": kindBranch}})
+	if err != nil {
+		return s, fmt.Errorf("stats: %w", err)
+	}
+	res, err := x.es.Indices.Stats(x.es.Indices.Stats.WithContext(ctx),
+		x.es.Indices.Stats.WithIndex(x.blobs, x.locations, x.branches), x.es.Indices.Stats.WithMetric("store"))
+	var answer struct {
+		All struct {
+			Total struct {
+				Store struct {
+					Bytes int64 `json:"size_in_bytes"`
+				} `json:"store"`
+			} `json:"total"`
+		} `json:"_all"`
+	}
+	if err := decode(res, err, &answer); err != nil {
+		return s, fmt.Errorf("stats: store size: %w", err)
+	}
+	s.DiskBytes = answer.All.Total.Store.Bytes
+	return s, nil
+}

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/trawl-dev/trawl/crawler"
+	"github.com/trawl-dev/trawl/indexer"
+	"github.com/trawl-dev/trawl/indexer/bleve"
+	"github.com/trawl-dev/trawl/search"
+)
+
+// These benchmarks run the crawl and the queries in the test process, for
+// profiling (go test -run '^$' -bench Crawl -cpuprofile cpu.out
+// ./internal/bench); the report's figures come from the program.
+
+func BenchmarkCrawl(b *testing.B) {
+	org := smallOrgB(b)
+	var bytes int64
+	for b.Loop() {
+		b.StopTimer()
+		dir := b.TempDir()
+		be := bleveBackend{}
+		cfg, err := writeConfig(org, be, filepath.Join(dir, "data"), filepath.Join(dir, "trawl.yaml"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		idx, err := be.Open(b.Context(), cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		cr, err := crawler.New(cfg, idx, crawler.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		sum, err := cr.Run(b.Context())
+		if err != nil {
+			b.Fatal(err)
+		}
+		bytes = sum.BytesIndexed
+		// Close waits for the segments to reach the disk, which is part
+		// of a crawl as trawl crawl runs it.
+		if err := idx.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.SetBytes(bytes)
+}
+
+// BenchmarkSearch runs the report's queries on the small org, or on the
+// existing bleve index folder named by TRAWL_BENCH_INDEX (the program leaves
+// one in .bench/run-bleve/data/index).
+func BenchmarkSearch(b *testing.B) {
+	var idx indexer.Index
+	if dir := os.Getenv("TRAWL_BENCH_INDEX"); dir != "" {
+		x, err := bleve.Open(b.Context(), dir)
+		if err != nil {
+			b.Fatal(err)
+		}
+		idx = x
+	} else {
+		idx = crawledSmallOrg(b)
+	}
+	defer idx.Close()
+	s := search.New(idx)
+	for _, q := range queries {
+		b.Run(q.Kind+"/"+q.Query, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := s.Search(b.Context(), q.Query, search.Options{MaxFiles: q.Limit}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// crawledSmallOrg crawls smallOrgB into a new bleve index.
+func crawledSmallOrg(b *testing.B) indexer.Index {
+	b.Helper()
+	org := smallOrgB(b)
+	dir := b.TempDir()
+	be := bleveBackend{}
+	cfg, err := writeConfig(org, be, filepath.Join(dir, "data"), filepath.Join(dir, "trawl.yaml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	idx, err := be.Open(b.Context(), cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cr, err := crawler.New(cfg, idx, crawler.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := cr.Run(b.Context()); err != nil {
+		b.Fatal(err)
+	}
+	return idx
+}
+
+// smallOrgB is the three-repository org of the tests, with three branches,
+// or the org folder named by TRAWL_BENCH_ORG (e.g. one the program cached
+// under .bench/) for a profile on more realistic volumes.
+func smallOrgB(b *testing.B) *Org {
+	b.Helper()
+	if dir := os.Getenv("TRAWL_BENCH_ORG"); dir != "" {
+		abs, err := filepath.Abs(dir)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return &Org{Dir: abs}
+	}
+	goroot, err := goEnv(b.Context(), "GOROOT")
+	if err != nil {
+		b.Fatal(err)
+	}
+	org, err := generateOrg(b.Context(), b.TempDir(), OrgParams{Repos: 3, Branches: 3, Scale: 0.01, GoRoot: goroot}, b.Logf)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return org
+}

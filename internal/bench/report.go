@@ -1,0 +1,239 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"time"
+)
+
+// The targets from the issue. The report checks each against this run.
+const (
+	targetSelectiveRatio  = 100             // selective queries vs git grep
+	targetIndexRatio      = 0.6             // index size / unique content
+	targetCrawlMBps       = 5               // full crawl, MB of unique content per second
+	targetRecrawlBranches = 1000            // no-change recrawl of this many branches...
+	targetRecrawlTime     = time.Second * 5 // ...in less than this
+	targetMemory          = 1 << 30         // crawl peak RSS
+)
+
+// Markdown renders the report.
+func (r *Report) Markdown() string {
+	var b strings.Builder
+	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+
+	p("# trawl benchmarks\n\n")
+	p("Written by `make bench` (`go run ./internal/bench`) on %s. Every figure was measured in that run, on the machine below, ", r.Date.Format("2006-01-02 15:04 MST"))
+	p("on a generated organisation; speeds are also given as ratios against baselines measured in the same run on the same repositories ")
+	p("(git grep over every branch for queries, the unique content for index size), which carry over between machines better than absolute times. ")
+	p("MB is 10^6 bytes; MiB is 2^20.\n\n")
+
+	p("## Machine\n\n| | |\n|---|---|\n")
+	m := r.Machine
+	p("| CPUs (nproc) | %d |\n| CPU | %s |\n| memory | %s |\n| OS | %s |\n| Go | %s |\n| git | %s |\n| load average at start (1, 5, 15 min) | %s |\n\n",
+		m.CPUs, orDash(m.CPUModel), mib(m.MemBytes), m.OS, m.GoVersion, orDash(m.GitVersion), orDash(m.LoadAvg))
+
+	c := r.Corpus
+	p("## Corpus\n\n")
+	p("Generated with `-repos %d -branches %d -scale %g`: each repository holds different package folders of the Go distribution's own source ", r.Params.Repos, r.Params.Branches, r.Params.Scale)
+	p("plus a pom.xml, package.json, a build.gradle in every third, and YAML configuration. main moves through one cut per release branch, ")
+	p("each changing about %.0f%% of the Go files and the versions in the build files; release/1.N starts at cut N and adds a release commit of its own.\n\n", changeRate*100)
+	p("| | |\n|---|---|\n")
+	p("| repositories | %d |\n| branches | %d |\n| files across branches | %d |\n| content across branches | %s |\n", c.Repos, c.Branches, c.Files, mb(c.Bytes))
+	p("| unique blobs | %d |\n| unique content | %s |\n| copies of each blob (content across branches / unique) | %.1f |\n", c.UniqueBlobs, mb(c.UniqueBytes), ratio(float64(c.Bytes), float64(c.UniqueBytes)))
+	if r.GenTime > 0 {
+		p("| generation time (cached for reruns under .bench/) | %s |\n", r.GenTime.Round(time.Second))
+	} else {
+		p("| generation | reused from the cache under .bench/ |\n")
+	}
+	p("\n")
+
+	p("## Targets\n\n| target | goal | %s |\n|---|---|%s\n", r.backendCols("measured", "met"), strings.Repeat("---|---|", len(r.Backends)))
+	r.targets(p)
+	p("\n")
+
+	for _, be := range r.Backends {
+		r.crawlSection(p, be)
+	}
+
+	p("## Queries\n\n")
+	p("trawl: %d timed runs of `Searcher.Search` in one process after a warm-up run, index open; `limit` 0 is exhaustive, like git grep. ", r.QueryRuns)
+	p("git grep: `git grep -I -n -c [-i] -F|-P -e PATTERN BRANCH...` once per repository with all its branches, one repository after the other ")
+	p("(`-l` for a filter-only query; `-i` where trawl's case:auto folds case); the median of up to 3 runs (1 when a run takes over 5 s). ")
+	p("ratio = git grep time / trawl p50. results counts (branch, path, line) for content queries and (branch, path) for filter-only ones; ")
+	p("equal counts show both found the same matches.\n\n")
+	for _, be := range r.Backends {
+		p("### %s\n\n", be.Name)
+		p("| query | kind | limit | trawl p50 | trawl p95 | candidate blobs | git grep | ratio | results trawl / git grep |\n")
+		p("|---|---|---|---|---|---|---|---|---|\n")
+		for i, q := range be.Queries {
+			g := r.Grep[i]
+			limit := "0"
+			if q.Query.Limit > 0 {
+				limit = fmt.Sprint(q.Query.Limit)
+			}
+			results := fmt.Sprintf("%d / %d", q.Lines, g.Lines)
+			switch {
+			case q.LimitHit:
+				results = fmt.Sprintf("%d (limit hit) / %d", q.Lines, g.Lines)
+			case q.Lines != g.Lines:
+				results += " **differ**"
+			}
+			grep := ms(g.Median)
+			if g.Runs > 1 {
+				grep += fmt.Sprintf(" (%d runs)", g.Runs)
+			}
+			p("| `%s` | %s | %s | %s | %s | %d | %s | %s | %s |\n",
+				strings.ReplaceAll(q.Query.Query, "|", `\|`), q.Query.Kind, limit, ms(q.P50), ms(q.P95), q.Candidates, grep, times(g.Median, q.P50), results)
+		}
+		p("\n")
+	}
+	p("Kinds: selective, regex and case are the selective queries the 100x target is about; filter lists files by path; ")
+	p("common matches most Go files (exhaustive); limited stops at `limit` files while git grep, having no such limit, reads everything.\n")
+	return b.String()
+}
+
+func (r *Report) backendCols(cols ...string) string {
+	var out []string
+	for _, be := range r.Backends {
+		for _, c := range cols {
+			out = append(out, be.Name+" "+c)
+		}
+	}
+	return strings.Join(out, " | ")
+}
+
+// targets writes one row per target, one measured/met pair per backend.
+func (r *Report) targets(p func(string, ...any)) {
+	row := func(name, goal string, f func(be BackendResult) (string, bool)) {
+		p("| %s | %s |", name, goal)
+		for _, be := range r.Backends {
+			v, ok := f(be)
+			p(" %s | %s |", v, yesNo(ok))
+		}
+		p("\n")
+	}
+	row("selective queries vs git grep", fmt.Sprintf("≥ %d× faster", targetSelectiveRatio), func(be BackendResult) (string, bool) {
+		lo, n, met := math.Inf(1), 0, 0
+		for i, q := range be.Queries {
+			if !q.Query.selective() {
+				continue
+			}
+			x := ratio(float64(r.Grep[i].Median), float64(q.P50))
+			lo = min(lo, x)
+			n++
+			if x >= targetSelectiveRatio {
+				met++
+			}
+		}
+		return fmt.Sprintf("slowest %.0f×; %d of %d queries meet it", lo, met, n), n > 0 && met == n
+	})
+	row("index size", fmt.Sprintf("≤ %.1f× unique content", targetIndexRatio), func(be BackendResult) (string, bool) {
+		x := ratio(float64(be.Disk.Total), float64(be.Full.Summary.BytesIndexed))
+		return fmt.Sprintf("%.2f×", x), x <= targetIndexRatio
+	})
+	row("full crawl", fmt.Sprintf("≥ %d MB/s of unique content on 2 cores", targetCrawlMBps), func(be BackendResult) (string, bool) {
+		x := mbps(be.Full)
+		return fmt.Sprintf("%.1f MB/s on %d CPUs", x, r.Machine.CPUs), x >= targetCrawlMBps
+	})
+	row("no-change recrawl", fmt.Sprintf("%d branches < %s", targetRecrawlBranches, targetRecrawlTime), func(be BackendResult) (string, bool) {
+		n := be.Recrawl.Summary.Branches
+		if n == 0 {
+			return "no branches", false
+		}
+		per := time.Duration(float64(be.Recrawl.Wall) * targetRecrawlBranches / float64(n))
+		s := fmt.Sprintf("%s for %d branches", be.Recrawl.Wall.Round(time.Millisecond), n)
+		if n != targetRecrawlBranches {
+			s += fmt.Sprintf(" (%s per %d, scaled linearly)", per.Round(time.Millisecond), targetRecrawlBranches)
+		}
+		return s, per < targetRecrawlTime
+	})
+	row("crawl memory", fmt.Sprintf("< %s peak RSS", mib(targetMemory)), func(be BackendResult) (string, bool) {
+		peak := max(be.Full.PeakRSS, be.Recrawl.PeakRSS)
+		return mib(peak), peak > 0 && peak < targetMemory
+	})
+}
+
+func (r *Report) crawlSection(p func(string, ...any), be BackendResult) {
+	f, rc := be.Full, be.Recrawl
+	p("## Crawl: %s\n\n", be.Name)
+	p("`trawl crawl --json` as a child process on an empty index, then again with nothing changed; peak RSS is the child's (getrusage ru_maxrss).\n\n")
+	p("| | full crawl | no-change recrawl |\n|---|---|---|\n")
+	p("| wall time | %s | %s |\n", f.Wall.Round(time.Millisecond), rc.Wall.Round(time.Millisecond))
+	p("| branches seen / changed | %d / %d | %d / %d |\n", f.Summary.Branches, f.Summary.BranchesChanged, rc.Summary.Branches, rc.Summary.BranchesChanged)
+	p("| branches per second | %.0f | %.0f |\n", perSec(f.Summary.Branches, f.Wall), perSec(rc.Summary.Branches, rc.Wall))
+	p("| locations written | %d | %d |\n", f.Summary.FilesWritten, rc.Summary.FilesWritten)
+	p("| new blobs / bytes indexed | %d / %s | %d / %s |\n", f.Summary.BlobsWritten, mb(f.Summary.BytesIndexed), rc.Summary.BlobsWritten, mb(rc.Summary.BytesIndexed))
+	p("| skipped files | %d | %d |\n", f.Summary.Skipped, rc.Summary.Skipped)
+	p("| unique content per second | %.1f MB/s | |\n", mbps(f))
+	p("| peak RSS | %s | %s |\n\n", mib(f.PeakRSS), mib(rc.PeakRSS))
+	d := be.Disk
+	u := float64(f.Summary.BytesIndexed)
+	p("| index on disk | size | ÷ unique content indexed |\n|---|---|---|\n")
+	p("| total | %s | %.2f× |\n", mb(d.Total), ratio(float64(d.Total), u))
+	if d.Stored > 0 {
+		p("| stored fields (the text, compressed, and small stored values) | %s | %.2f× |\n", mb(d.Stored), ratio(float64(d.Stored), u))
+		p("| the rest (trigram postings, location doc values, dictionaries) | %s | %.2f× |\n", mb(d.Total-d.Stored), ratio(float64(d.Total-d.Stored), u))
+	}
+	p("\n")
+}
+
+func mbps(r CrawlRun) float64 {
+	return float64(r.Summary.BytesIndexed) / 1e6 / r.Wall.Seconds()
+}
+
+func perSec(n int, d time.Duration) float64 {
+	if d <= 0 {
+		return 0
+	}
+	return float64(n) / d.Seconds()
+}
+
+func ratio(a, b float64) float64 {
+	if b == 0 {
+		return math.Inf(1)
+	}
+	return a / b
+}
+
+func times(grep, trawl time.Duration) string {
+	x := ratio(float64(grep), float64(trawl))
+	if x < 10 {
+		return fmt.Sprintf("%.1f×", x)
+	}
+	return fmt.Sprintf("%.0f×", x)
+}
+
+func ms(d time.Duration) string {
+	x := float64(d) / float64(time.Millisecond)
+	switch {
+	case x >= 1000:
+		return fmt.Sprintf("%.2f s", x/1000)
+	case x >= 10:
+		return fmt.Sprintf("%.0f ms", x)
+	}
+	return fmt.Sprintf("%.2f ms", x)
+}
+
+func mb(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/1e6) }
+
+func mib(n int64) string {
+	if n >= 1<<30 {
+		return fmt.Sprintf("%.2f GiB", float64(n)/(1<<30))
+	}
+	return fmt.Sprintf("%.0f MiB", float64(n)/(1<<20))
+}
+
+func yesNo(ok bool) string {
+	if ok {
+		return "yes"
+	}
+	return "**no**"
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

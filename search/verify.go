@@ -1,0 +1,304 @@
+package search
+
+import (
+	"bytes"
+	"regexp"
+	"regexp/syntax"
+	"slices"
+	"sort"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Verification matches text line by line, as git grep does: a line
+// excludes its '\n' but keeps a '\r' before it, a final line without a
+// newline counts, and an empty text has no lines.
+
+// lines indexes the lines of one text.
+type lines struct {
+	text   []byte
+	starts []int // byte offset of each line
+}
+
+func newLines(text []byte) *lines {
+	l := &lines{text: text}
+	for off := 0; off < len(text); {
+		l.starts = append(l.starts, off)
+		i := bytes.IndexByte(text[off:], '\n')
+		if i < 0 {
+			break
+		}
+		off += i + 1
+	}
+	return l
+}
+
+func (l *lines) count() int { return len(l.starts) }
+
+// bounds returns line i's [start, end), without its '\n'.
+func (l *lines) bounds(i int) (int, int) {
+	start, end := l.starts[i], len(l.text)
+	if i+1 < len(l.starts) {
+		end = l.starts[i+1] - 1
+	} else if end > start && l.text[end-1] == '\n' {
+		end--
+	}
+	return start, end
+}
+
+func (l *lines) line(i int) []byte {
+	start, end := l.bounds(i)
+	return l.text[start:end]
+}
+
+// lineOf returns the line holding byte offset off.
+func (l *lines) lineOf(off int) int {
+	return sort.SearchInts(l.starts, off+1) - 1
+}
+
+// matcher matches one content term against lines.
+type matcher struct {
+	re *regexp.Regexp
+	// lit, when set, occurs in every line the term matches: only lines
+	// holding it are given to re. With fold it is ASCII lower case and is
+	// looked up in the text lowered the same way (see asciiExact).
+	lit   []byte
+	fold  bool
+	never bool // the required literal holds '\n', which no line does
+}
+
+func newMatcher(t *Term) *matcher {
+	m := &matcher{re: t.Re}
+	best := 0
+	for _, l := range requiredLiterals(t.syn) {
+		s := string(l.runes)
+		if bytes.ContainsRune([]byte(s), '\n') {
+			m.never = true
+			return m
+		}
+		if !l.fold {
+			if len(s) > best {
+				best, m.lit, m.fold = len(s), []byte(s), false
+			}
+			continue
+		}
+		if seg := longestASCIIExact(l.runes); len(seg) > best {
+			best, m.lit, m.fold = len(seg), seg, true
+		}
+	}
+	return m
+}
+
+type literal struct {
+	runes []rune
+	fold  bool
+}
+
+// requiredLiterals returns literals every match of re contains.
+func requiredLiterals(re *syntax.Regexp) []literal {
+	switch re.Op {
+	case syntax.OpLiteral:
+		return []literal{{re.Rune, re.Flags&syntax.FoldCase != 0}}
+	case syntax.OpCapture, syntax.OpPlus:
+		return requiredLiterals(re.Sub[0])
+	case syntax.OpRepeat:
+		if re.Min > 0 {
+			return requiredLiterals(re.Sub[0])
+		}
+	case syntax.OpConcat:
+		var out []literal
+		for _, s := range re.Sub {
+			out = append(out, requiredLiterals(s)...)
+		}
+		return out
+	}
+	return nil
+}
+
+// asciiExact reports whether (?i) matching of r is plain ASCII case
+// folding: true for ASCII runes whose fold orbit stays in ASCII, false for
+// k and s (which also match U+212A KELVIN SIGN and U+017F LONG S).
+func asciiExact(r rune) bool {
+	if r >= utf8.RuneSelf {
+		return false
+	}
+	for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+		if f >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// longestASCIIExact returns, lowered, the longest run of runes that
+// asciiExact accepts.
+func longestASCIIExact(runes []rune) []byte {
+	var best, cur []byte
+	for _, r := range runes {
+		if !asciiExact(r) {
+			cur = nil
+			continue
+		}
+		cur = append(cur, byte(unicode.ToLower(r)))
+		if len(cur) > len(best) {
+			best = slices.Clone(cur)
+		}
+	}
+	return best
+}
+
+func lowerASCII(text []byte) []byte {
+	out := make([]byte, len(text))
+	for i, c := range text {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		out[i] = c
+	}
+	return out
+}
+
+// doc is one text being verified; the lowered copy is made on demand.
+type doc struct {
+	*lines
+	lowered []byte
+}
+
+func (d *doc) lower() []byte {
+	if d.lowered == nil {
+		d.lowered = lowerASCII(d.text)
+	}
+	return d.lowered
+}
+
+// scan calls fn with each line the term matches and the match offsets in
+// it, in line order, until fn returns false.
+func (m *matcher) scan(d *doc, fn func(line int, locs [][]int) bool) {
+	if m.never {
+		return
+	}
+	if m.lit == nil {
+		for i := range d.count() {
+			if locs := m.re.FindAllIndex(d.line(i), -1); locs != nil && !fn(i, locs) {
+				return
+			}
+		}
+		return
+	}
+	hay := d.text
+	if m.fold {
+		hay = d.lower()
+	}
+	for pos := 0; pos < len(hay); {
+		j := bytes.Index(hay[pos:], m.lit)
+		if j < 0 {
+			return
+		}
+		i := d.lineOf(pos + j)
+		if locs := m.re.FindAllIndex(d.line(i), -1); locs != nil && !fn(i, locs) {
+			return
+		}
+		_, end := d.bounds(i)
+		pos = end + 1
+	}
+}
+
+// verifier matches the content terms of a query against one text.
+type verifier struct {
+	terms    []*Term
+	matchers []*matcher
+}
+
+func newVerifier(terms []*Term) *verifier {
+	v := &verifier{terms: terms}
+	for _, t := range terms {
+		v.matchers = append(v.matchers, newMatcher(t))
+	}
+	return v
+}
+
+// textMatch is what the content terms found in one text.
+type textMatch struct {
+	doc    *doc
+	found  map[*Term]bool
+	ranges map[int][][2]int // line -> match ranges of positive terms
+}
+
+// match finds which terms match text and, for positive terms, every
+// matching line and range.
+func (v *verifier) match(text []byte) *textMatch {
+	tm := &textMatch{doc: &doc{lines: newLines(text)}, found: map[*Term]bool{}, ranges: map[int][][2]int{}}
+	for i, t := range v.terms {
+		v.matchers[i].scan(tm.doc, func(line int, locs [][]int) bool {
+			tm.found[t] = true
+			if t.Negated {
+				return false
+			}
+			rs := tm.ranges[line]
+			for _, loc := range locs {
+				if loc[0] < loc[1] {
+					rs = append(rs, [2]int{loc[0], loc[1]})
+				}
+			}
+			if rs == nil {
+				rs = [][2]int{}
+			}
+			tm.ranges[line] = rs
+			return true
+		})
+	}
+	return tm
+}
+
+// matches renders the matching lines with n lines of context.
+func (tm *textMatch) matches(n int) []Match {
+	nums := make([]int, 0, len(tm.ranges))
+	for i := range tm.ranges {
+		nums = append(nums, i)
+	}
+	slices.Sort(nums)
+	out := make([]Match, 0, len(nums))
+	for _, i := range nums {
+		m := Match{Line: i + 1, Text: string(tm.doc.line(i)), Ranges: mergeRanges(tm.ranges[i]), Before: []string{}, After: []string{}}
+		for j := max(0, i-n); j < i; j++ {
+			m.Before = append(m.Before, string(tm.doc.line(j)))
+		}
+		for j := i + 1; j <= i+n && j < tm.doc.count(); j++ {
+			m.After = append(m.After, string(tm.doc.line(j)))
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// mergeRanges sorts ranges and merges those that overlap or touch.
+func mergeRanges(rs [][2]int) [][2]int {
+	rs = slices.Clone(rs)
+	slices.SortFunc(rs, func(a, b [2]int) int { return a[0] - b[0] })
+	out := [][2]int{}
+	for _, r := range rs {
+		if k := len(out) - 1; k >= 0 && r[0] <= out[k][1] {
+			out[k][1] = max(out[k][1], r[1])
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// Highlight returns the lines of text that the positive content terms of
+// query match, with their ranges and no context, for a file view. Filters
+// in the query are ignored.
+func Highlight(query string, text []byte) ([]Match, error) {
+	q, err := Parse(query)
+	if err != nil {
+		return nil, err
+	}
+	var pos []*Term
+	for _, t := range q.ContentTerms() {
+		if !t.Negated {
+			pos = append(pos, t)
+		}
+	}
+	return newVerifier(pos).match(text).matches(0), nil
+}

@@ -1,0 +1,397 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+
+	"github.com/trawl-dev/trawl/search"
+)
+
+const chromiumPath = "/usr/bin/chromium"
+
+// generatedOrg is several repositories over several branches; the
+// branches share most blobs and differ in a few, as real ones do.
+func generatedOrg() []testRepo {
+	var repos []testRepo
+	for i, name := range []string{"acme/api", "acme/billing", "acme/infra", "acme/web"} {
+		r := testRepo{name: name, defaultBranch: "main", branches: map[string]map[string]string{}}
+		branches := []string{"main", "develop", "release/2.0"}[:2+i%2]
+		for _, b := range branches {
+			files := map[string]string{
+				"internal/auth/token.go": fmt.Sprintf("package auth\n\nimport \"errors\"\n\n// CheckToken is called by every handler of %s.\n"+
+					"func CheckToken(tok string) error {\n\tif tok == \"\" {\n\t\treturn errors.New(\"empty token\")\n\t}\n\treturn nil\n}\n", name),
+				"deploy/values.yaml": fmt.Sprintf("service: %s\nreplicas: %d\n", name, 2+i),
+				"docs/guide.md":      "# Guide\n\nNothing to see here.\n",
+			}
+			if b != "main" {
+				// Another blob on this branch, so results show branch differences.
+				files["internal/auth/token.go"] += "\n// checkToken: reviewed on " + b + "\n"
+			}
+			if name == "acme/web" || name == "acme/api" {
+				files["web/src/session.ts"] = "import { api } from './api';\n\nexport function checkToken(t: string): boolean {\n" +
+					"  return t.length > 0; // ünïcode 🙂 checkToken\n}\n"
+			}
+			if i%2 == 0 {
+				files["README.md"] = "# " + name + "\n\nCall `checkToken()` before anything else.\n"
+			}
+			r.branches[b] = files
+		}
+		repos = append(repos, r)
+	}
+	return repos
+}
+
+// browser starts Debian's chromium with a fresh profile, or skips the test
+// when it is missing outside CI.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("chromium is required in CI: %v", err)
+		}
+		t.Skipf("no browser: %v", err)
+	}
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(chromiumPath),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	)
+	ctx, cancel := chromedp.NewContext(allocCtx, chromedp.WithLogf(t.Logf))
+	t.Cleanup(func() {
+		cancel()
+		cancelAlloc()
+	})
+	// The first action starts the browser; it must not run under a timeout.
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900)); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return ctx
+}
+
+// consoleErrors collects uncaught exceptions and errors the page logs,
+// Content-Security-Policy violations among them.
+type consoleErrors struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+func watchConsole(ctx context.Context) *consoleErrors {
+	c := &consoleErrors{}
+	msgs := chromedp.Console(ctx)
+	go func() {
+		for m, err := range msgs {
+			if err != nil {
+				return
+			}
+			if m.Type == chromedp.ConsoleError || m.Type == chromedp.ConsoleException {
+				c.mu.Lock()
+				c.msgs = append(c.msgs, string(m.Type)+": "+m.Text)
+				c.mu.Unlock()
+			}
+		}
+	}()
+	return c
+}
+
+func (c *consoleErrors) check(t *testing.T, when string) {
+	t.Helper()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, m := range c.msgs {
+		t.Errorf("%s: browser console: %s", when, m)
+	}
+	c.msgs = nil
+}
+
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	path := filepath.Join(t.ArtifactDir(), name)
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", path)
+}
+
+// facetCounts is what the facet column shows: group name to "value=count".
+type facetCounts map[string][]string
+
+// wantFacets computes the facet counts from an API answer the way the page
+// must: each file counts once per repository, per branch it is on, per
+// language and per extension.
+func wantFacets(res *search.Result) facetCounts {
+	count := map[string]map[string]int{}
+	add := func(group, v string) {
+		if count[group] == nil {
+			count[group] = map[string]int{}
+		}
+		count[group][v]++
+	}
+	for _, f := range res.Files {
+		add("Repository", f.Repo)
+		for _, b := range f.Branches {
+			add("Branch", b.Name)
+		}
+		add("Language", f.Language)
+		if ext := filepath.Ext(f.Path); ext != "" {
+			add("Extension", ext)
+		}
+	}
+	out := facetCounts{}
+	for g, m := range count {
+		for v, n := range m {
+			out[g] = append(out[g], fmt.Sprintf("%s=%d", v, n))
+		}
+		slices.Sort(out[g])
+	}
+	return out
+}
+
+const readFacets = `(() => {
+  const out = {};
+  for (const g of document.querySelectorAll('.facet-group')) {
+    out[g.querySelector('h2').textContent] = [...g.querySelectorAll('.facet')].map(
+      (b) => b.querySelector('.facet-name').textContent + '=' + b.querySelector('.count').textContent).sort();
+  }
+  return out;
+})()`
+
+// pageResults is what the result list shows.
+type pageResults struct {
+	Files      int      `json:"files"`
+	MatchLines int      `json:"matchLines"`
+	Marks      []string `json:"marks"`
+	Repos      []string `json:"repos"`
+	KeyAt      float64  `json:"keyAt"`
+	RenderedAt float64  `json:"renderedAt"`
+}
+
+const readResults = `(() => {
+  const r = document.getElementById('results');
+  return {
+    files: r.querySelectorAll('.file').length,
+    matchLines: r.querySelectorAll('.line.match').length,
+    marks: [...r.querySelectorAll('mark')].map((m) => m.textContent),
+    repos: [...new Set([...r.querySelectorAll('.file .repo')].map((e) => e.textContent))],
+    keyAt: Number(r.dataset.keyAt),
+    renderedAt: Number(r.dataset.renderedAt),
+  };
+})()`
+
+// waitRendered waits until the result list shows the answer to query.
+func waitRendered(t *testing.T, ctx context.Context, query string) {
+	t.Helper()
+	sel := fmt.Sprintf(`#results[data-query=%q]`, query)
+	wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if err := chromedp.Do(wctx, chromedp.WaitReady(chromedp.CSS(sel))); err != nil {
+		t.Fatalf("wait for the results of %q: %v", query, err)
+	}
+}
+
+func TestBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a browser")
+	}
+	idx := openIndex(t, generatedOrg())
+	srv := serve(t, idx, Options{})
+	searcher := search.New(idx)
+	ctx := browser(t)
+	// Bound everything after the start, so a page that never shows what the
+	// test waits for fails the test instead of hanging it.
+	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+	console := watchConsole(ctx)
+
+	const query = "checktoken"
+	want, err := searcher.Search(context.Background(), query, search.Options{MaxFiles: 100, Context: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// token.go: one blob per branch, 2+3+2+3; session.ts in 2 repos,
+	// README.md in 2.
+	if len(want.Files) != 14 {
+		t.Fatalf("the API finds %d files for %q, want 14", len(want.Files), query)
+	}
+
+	// Type the query; results come as you type.
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(srv.URL+"/"),
+		chromedp.WaitVisible(chromedp.CSS("#q")),
+		chromedp.SendKeys(chromedp.CSS("#q"), query),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitRendered(t, ctx, query)
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[pageResults](readResults))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("last keystroke to painted results: %.1f ms", got.RenderedAt-got.KeyAt)
+	if got.Files != len(want.Files) || got.MatchLines != want.Stats.Matches {
+		t.Errorf("page shows %d files and %d matching lines, want %d and %d", got.Files, got.MatchLines, len(want.Files), want.Stats.Matches)
+	}
+	ranges := 0
+	for _, f := range want.Files {
+		for _, m := range f.Matches {
+			ranges += len(m.Ranges)
+		}
+	}
+	if len(got.Marks) != ranges {
+		t.Errorf("page marks %d ranges, want %d", len(got.Marks), ranges)
+	}
+	for _, m := range got.Marks {
+		if strings.ToLower(m) != query {
+			t.Errorf("highlighted %q, want only %q in any case", m, query)
+		}
+	}
+	facets, err := chromedp.Run(ctx, chromedp.Evaluate[facetCounts](readFacets))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantF := wantFacets(want)
+	for _, g := range []string{"Repository", "Branch", "Language", "Extension"} {
+		if !slices.Equal(facets[g], wantF[g]) {
+			t.Errorf("facet %s shows %v, want %v", g, facets[g], wantF[g])
+		}
+	}
+	if loc, _ := chromedp.Run(ctx, chromedp.Location()); !strings.Contains(loc, "q="+query) {
+		t.Errorf("the URL %s does not carry the query", loc)
+	}
+	screenshot(t, ctx, "search.png")
+	console.check(t, "search")
+
+	// A facet adds its filter to the query.
+	const term = `repo:^acme/web$`
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(fmt.Sprintf(`button.facet[data-term=%q]`, term)))); err != nil {
+		t.Fatal(err)
+	}
+	waitRendered(t, ctx, query+" "+term)
+	got, err = chromedp.Run(ctx, chromedp.Evaluate[pageResults](readResults))
+	if err != nil {
+		t.Fatal(err)
+	}
+	webFiles := 0
+	for _, f := range want.Files {
+		if f.Repo == "acme/web" {
+			webFiles++
+		}
+	}
+	if got.Files != webFiles || !slices.Equal(got.Repos, []string{"acme/web"}) {
+		t.Errorf("after the facet: %d files from %v, want %d from acme/web", got.Files, got.Repos, webFiles)
+	}
+	if v, _ := chromedp.Run(ctx, chromedp.Value(chromedp.CSS("#q"))); v != query+" "+term {
+		t.Errorf("search box holds %q", v)
+	}
+
+	// Keyboard: j/k move through results, Enter opens the selected one.
+	filtered, err := searcher.Search(context.Background(), query+" "+term, search.Options{MaxFiles: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := filtered.Files[0]
+	err = chromedp.Do(ctx,
+		chromedp.KeyEvent("j"), chromedp.KeyEvent("j"), chromedp.KeyEvent("k"),
+		chromedp.WaitReady(chromedp.CSS(`.file.selected[data-index="0"]`)),
+		chromedp.KeyEvent("\r"),
+		chromedp.WaitReady(chromedp.CSS("#file-body[data-rendered-at]")),
+	)
+	if err != nil {
+		t.Fatalf("open the first result with the keyboard: %v", err)
+	}
+	loc, _ := chromedp.Run(ctx, chromedp.Location())
+	u, err := url.Parse(loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := u.Query(); u.Path != "/file" || p.Get("repo") != first.Repo || p.Get("path") != first.Path || p.Get("branch") != first.Branches[0].Name {
+		t.Fatalf("opened %s, want %s@%s:%s", loc, first.Repo, first.Branches[0].Name, first.Path)
+	}
+	type fileView struct {
+		Current  string   `json:"current"`
+		Marked   string   `json:"marked"`
+		Matches  int      `json:"matches"`
+		Branches []string `json:"branches"`
+	}
+	fv, err := chromedp.Run(ctx, chromedp.Evaluate[fileView](`(() => ({
+  current: (document.querySelector('tr.current') || {}).id || '',
+  marked: [...document.querySelectorAll('tr.current mark')].map((m) => m.textContent).join(','),
+  matches: document.querySelectorAll('tr.match').length,
+  branches: [...document.querySelectorAll('#branch option')].map((o) => o.value),
+}))()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf("L%d", first.Matches[0].Line); fv.Current != want || strings.ToLower(fv.Marked) != query {
+		t.Errorf("file view: current line %q with marks %q, want %s with %q", fv.Current, fv.Marked, want, query)
+	}
+	if fv.Matches != len(first.Matches) {
+		t.Errorf("file view marks %d lines, want %d", fv.Matches, len(first.Matches))
+	}
+	// Every acme/web branch holds both files that match.
+	if want := []string{"main", "develop", "release/2.0"}; !slices.Equal(fv.Branches, want) {
+		t.Errorf("branch switcher offers %v, want %v", fv.Branches, want)
+	}
+	screenshot(t, ctx, "file.png")
+	console.check(t, "file view")
+
+	// The status page, then dark mode on a narrow screen.
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(srv.URL+"/status"),
+		chromedp.WaitReady(chromedp.CSS("#status table")),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	screenshot(t, ctx, "status.png")
+	err = chromedp.Do(ctx,
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			return tg.Call(ctx, "Emulation.setEmulatedMedia", emulation.SetEmulatedMediaParams{
+				Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}},
+			}, nil)
+		}),
+		chromedp.EmulateViewport(420, 900),
+		chromedp.Navigate(srv.URL+"/?"+url.Values{"q": {query}}.Encode()),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitRendered(t, ctx, query)
+	screenshot(t, ctx, "search-dark-narrow.png")
+	console.check(t, "dark")
+
+	// With a token configured the page asks for it, then shows the data.
+	locked := serve(t, idx, Options{APIToken: "let-me-in"})
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(locked.URL+"/status"),
+		chromedp.WaitVisible(chromedp.CSS("#auth")),
+		chromedp.SendKeys(chromedp.CSS("#token"), "let-me-in\r"),
+		chromedp.WaitReady(chromedp.CSS("#status table")),
+	)
+	if err != nil {
+		t.Fatalf("status page behind a token: %v", err)
+	}
+}

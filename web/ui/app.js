@@ -1,0 +1,549 @@
+'use strict';
+// trawl's UI. Every element is built with createElement and textContent:
+// nothing that comes from the index is ever parsed as HTML, and the page's
+// Content-Security-Policy forbids inline script and style anyway.
+
+const $ = (id) => document.getElementById(id);
+
+// h builds an element: h('a', {href, class, text, on: {click}}, ...children).
+function h(tag, props, ...kids) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(props || {})) {
+    if (v == null || v === false) continue;
+    if (k === 'class') e.className = v;
+    else if (k === 'text') e.textContent = v;
+    else if (k === 'on') for (const [ev, fn] of Object.entries(v)) e.addEventListener(ev, fn);
+    else if (k === 'dataset') Object.assign(e.dataset, v);
+    else e.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of kids.flat()) if (c != null && c !== false) e.append(c);
+  return e;
+}
+
+// Links to other hosts come from repository metadata: only http(s) passes.
+const safeURL = (u) => (typeof u === 'string' && /^https?:\/\//i.test(u) ? u : null);
+
+const plural = (n, one, many) => `${n.toLocaleString()} ${n === 1 ? one : many || one + 's'}`;
+
+function bytes(n) {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
+  return `${i ? n.toFixed(1) : n} ${units[i]}`;
+}
+
+function when(s) {
+  if (!s || s.startsWith('0001-')) return 'never';
+  const d = new Date(s);
+  const secs = Math.round((Date.now() - d) / 1000);
+  let rel;
+  if (secs < 60) rel = 'just now';
+  else if (secs < 3600) rel = `${Math.round(secs / 60)} min ago`;
+  else if (secs < 86400) rel = `${Math.round(secs / 3600)} h ago`;
+  else rel = `${Math.round(secs / 86400)} days ago`;
+  return h('time', {datetime: d.toISOString(), title: d.toLocaleString()}, rel);
+}
+
+function fileHref(repo, branch, path, q) {
+  const p = new URLSearchParams({repo, branch, path});
+  if (q) p.set('q', q);
+  return '/file?' + p;
+}
+
+function searchHref(q) { return '/?' + new URLSearchParams({q}); }
+
+// ---- API and token -------------------------------------------------------
+
+const TOKEN_KEY = 'trawl.token';
+const getToken = () => { try { return localStorage.getItem(TOKEN_KEY) || ''; } catch { return ''; } };
+let retry = null; // what to run again once a token is given
+
+class APIError extends Error {
+  constructor(status, msg) { super(msg); this.status = status; }
+}
+
+async function api(path, params, signal) {
+  const u = new URL(path, location.origin);
+  for (const [k, v] of Object.entries(params || {})) {
+    if (v !== undefined && v !== null && v !== '') u.searchParams.set(k, v);
+  }
+  const headers = {Accept: 'application/json'};
+  const t = getToken();
+  if (t) headers.Authorization = 'Bearer ' + t;
+  const r = await fetch(u, {headers, signal});
+  let body = null;
+  try { body = await r.json(); } catch { /* not JSON: keep the status text */ }
+  if (r.status === 401) $('auth').hidden = false;
+  if (!r.ok) throw new APIError(r.status, (body && body.error) || r.statusText);
+  return body;
+}
+
+function initAuth() {
+  const form = $('auth');
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    try { localStorage.setItem(TOKEN_KEY, $('token').value.trim()); } catch { /* private mode */ }
+    $('token').value = '';
+    form.hidden = true;
+    if (retry) retry();
+  });
+}
+
+function showError(el, err) {
+  el.classList.add('error');
+  el.textContent = err.status === 401 ? 'This server wants an API token (above).' : `Error: ${err.message}`;
+}
+
+// ---- highlighting ------------------------------------------------------------
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+// marked returns text with the byte ranges [start, end) wrapped in <mark>.
+// The API counts UTF-8 bytes; JavaScript strings count UTF-16 units.
+function marked(text, ranges) {
+  const frag = document.createDocumentFragment();
+  if (!ranges || ranges.length === 0) { frag.append(text); return frag; }
+  const ascii = /^[\x00-\x7f]*$/.test(text);
+  const buf = ascii ? null : enc.encode(text);
+  const n = ascii ? text.length : buf.length;
+  const slice = (a, b) => (ascii ? text.slice(a, b) : dec.decode(buf.subarray(a, b)));
+  let pos = 0;
+  for (const [s, e] of [...ranges].sort((x, y) => x[0] - y[0])) {
+    if (s < pos || e > n) continue;
+    if (s > pos) frag.append(slice(pos, s));
+    frag.append(h('mark', null, slice(s, e)));
+    pos = e;
+  }
+  if (pos < n) frag.append(slice(pos, n));
+  return frag;
+}
+
+// termRe finds term as a whole, space-separated part of a query.
+function termRe(term) { return new RegExp(`(^|\\s)${term.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}(?=\\s|$)`); }
+
+// reEscape quotes RE2 metacharacters; a slash needs none in a field value.
+function reEscape(s) { return s.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&'); }
+function quoteTerm(s) { return /[\s"()]/.test(s) ? '"' + s.replace(/[\\"]/g, '\\$&') + '"' : s; }
+
+// ---- search page ---------------------------------------------------------
+
+const FIRST_LIMIT = 100;
+const MAX_LIMIT = 10000;
+const SHOWN_MATCHES = 8;
+const SHOWN_FACETS = 8;
+
+function extOf(path) {
+  const base = path.slice(path.lastIndexOf('/') + 1);
+  const i = base.lastIndexOf('.');
+  return i > 0 ? base.slice(i) : '';
+}
+
+const FACETS = [
+  {name: 'Repository', values: (f) => [f.repo], term: (v) => `repo:^${reEscape(v)}$`},
+  {name: 'Branch', values: (f) => f.branches.map((b) => b.name), term: (v) => `branch:^${reEscape(v)}$`},
+  {name: 'Language', values: (f) => (f.language ? [f.language] : []), term: (v) => 'lang:' + quoteTerm(v.toLowerCase())},
+  {name: 'Extension', values: (f) => { const e = extOf(f.path); return e ? [e] : []; }, term: (v) => `file:${reEscape(v)}$`},
+];
+
+function initSearch() {
+  const q = $('q');
+  const ctx = $('ctx');
+  const results = $('results');
+  const summary = $('summary');
+  const more = $('more');
+  const params = new URLSearchParams(location.search);
+  if (params.has('context')) ctx.value = params.get('context');
+
+  let timer = 0;
+  let ctrl = null;
+  let limit = FIRST_LIMIT;
+  let keyAt = 0;
+  let selected = -1;
+
+  function syncURL(text) {
+    const p = new URLSearchParams();
+    if (text) p.set('q', text);
+    if (ctx.value !== '2') p.set('context', ctx.value);
+    const s = p.toString();
+    history.replaceState(null, '', s ? '/?' + s : '/');
+    document.title = text ? `${text} · trawl` : 'trawl code search';
+  }
+
+  async function run() {
+    const text = q.value;
+    syncURL(text);
+    if (ctrl) ctrl.abort();
+    ctrl = null;
+    if (!text.trim()) {
+      results.replaceChildren();
+      $('facets').replaceChildren();
+      summary.textContent = '';
+      more.hidden = true;
+      return;
+    }
+    const mine = (ctrl = new AbortController());
+    summary.classList.remove('error');
+    summary.classList.add('busy');
+    try {
+      const res = await api('/api/search', {q: text, limit, context: ctx.value}, mine.signal);
+      if (mine !== ctrl) return;
+      render(res, text);
+    } catch (err) {
+      if (err.name === 'AbortError') return;
+      summary.classList.remove('busy');
+      showError(summary, err);
+      results.replaceChildren();
+      $('facets').replaceChildren();
+      more.hidden = true;
+    }
+  }
+  retry = run;
+
+  function render(res, text) {
+    const st = res.stats;
+    summary.classList.remove('busy');
+    summary.replaceChildren(
+      plural(st.files, 'file'), ', ', plural(st.matches, 'matching line'),
+      h('span', {class: 'muted'}, ` · ${st.duration_ms.toFixed(1)} ms · ${plural(st.candidates, 'candidate')} read`));
+    if (st.limit_hit) summary.append(h('span', {class: 'limit'}, ' · more results exist'));
+    renderFacets(res.files, text);
+    results.replaceChildren(...res.files.map((f, i) => fileCard(f, i, text)));
+    if (res.files.length === 0) results.append(h('p', {class: 'empty'}, 'No files match.'));
+    selected = -1;
+    more.hidden = !(st.limit_hit && limit < MAX_LIMIT);
+    more.textContent = `Load more (up to ${Math.min(limit * 4, MAX_LIMIT).toLocaleString()} files)`;
+    // Paint first, then stamp, so the stamp is when results were visible.
+    requestAnimationFrame(() => setTimeout(() => {
+      results.dataset.query = text;
+      results.dataset.keyAt = String(keyAt);
+      results.dataset.renderedAt = String(performance.now());
+    }, 0));
+  }
+
+  function renderFacets(files, text) {
+    const box = $('facets');
+    box.replaceChildren();
+    if (files.length === 0) return;
+    for (const facet of FACETS) {
+      const counts = new Map();
+      for (const f of files) for (const v of facet.values(f)) counts.set(v, (counts.get(v) || 0) + 1);
+      if (counts.size === 0) continue;
+      const sorted = [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+      const list = h('ul', {class: 'facet-list'});
+      sorted.forEach(([v, n], i) => {
+        const term = facet.term(v);
+        const on = termRe(term).test(text);
+        list.append(h('li', {hidden: i >= SHOWN_FACETS},
+          h('button', {type: 'button', class: 'facet', 'aria-pressed': on ? 'true' : 'false', title: on ? `Remove ${term}` : `Add ${term}`,
+            dataset: {term}, on: {click: () => toggleTerm(term)}},
+          h('span', {class: 'facet-name'}, v), h('span', {class: 'count'}, n.toLocaleString()))));
+      });
+      const group = h('section', {class: 'facet-group', 'aria-label': facet.name}, h('h2', null, facet.name), list);
+      if (sorted.length > SHOWN_FACETS) {
+        group.append(h('button', {type: 'button', class: 'linkish', on: {click: (ev) => {
+          list.querySelectorAll('li[hidden]').forEach((li) => { li.hidden = false; });
+          ev.currentTarget.remove();
+        }}}, `show all ${sorted.length}`));
+      }
+      box.append(group);
+    }
+  }
+
+  function toggleTerm(term) {
+    const re = termRe(term);
+    q.value = re.test(q.value) ? q.value.replace(re, '$1').trim() : `${q.value.trim()} ${term}`.trim();
+    limit = FIRST_LIMIT;
+    run();
+  }
+
+  function select(i) {
+    const cards = results.querySelectorAll('.file');
+    if (cards.length === 0) return;
+    i = Math.max(0, Math.min(cards.length - 1, i));
+    if (selected >= 0 && cards[selected]) cards[selected].classList.remove('selected');
+    selected = i;
+    cards[i].classList.add('selected');
+    cards[i].focus({preventScroll: true});
+    cards[i].scrollIntoView({block: 'nearest'});
+  }
+
+  q.addEventListener('input', () => {
+    keyAt = performance.now();
+    limit = FIRST_LIMIT;
+    clearTimeout(timer);
+    timer = setTimeout(run, 150);
+  });
+  $('search-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    clearTimeout(timer);
+    run();
+  });
+  ctx.addEventListener('change', run);
+  more.addEventListener('click', () => { limit = Math.min(limit * 4, MAX_LIMIT); run(); });
+
+  document.addEventListener('keydown', (ev) => {
+    if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    const t = ev.target;
+    if (t.matches('input, select, textarea')) {
+      if (ev.key === 'Escape' && t === q) q.blur();
+      if (ev.key === 'ArrowDown' && t === q) { ev.preventDefault(); select(0); }
+      return;
+    }
+    if (ev.key === '/') { ev.preventDefault(); q.focus(); q.select(); }
+    else if (ev.key === 'j') select(selected + 1);
+    else if (ev.key === 'k') select(selected - 1);
+    else if (ev.key === 'Enter' && selected >= 0 && !t.matches('a, button, summary')) {
+      const a = results.querySelectorAll('.file')[selected].querySelector('a.open');
+      if (a) location.href = a.href;
+    }
+  });
+
+  if (q.value.trim()) run(); else q.focus();
+}
+
+// hunkLines merges matches and their context into numbered lines.
+function hunkLines(matches) {
+  const lines = new Map();
+  for (const m of matches) {
+    m.before.forEach((t, i) => { const n = m.line - m.before.length + i; if (!lines.has(n)) lines.set(n, {text: t}); });
+    lines.set(m.line, {text: m.text, ranges: m.ranges, match: true});
+    m.after.forEach((t, i) => { const n = m.line + 1 + i; if (!lines.has(n)) lines.set(n, {text: t}); });
+  }
+  return [...lines].sort((a, b) => a[0] - b[0]);
+}
+
+function renderMatches(box, f, q, base, all) {
+  const shown = all ? f.matches : f.matches.slice(0, SHOWN_MATCHES);
+  box.replaceChildren();
+  let prev = 0;
+  let hunk = null;
+  for (const [n, l] of hunkLines(shown)) {
+    if (!hunk || n !== prev + 1) {
+      hunk = h('div', {class: 'hunk'});
+      box.append(hunk);
+    }
+    prev = n;
+    hunk.append(h('div', {class: l.match ? 'line match' : 'line ctx'},
+      h('a', {class: 'ln', href: `${base}#L${n}`, 'aria-label': `line ${n}`, tabindex: '-1'}, String(n)),
+      h('code', null, marked(l.text, l.ranges))));
+  }
+  const rest = f.matches.length - shown.length;
+  if (rest > 0) {
+    box.append(h('button', {type: 'button', class: 'linkish', on: {click: () => renderMatches(box, f, q, base, true)}},
+      `show ${plural(rest, 'more matching line')}`));
+  }
+}
+
+function fileCard(f, i, q) {
+  const first = f.branches[0] || {name: '', commit: ''};
+  const others = f.branches.slice(1);
+  const href = fileHref(f.repo, first.name, f.path, q);
+  const card = h('article', {class: 'file', tabindex: '-1', dataset: {index: i}, 'aria-label': `${f.repo} ${f.path}`});
+  const head = h('header', {class: 'file-title'},
+    h('span', {class: 'repo'}, f.repo),
+    h('a', {class: 'path open', href}, f.path),
+    h('span', {class: 'tags'},
+      h('span', {class: 'branch', title: `commit ${first.commit}`}, first.name),
+      f.language ? h('span', {class: 'lang'}, f.language) : null,
+      safeURL(f.url) ? h('a', {class: 'permalink', href: f.url, rel: 'noopener noreferrer'}, 'permalink') : null));
+  card.append(head);
+  if (others.length) {
+    const list = h('ul', {class: 'branch-list', hidden: true, id: `branches-${i}`},
+      others.map((b) => h('li', null, h('a', {href: fileHref(f.repo, b.name, f.path, q), title: `commit ${b.commit}`}, b.name))));
+    const btn = h('button', {type: 'button', class: 'also', 'aria-expanded': 'false', 'aria-controls': `branches-${i}`,
+      on: {click: () => {
+        list.hidden = !list.hidden;
+        btn.setAttribute('aria-expanded', String(!list.hidden));
+      }}}, `also on ${plural(others.length, 'branch', 'branches')}`);
+    head.querySelector('.tags').insertBefore(btn, head.querySelector('.lang, .permalink'));
+    card.append(list);
+  }
+  if (f.matches && f.matches.length) {
+    const box = h('div', {class: 'matches'});
+    renderMatches(box, f, q, href, false);
+    card.append(box);
+  }
+  return card;
+}
+
+// ---- file page -----------------------------------------------------------
+
+async function initFile() {
+  const p = new URLSearchParams(location.search);
+  const q = p.get('q') || '';
+  $('q').value = q;
+  const head = $('file-head');
+  const body = $('file-body');
+  const params = p.has('blob')
+    ? {blob: p.get('blob'), q}
+    : {repo: p.get('repo'), branch: p.get('branch'), path: p.get('path'), q};
+  let f;
+  try {
+    f = await api('/api/file', params);
+  } catch (err) {
+    head.replaceChildren(h('p', {class: 'summary'}));
+    showError(head.firstChild, err);
+    retry = () => location.reload();
+    return;
+  }
+  document.title = `${f.path || f.blob} · ${f.repo || 'blob'} · trawl`;
+
+  const title = h('h1', {class: 'file-name'});
+  if (f.repo) title.append(h('a', {class: 'repo', href: searchHref(`repo:^${reEscape(f.repo)}$`)}, f.repo), ' / ', h('span', {class: 'path'}, f.path));
+  else title.append(h('span', {class: 'path'}, `blob ${f.blob}`));
+  const meta = h('div', {class: 'file-meta'});
+  if (f.branches && f.branches.length) {
+    const sel = h('select', {id: 'branch', on: {change: () => {
+      location.href = fileHref(f.repo, sel.value, f.path, q);
+    }}}, f.branches.map((b) => h('option', {value: b.name, selected: b.name === f.branch},
+      b.name + (b.blob === f.blob ? '' : ' (differs)') + (b.skip ? ' (not indexed)' : ''))));
+    meta.append(h('label', {for: 'branch'}, 'Branch'), sel);
+  }
+  if (f.language) meta.append(h('span', {class: 'lang'}, f.language));
+  meta.append(h('span', {class: 'muted'}, `${plural(f.lines, 'line')} · ${bytes(f.size)}`));
+  if (f.commit) meta.append(h('span', {class: 'muted', title: f.commit}, `commit ${f.commit.slice(0, 10)}`));
+  if (safeURL(f.url)) meta.append(h('a', {class: 'permalink', href: f.url, rel: 'noopener noreferrer'}, 'permalink'));
+  if (q) meta.append(h('a', {href: searchHref(q)}, '← results'));
+  head.replaceChildren(title, meta);
+
+  if (f.locations && f.locations.length) {
+    head.append(h('details', {class: 'locations'}, h('summary', null, `at ${plural(f.locations.length, 'location')}`),
+      h('ul', null, f.locations.map((l) => h('li', null, h('a', {href: fileHref(l.repo, l.branch, l.path, q)}, `${l.repo}@${l.branch}:${l.path}`))))));
+  }
+  if (f.skip) {
+    body.replaceChildren(h('p', {class: 'summary error'}, `Not indexed: ${f.skip}.`));
+    return;
+  }
+
+  const byLine = new Map(f.matches.map((m) => [m.line, m.ranges]));
+  let text = f.text;
+  if (text.endsWith('\n')) text = text.slice(0, -1);
+  const rows = text === '' && f.size === 0 ? [] : text.split('\n');
+  const tbody = h('tbody');
+  rows.forEach((line, i) => {
+    const n = i + 1;
+    const r = byLine.get(n);
+    tbody.append(h('tr', {id: `L${n}`, class: r ? 'match' : null},
+      h('td', {class: 'ln'}, h('a', {href: `#L${n}`, 'aria-label': `line ${n}`}, String(n))),
+      h('td', {class: 'src'}, h('code', null, marked(line, r)))));
+  });
+  const nav = h('p', {class: 'match-nav', role: 'status'});
+  body.replaceChildren(nav, h('table', {class: 'code'}, h('caption', {class: 'sr-only'}, f.path || f.blob),
+    h('colgroup', null, h('col', {class: 'ln-col'}), h('col')), tbody));
+
+  const hits = [...tbody.querySelectorAll('tr.match')];
+  let at = -1;
+  function go(i) {
+    if (hits.length === 0) return;
+    at = (i + hits.length) % hits.length;
+    tbody.querySelectorAll('tr.current').forEach((tr) => tr.classList.remove('current'));
+    hits[at].classList.add('current');
+    hits[at].scrollIntoView({block: 'center'});
+    nav.textContent = `match ${at + 1} of ${hits.length} (j/k)`;
+  }
+  if (q) nav.textContent = hits.length ? plural(hits.length, 'matching line') + ' (j/k to move)' : 'No lines match here.';
+  document.addEventListener('keydown', (ev) => {
+    if (ev.ctrlKey || ev.metaKey || ev.altKey || ev.target.matches('input, select, textarea')) {
+      if (ev.key === 'Escape') ev.target.blur();
+      return;
+    }
+    if (ev.key === 'j') go(at + 1);
+    else if (ev.key === 'k') go(at - 1);
+    else if (ev.key === '/') { ev.preventDefault(); $('q').focus(); $('q').select(); }
+  });
+  const target = /^#L(\d+)$/.exec(location.hash);
+  const row = target && $(`L${target[1]}`);
+  if (row) { row.classList.add('current'); row.scrollIntoView({block: 'center'}); } else if (hits.length) go(0);
+  body.dataset.renderedAt = String(performance.now());
+}
+
+// ---- status page ---------------------------------------------------------
+
+// value renders any JSON the crawler reports: objects as definition lists,
+// lists of objects as tables.
+function value(v) {
+  if (v === null || v === undefined) return h('span', {class: 'muted'}, '—');
+  if (Array.isArray(v)) {
+    if (v.length === 0) return h('span', {class: 'muted'}, 'none');
+    if (v.every((x) => x && typeof x === 'object' && !Array.isArray(x))) {
+      const keys = [...new Set(v.flatMap((x) => Object.keys(x)))];
+      return h('div', {class: 'scroll'}, h('table', {class: 'grid'},
+        h('thead', null, h('tr', null, keys.map((k) => h('th', {scope: 'col'}, k)))),
+        h('tbody', null, v.map((x) => h('tr', null, keys.map((k) => h('td', null, value(x[k]))))))));
+    }
+    return h('ul', null, v.map((x) => h('li', null, value(x))));
+  }
+  if (typeof v === 'object') {
+    return h('dl', {class: 'kv'}, Object.entries(v).flatMap(([k, x]) => [h('dt', null, k), h('dd', null, value(x))]));
+  }
+  if (typeof v === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d/.test(v)) return when(v);
+  return String(v);
+}
+
+async function initStatus() {
+  const box = $('status');
+  const summary = $('summary');
+  retry = initStatus;
+  let st, repos, skipped;
+  try {
+    [st, repos, skipped] = await Promise.all([api('/api/status'), api('/api/repos'), api('/api/skipped', {limit: 500})]);
+  } catch (err) {
+    showError(summary, err);
+    return;
+  }
+  summary.classList.remove('error');
+  summary.replaceChildren('Last crawl ', when(st.last_crawl), '.');
+  const ix = st.index;
+  box.replaceChildren(
+    h('h2', null, 'Index'),
+    h('dl', {class: 'kv stats'},
+      h('dt', null, 'Repositories'), h('dd', null, st.repos.toLocaleString()),
+      h('dt', null, 'Branches'), h('dd', null, ix.branches.toLocaleString()),
+      h('dt', null, 'Unique files (blobs)'), h('dd', null, ix.blobs.toLocaleString()),
+      h('dt', null, 'Files on branches (locations)'), h('dd', null, ix.locations.toLocaleString()),
+      h('dt', null, 'On disk'), h('dd', null, bytes(ix.disk_bytes))),
+  );
+  if (st.crawl !== undefined) box.append(h('h2', null, 'Crawler'), value(st.crawl));
+
+  box.append(h('h2', null, `Repositories (${repos.repos.length.toLocaleString()})`),
+    h('div', {class: 'scroll'}, h('table', {class: 'grid'},
+      h('thead', null, h('tr', null, ['Repository', 'Branches', 'Files', 'Last crawl'].map((c) => h('th', {scope: 'col'}, c)))),
+      h('tbody', null, repos.repos.map((r) => h('tr', null,
+        h('td', null, h('a', {href: searchHref(`repo:^${reEscape(r.name)}$`)}, r.name),
+          r.archived ? h('span', {class: 'tag'}, 'archived') : null, r.fork ? h('span', {class: 'tag'}, 'fork') : null),
+        h('td', null, h('details', null, h('summary', null, plural(r.branches.length, 'branch', 'branches')),
+          h('ul', {class: 'plain'}, r.branches.map((b) => h('li', null,
+            h('span', {class: 'branch'}, b.name), ` ${b.commit.slice(0, 10)} · ${plural(b.files, 'file')}`,
+            b.skipped ? ` · ${b.skipped.toLocaleString()} skipped` : '', ' · ', when(b.crawled_at)))))),
+        h('td', {class: 'num'}, r.files.toLocaleString()),
+        h('td', null, when(r.last_crawl))))))));
+
+  box.append(h('h2', null, `Skipped files (${skipped.locations.toLocaleString()} on all branches)`));
+  if (skipped.skipped.length === 0) {
+    box.append(h('p', {class: 'muted'}, 'Every file that matched the patterns was indexed.'));
+  } else {
+    box.append(h('div', {class: 'scroll'}, h('table', {class: 'grid'},
+      h('thead', null, h('tr', null, ['Repository', 'Path', 'Reason', 'Size', 'Branches'].map((c) => h('th', {scope: 'col'}, c)))),
+      h('tbody', null, skipped.skipped.map((s) => h('tr', null,
+        h('td', null, s.repo), h('td', null, h('code', null, s.path)), h('td', null, s.skip),
+        h('td', {class: 'num'}, bytes(s.size)),
+        h('td', {title: s.branches.join(', ')}, s.branches.length > 3 ? `${s.branches.slice(0, 3).join(', ')} +${s.branches.length - 3}` : s.branches.join(', '))))))));
+    if (skipped.limit_hit) box.append(h('p', {class: 'muted'}, 'More skipped files exist: see GET /api/skipped?limit=0 or trawl skipped.'));
+  }
+}
+
+// ---- start ----------------------------------------------------------------
+
+document.addEventListener('DOMContentLoaded', () => {
+  initAuth();
+  const page = document.body.dataset.page;
+  if (page === 'search') initSearch();
+  else if (page === 'file') initFile();
+  else if (page === 'status') initStatus();
+  if (page !== 'search') {
+    document.addEventListener('keydown', (ev) => {
+      if (page !== 'file' && ev.key === '/' && !ev.target.matches('input, select, textarea')) { ev.preventDefault(); $('q').focus(); }
+    });
+  }
+});

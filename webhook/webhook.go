@@ -1,0 +1,198 @@
+// Package webhook receives GitHub webhooks (organisation or repository
+// hooks) and turns them into crawl requests: a push, or a branch created or
+// deleted, asks for that repository; a repository created, deleted,
+// renamed, archived or transferred asks for a new listing.
+package webhook
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+)
+
+// MaxBody is the largest payload GitHub delivers (25 MB); anything larger
+// is not from GitHub.
+const MaxBody = 25 << 20
+
+// Events receives what the webhooks report. Either function may be nil.
+// They are called on the request's goroutine and should only queue work.
+type Events struct {
+	// Push reports that branch of repo (full name, owner/name) moved, was
+	// created or was deleted.
+	Push func(repo, branch string)
+	// Repository reports that repo was created, deleted, renamed (then
+	// both the old and the new name are reported), archived, unarchived,
+	// transferred or had its visibility changed: only a full listing of
+	// the source sees such changes, deletions included.
+	Repository func(repo string)
+}
+
+// Handler verifies each delivery's X-Hub-Signature-256 (HMAC-SHA256 of the
+// raw body with secret) and dispatches it. A missing or wrong signature is
+// answered 401 and nothing is done; with an empty secret every delivery is
+// refused, since an unverified hook would let anyone trigger crawls.
+//
+// Answers: ping 200; an event acted on 202; an event or ref trawl does not
+// use (issues, tags...) also 202, since an organisation hook often sends
+// every event and GitHub shows any 4xx as a failed delivery; a payload
+// that is not JSON 400; a body over MaxBody 413.
+func Handler(secret []byte, ev Events, log *slog.Logger) http.Handler {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &handler{secret: secret, ev: ev, log: log}
+}
+
+type handler struct {
+	secret []byte
+	ev     Events
+	log    *slog.Logger
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "webhooks are POSTed", http.StatusMethodNotAllowed)
+		return
+	}
+	event := r.Header.Get("X-GitHub-Event")
+	log := h.log.With("event", event, "delivery", r.Header.Get("X-GitHub-Delivery"))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			http.Error(w, "payload too large", http.StatusRequestEntityTooLarge)
+			return
+		}
+		http.Error(w, "cannot read payload", http.StatusBadRequest)
+		return
+	}
+	if !h.verify(r.Header.Get("X-Hub-Signature-256"), body) {
+		log.Warn("webhook refused: missing or wrong signature", "remote", r.RemoteAddr)
+		http.Error(w, "missing or wrong X-Hub-Signature-256", http.StatusUnauthorized)
+		return
+	}
+	if event == "ping" {
+		w.WriteHeader(http.StatusOK)
+		io.WriteString(w, "pong\n")
+		return
+	}
+	var p payload
+	if err := json.Unmarshal(body, &p); err != nil {
+		http.Error(w, "payload is not JSON", http.StatusBadRequest)
+		return
+	}
+	repo := p.Repository.FullName
+	acted := false
+	switch event {
+	case "push":
+		if branch, ok := strings.CutPrefix(p.Ref, "refs/heads/"); ok && repo != "" {
+			acted = h.push(repo, branch)
+		}
+	case "create", "delete":
+		if p.RefType == "branch" && repo != "" && p.Ref != "" {
+			acted = h.push(repo, p.Ref)
+		}
+	case "repository":
+		if repo != "" {
+			acted = h.repository(repo)
+			if from := p.Changes.Repository.Name.From; from != "" && p.Action == "renamed" {
+				if owner, _, ok := strings.Cut(repo, "/"); ok {
+					h.repository(owner + "/" + from)
+				}
+			}
+			if p.Action == "transferred" {
+				from := p.Changes.Owner.From.Organization.Login
+				if from == "" {
+					from = p.Changes.Owner.From.User.Login
+				}
+				if from != "" {
+					h.repository(from + "/" + p.Repository.Name)
+				}
+			}
+		}
+	}
+	if acted {
+		log.Info("webhook", "repo", repo, "ref", p.Ref, "action", p.Action)
+	} else {
+		log.Debug("webhook ignored", "repo", repo, "ref", p.Ref, "action", p.Action)
+	}
+	w.WriteHeader(http.StatusAccepted)
+}
+
+func (h *handler) push(repo, branch string) bool {
+	if h.ev.Push == nil {
+		return false
+	}
+	h.ev.Push(repo, branch)
+	return true
+}
+
+func (h *handler) repository(repo string) bool {
+	if h.ev.Repository == nil {
+		return false
+	}
+	h.ev.Repository(repo)
+	return true
+}
+
+// verify checks "sha256=<hex HMAC>" in constant time.
+func (h *handler) verify(header string, body []byte) bool {
+	if len(h.secret) == 0 {
+		return false
+	}
+	hexSig, ok := strings.CutPrefix(header, "sha256=")
+	if !ok {
+		return false
+	}
+	got, err := hex.DecodeString(hexSig)
+	if err != nil {
+		return false
+	}
+	mac := hmac.New(sha256.New, h.secret)
+	mac.Write(body)
+	return hmac.Equal(got, mac.Sum(nil))
+}
+
+// Sign returns the X-Hub-Signature-256 value GitHub sends for body: for
+// tests and for tools that replay deliveries.
+func Sign(secret, body []byte) string {
+	mac := hmac.New(sha256.New, secret)
+	mac.Write(body)
+	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
+}
+
+// payload holds the fields trawl reads from push, create, delete and
+// repository events.
+type payload struct {
+	Ref        string `json:"ref"`
+	RefType    string `json:"ref_type"`
+	Action     string `json:"action"`
+	Repository struct {
+		FullName string `json:"full_name"`
+		Name     string `json:"name"`
+	} `json:"repository"`
+	Changes struct {
+		Repository struct {
+			Name struct {
+				From string `json:"from"`
+			} `json:"name"`
+		} `json:"repository"`
+		Owner struct {
+			From struct {
+				Organization struct {
+					Login string `json:"login"`
+				} `json:"organization"`
+				User struct {
+					Login string `json:"login"`
+				} `json:"user"`
+			} `json:"from"`
+		} `json:"owner"`
+	} `json:"changes"`
+}
