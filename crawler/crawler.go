@@ -30,7 +30,7 @@ import (
 type Options struct {
 	Logger     *slog.Logger
 	Workers    int      // repositories crawled at once; default GOMAXPROCS
-	BatchBytes int      // bytes of documents per index write; default 32 MiB
+	BatchBytes int      // bytes of documents per index write; default 8 MiB (memory grows with it)
 	Repos      []string // crawl only these repositories (full names); nothing is deleted
 	// Shard splits repositories among crawlers filling one shared index:
 	// this crawler takes the repositories whose name hashes to Shard.I of
@@ -40,6 +40,11 @@ type Options struct {
 	// Sources replaces the sources built from the configuration (tests,
 	// and callers that discover repositories themselves).
 	Sources []Source
+	// GitHub builds the source of a github entry of the configuration.
+	// The github package implements it; it is passed in because that
+	// package builds on this one. A long-running caller returns the same
+	// source for the same entry, so its ETags and rate-limit state last.
+	GitHub func(cfg *config.GitHub, mirrors string) (Source, error)
 }
 
 // Shard is one part of n; the zero value is the whole.
@@ -71,6 +76,7 @@ type Summary struct {
 	ReposFailed     int           `json:"repos_failed"`
 	ReposDeleted    int           `json:"repos_deleted"`
 	ReposExcluded   int           `json:"repos_excluded"` // opted out by .trawl.yml or .githubCrawler
+	ReposEmpty      int           `json:"repos_empty"`    // no commit yet: nothing to index
 	Branches        int           `json:"branches"`
 	BranchesChanged int           `json:"branches_changed"`
 	BranchesDeleted int           `json:"branches_deleted"`
@@ -109,7 +115,7 @@ func New(cfg *config.Config, idx indexer.Index, opt Options) (*Crawler, error) {
 		opt.Workers = runtime.GOMAXPROCS(0)
 	}
 	if opt.BatchBytes <= 0 {
-		opt.BatchBytes = 32 << 20
+		opt.BatchBytes = 8 << 20
 	}
 	c := &Crawler{cfg: cfg, idx: idx, opt: opt, log: opt.Logger, sources: opt.Sources}
 	if c.sources == nil {
@@ -125,7 +131,14 @@ func New(cfg *config.Config, idx indexer.Index, opt Options) (*Crawler, error) {
 			case s.Dir != "":
 				c.sources = append(c.sources, &dirSource{root: s.Dir})
 			case s.GitHub != nil:
-				return nil, fmt.Errorf("sources[%d]: github sources are not supported yet", i)
+				if opt.GitHub == nil {
+					return nil, fmt.Errorf("sources[%d]: github sources need crawler.Options.GitHub", i)
+				}
+				gs, err := opt.GitHub(s.GitHub, mirrors)
+				if err != nil {
+					return nil, fmt.Errorf("sources[%d]: %w", i, err)
+				}
+				c.sources = append(c.sources, gs)
 			}
 		}
 	}
@@ -302,6 +315,7 @@ func (c *Crawler) crawlRepo(ctx context.Context, r Repo, indexed []indexer.Branc
 	repo, err := r.Open(ctx)
 	if errors.Is(err, ErrEmpty) {
 		c.log.Info("empty repository", "repo", name)
+		sum.ReposEmpty++
 		repo, err = nil, nil
 	}
 	if err != nil {
@@ -401,6 +415,7 @@ func sameMeta(a, b indexer.Repo) bool {
 // add folds a repository's counts into s.
 func (s *Summary) add(r *Summary) {
 	s.ReposExcluded += r.ReposExcluded
+	s.ReposEmpty += r.ReposEmpty
 	s.Branches += r.Branches
 	s.BranchesChanged += r.BranchesChanged
 	s.BranchesDeleted += r.BranchesDeleted

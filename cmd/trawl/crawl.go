@@ -53,7 +53,7 @@ func cmdCrawl(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.BoolVar(&asJSON, "json", false, "print the summary as JSON")
 	fs.Var(&repos, "repo", "crawl only this repository (full `name`); repeatable")
 	fs.StringVar(&shard, "shard", "", "crawl only shard `i/n` of the repositories (n crawlers, one shared Elasticsearch index)")
-	fs.IntVar(&batch, "batch-bytes", 32<<20, "`bytes` of documents per index write: smaller bounds memory and the work a killed crawl redoes")
+	fs.IntVar(&batch, "batch-bytes", 8<<20, "`bytes` of documents per index write: smaller bounds memory and the work a killed crawl redoes")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -75,7 +75,7 @@ func cmdCrawl(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer idx.Close()
 
-	opt := crawler.Options{Logger: log, Repos: repos, BatchBytes: batch, Shard: sh}
+	opt := crawler.Options{Logger: log, Repos: repos, BatchBytes: batch, Shard: sh, GitHub: newGitHubSources(log).get}
 	bar := newProgressBar(stderr)
 	if bar != nil {
 		opt.Progress = bar.update
@@ -121,6 +121,9 @@ func parseShard(s string) (crawler.Shard, error) {
 func printSummary(w io.Writer, s *crawler.Summary) {
 	fmt.Fprintf(w, "crawled %d repositories (%d failed, %d removed, %d opted out) in %s\n",
 		s.Repos, s.ReposFailed, s.ReposDeleted, s.ReposExcluded, s.Duration.Round(time.Millisecond))
+	if s.ReposEmpty > 0 {
+		fmt.Fprintf(w, "  empty repositories (no commit yet): %d\n", s.ReposEmpty)
+	}
 	fmt.Fprintf(w, "  branches: %d seen, %d changed, %d removed\n", s.Branches, s.BranchesChanged, s.BranchesDeleted)
 	fmt.Fprintf(w, "  files:    %d written, %d removed, %d skipped (trawl skipped lists them)\n", s.FilesWritten, s.FilesDeleted, s.Skipped)
 	fmt.Fprintf(w, "  content:  %d new blobs, %s indexed, %d unreferenced blobs collected\n", s.BlobsWritten, humanBytes(s.BytesIndexed), s.BlobsCollected)
