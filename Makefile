@@ -36,10 +36,11 @@ test-go:
 
 test: lint test-go
 
-# Benchmarks on a generated org; figures are ratios against git grep on the
-# same corpus, measured in the same run (see BENCHMARKS.md).
+# Benchmarks on a generated org, Bleve and Elasticsearch side by side;
+# figures are ratios against git grep on the same corpus, measured in the
+# same run (see BENCHMARKS.md). BENCH_ES=0 measures Bleve only.
 bench: build
-	$(GO) run ./internal/bench -out BENCHMARKS.md
+	bash scripts/bench.sh
 
 # Long fuzzing, by hand: make fuzz FUZZ=FuzzParse PKG=./search TIME=10m
 FUZZ ?= FuzzParse

@@ -17,6 +17,10 @@ type Config struct {
 	Schedule Schedule `yaml:"schedule"`
 	Server   Server   `yaml:"server"`
 
+	// Indicators are github-crawler compatible values read from files at
+	// query time (trawl indicators).
+	Indicators Indicators `yaml:"indicators"`
+
 	// Path is the file the configuration was read from; relative paths in
 	// it are resolved against its folder.
 	Path string `yaml:"-"`

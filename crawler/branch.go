@@ -14,6 +14,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 
+	"github.com/trawl-dev/trawl/deps"
 	"github.com/trawl-dev/trawl/indexer"
 	"github.com/trawl-dev/trawl/trigram"
 )
@@ -55,7 +56,7 @@ func (b *branchCrawl) run(ctx context.Context) error {
 	// killed before its state was written, as its settings are unknown.
 	resettle := b.prev == nil || b.prev.Settings != b.state.Settings
 
-	changed, present, err := b.diff(ctx, old, resettle)
+	changed, present, manifests, err := b.diff(ctx, old, resettle)
 	if err != nil {
 		return err
 	}
@@ -103,6 +104,13 @@ func (b *branchCrawl) run(ctx context.Context) error {
 			orphan = true
 		}
 	}
+	records, problems := b.dependencies(ctx, b.repo, manifests)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	b.sum.Dependencies += len(records)
+	b.sum.ManifestErrors = append(b.sum.ManifestErrors, problems...)
+	ch.PutDeps = []indexer.BranchDeps{{Branch: key, Deps: records}}
 	// The state goes last, in the same write as the branch's last documents.
 	ch.PutBranches = []indexer.Branch{b.state}
 	if err := b.send(ctx, ch, orphan); err != nil {
@@ -125,31 +133,32 @@ func (b *branchCrawl) send(ctx context.Context, ch *indexer.Changes, orphan bool
 }
 
 // diff walks the head's tree and returns the files whose blob differs from
-// the indexed location (all of them when resettle), and the set of paths
-// the head holds.
-func (b *branchCrawl) diff(ctx context.Context, old map[string]indexer.Location, resettle bool) ([]entry, map[string]bool, error) {
+// the indexed location (all of them when resettle), the set of paths the
+// head holds, and its manifests (path -> blob) for dependency extraction.
+func (b *branchCrawl) diff(ctx context.Context, old map[string]indexer.Location, resettle bool) ([]entry, map[string]bool, map[string]plumbing.Hash, error) {
 	commit, err := b.repo.CommitObject(plumbing.NewHash(b.state.Commit))
 	if err != nil {
-		return nil, nil, fmt.Errorf("read commit %s: %w", b.state.Commit, err)
+		return nil, nil, nil, fmt.Errorf("read commit %s: %w", b.state.Commit, err)
 	}
 	tree, err := commit.Tree()
 	if err != nil {
-		return nil, nil, fmt.Errorf("read tree of %s: %w", b.state.Commit, err)
+		return nil, nil, nil, fmt.Errorf("read tree of %s: %w", b.state.Commit, err)
 	}
 	var changed []entry
 	present := map[string]bool{}
+	manifests := map[string]plumbing.Hash{}
 	walker := object.NewTreeWalker(tree, true, nil)
 	defer walker.Close()
 	for {
 		if err := ctx.Err(); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		path, e, err := walker.Next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return nil, nil, fmt.Errorf("walk tree of %s: %w", b.state.Commit, err)
+			return nil, nil, nil, fmt.Errorf("walk tree of %s: %w", b.state.Commit, err)
 		}
 		// Symbolic links and submodules hold no file content of this
 		// repository.
@@ -160,12 +169,15 @@ func (b *branchCrawl) diff(ctx context.Context, old map[string]indexer.Location,
 			continue
 		}
 		present[path] = true
+		if deps.Kind(path) != "" {
+			manifests[path] = e.Hash
+		}
 		if prev, ok := old[path]; ok && prev.Blob == e.Hash.String() && !resettle {
 			continue
 		}
 		changed = append(changed, entry{path: path, hash: e.Hash})
 	}
-	return changed, present, nil
+	return changed, present, manifests, nil
 }
 
 // resolveKnown asks the index, in bulk, which of the changed blobs it

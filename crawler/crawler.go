@@ -87,7 +87,12 @@ type Summary struct {
 	Skipped         int           `json:"skipped"`
 	BlobsCollected  int           `json:"blobs_collected"`
 	Duration        time.Duration `json:"duration_ns"`
+	Dependencies    int           `json:"dependencies"`     // records extracted from the changed branches' manifests
+	ManifestsParsed int           `json:"manifests_parsed"` // manifests read and parsed (or tried): once per blob, then cached
 	Errors          []RepoError   `json:"errors"`
+	// ManifestErrors are manifests that did not parse; their branches are
+	// indexed all the same.
+	ManifestErrors []ManifestError `json:"manifest_errors"`
 }
 
 // RepoError is a repository (or source) the crawl could not read.
@@ -98,11 +103,12 @@ type RepoError struct {
 
 // Crawler crawls the configured sources into an index.
 type Crawler struct {
-	cfg     *config.Config
-	idx     indexer.Index
-	opt     Options
-	log     *slog.Logger
-	sources []Source
+	cfg       *config.Config
+	idx       indexer.Index
+	opt       Options
+	log       *slog.Logger
+	sources   []Source
+	manifests *manifestCache
 }
 
 // New prepares a crawler; it reads secrets from the environment now so a
@@ -117,7 +123,8 @@ func New(cfg *config.Config, idx indexer.Index, opt Options) (*Crawler, error) {
 	if opt.BatchBytes <= 0 {
 		opt.BatchBytes = 8 << 20
 	}
-	c := &Crawler{cfg: cfg, idx: idx, opt: opt, log: opt.Logger, sources: opt.Sources}
+	c := &Crawler{cfg: cfg, idx: idx, opt: opt, log: opt.Logger, sources: opt.Sources,
+		manifests: newManifestCache(filepath.Join(cfg.Index.Path, "manifests"))}
 	if c.sources == nil {
 		mirrors := filepath.Join(cfg.Index.Path, "mirrors")
 		for i, s := range cfg.Sources {
@@ -149,7 +156,7 @@ func New(cfg *config.Config, idx indexer.Index, opt Options) (*Crawler, error) {
 // do not stop the pass; the error is for failures of the index itself.
 func (c *Crawler) Run(ctx context.Context) (*Summary, error) {
 	start := time.Now()
-	sum := &Summary{Errors: []RepoError{}}
+	sum := &Summary{Errors: []RepoError{}, ManifestErrors: []ManifestError{}}
 
 	states, err := c.idx.Branches(ctx)
 	if err != nil {
@@ -361,7 +368,7 @@ func (c *Crawler) crawlRepo(ctx context.Context, r Repo, indexed []indexer.Branc
 		}
 	}
 
-	settings := c.cfg.FileSettings()
+	settings := c.cfg.FileSettings() + "+" + depsVersion
 	names := make([]string, 0, len(heads))
 	for b := range heads {
 		names = append(names, b)
@@ -424,6 +431,9 @@ func (s *Summary) add(r *Summary) {
 	s.BlobsWritten += r.BlobsWritten
 	s.BytesIndexed += r.BytesIndexed
 	s.Skipped += r.Skipped
+	s.Dependencies += r.Dependencies
+	s.ManifestsParsed += r.ManifestsParsed
+	s.ManifestErrors = append(s.ManifestErrors, r.ManifestErrors...)
 }
 
 // listBranches returns refs/heads/* that the branch globs accept.

@@ -3,13 +3,16 @@ package crawler_test
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/trawl-dev/trawl/config"
 	"github.com/trawl-dev/trawl/crawler"
+	"github.com/trawl-dev/trawl/indexer"
 	"github.com/trawl-dev/trawl/indexer/bleve"
+	"github.com/trawl-dev/trawl/indexer/elastic"
 	"github.com/trawl-dev/trawl/internal/gittest"
 	"github.com/trawl-dev/trawl/internal/indexdump"
 )
@@ -28,10 +31,52 @@ func loadConfig(t *testing.T, dir, yaml string) *config.Config {
 	return cfg
 }
 
-// dirConfig is a configuration crawling every repository below root into data.
+// dirConfig is a configuration crawling every repository below root into
+// a Bleve index in data.
 func dirConfig(t *testing.T, root, data string, extra string) *config.Config {
 	t.Helper()
 	return loadConfig(t, t.TempDir(), fmt.Sprintf("sources:\n  - dir: %s\nindex:\n  path: %s\n%s", root, data, extra))
+}
+
+// backends lists the index backends the tests run on: Bleve always,
+// Elasticsearch when TRAWL_ES_URL names a node (scripts/elasticsearch.sh).
+func backends(t *testing.T) []string {
+	if os.Getenv("TRAWL_ES_URL") == "" {
+		t.Log("Elasticsearch runs skipped: set TRAWL_ES_URL (bash scripts/elasticsearch.sh start) to run them too")
+		return []string{"bleve"}
+	}
+	return []string{"bleve", "elasticsearch"}
+}
+
+// dirConfigOn is dirConfig on the named backend, with a fresh index.
+func dirConfigOn(t *testing.T, backend, root string) *config.Config {
+	t.Helper()
+	if backend == "bleve" {
+		return dirConfig(t, root, t.TempDir(), "")
+	}
+	prefix := fmt.Sprintf("trawltest-%x", rand.Uint64())
+	return dirConfig(t, root, t.TempDir(), fmt.Sprintf(
+		"  backend: elasticsearch\n  elasticsearch:\n    addresses: [%s]\n    index_prefix: %s\n", os.Getenv("TRAWL_ES_URL"), prefix))
+}
+
+// openIndex opens the index cfg configures.
+func openIndex(t *testing.T, cfg *config.Config) indexer.Index {
+	t.Helper()
+	ctx := context.Background()
+	var (
+		idx indexer.Index
+		err error
+	)
+	switch cfg.Index.Backend {
+	case "elasticsearch":
+		idx, err = elastic.Open(ctx, cfg.Index.Elasticsearch)
+	default:
+		idx, err = bleve.Open(ctx, filepath.Join(cfg.Index.Path, "index"))
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return idx
 }
 
 // crawlOnce opens the index of cfg, crawls, and closes it.
@@ -44,10 +89,7 @@ func crawlOnce(t *testing.T, cfg *config.Config) *crawler.Summary {
 func crawlWith(t *testing.T, cfg *config.Config, opt crawler.Options) *crawler.Summary {
 	t.Helper()
 	ctx := context.Background()
-	idx, err := bleve.Open(ctx, filepath.Join(cfg.Index.Path, "index"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	idx := openIndex(t, cfg)
 	defer idx.Close()
 	c, err := crawler.New(cfg, idx, opt)
 	if err != nil {
@@ -60,13 +102,10 @@ func crawlWith(t *testing.T, cfg *config.Config, opt crawler.Options) *crawler.S
 	return sum
 }
 
-func takeSnapshot(t *testing.T, dataDir string) indexdump.Snapshot {
+func takeSnapshot(t *testing.T, cfg *config.Config) indexdump.Snapshot {
 	t.Helper()
 	ctx := context.Background()
-	idx, err := bleve.Open(ctx, filepath.Join(dataDir, "index"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	idx := openIndex(t, cfg)
 	defer idx.Close()
 	snap, err := indexdump.Take(ctx, idx)
 	if err != nil {

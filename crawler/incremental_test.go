@@ -12,10 +12,15 @@ import (
 // crawl must follow and checks after each step that the incrementally
 // updated index equals the one a fresh crawl builds.
 func TestIncrementalEqualsFreshCrawl(t *testing.T) {
+	for _, backend := range backends(t) {
+		t.Run(backend, func(t *testing.T) { testIncremental(t, backend) })
+	}
+}
+
+func testIncremental(t *testing.T, backend string) {
 	root := t.TempDir()
 	repos := makeOrg(t, root, 2, 11)
-	data := t.TempDir()
-	cfg := dirConfig(t, root, data, "")
+	cfg := dirConfigOn(t, backend, root)
 	first := crawlOnce(t, cfg)
 	if first.BlobsWritten == 0 || first.FilesWritten == 0 {
 		t.Fatalf("first crawl wrote nothing: %+v", first)
@@ -64,10 +69,10 @@ func TestIncrementalEqualsFreshCrawl(t *testing.T) {
 	for _, step := range steps {
 		step.change()
 		sum := crawlOnce(t, cfg)
-		got := takeSnapshot(t, data)
-		fresh := dirConfig(t, root, t.TempDir(), "")
+		got := takeSnapshot(t, cfg)
+		fresh := dirConfigOn(t, backend, root)
 		crawlOnce(t, fresh)
-		want := takeSnapshot(t, fresh.Index.Path)
+		want := takeSnapshot(t, fresh)
 		if d := got.Diff(want); d != "" {
 			t.Fatalf("after %s the incremental index differs from a fresh crawl (- incremental, + fresh):\n%s", step.name, d)
 		}
@@ -75,7 +80,7 @@ func TestIncrementalEqualsFreshCrawl(t *testing.T) {
 			t.Errorf("after %s the crawl saw no change: %+v", step.name, sum)
 		}
 	}
-	final := takeSnapshot(t, data)
+	final := takeSnapshot(t, cfg)
 	if strings.Contains(strings.Join(final.Branches, "\n"), "team1/svc1") {
 		t.Error("the deleted repository still has branches")
 	}
@@ -88,14 +93,20 @@ func TestIncrementalEqualsFreshCrawl(t *testing.T) {
 // index and checks the result equals a single full crawl's, and that a
 // shard's crawl never deletes the other shard's repositories.
 func TestShardsFillOneIndex(t *testing.T) {
+	for _, backend := range backends(t) {
+		t.Run(backend, func(t *testing.T) { testShards(t, backend) })
+	}
+}
+
+func testShards(t *testing.T, backend string) {
 	root := t.TempDir()
 	makeOrg(t, root, 5, 21)
 
-	whole := dirConfig(t, root, t.TempDir(), "")
+	whole := dirConfigOn(t, backend, root)
 	crawlOnce(t, whole)
-	want := takeSnapshot(t, whole.Index.Path)
+	want := takeSnapshot(t, whole)
 
-	shared := dirConfig(t, root, t.TempDir(), "")
+	shared := dirConfigOn(t, backend, root)
 	repos := map[int]int{}
 	for i := range 2 {
 		sum := crawlWith(t, shared, crawler.Options{Shard: crawler.Shard{I: i, N: 2}})
@@ -107,7 +118,7 @@ func TestShardsFillOneIndex(t *testing.T) {
 	if repos[0] == 0 || repos[1] == 0 || repos[0]+repos[1] != 5 {
 		t.Fatalf("shards took %v repositories, want a split of 5", repos)
 	}
-	if d := takeSnapshot(t, shared.Index.Path).Diff(want); d != "" {
+	if d := takeSnapshot(t, shared).Diff(want); d != "" {
 		t.Fatalf("two shards differ from one crawl (- shards, + whole):\n%s", d)
 	}
 }

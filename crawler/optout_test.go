@@ -33,7 +33,7 @@ func TestOptOut(t *testing.T) {
 	leaves.Commit("opt out", map[string]string{".trawl.yml": "# we hold secrets\nexclude: true\n"})
 	crawlOnce(t, cfg)
 
-	hits := strings.Join(searchLines(t, data, "findme"), "\n")
+	hits := strings.Join(searchLines(t, cfg, "findme"), "\n")
 	if hits != "stays@feature:a.txt:1\nstays@main:a.txt:1" && hits != "stays@main:a.txt:1\nstays@feature:a.txt:1" {
 		t.Errorf("hits after opt-outs:\n%s", hits)
 	}

@@ -5,13 +5,12 @@ import (
 	"context"
 	"fmt"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/trawl-dev/trawl/indexer"
-	"github.com/trawl-dev/trawl/indexer/bleve"
+	"github.com/trawl-dev/trawl/internal/gittest"
 	"github.com/trawl-dev/trawl/search"
 )
 
@@ -51,18 +50,21 @@ var parityQueries = []parityQuery{
 func TestParityWithGitGrep(t *testing.T) {
 	root := t.TempDir()
 	repos := makeOrg(t, root, 3, 7)
-	cfg := dirConfig(t, root, t.TempDir(), "")
+	for _, backend := range backends(t) {
+		t.Run(backend, func(t *testing.T) { testParity(t, backend, root, repos) })
+	}
+}
+
+func testParity(t *testing.T, backend, root string, repos map[string]*gittest.Repo) {
+	cfg := dirConfigOn(t, backend, root)
 	crawlOnce(t, cfg)
 
 	ctx := context.Background()
-	idx, err := bleve.Open(ctx, filepath.Join(cfg.Index.Path, "index"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	idx := openIndex(t, cfg)
 	defer idx.Close()
 
 	skipped := map[string]string{} // repo@branch:path -> reason
-	err = idx.Locations(ctx, indexer.LocationQuery{Skipped: indexer.SkippedOnly}, func(l indexer.Location) error {
+	err := idx.Locations(ctx, indexer.LocationQuery{Skipped: indexer.SkippedOnly}, func(l indexer.Location) error {
 		skipped[l.Repo+"@"+l.Branch+":"+l.Path] = l.Skip
 		return nil
 	})

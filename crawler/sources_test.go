@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/trawl-dev/trawl/config"
 	"github.com/trawl-dev/trawl/crawler"
 	"github.com/trawl-dev/trawl/indexer"
 	"github.com/trawl-dev/trawl/indexer/bleve"
@@ -19,13 +20,10 @@ import (
 
 // searchLines runs an exhaustive query on the index in data and returns
 // its hits as repo@branch:path:line.
-func searchLines(t *testing.T, data, query string) []string {
+func searchLines(t *testing.T, cfg *config.Config, query string) []string {
 	t.Helper()
 	ctx := context.Background()
-	idx, err := bleve.Open(ctx, filepath.Join(data, "index"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	idx := openIndex(t, cfg)
 	defer idx.Close()
 	res, err := search.New(idx).Search(ctx, query, search.Options{})
 	if err != nil {
@@ -45,7 +43,7 @@ func searchLines(t *testing.T, data, query string) []string {
 	return hits
 }
 
-func crawlSummary(t *testing.T, yaml string) (*crawler.Summary, string) {
+func crawlSummary(t *testing.T, yaml string) (*crawler.Summary, *config.Config) {
 	t.Helper()
 	data := t.TempDir()
 	cfg := loadConfig(t, t.TempDir(), yaml+fmt.Sprintf("index:\n  path: %s\n", data))
@@ -63,7 +61,7 @@ func crawlSummary(t *testing.T, yaml string) (*crawler.Summary, string) {
 	if err != nil {
 		t.Fatalf("crawl: %v", err)
 	}
-	return sum, data
+	return sum, cfg
 }
 
 // TestSmartHTTP clones and fetches from a real git http-backend, with and
@@ -83,7 +81,7 @@ func TestSmartHTTP(t *testing.T) {
 	t.Setenv("TRAWL_TEST_GOOD", "s3cret-pw")
 	t.Setenv("TRAWL_TEST_BAD", "wrong-pw-xyz")
 
-	sum, data := crawlSummary(t, fmt.Sprintf(`sources:
+	sum, cfg := crawlSummary(t, fmt.Sprintf(`sources:
   - git:
       urls: [%s]
   - git:
@@ -111,7 +109,8 @@ func TestSmartHTTP(t *testing.T) {
 	}
 	host := strings.TrimPrefix(open.URL, "http://")
 	lockedHost := strings.TrimPrefix(locked.URL, "http://")
-	hits := searchLines(t, data, "listen")
+	data := cfg.Index.Path
+	hits := searchLines(t, cfg, "listen")
 	want := []string{
 		host + "/team/open@main:app.conf:1", host + "/team/open@release/1.0:app.conf:1",
 		lockedHost + "/team/locked@main:app.conf:1", lockedHost + "/team/locked@release/1.0:app.conf:1",
@@ -123,12 +122,12 @@ func TestSmartHTTP(t *testing.T) {
 	// The mirror is fetched incrementally: a pushed commit shows up.
 	work.Commit("more", map[string]string{"app.conf": "listen = 7070\n"})
 	gittest.Run(t, work.Dir, "push", "-q", filepath.Join(open.Root, "team/open.git"), "main")
-	cfg := loadConfig(t, t.TempDir(), fmt.Sprintf("sources:\n  - git:\n      urls: [%s]\nindex:\n  path: %s\n", openURL, data))
+	cfg = loadConfig(t, t.TempDir(), fmt.Sprintf("sources:\n  - git:\n      urls: [%s]\nindex:\n  path: %s\n", openURL, data))
 	second := crawlOnce(t, cfg)
 	if second.BranchesChanged != 1 || second.FilesWritten != 1 {
 		t.Errorf("incremental fetch: want 1 branch and 1 file changed, got %+v", second)
 	}
-	if got := searchLines(t, data, "7070"); len(got) != 1 || got[0] != host+"/team/open@main:app.conf:1" {
+	if got := searchLines(t, cfg, "7070"); len(got) != 1 || got[0] != host+"/team/open@main:app.conf:1" {
 		t.Errorf("pushed line: %v", got)
 	}
 	// The mirror's stored remote holds no credential.
@@ -186,7 +185,7 @@ func TestBadInput(t *testing.T) {
 	f.Close()
 	big.Commit("big", map[string]string{"small.txt": "findme\n", "image.png": "\x89PNG\r\n\x1a\n\x00\x00"})
 
-	sum, data := crawlSummary(t, fmt.Sprintf("sources:\n  - dir: %s\n", root))
+	sum, cfg := crawlSummary(t, fmt.Sprintf("sources:\n  - dir: %s\n", root))
 
 	failed := map[string]string{}
 	for _, e := range sum.Errors {
@@ -196,7 +195,7 @@ func TestBadInput(t *testing.T) {
 		t.Fatalf("want exactly the corrupt repository to fail, got %+v", sum.Errors)
 	}
 
-	hits := strings.Join(sorted(searchLines(t, data, "findme")), "\n")
+	hits := strings.Join(sorted(searchLines(t, cfg, "findme")), "\n")
 	for _, want := range []string{"good@main:ok.txt:1", "good@ü/名前:branch.txt:1", "good@release/v1.0+build:branch.txt:1",
 		"good@hash#tag:branch.txt:1", "good@dots.and-dashes_:branch.txt:1", "missing-blob@main:kept.txt:1", "big@main:small.txt:1"} {
 		if !strings.Contains(hits, want) {
@@ -205,10 +204,7 @@ func TestBadInput(t *testing.T) {
 	}
 
 	ctx := context.Background()
-	idx, err := bleve.Open(ctx, filepath.Join(data, "index"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	idx := openIndex(t, cfg)
 	defer idx.Close()
 	reasons := map[string]string{}
 	idx.Locations(ctx, indexer.LocationQuery{Skipped: indexer.SkippedOnly}, func(l indexer.Location) error {

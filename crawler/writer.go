@@ -125,5 +125,6 @@ func merge(dst, src *indexer.Changes) {
 	dst.DeleteLocs = append(dst.DeleteLocs, src.DeleteLocs...)
 	dst.PutLocs = append(dst.PutLocs, src.PutLocs...)
 	dst.DeleteBranches = append(dst.DeleteBranches, src.DeleteBranches...)
+	dst.PutDeps = append(dst.PutDeps, src.PutDeps...)
 	dst.PutBranches = append(dst.PutBranches, src.PutBranches...)
 }

@@ -10,6 +10,8 @@
 package deps
 
 import (
+	"github.com/trawl-dev/trawl/indexer"
+
 	"fmt"
 	"path"
 	"strings"
@@ -17,18 +19,7 @@ import (
 
 // Dependency is one dependency record of DESIGN.md §7. The caller adds the
 // repository, branch and commit.
-type Dependency struct {
-	Path            string `json:"path"`
-	Line            int    `json:"line"`
-	Ecosystem       string `json:"ecosystem"`
-	Name            string `json:"name"`
-	PURL            string `json:"purl"`
-	Version         string `json:"version"`
-	ResolvedVersion string `json:"resolved_version"`
-	VersionSource   string `json:"version_source"`
-	Scope           string `json:"scope"`
-	Direct          bool   `json:"direct"`
-}
+type Dependency = indexer.Dependency
 
 // Version sources, as DESIGN.md §7 names them.
 const (

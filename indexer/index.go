@@ -90,15 +90,41 @@ type BranchKey struct {
 	Repo, Name string
 }
 
+// Dependency is one library, image or action a manifest on a branch
+// declares or locks (DESIGN.md §7).
+type Dependency struct {
+	Repo            string `json:"repo"`
+	Branch          string `json:"branch"`
+	Commit          string `json:"commit"`
+	Path            string `json:"path"`
+	Line            int    `json:"line"`
+	Ecosystem       string `json:"ecosystem"` // purl type: maven, npm, golang, pypi, docker, github...
+	Name            string `json:"name"`
+	PURL            string `json:"purl"`
+	Version         string `json:"version"`          // as declared; a range stays a range
+	ResolvedVersion string `json:"resolved_version"` // exact version from a lockfile, property, parent or catalog
+	VersionSource   string `json:"version_source"`   // literal, property, parent, lockfile, catalog, bom
+	Scope           string `json:"scope"`
+	Direct          bool   `json:"direct"`
+}
+
+// BranchDeps replaces every dependency record of one branch.
+type BranchDeps struct {
+	Branch BranchKey
+	Deps   []Dependency
+}
+
 // Changes is one unit of writing. A backend applies it in this order:
-// blobs, location deletes, location puts, branch deletes, branch states. A
-// backend that cannot apply it atomically must at least make the branch
-// states durable only after everything before them.
+// blobs, location deletes, location puts, branch deletes, dependency
+// replacements, branch states. A backend that cannot apply it atomically
+// must at least make the branch states durable only after everything
+// before them.
 type Changes struct {
 	Blobs          []Blob
 	DeleteLocs     []LocationKey
 	PutLocs        []Location
-	DeleteBranches []BranchKey // the state and every location of the branch
+	DeleteBranches []BranchKey // the state, every location and every dependency of the branch
+	PutDeps        []BranchDeps
 	PutBranches    []Branch
 }
 
@@ -114,13 +140,16 @@ func (c *Changes) Size() int {
 	for _, k := range c.DeleteLocs {
 		n += len(k.Repo) + len(k.Branch) + len(k.Path) + 16
 	}
-	return n + 256*(len(c.PutBranches)+len(c.DeleteBranches))
+	for _, d := range c.PutDeps {
+		n += 160 * len(d.Deps)
+	}
+	return n + 256*(len(c.PutBranches)+len(c.DeleteBranches)+len(c.PutDeps))
 }
 
 // Empty reports whether c holds nothing to write.
 func (c *Changes) Empty() bool {
 	return len(c.Blobs) == 0 && len(c.DeleteLocs) == 0 && len(c.PutLocs) == 0 &&
-		len(c.DeleteBranches) == 0 && len(c.PutBranches) == 0
+		len(c.DeleteBranches) == 0 && len(c.PutBranches) == 0 && len(c.PutDeps) == 0
 }
 
 // Skipped selects locations by whether they were indexed.
@@ -136,7 +165,15 @@ const (
 type LocationQuery struct {
 	Blobs    []string    // only locations of these blobs
 	Branches []BranchKey // only locations on these branches
+	Paths    []string    // only these exact paths
 	Skipped  Skipped
+}
+
+// DepQuery selects dependency records. Empty fields mean no restriction.
+type DepQuery struct {
+	Names     []string    // exact names (groupId:artifactId, @scope/name, module path...)
+	Ecosystem string      // exact purl type
+	Branches  []BranchKey // only these branches
 }
 
 // ErrNotFound is returned for a blob or branch the index does not hold.
@@ -167,6 +204,9 @@ type Index interface {
 	// whose trigram set satisfies q; q is never trigram.OpAll (callers list
 	// locations instead). Returning an error from fn stops the stream.
 	MatchBlobs(ctx context.Context, q *trigram.Query, fn func(id string) error) error
+	// Deps streams the dependency records q selects, ordered by repo,
+	// branch, path, line and name.
+	Deps(ctx context.Context, q DepQuery, fn func(Dependency) error) error
 	// BlobText returns the text of a stored blob, or ErrNotFound.
 	BlobText(ctx context.Context, id string) ([]byte, error)
 	// CollectGarbage deletes every blob no location points to and returns

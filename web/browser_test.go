@@ -15,6 +15,7 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
+	"github.com/trawl-dev/trawl/indexer"
 	"github.com/trawl-dev/trawl/search"
 )
 
@@ -45,11 +46,41 @@ func generatedOrg() []testRepo {
 			if i%2 == 0 {
 				files["README.md"] = "# " + name + "\n\nCall `checkToken()` before anything else.\n"
 			}
+			files["go.mod"] = "module github.com/" + name + "\n\ngo 1.26\n\nrequire " + bleveModule + " " + bleveVersion(name, b) + "\n"
 			r.branches[b] = files
 		}
 		repos = append(repos, r)
 	}
 	return repos
+}
+
+const bleveModule = "github.com/blevesearch/bleve/v2"
+
+// bleveVersion is the version of bleveModule that go.mod requires on a
+// branch of generatedOrg: branches lag behind main, and acme/infra's main
+// lags too.
+func bleveVersion(repo, branch string) string {
+	switch {
+	case branch == "release/2.0" || repo == "acme/infra" && branch == "main":
+		return "v2.4.4"
+	case branch == "develop":
+		return "v2.5.0"
+	}
+	return "v2.6.3"
+}
+
+// orgDeps are the records a crawl extracts from the go.mod files of repos.
+func orgDeps(repos []testRepo) []indexer.Dependency {
+	var out []indexer.Dependency
+	for _, r := range repos {
+		for b := range r.branches {
+			v := bleveVersion(r.name, b)
+			out = append(out, indexer.Dependency{Repo: r.name, Branch: b, Path: "go.mod", Line: 5,
+				Ecosystem: "golang", Name: bleveModule, PURL: "pkg:golang/" + bleveModule + "@" + v,
+				Version: v, ResolvedVersion: v, VersionSource: "literal", Direct: true})
+		}
+	}
+	return out
 }
 
 // browser starts Debian's chromium with a fresh profile, or skips the test
@@ -215,7 +246,9 @@ func TestBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a browser")
 	}
-	idx := openIndex(t, generatedOrg())
+	org := generatedOrg()
+	idx := openIndex(t, org)
+	putDeps(t, idx, orgDeps(org))
 	srv := serve(t, idx, Options{})
 	searcher := search.New(idx)
 	ctx := browser(t)
@@ -367,6 +400,10 @@ func TestBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	screenshot(t, ctx, "status.png")
+	console.check(t, "status")
+	checkDepsPage(t, ctx, srv.URL)
+	console.check(t, "dependencies")
+
 	err = chromedp.Do(ctx,
 		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 			return tg.Call(ctx, "Emulation.setEmulatedMedia", emulation.SetEmulatedMediaParams{
@@ -393,5 +430,121 @@ func TestBrowser(t *testing.T) {
 	)
 	if err != nil {
 		t.Fatalf("status page behind a token: %v", err)
+	}
+}
+
+// depsView is what the Dependencies page shows.
+type depsView struct {
+	Bars []struct {
+		Version  string  `json:"version"`
+		Label    string  `json:"label"`
+		Count    string  `json:"count"`
+		Fraction float64 `json:"fraction"` // bar width over track width
+	} `json:"bars"`
+	Rows [][]string `json:"rows"`
+	CSV  string     `json:"csv"`
+}
+
+const readDeps = `(() => ({
+  bars: [...document.querySelectorAll('.bar-row')].map((li) => ({
+    version: li.dataset.version,
+    label: li.querySelector('.bar-label').textContent,
+    count: li.querySelector('.bar-count').textContent,
+    fraction: li.querySelector('.bar').getBoundingClientRect().width / li.querySelector('.bar-track').getBoundingClientRect().width,
+  })),
+  rows: [...document.querySelectorAll('#deps-table tbody tr')].map((tr) => [...tr.cells].map((td) => td.textContent)),
+  csv: (document.getElementById('deps-csv') || {}).href || '',
+}))()`
+
+// checkDepsPage queries the Dependencies page of a server holding
+// generatedOrg and orgDeps, as a user would: the form, then a range, then
+// a record's link to its file.
+func checkDepsPage(t *testing.T, ctx context.Context, base string) {
+	t.Helper()
+	wait := func(params url.Values) depsView {
+		t.Helper()
+		sel := fmt.Sprintf(`#deps[data-rendered=%q]`, params.Encode())
+		wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		defer cancel()
+		if err := chromedp.Do(wctx, chromedp.WaitReady(chromedp.CSS(sel))); err != nil {
+			t.Fatalf("wait for the dependencies of %v: %v", params, err)
+		}
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[depsView](readDeps))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+
+	// The nav leads there; the form submits the name.
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(base+"/"),
+		chromedp.Click(chromedp.CSS(`nav a[href="/deps"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#deps-form input[name="name"]`)),
+		chromedp.SendKeys(chromedp.CSS(`#deps-form input[name="name"]`), bleveModule+"\r"),
+	)
+	if err != nil {
+		t.Fatalf("query the Dependencies page: %v", err)
+	}
+	v := wait(url.Values{"name": {bleveModule}})
+	// Newest first; develop of all four repositories uses v2.5.0, the
+	// widest bar; the others are 3 of those 4 branches wide.
+	type bar struct {
+		version, count string
+		fraction       float64
+	}
+	want := []bar{{"v2.6.3", "3 repos · 3 branches", 0.75}, {"v2.5.0", "4 repos · 4 branches", 1}, {"v2.4.4", "3 repos · 3 branches", 0.75}}
+	if len(v.Bars) != len(want) {
+		t.Fatalf("histogram has %d bars, want %d: %+v", len(v.Bars), len(want), v.Bars)
+	}
+	for i, w := range want {
+		b := v.Bars[i]
+		if b.Version != w.version || b.Label != w.version || b.Count != w.count || b.Fraction < w.fraction-0.02 || b.Fraction > w.fraction+0.02 {
+			t.Errorf("bar %d: %q %q %q at %.2f of the track, want %q %q at %.2f", i, b.Version, b.Label, b.Count, b.Fraction, w.version, w.count, w.fraction)
+		}
+	}
+	if len(v.Rows) != 10 {
+		t.Errorf("table has %d rows, want one per branch: 10", len(v.Rows))
+	}
+	if len(v.Rows) > 0 {
+		// Repository, Branch, File, Version, Resolved, Source, Scope.
+		if r := v.Rows[0]; len(r) != 7 || r[0] != "acme/api" || r[2] != "go.mod:5" || r[5] != "literal" {
+			t.Errorf("first row %q", r)
+		}
+	}
+	if u, err := url.Parse(v.CSV); err != nil || u.Path != "/api/deps" || u.Query().Get("format") != "csv" || u.Query().Get("name") != bleveModule {
+		t.Errorf("CSV link %q", v.CSV)
+	}
+	screenshot(t, ctx, "deps.png")
+
+	// A range keeps the old versions only.
+	params := url.Values{"name": {bleveModule}, "version": {"<v2.5.0"}}
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/deps?"+params.Encode())); err != nil {
+		t.Fatal(err)
+	}
+	v = wait(params)
+	if len(v.Bars) != 1 || v.Bars[0].Version != "v2.4.4" || len(v.Rows) != 3 {
+		t.Errorf("below v2.5.0: bars %+v and %d rows, want v2.4.4 only on 3 branches", v.Bars, len(v.Rows))
+	}
+	for _, r := range v.Rows {
+		if len(r) < 4 || r[3] != "v2.4.4" {
+			t.Errorf("row %q is not at v2.4.4", r)
+		}
+	}
+
+	// A record links to its line in the file view.
+	err = chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`#deps-table tbody tr:first-child a`)),
+		chromedp.WaitReady(chromedp.CSS("#file-body[data-rendered-at]")),
+	)
+	if err != nil {
+		t.Fatalf("open a record's file: %v", err)
+	}
+	cur, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.querySelector('tr.current') || {}).textContent || ''`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "5require " + bleveModule + " v2.4.4"; cur != want {
+		t.Errorf("file view's current line %q, want %q", cur, want)
 	}
 }

@@ -112,3 +112,40 @@ func get(t testing.TB, srv *httptest.Server, path, token string) *http.Response 
 	t.Cleanup(func() { resp.Body.Close() })
 	return resp
 }
+
+// putDeps writes dependency records as a crawl would: each branch's
+// records replace the old ones, committed with the branch's state. Commit
+// and the branch state come from the index, so records follow the heads.
+func putDeps(t testing.TB, idx indexer.Index, recs []indexer.Dependency) {
+	t.Helper()
+	ctx := context.Background()
+	branches, err := idx.Branches(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	heads := map[indexer.BranchKey]indexer.Branch{}
+	for _, b := range branches {
+		heads[b.Key()] = b
+	}
+	c := &indexer.Changes{}
+	byBranch := map[indexer.BranchKey]int{}
+	for _, d := range recs {
+		k := indexer.BranchKey{Repo: d.Repo, Name: d.Branch}
+		head, ok := heads[k]
+		if !ok {
+			t.Fatalf("dependency on unknown branch %v", k)
+		}
+		d.Commit = head.Commit
+		i, ok := byBranch[k]
+		if !ok {
+			i = len(c.PutDeps)
+			byBranch[k] = i
+			c.PutDeps = append(c.PutDeps, indexer.BranchDeps{Branch: k})
+			c.PutBranches = append(c.PutBranches, head)
+		}
+		c.PutDeps[i].Deps = append(c.PutDeps[i].Deps, d)
+	}
+	if err := idx.Commit(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+}

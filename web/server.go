@@ -1,6 +1,6 @@
 // Package web serves trawl's HTTP API (search, streamed search, file view,
-// repositories, skipped files, status) and its browser UI, a handful of
-// embedded pages that talk only to that API.
+// repositories, skipped files, dependencies, status) and its browser UI, a
+// handful of embedded pages that talk only to that API.
 //
 // Every response carries a Content-Security-Policy that forbids inline
 // script and style, so the UI builds its DOM from data with textContent
@@ -36,6 +36,9 @@ type Options struct {
 	APIToken string
 	// Status returns the crawler's state for GET /api/status; nil omits it.
 	Status func() any
+	// Indicators returns the value of GET /api/indicators, as JSON; nil
+	// leaves the route unmounted.
+	Indicators func(ctx context.Context) (any, error)
 	// Metrics serves GET /metrics; nil leaves the route unmounted.
 	Metrics http.Handler
 	// Extra mounts more routes by ServeMux pattern, e.g. "POST /hooks/github".
@@ -70,6 +73,7 @@ type Server struct {
 	tokenSum      [32]byte // sha256 of the token; compared in constant time
 	authOn        bool
 	status        func() any
+	indicators    func(context.Context) (any, error)
 	metrics       http.Handler
 	extra         map[string]http.Handler
 	timeout       time.Duration
@@ -89,6 +93,7 @@ func New(o Options) *Server {
 		searcher:      o.Searcher,
 		log:           o.Logger,
 		status:        o.Status,
+		indicators:    o.Indicators,
 		metrics:       o.Metrics,
 		extra:         o.Extra,
 		timeout:       o.Timeout,
@@ -126,6 +131,12 @@ func (s *Server) Handler() http.Handler {
 	s.api(mux, "GET /api/repos", s.timeout, s.handleRepos)
 	s.api(mux, "GET /api/skipped", s.timeout, s.handleSkipped)
 	s.api(mux, "GET /api/status", s.timeout, s.handleStatus)
+	// CSV and NDJSON exports are exhaustive; handleDeps bounds JSON answers
+	// by the shorter timeout itself.
+	s.api(mux, "GET /api/deps", s.streamTimeout, s.handleDeps)
+	if s.indicators != nil {
+		s.api(mux, "GET /api/indicators", s.timeout, s.handleIndicators)
+	}
 	mux.Handle("/api/", s.authorize(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such endpoint: "+r.URL.Path)
 	})))
@@ -141,6 +152,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /{$}", s.page("search"))
 	mux.HandleFunc("GET /file", s.page("file"))
 	mux.HandleFunc("GET /status", s.page("status"))
+	mux.HandleFunc("GET /deps", s.page("deps"))
 	mux.HandleFunc("GET /static/{name}", s.handleAsset)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "404 page not found", http.StatusNotFound)

@@ -77,14 +77,15 @@ func (s *Server) handleAsset(w http.ResponseWriter, r *http.Request) {
 // index: the pages fetch everything from the API, with the token the user
 // typed, so a page is safe to serve without one.
 type pageData struct {
-	Page  string // search, file, status
+	Page  string // search, file, status, deps
 	Title string
 	Query string // the search box's initial value
 	Auth  bool   // the API wants a bearer token
 }
 
 func (s *Server) page(name string) http.HandlerFunc {
-	titles := map[string]string{"search": "trawl code search", "file": "file · trawl", "status": "status · trawl"}
+	titles := map[string]string{"search": "trawl code search", "file": "file · trawl", "status": "status · trawl",
+		"deps": "dependencies · trawl"}
 	return func(w http.ResponseWriter, r *http.Request) {
 		d := pageData{Page: name, Title: titles[name], Query: r.URL.Query().Get("q"), Auth: s.authOn}
 		var buf bytes.Buffer

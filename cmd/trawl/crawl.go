@@ -127,6 +127,10 @@ func printSummary(w io.Writer, s *crawler.Summary) {
 	fmt.Fprintf(w, "  branches: %d seen, %d changed, %d removed\n", s.Branches, s.BranchesChanged, s.BranchesDeleted)
 	fmt.Fprintf(w, "  files:    %d written, %d removed, %d skipped (trawl skipped lists them)\n", s.FilesWritten, s.FilesDeleted, s.Skipped)
 	fmt.Fprintf(w, "  content:  %d new blobs, %s indexed, %d unreferenced blobs collected\n", s.BlobsWritten, humanBytes(s.BytesIndexed), s.BlobsCollected)
+	fmt.Fprintf(w, "  deps:     %d dependency records from changed branches, %d manifests not parsed\n", s.Dependencies, len(s.ManifestErrors))
+	for _, e := range s.ManifestErrors {
+		fmt.Fprintf(w, "  manifest: %s@%s:%s: %s\n", e.Repo, e.Branch, e.Path, e.Error)
+	}
 	for _, e := range s.Errors {
 		fmt.Fprintf(w, "  error: %s: %s\n", e.Repo, e.Error)
 	}

@@ -28,6 +28,7 @@ Commands:
   crawl          one crawl pass: fetch every branch, index what changed
   search QUERY   exact literal and regex search over every branch
   skipped        files that matched the patterns but were not indexed, and why
+  deps [NAME]    dependencies declared in manifests on every branch, with version ranges
   serve          scheduled crawls, webhooks, HTTP API and web UI
   config check   validate trawl.yaml (config example prints a commented one)
 
@@ -57,6 +58,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdSearch(ctx, rest, stdout, stderr)
 	case "skipped":
 		err = cmdSkipped(ctx, rest, stdout, stderr)
+	case "deps":
+		err = cmdDeps(ctx, rest, stdout, stderr)
 	case "serve":
 		err = cmdServe(ctx, rest, stdout, stderr)
 	case "config":

@@ -1,7 +1,7 @@
 // Package bleve is trawl's embedded index backend: an indexer.Index stored in
 // a Bleve (scorch) index in one directory, with no server to run.
 //
-// One Bleve index holds three kinds of document, told apart by the keyword
+// One Bleve index holds four kinds of document, told apart by the keyword
 // field "kind":
 //
 //   - blob (id: the git blob id): the trigram set as keyword terms in "tri",
@@ -14,6 +14,12 @@
 //     "skipped" (y or n) for skip filters.
 //   - branch (id: "b" NUL repo NUL branch): the indexer.Branch as stored
 //     JSON. All branch states are also kept in memory.
+//   - dep (id: "d" NUL repo NUL branch NUL ordinal): one dependency record,
+//     every field a keyword with doc values (read back like locations),
+//     plus "rb", which is also how deleting a branch finds its records.
+//     The ordinal is the record's place in its branch's list; a
+//     replacement deletes every stored record of the branch and indexes the
+//     new ones in the same batch, where a put outranks a delete of its id.
 //
 // The documents are built by hand (Batch.IndexAdvanced) rather than through
 // the mapping, so a blob's trigrams become one field instead of thousands;
@@ -62,9 +68,21 @@ const (
 	fieldSkipped  = "skipped"
 	fieldState    = "state"
 
+	fieldCommit        = "commit"
+	fieldLine          = "line"
+	fieldEcosystem     = "ecosystem"
+	fieldName          = "name"
+	fieldPURL          = "purl"
+	fieldVersion       = "version"
+	fieldResolved      = "resolved_version"
+	fieldVersionSource = "version_source"
+	fieldScope         = "scope"
+	fieldDirect        = "direct"
+
 	kindBlob   = "blob"
 	kindLoc    = "loc"
 	kindBranch = "branch"
+	kindDep    = "dep"
 )
 
 // dirtyKey is the Bleve internal key holding the dirty flag.
@@ -231,7 +249,7 @@ func optionsOf(m *mapping.IndexMappingImpl) fieldOptions {
 	}
 }
 
-// newMapping is the explicit mapping of the three document kinds. Nothing
+// newMapping is the explicit mapping of the four document kinds. Nothing
 // is dynamic and there is no _all field.
 func newMapping() *mapping.IndexMappingImpl {
 	keywordField := func(docValues bool) *mapping.FieldMapping {
@@ -287,5 +305,10 @@ func newMapping() *mapping.IndexMappingImpl {
 	m.AddDocumentMapping(kindBranch, doc(map[string]*mapping.FieldMapping{
 		fieldState: storedField,
 	}))
+	dep := map[string]*mapping.FieldMapping{fieldRB: keywordField(false)}
+	for _, f := range depFields {
+		dep[f] = keywordField(true)
+	}
+	m.AddDocumentMapping(kindDep, doc(dep))
 	return m
 }

@@ -277,3 +277,37 @@ func BenchmarkMatchBlobs(b *testing.B) {
 		})
 	}
 }
+
+// TestDepsManyBranches lists the records of more branches than Deps sorts
+// in one group, so the order must hold across groups.
+func TestDepsManyBranches(t *testing.T) {
+	ctx := context.Background()
+	idx, err := Open(ctx, t.TempDir())
+	must(t, err)
+	defer idx.Close()
+	var c indexer.Changes
+	n := 0
+	for i := range 3 * depBranches {
+		k := indexer.BranchKey{Repo: fmt.Sprint("r", i%7), Name: fmt.Sprint("b", i)}
+		var ds []indexer.Dependency
+		for line := 12; line > 8; line-- {
+			ds = append(ds, indexer.Dependency{Repo: k.Repo, Branch: k.Name, Path: "go.mod", Line: line, Ecosystem: "golang", Name: "m"})
+		}
+		c.PutDeps = append(c.PutDeps, indexer.BranchDeps{Branch: k, Deps: ds})
+		n += len(ds)
+	}
+	must(t, idx.Commit(ctx, &c))
+	var got []indexer.Dependency
+	must(t, idx.Deps(ctx, indexer.DepQuery{}, func(d indexer.Dependency) error {
+		got = append(got, d)
+		return nil
+	}))
+	if len(got) != n {
+		t.Fatalf("Deps listed %d records, want %d", len(got), n)
+	}
+	for i := 1; i < len(got); i++ {
+		if compareDeps(got[i-1], got[i]) >= 0 {
+			t.Fatalf("Deps out of order at %d: %+v then %+v", i, got[i-1], got[i])
+		}
+	}
+}

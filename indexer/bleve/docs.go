@@ -24,6 +24,10 @@ func locID(k indexer.LocationKey) string {
 
 func branchID(k indexer.BranchKey) string { return "b\x00" + k.Repo + "\x00" + k.Name }
 
+func depID(k indexer.BranchKey, ordinal int) string {
+	return "d\x00" + k.Repo + "\x00" + k.Name + "\x00" + strconv.Itoa(ordinal)
+}
+
 func rb(repo, branch string) string { return repo + "\x00" + branch }
 
 func isBlobID(id string) bool { return id != "" && !strings.ContainsRune(id, 0) }
@@ -107,6 +111,105 @@ func (x *Index) branchDoc(b *indexer.Branch) (*document.Document, error) {
 	return d, nil
 }
 
+// depDoc is the document of the ordinal-th dependency record of branch k.
+// A record's own repo and branch, when set, must be k's.
+func (x *Index) depDoc(k indexer.BranchKey, ordinal int, dep *indexer.Dependency) (*document.Document, error) {
+	if k.Repo == "" || k.Name == "" {
+		return nil, fmt.Errorf("dependencies of branch %q of repo %q: branch is incomplete", k.Name, k.Repo)
+	}
+	if (dep.Repo != "" && dep.Repo != k.Repo) || (dep.Branch != "" && dep.Branch != k.Name) {
+		return nil, fmt.Errorf("dependency %s in %s of %s@%s: it names branch %s@%s",
+			dep.Name, dep.Path, k.Repo, k.Name, dep.Repo, dep.Branch)
+	}
+	d := document.NewDocument(depID(k, ordinal))
+	d.AddField(x.keyword(fieldKind, kindDep, false))
+	d.AddField(x.keyword(fieldRB, rb(k.Repo, k.Name), false))
+	direct := ""
+	if dep.Direct {
+		direct = "y"
+	}
+	for _, f := range []struct{ name, value string }{
+		{fieldRepo, k.Repo},
+		{fieldBranch, k.Name},
+		{fieldCommit, dep.Commit},
+		{fieldPath, dep.Path},
+		{fieldLine, strconv.Itoa(dep.Line)},
+		{fieldEcosystem, dep.Ecosystem},
+		{fieldName, dep.Name},
+		{fieldPURL, dep.PURL},
+		{fieldVersion, dep.Version},
+		{fieldResolved, dep.ResolvedVersion},
+		{fieldVersionSource, dep.VersionSource},
+		{fieldScope, dep.Scope},
+		{fieldDirect, direct},
+	} {
+		if f.value != "" {
+			d.AddField(x.keyword(f.name, f.value, true))
+		}
+	}
+	return d, nil
+}
+
+// depFields are the doc-value fields a Dependency is read back from.
+var depFields = []string{fieldRepo, fieldBranch, fieldCommit, fieldPath, fieldLine, fieldEcosystem, fieldName,
+	fieldPURL, fieldVersion, fieldResolved, fieldVersionSource, fieldScope, fieldDirect}
+
+// readDep reads the dependency record with internal id from its doc values.
+func readDep(dv bindex.DocValueReader, id bindex.IndexInternalID) (indexer.Dependency, error) {
+	var (
+		d            indexer.Dependency
+		line, direct string
+	)
+	err := dv.VisitDocValues(id, func(field string, term []byte) {
+		switch field {
+		case fieldRepo:
+			appendPart(&d.Repo, term)
+		case fieldBranch:
+			appendPart(&d.Branch, term)
+		case fieldCommit:
+			appendPart(&d.Commit, term)
+		case fieldPath:
+			appendPart(&d.Path, term)
+		case fieldLine:
+			appendPart(&line, term)
+		case fieldEcosystem:
+			appendPart(&d.Ecosystem, term)
+		case fieldName:
+			appendPart(&d.Name, term)
+		case fieldPURL:
+			appendPart(&d.PURL, term)
+		case fieldVersion:
+			appendPart(&d.Version, term)
+		case fieldResolved:
+			appendPart(&d.ResolvedVersion, term)
+		case fieldVersionSource:
+			appendPart(&d.VersionSource, term)
+		case fieldScope:
+			appendPart(&d.Scope, term)
+		case fieldDirect:
+			appendPart(&direct, term)
+		}
+	})
+	if err != nil {
+		return d, err
+	}
+	d.Direct = direct == "y"
+	if d.Line, err = strconv.Atoi(line); err != nil {
+		return d, fmt.Errorf("dependency %s in %s %s %s: line %q: %w", d.Name, d.Repo, d.Branch, d.Path, line, err)
+	}
+	return d, nil
+}
+
+// appendPart adds a doc value term to *dst. Doc values split a value at
+// 0xFF bytes, which a value that is not UTF-8 (a path) may hold; the parts
+// arrive in order.
+func appendPart(dst *string, term []byte) {
+	if *dst != "" {
+		*dst += "\xff"
+	}
+	*dst += string(term)
+}
+
 // locFields are the doc-value fields a Location is read back from.
 var locFields = []string{fieldRepo, fieldBranch, fieldPath, fieldBlob, fieldLanguage, fieldSkip, fieldSize}
 
@@ -117,30 +220,22 @@ func readLoc(dv bindex.DocValueReader, id bindex.IndexInternalID) (indexer.Locat
 		size string
 		err  error
 	)
-	set := func(dst *string, term []byte) {
-		// Doc values split a value at 0xFF bytes, which a path that is not
-		// UTF-8 may hold; the parts arrive in order.
-		if *dst != "" {
-			*dst += "\xff"
-		}
-		*dst += string(term)
-	}
 	err = dv.VisitDocValues(id, func(field string, term []byte) {
 		switch field {
 		case fieldRepo:
-			set(&l.Repo, term)
+			appendPart(&l.Repo, term)
 		case fieldBranch:
-			set(&l.Branch, term)
+			appendPart(&l.Branch, term)
 		case fieldPath:
-			set(&l.Path, term)
+			appendPart(&l.Path, term)
 		case fieldBlob:
-			set(&l.Blob, term)
+			appendPart(&l.Blob, term)
 		case fieldLanguage:
-			set(&l.Language, term)
+			appendPart(&l.Language, term)
 		case fieldSkip:
-			set(&l.Skip, term)
+			appendPart(&l.Skip, term)
 		case fieldSize:
-			set(&size, term)
+			appendPart(&size, term)
 		}
 	})
 	if err != nil {

@@ -184,10 +184,14 @@ func (x *Index) Locations(ctx context.Context, q indexer.LocationQuery, fn func(
 	if err := x.check(ctx, "list locations in index"); err != nil {
 		return err
 	}
-	if (q.Blobs != nil && len(q.Blobs) == 0) || (q.Branches != nil && len(q.Branches) == 0) {
+	if (q.Blobs != nil && len(q.Blobs) == 0) || (q.Branches != nil && len(q.Branches) == 0) ||
+		(q.Paths != nil && len(q.Paths) == 0) {
 		return nil
 	}
 	filter := []query.Query{term(fieldKind, kindLoc)}
+	if q.Paths != nil {
+		filter = append(filter, anyTerm(fieldPath, slices.Compact(slices.Sorted(slices.Values(q.Paths)))))
+	}
 	switch q.Skipped {
 	case indexer.IndexedOnly:
 		filter = append(filter, term(fieldSkipped, "n"))
@@ -285,6 +289,116 @@ func (x *Index) Locations(ctx context.Context, q indexer.LocationQuery, fn func(
 		return fmt.Errorf("list locations in index %s: %w", x.dir, err)
 	}
 	return nil
+}
+
+// depBranches is how many branches' dependency records Deps sorts in one
+// piece.
+const depBranches = 64
+
+// Deps streams the dependency records q selects, ordered by repo, branch,
+// path, line and name. It visits the branches in order, in groups: those
+// of q, or every rb term of the index (whose order, NUL being the
+// separator, is that of repo then branch), and sorts each group's records.
+func (x *Index) Deps(ctx context.Context, q indexer.DepQuery, fn func(indexer.Dependency) error) error {
+	if err := x.check(ctx, "list dependencies in index"); err != nil {
+		return err
+	}
+	filter := []query.Query{term(fieldKind, kindDep)}
+	if len(q.Names) > 0 {
+		filter = append(filter, anyTerm(fieldName, slices.Compact(slices.Sorted(slices.Values(q.Names)))))
+	}
+	if q.Ecosystem != "" {
+		filter = append(filter, term(fieldEcosystem, q.Ecosystem))
+	}
+	var fnErr error
+	err := x.read(func(r bindex.IndexReader) error {
+		dv, err := r.DocValueReader(depFields)
+		if err != nil {
+			return err
+		}
+		emit := func(rbs []string) error {
+			qs := append(slices.Clip(filter), anyTerm(fieldRB, rbs))
+			var deps []indexer.Dependency
+			err := x.stream(ctx, r, query.NewConjunctionQuery(qs), func(id bindex.IndexInternalID) error {
+				d, err := readDep(dv, id)
+				deps = append(deps, d)
+				return err
+			})
+			if err != nil {
+				return err
+			}
+			slices.SortFunc(deps, compareDeps)
+			for _, d := range deps {
+				if err := fn(d); err != nil {
+					fnErr = err
+					return errStop
+				}
+			}
+			return nil
+		}
+
+		if len(q.Branches) > 0 {
+			rbs := make([]string, len(q.Branches))
+			for i, k := range q.Branches {
+				rbs[i] = rb(k.Repo, k.Name)
+			}
+			slices.Sort(rbs)
+			for c := range slices.Chunk(slices.Compact(rbs), depBranches) {
+				if err := emit(c); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		// The dictionary also holds the rb of locations and of deleted
+		// documents; they just match nothing.
+		dict, err := r.FieldDict(fieldRB)
+		if err != nil {
+			return err
+		}
+		defer dict.Close()
+		var rbs []string
+		for {
+			e, err := dict.Next()
+			if err != nil {
+				return err
+			}
+			if e != nil {
+				rbs = append(rbs, e.Term)
+			}
+			if len(rbs) == depBranches || (e == nil && len(rbs) > 0) {
+				if err := emit(rbs); err != nil {
+					return err
+				}
+				rbs = rbs[:0]
+			}
+			if e == nil {
+				return nil
+			}
+		}
+	})
+	if fnErr != nil {
+		return fnErr
+	}
+	if err != nil {
+		return fmt.Errorf("list dependencies in index %s: %w", x.dir, err)
+	}
+	return nil
+}
+
+// compareDeps orders by repo, branch, path, line and name, as Deps
+// promises, then by the other fields so that the order is deterministic.
+func compareDeps(a, b indexer.Dependency) int {
+	return cmp.Or(
+		cmp.Compare(a.Repo, b.Repo),
+		cmp.Compare(a.Branch, b.Branch),
+		cmp.Compare(a.Path, b.Path),
+		cmp.Compare(a.Line, b.Line),
+		cmp.Compare(a.Name, b.Name),
+		cmp.Compare(a.Ecosystem, b.Ecosystem),
+		cmp.Compare(a.Version, b.Version),
+		cmp.Compare(a.Scope, b.Scope),
+	)
 }
 
 func compareLocations(a, b indexer.Location) int {

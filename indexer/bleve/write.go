@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	bv "github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/search/query"
 	bindex "github.com/blevesearch/bleve_index_api"
 
 	"github.com/trawl-dev/trawl/indexer"
@@ -65,6 +66,11 @@ func (x *Index) commit(ctx context.Context, c *indexer.Changes) error {
 			return err
 		}
 	}
+	if len(c.PutDeps) > 0 {
+		if err := x.putDeps(ctx, b, c.PutDeps); err != nil {
+			return err
+		}
+	}
 	for i := range c.PutBranches {
 		d, err := x.branchDoc(&c.PutBranches[i])
 		if err != nil {
@@ -93,7 +99,8 @@ func (x *Index) commit(ctx context.Context, c *indexer.Changes) error {
 }
 
 // deleteBranches adds to b the deletion of each deleted branch's state and
-// of every location on it, stored or put earlier in c.
+// of every location on it, stored or put earlier in c, and of its stored
+// dependency records, which carry the same rb field.
 func (x *Index) deleteBranches(ctx context.Context, b *bv.Batch, c *indexer.Changes) error {
 	deleted := make(map[indexer.BranchKey]bool, len(c.DeleteBranches))
 	rbs := make([]string, 0, len(c.DeleteBranches))
@@ -121,6 +128,52 @@ func (x *Index) deleteBranches(ctx context.Context, b *bv.Batch, c *indexer.Chan
 	})
 	if err != nil {
 		return fmt.Errorf("find locations of deleted branches: %w", err)
+	}
+	return nil
+}
+
+// putDeps adds to b the replacement of each branch's dependency records:
+// the deletion of every stored one, then the new ones. Where a new record
+// takes the id of a stored one, the batch keeps the later operation, the
+// put. Of several replacements of one branch, the last wins.
+func (x *Index) putDeps(ctx context.Context, b *bv.Batch, puts []indexer.BranchDeps) error {
+	last := make(map[indexer.BranchKey]int, len(puts))
+	for i, p := range puts {
+		last[p.Branch] = i
+	}
+	rbs := make([]string, 0, len(last))
+	for k := range last {
+		rbs = append(rbs, rb(k.Repo, k.Name))
+	}
+	err := x.read(func(r bindex.IndexReader) error {
+		for rbs := range slices.Chunk(rbs, chunk) {
+			q := query.NewConjunctionQuery([]query.Query{term(fieldKind, kindDep), anyTerm(fieldRB, rbs)})
+			err := x.streamIDs(ctx, r, q, func(id string) error {
+				b.Delete(id)
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("find dependencies of replaced branches: %w", err)
+	}
+	for i, p := range puts {
+		if last[p.Branch] != i {
+			continue
+		}
+		for j := range p.Deps {
+			d, err := x.depDoc(p.Branch, j, &p.Deps[j])
+			if err != nil {
+				return err
+			}
+			if err := b.IndexAdvanced(d); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

@@ -44,6 +44,26 @@ type branchDoc struct {
 	Meta      indexer.Repo `json:"meta"`
 }
 
+// depDoc is a dependency record. Every field is always sent, empty or not,
+// so that sorting never meets a missing value.
+type depDoc struct {
+	Repo            string `json:"repo"`
+	Branch          string `json:"branch"`
+	RB              string `json:"rb"`
+	Seq             int    `json:"seq"`
+	Commit          string `json:"commit"`
+	Path            string `json:"path"`
+	Line            int    `json:"line"`
+	Ecosystem       string `json:"ecosystem"`
+	Name            string `json:"name"`
+	PURL            string `json:"purl"`
+	Version         string `json:"version"`
+	ResolvedVersion string `json:"resolved_version"`
+	VersionSource   string `json:"version_source"`
+	Scope           string `json:"scope"`
+	Direct          bool   `json:"direct"`
+}
+
 const (
 	kindBranch = "branch"
 	kindMeta   = "meta"
@@ -61,8 +81,9 @@ type op struct {
 }
 
 // Commit writes c: blobs, location deletes, location puts, branch deletes,
-// then branch states, each step only after the previous one succeeded, and
-// refreshes so that the commit is searchable when Commit returns.
+// dependency replacements, then branch states, each step only after the
+// previous one succeeded, and refreshes so that the commit is searchable
+// when Commit returns.
 func (x *Index) Commit(ctx context.Context, c *indexer.Changes) error {
 	if c.Empty() {
 		return nil
@@ -107,6 +128,11 @@ func (x *Index) Commit(ctx context.Context, c *indexer.Changes) error {
 			return err
 		}
 	}
+	if len(c.PutDeps) > 0 {
+		if err := x.putDeps(ctx, c.PutDeps); err != nil {
+			return err
+		}
+	}
 
 	ops = ops[:0]
 	for _, b := range c.PutBranches {
@@ -120,19 +146,20 @@ func (x *Index) Commit(ctx context.Context, c *indexer.Changes) error {
 	if err := x.bulk(ctx, "write branch states", ops, 0); err != nil {
 		return err
 	}
-	if err := x.refresh(ctx, x.blobs, x.locations, x.branches); err != nil {
+	if err := x.refresh(ctx, x.blobs, x.locations, x.branches, x.deps); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
 }
 
-// deleteBranches deletes the state and every location of each branch.
-// There is no _delete_by_query in every distribution (the integration-test
-// one lacks the reindex module), so ids are listed and bulk-deleted.
+// deleteBranches deletes the state, every location and every dependency
+// record of each branch. There is no _delete_by_query in every
+// distribution (the integration-test one lacks the reindex module), so ids
+// are listed and bulk-deleted.
 func (x *Index) deleteBranches(ctx context.Context, keys []indexer.BranchKey) error {
 	// The listing searches, and a search sees only refreshed documents:
 	// locations put earlier in this commit must be visible to be deleted.
-	if err := x.refresh(ctx, x.locations); err != nil {
+	if err := x.refresh(ctx, x.locations, x.deps); err != nil {
 		return fmt.Errorf("commit: delete branches: %w", err)
 	}
 	var ops []op
@@ -147,8 +174,79 @@ func (x *Index) deleteBranches(ctx context.Context, keys []indexer.BranchKey) er
 		if err != nil {
 			return fmt.Errorf("commit: list locations of branch %s@%s: %w", k.Repo, k.Name, err)
 		}
+		if ops, err = x.deleteDepsOps(ctx, k, 0, ops); err != nil {
+			return err
+		}
 	}
 	return x.bulk(ctx, "delete branches", ops, http.StatusNotFound)
+}
+
+// deleteDepsOps appends to ops the deletion of every stored dependency
+// record of branch k but the first keep, whose ids the caller overwrites.
+// The caller refreshes the deps index first.
+func (x *Index) deleteDepsOps(ctx context.Context, k indexer.BranchKey, keep int, ops []op) ([]op, error) {
+	query := map[string]any{"bool": map[string]any{
+		"filter": []any{
+			map[string]any{"term": map[string]any{"rb": rb(k.Repo, k.Name)}},
+			map[string]any{"range": map[string]any{"seq": map[string]any{"gte": keep}}},
+		},
+	}}
+	err := x.scan(ctx, x.deps, query, []string{"seq"}, false, func(h hit) error {
+		ops = append(ops, op{action: "delete", index: x.deps, id: h.ID, routing: k.Repo,
+			what: "dependency record of branch " + k.Repo + "@" + k.Name})
+		return nil
+	})
+	if err != nil {
+		return ops, fmt.Errorf("commit: list dependencies of branch %s@%s: %w", k.Repo, k.Name, err)
+	}
+	return ops, nil
+}
+
+// putDeps replaces the dependency records of each branch: the new ones
+// overwrite the stored ones with the same seq (hence id), and the stored
+// ones beyond are listed and deleted. No id is both deleted and written, so
+// the order in which a retried bulk item lands does not matter. Of several
+// replacements of one branch, the last wins.
+func (x *Index) putDeps(ctx context.Context, puts []indexer.BranchDeps) error {
+	// Stored records must be visible to the listing; records of a branch
+	// deleted in this commit are already gone.
+	if err := x.refresh(ctx, x.deps); err != nil {
+		return fmt.Errorf("commit: replace dependencies: %w", err)
+	}
+	last := make(map[indexer.BranchKey]int, len(puts))
+	for i, p := range puts {
+		last[p.Branch] = i
+	}
+	var ops []op
+	for i, p := range puts {
+		if last[p.Branch] != i {
+			continue
+		}
+		k := p.Branch
+		if k.Repo == "" || k.Name == "" {
+			return fmt.Errorf("commit: dependencies of branch %q of repo %q: branch is incomplete", k.Name, k.Repo)
+		}
+		var err error
+		if ops, err = x.deleteDepsOps(ctx, k, len(p.Deps), ops); err != nil {
+			return err
+		}
+		for seq, d := range p.Deps {
+			if (d.Repo != "" && d.Repo != k.Repo) || (d.Branch != "" && d.Branch != k.Name) {
+				return fmt.Errorf("commit: dependency %s in %s of %s@%s: it names branch %s@%s",
+					d.Name, d.Path, k.Repo, k.Name, d.Repo, d.Branch)
+			}
+			body, err := json.Marshal(depDoc{Repo: k.Repo, Branch: k.Name, RB: rb(k.Repo, k.Name), Seq: seq,
+				Commit: d.Commit, Path: d.Path, Line: d.Line, Ecosystem: d.Ecosystem, Name: d.Name, PURL: d.PURL,
+				Version: d.Version, ResolvedVersion: d.ResolvedVersion, VersionSource: d.VersionSource,
+				Scope: d.Scope, Direct: d.Direct})
+			if err != nil {
+				return fmt.Errorf("commit: encode dependency %s of %s@%s: %w", d.Name, k.Repo, k.Name, err)
+			}
+			ops = append(ops, op{action: "index", index: x.deps, id: depID(k, seq), routing: k.Repo, body: body,
+				what: fmt.Sprintf("dependency %s in %s@%s:%s:%d", d.Name, k.Repo, k.Name, d.Path, d.Line)})
+		}
+	}
+	return x.bulk(ctx, "replace dependencies", ops, http.StatusNotFound)
 }
 
 func (x *Index) refresh(ctx context.Context, indices ...string) error {

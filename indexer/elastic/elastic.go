@@ -1,10 +1,11 @@
 // Package elastic is trawl's Elasticsearch backend: an indexer.Index kept in
-// three indices of an Elasticsearch 8 cluster.
+// four indices of an Elasticsearch 8 cluster.
 //
 //	{prefix}-blobs      one document per unique blob: its trigram set (an
 //	                    indexed keyword array) and its text (kept in _source only)
 //	{prefix}-locations  one small document per (repo, branch, path), routed by repo
 //	{prefix}-branches   one document per branch state, plus the dirty flag
+//	{prefix}-deps       one document per dependency record, routed by repo
 //
 // The trigram query tree becomes a bool query in filter context, so clauses
 // are cached and unscored; candidates and locations are paged with
@@ -26,6 +27,7 @@ import (
 	"net/http"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -38,14 +40,14 @@ import (
 
 // schemaVersion is stored in each index's mapping _meta; an index written
 // with another schema is refused rather than misread.
-const schemaVersion = 1
+const schemaVersion = 2
 
 // Index is an indexer.Index stored in Elasticsearch. It is safe for
 // concurrent use: reads run concurrently with each other and with one
 // writer.
 type Index struct {
-	es                         *elasticsearch.Client
-	blobs, locations, branches string
+	es                               *elasticsearch.Client
+	blobs, locations, branches, deps string
 }
 
 var _ indexer.Index = (*Index)(nil)
@@ -78,6 +80,7 @@ func Open(ctx context.Context, cfg config.Elasticsearch) (*Index, error) {
 		blobs:     prefix + "-blobs",
 		locations: prefix + "-locations",
 		branches:  prefix + "-branches",
+		deps:      prefix + "-deps",
 	}
 	where := strings.Join(esCfg.Addresses, ", ")
 	if esCfg.CloudID != "" {
@@ -93,7 +96,7 @@ func Open(ctx context.Context, cfg config.Elasticsearch) (*Index, error) {
 	for _, ix := range []struct {
 		name    string
 		mapping string
-	}{{x.blobs, blobsMapping}, {x.locations, locationsMapping}, {x.branches, branchesMapping}} {
+	}{{x.blobs, blobsMapping}, {x.locations, locationsMapping}, {x.branches, branchesMapping}, {x.deps, depsMapping}} {
 		if err := x.ensureIndex(ctx, ix.name, ix.mapping); err != nil {
 			return nil, fmt.Errorf("open elasticsearch at %s: %w", where, err)
 		}
@@ -161,7 +164,7 @@ const (
   "settings": {"index": {"codec": "best_compression", "auto_expand_replicas": "0-1", "refresh_interval": "30s"}},
   "mappings": {
     "dynamic": "strict",
-    "_meta": {"trawl_schema": 1},
+    "_meta": {"trawl_schema": 2},
     "_source": {"excludes": ["tri"]},
     "properties": {
       "id":    {"type": "keyword"},
@@ -175,7 +178,7 @@ const (
   "settings": {"index": {"auto_expand_replicas": "0-1", "refresh_interval": "30s"}},
   "mappings": {
     "dynamic": "strict",
-    "_meta": {"trawl_schema": 1},
+    "_meta": {"trawl_schema": 2},
     "_routing": {"required": true},
     "properties": {
       "repo":     {"type": "keyword"},
@@ -193,7 +196,7 @@ const (
   "settings": {"index": {"auto_expand_replicas": "0-1"}},
   "mappings": {
     "dynamic": "strict",
-    "_meta": {"trawl_schema": 1},
+    "_meta": {"trawl_schema": 2},
     "properties": {
       "kind":       {"type": "keyword"},
       "repo":       {"type": "keyword"},
@@ -203,6 +206,33 @@ const (
       "crawled_at": {"type": "date"},
       "meta":       {"type": "object", "enabled": false},
       "dirty":      {"type": "boolean"}
+    }
+  }
+}`
+	// seq, the record's place in its branch's list, makes the sort that
+	// pages dependencies unique.
+	depsMapping = `{
+  "settings": {"index": {"auto_expand_replicas": "0-1", "refresh_interval": "30s"}},
+  "mappings": {
+    "dynamic": "strict",
+    "_meta": {"trawl_schema": 2},
+    "_routing": {"required": true},
+    "properties": {
+      "repo":             {"type": "keyword"},
+      "branch":           {"type": "keyword"},
+      "rb":               {"type": "keyword"},
+      "seq":              {"type": "integer"},
+      "commit":           {"type": "keyword", "index": false, "doc_values": false},
+      "path":             {"type": "keyword"},
+      "line":             {"type": "integer"},
+      "ecosystem":        {"type": "keyword"},
+      "name":             {"type": "keyword"},
+      "purl":             {"type": "keyword", "index": false, "doc_values": false},
+      "version":          {"type": "keyword"},
+      "resolved_version": {"type": "keyword"},
+      "version_source":   {"type": "keyword", "index": false, "doc_values": false},
+      "scope":            {"type": "keyword"},
+      "direct":           {"type": "boolean", "index": false, "doc_values": false}
     }
   }
 }`
@@ -324,6 +354,10 @@ func locationID(k indexer.LocationKey) string {
 
 func branchID(k indexer.BranchKey) string {
 	return hashID(k.Repo, k.Name)
+}
+
+func depID(k indexer.BranchKey, seq int) string {
+	return hashID(k.Repo, k.Name, strconv.Itoa(seq))
 }
 
 func hashID(parts ...string) string {

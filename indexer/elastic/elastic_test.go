@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
+	"fmt"
 	"os"
 	"strings"
 	"sync"
@@ -39,7 +41,7 @@ func deleteIndices(t *testing.T, cfg config.Elasticsearch) {
 		return
 	}
 	defer es.Close(context.Background())
-	names := []string{cfg.IndexPrefix + "-blobs", cfg.IndexPrefix + "-locations", cfg.IndexPrefix + "-branches"}
+	names := []string{cfg.IndexPrefix + "-blobs", cfg.IndexPrefix + "-locations", cfg.IndexPrefix + "-branches", cfg.IndexPrefix + "-deps"}
 	res, err := es.Indices.Delete(names, es.Indices.Delete.WithIgnoreUnavailable(true))
 	if err := check(res, err); err != nil {
 		t.Errorf("cleanup: delete %v: %v", names, err)
@@ -167,8 +169,70 @@ func TestOpenOtherSchema(t *testing.T) {
 	}
 	res.Body.Close()
 	_, err = Open(context.Background(), cfg)
-	want := "index " + x.branches + " exists with trawl schema 99, want 1"
+	want := fmt.Sprintf("index %s exists with trawl schema 99, want %d", x.branches, schemaVersion)
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("Open over another schema: error %v, want one containing %q", err, want)
+	}
+}
+
+// TestMappingsSchema checks, without a cluster, that every mapping is valid
+// JSON, strict, and carries the schema version Open checks.
+func TestMappingsSchema(t *testing.T) {
+	for name, body := range map[string]string{
+		"blobs": blobsMapping, "locations": locationsMapping, "branches": branchesMapping, "deps": depsMapping,
+	} {
+		var m struct {
+			Mappings struct {
+				Dynamic string `json:"dynamic"`
+				Meta    struct {
+					Schema int `json:"trawl_schema"`
+				} `json:"_meta"`
+			} `json:"mappings"`
+		}
+		if err := json.Unmarshal([]byte(body), &m); err != nil {
+			t.Errorf("%s mapping: %v", name, err)
+			continue
+		}
+		if m.Mappings.Meta.Schema != schemaVersion || m.Mappings.Dynamic != "strict" {
+			t.Errorf("%s mapping: schema %d, dynamic %q; want %d, strict", name, m.Mappings.Meta.Schema, m.Mappings.Dynamic, schemaVersion)
+		}
+	}
+}
+
+// TestDepsPaging lists more dependency records than one search page holds,
+// so the search_after cursor, with its numeric line, carries the order.
+func TestDepsPaging(t *testing.T) {
+	ctx := context.Background()
+	x := open(t, esConfig(t))
+	var c indexer.Changes
+	n := 0
+	for _, k := range []indexer.BranchKey{{Repo: "r", Name: "main"}, {Repo: "r", Name: "dev"}} {
+		var ds []indexer.Dependency
+		for i := range pageSize/2 + 300 {
+			// Each line twice, so seq is what tells records apart.
+			ds = append(ds, indexer.Dependency{Path: "package-lock.json", Line: i / 2, Ecosystem: "npm", Name: "p"})
+		}
+		c.PutDeps = append(c.PutDeps, indexer.BranchDeps{Branch: k, Deps: ds})
+		n += len(ds)
+	}
+	if err := x.Commit(ctx, &c); err != nil {
+		t.Fatal(err)
+	}
+	var got []indexer.Dependency
+	err := x.Deps(ctx, indexer.DepQuery{}, func(d indexer.Dependency) error {
+		got = append(got, d)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != n {
+		t.Fatalf("Deps listed %d records, want %d", len(got), n)
+	}
+	for i := 1; i < len(got); i++ {
+		a, b := got[i-1], got[i]
+		if a.Branch > b.Branch || (a.Branch == b.Branch && a.Line > b.Line) {
+			t.Fatalf("Deps out of order at %d: %+v then %+v", i, a, b)
+		}
 	}
 }

@@ -176,10 +176,14 @@ func treeQuery(q *trigram.Query) any {
 // Locations streams the locations q selects, ordered by blob, repo, branch
 // and path.
 func (x *Index) Locations(ctx context.Context, q indexer.LocationQuery, fn func(indexer.Location) error) error {
-	if (q.Blobs != nil && len(q.Blobs) == 0) || (q.Branches != nil && len(q.Branches) == 0) {
+	if (q.Blobs != nil && len(q.Blobs) == 0) || (q.Branches != nil && len(q.Branches) == 0) ||
+		(q.Paths != nil && len(q.Paths) == 0) {
 		return nil
 	}
 	var filter []any
+	if q.Paths != nil {
+		filter = append(filter, map[string]any{"terms": map[string]any{"path": q.Paths}})
+	}
 	if q.Branches != nil {
 		rbs := make([]string, len(q.Branches))
 		for i, b := range q.Branches {
@@ -220,6 +224,49 @@ func (x *Index) Locations(ctx context.Context, q indexer.LocationQuery, fn func(
 		if err := stream(chunk); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// depsSort orders dependency records as Deps promises, then by a few more
+// fields, as the Bleve backend does, and by seq, which makes it unique
+// (the search_after cursor).
+var depsSort = []string{"repo", "branch", "path", "line", "name", "ecosystem", "version", "scope", "seq"}
+
+// Deps streams the dependency records q selects, ordered by repo, branch,
+// path, line and name.
+func (x *Index) Deps(ctx context.Context, q indexer.DepQuery, fn func(indexer.Dependency) error) error {
+	var filter []any
+	if len(q.Names) > 0 {
+		filter = append(filter, map[string]any{"terms": map[string]any{"name": q.Names}})
+	}
+	if q.Ecosystem != "" {
+		filter = append(filter, map[string]any{"term": map[string]any{"ecosystem": q.Ecosystem}})
+	}
+	if len(q.Branches) > 0 {
+		rbs := make([]string, len(q.Branches))
+		for i, b := range q.Branches {
+			rbs[i] = rb(b.Repo, b.Name)
+		}
+		filter = append(filter, map[string]any{"terms": map[string]any{"rb": rbs}})
+	}
+	query := map[string]any{"bool": map[string]any{"filter": filter}}
+	var fnErr error
+	err := x.scan(ctx, x.deps, query, depsSort, true, func(h hit) error {
+		var d depDoc
+		if err := json.Unmarshal(h.Source, &d); err != nil {
+			return fmt.Errorf("decode dependency %s: %w", h.ID, err)
+		}
+		fnErr = fn(indexer.Dependency{Repo: d.Repo, Branch: d.Branch, Commit: d.Commit, Path: d.Path, Line: d.Line,
+			Ecosystem: d.Ecosystem, Name: d.Name, PURL: d.PURL, Version: d.Version, ResolvedVersion: d.ResolvedVersion,
+			VersionSource: d.VersionSource, Scope: d.Scope, Direct: d.Direct})
+		return fnErr
+	})
+	if fnErr != nil {
+		return fnErr
+	}
+	if err != nil {
+		return fmt.Errorf("list dependencies in %s: %w", x.deps, err)
 	}
 	return nil
 }
@@ -325,7 +372,7 @@ func (x *Index) usedBlobs(ctx context.Context, ids []string) (map[string]bool, e
 	return used, nil
 }
 
-// Stats counts the documents and sums the store size of the three indices.
+// Stats counts the documents and sums the store size of the four indices.
 func (x *Index) Stats(ctx context.Context) (indexer.Stats, error) {
 	var (
 		s   indexer.Stats
@@ -353,7 +400,7 @@ func (x *Index) Stats(ctx context.Context) (indexer.Stats, error) {
 		return s, fmt.Errorf("stats: %w", err)
 	}
 	res, err := x.es.Indices.Stats(x.es.Indices.Stats.WithContext(ctx),
-		x.es.Indices.Stats.WithIndex(x.blobs, x.locations, x.branches), x.es.Indices.Stats.WithMetric("store"))
+		x.es.Indices.Stats.WithIndex(x.blobs, x.locations, x.branches, x.deps), x.es.Indices.Stats.WithMetric("store"))
 	var answer struct {
 		All struct {
 			Total struct {

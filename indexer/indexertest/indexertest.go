@@ -38,6 +38,7 @@ func Run(t *testing.T, open Opener) {
 		{"Locations", testLocations},
 		{"LocationsLargeFilters", testLocationsLargeFilters},
 		{"LocationsStop", testLocationsStop},
+		{"LocationsPaths", testLocationsPaths},
 		{"MatchBlobs", testMatchBlobs},
 		{"DeleteLocs", testDeleteLocs},
 		{"DeleteBranches", testDeleteBranches},
@@ -45,6 +46,10 @@ func Run(t *testing.T, open Opener) {
 		{"CollectGarbage", testCollectGarbage},
 		{"Dirty", testDirty},
 		{"Stats", testStats},
+		{"Deps", testDeps},
+		{"DepsReplace", testDepsReplace},
+		{"DepsDeleteBranches", testDepsDeleteBranches},
+		{"DepsStop", testDepsStop},
 		{"Reopen", testReopen},
 		{"ConcurrentReads", testConcurrentReads},
 	}
@@ -111,6 +116,9 @@ func want(all []indexer.Location, q indexer.LocationQuery) []indexer.Location {
 			continue
 		}
 		if q.Branches != nil && !slices.Contains(q.Branches, indexer.BranchKey{Repo: l.Repo, Name: l.Branch}) {
+			continue
+		}
+		if q.Paths != nil && !slices.Contains(q.Paths, l.Path) {
 			continue
 		}
 		if (q.Skipped == indexer.IndexedOnly && l.Skip != "") || (q.Skipped == indexer.SkippedOnly && l.Skip == "") {
@@ -237,6 +245,41 @@ func testLocationsLargeFilters(t *testing.T, open Opener) {
 	checkLocations(t, idx, all, indexer.LocationQuery{Blobs: ids, Skipped: indexer.AnySkipped})
 	checkLocations(t, idx, all, indexer.LocationQuery{Branches: branches})
 	checkLocations(t, idx, all, indexer.LocationQuery{Blobs: ids, Branches: branches})
+}
+
+func testLocationsPaths(t *testing.T, open Opener) {
+	idx := open(t)
+	blobs, all := corpus(t, idx)
+	// A path that is a prefix of another, or holds one, selects only itself.
+	odd := []indexer.Location{
+		{Repo: "a/x", Branch: "main", Path: "dir", Blob: blobs[0].ID, Size: 1},
+		{Repo: "a/x", Branch: "main", Path: "dir/f1.go/x", Blob: blobs[0].ID, Size: 1},
+		{Repo: "a/x", Branch: "main", Path: "dir/F1.go", Blob: blobs[0].ID, Size: 1},
+		{Repo: "a/y", Branch: "dev", Path: "ünï code/pom.xml", Blob: blobs[1].ID, Size: 1},
+	}
+	commit(t, idx, indexer.Changes{PutLocs: odd})
+	all = append(all, odd...)
+	dev := indexer.BranchKey{Repo: "a/y", Name: "dev"}
+	xmain := indexer.BranchKey{Repo: "a/x", Name: "main"}
+	for _, q := range []indexer.LocationQuery{
+		{Paths: []string{"dir/f1.go"}},
+		{Paths: []string{"dir/f1.go", "dir/f7.go", "dir/f1.go"}, Skipped: indexer.AnySkipped},
+		{Paths: []string{"dir/f7.go"}, Skipped: indexer.SkippedOnly},
+		{Paths: []string{"dir/f7.go"}},
+		{Paths: []string{"ünï code/pom.xml", "dir"}},
+		{Paths: []string{"nowhere"}},
+		{Paths: []string{}},
+		{Paths: []string{"dir/f2.go", "dir/f3.go"}, Branches: []indexer.BranchKey{dev, xmain}},
+		{Paths: []string{"dir/f2.go", "dir/f3.go", "dir/f4.go"}, Blobs: []string{blobs[2].ID, blobs[5].ID, blobs[9].ID}},
+		{Paths: []string{"dir/f1.go", "dir/f7.go", "dir/f5.go"}, Blobs: []string{blobs[3].ID, blobs[4].ID, blobs[8].ID},
+			Branches: []indexer.BranchKey{dev, xmain}, Skipped: indexer.AnySkipped},
+	} {
+		checkLocations(t, idx, all, q)
+	}
+	// The corpus is random: make sure the combined filters select something.
+	if got := want(all, indexer.LocationQuery{Paths: []string{"dir/f2.go", "dir/f3.go"}, Branches: []indexer.BranchKey{dev, xmain}}); len(got) != 4 {
+		t.Fatalf("corpus gives %d locations for 2 paths on 2 branches, want 4", len(got))
+	}
 }
 
 func testLocationsStop(t *testing.T, open Opener) {
@@ -577,7 +620,8 @@ func testReopen(t *testing.T, open Opener) {
 	idx := open(t)
 	blobs, locs := corpus(t, idx)
 	state := branchState("a/x", "main", "c9")
-	commit(t, idx, indexer.Changes{PutBranches: []indexer.Branch{state}})
+	records := depCorpus(state.Key(), "9")
+	commit(t, idx, indexer.Changes{PutDeps: []indexer.BranchDeps{{Branch: state.Key(), Deps: records}}, PutBranches: []indexer.Branch{state}})
 	must(t, idx.SetDirty(ctx, true))
 	must(t, idx.Close())
 
@@ -588,6 +632,8 @@ func testReopen(t *testing.T, open Opener) {
 		t.Errorf("BlobText after reopen = %q, want %q", text, blobs[4].Text)
 	}
 	checkLocations(t, idx, locs, indexer.LocationQuery{Skipped: indexer.AnySkipped})
+	checkDeps(t, idx, records, indexer.DepQuery{})
+	checkDeps(t, idx, records, indexer.DepQuery{Names: []string{"junit:junit"}, Ecosystem: "maven", Branches: []indexer.BranchKey{state.Key()}})
 	if got := branches(t, idx); !sameBranches(got, []indexer.Branch{state}) {
 		t.Errorf("Branches() after reopen = %+v, want %+v", got, state)
 	}
@@ -657,5 +703,232 @@ func testConcurrentReads(t *testing.T, open Opener) {
 	}
 	if got := branches(t, idx); len(got) != 1 || got[0].Commit != "c9" {
 		t.Errorf("Branches() after writes = %+v, want a/z main at c9", got)
+	}
+}
+
+func deps(t *testing.T, idx indexer.Index, q indexer.DepQuery) []indexer.Dependency {
+	t.Helper()
+	var out []indexer.Dependency
+	must(t, idx.Deps(context.Background(), q, func(d indexer.Dependency) error {
+		out = append(out, d)
+		return nil
+	}))
+	return out
+}
+
+func compareDeps(a, b indexer.Dependency) int {
+	return cmp.Or(cmp.Compare(a.Repo, b.Repo), cmp.Compare(a.Branch, b.Branch),
+		cmp.Compare(a.Path, b.Path), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Name, b.Name))
+}
+
+// wantDeps filters and sorts all as q should.
+func wantDeps(all []indexer.Dependency, q indexer.DepQuery) []indexer.Dependency {
+	var out []indexer.Dependency
+	for _, d := range all {
+		if len(q.Names) > 0 && !slices.Contains(q.Names, d.Name) {
+			continue
+		}
+		if q.Ecosystem != "" && d.Ecosystem != q.Ecosystem {
+			continue
+		}
+		if len(q.Branches) > 0 && !slices.Contains(q.Branches, indexer.BranchKey{Repo: d.Repo, Name: d.Branch}) {
+			continue
+		}
+		out = append(out, d)
+	}
+	slices.SortFunc(out, compareDeps)
+	return out
+}
+
+// checkDeps checks that Deps(q) lists the records wantDeps selects, in
+// the promised order; the order of records equal in it is free.
+func checkDeps(t *testing.T, idx indexer.Index, all []indexer.Dependency, q indexer.DepQuery) {
+	t.Helper()
+	got, exp := deps(t, idx, q), wantDeps(all, q)
+	for i := 1; i < len(got); i++ {
+		if compareDeps(got[i-1], got[i]) > 0 {
+			t.Errorf("Deps(%+v) out of order at %d: %+v then %+v", q, i, got[i-1], got[i])
+		}
+	}
+	byAll := func(a, b indexer.Dependency) int {
+		return cmp.Or(compareDeps(a, b), cmp.Compare(fmt.Sprintf("%#v", a), fmt.Sprintf("%#v", b)))
+	}
+	got, exp = slices.SortedFunc(slices.Values(got), byAll), slices.SortedFunc(slices.Values(exp), byAll)
+	if !slices.Equal(got, exp) {
+		t.Errorf("Deps(%+v):\n got %d %+v\nwant %d %+v", q, len(got), got, len(exp), exp)
+	}
+}
+
+// depCorpus makes the dependency records of one branch, each field set so
+// that a lost field shows, listed out of order. The records of different
+// branches differ in commit and version.
+func depCorpus(k indexer.BranchKey, version string) []indexer.Dependency {
+	dep := func(path string, line int, eco, name, ver string) indexer.Dependency {
+		return indexer.Dependency{
+			Repo: k.Repo, Branch: k.Name, Commit: "c-" + k.Name + "-" + version, Path: path, Line: line,
+			Ecosystem: eco, Name: name, PURL: "pkg:" + eco + "/" + name + "@" + ver, Version: ver,
+		}
+	}
+	log4j := dep("pom.xml", 10, "maven", "org.apache.logging.log4j:log4j-core", "2.17."+version)
+	log4j.ResolvedVersion, log4j.VersionSource, log4j.Scope, log4j.Direct = "2.17."+version, "property", "compile", true
+	junit := dep("pom.xml", 9, "maven", "junit:junit", "[4.12,5)")
+	junit.Scope, junit.VersionSource = "test", "literal"
+	// Line 9 sorts before line 10 and names break ties on one line.
+	return []indexer.Dependency{
+		log4j,
+		dep("go.mod", 7, "golang", "github.com/blevesearch/bleve/v2", "v2.6."+version),
+		junit,
+		dep("pom.xml", 10, "maven", "com.example:a-lib", "1."+version),
+		dep("web/package.json", 3, "npm", "@scope/ui", "^1."+version),
+		dep("web/package.json", 4, "npm", "left-pad", "1.3.0"),
+		dep("ünï code/Dockerfile", 1, "docker", "eclipse-temurin", "21"),
+		dep(".github/workflows/ci.yml", 12, "github", "actions/checkout", "v4"),
+		dep("sub/go.mod", 0, "golang", "github.com/blevesearch/bleve/v2", ""),
+	}
+}
+
+func testDeps(t *testing.T, open Opener) {
+	idx := open(t)
+	if got := deps(t, idx, indexer.DepQuery{}); len(got) != 0 {
+		t.Fatalf("new index has dependencies %v", got)
+	}
+	var (
+		all  []indexer.Dependency
+		puts []indexer.BranchDeps
+	)
+	// Branch names chosen so that comparing repo and branch joined by
+	// another separator would misorder them.
+	keys := []indexer.BranchKey{
+		{Repo: "a/y", Name: "main"}, {Repo: "a/x", Name: "main"}, {Repo: "a/x", Name: "dev"},
+		{Repo: "a/x-2", Name: "a"}, {Repo: "a/x", Name: "release/1.0"},
+	}
+	for i, k := range keys {
+		d := depCorpus(k, fmt.Sprint(i))
+		all = append(all, d...)
+		puts = append(puts, indexer.BranchDeps{Branch: k, Deps: d})
+	}
+	commit(t, idx, indexer.Changes{PutDeps: puts})
+	// A branch without records is fine, and so is one listed with none.
+	commit(t, idx, indexer.Changes{PutDeps: []indexer.BranchDeps{{Branch: indexer.BranchKey{Repo: "a/z", Name: "main"}}}})
+
+	bleve := "github.com/blevesearch/bleve/v2"
+	for _, q := range []indexer.DepQuery{
+		{},
+		{Names: []string{bleve}},
+		{Names: []string{"org.apache.logging.log4j:log4j-core", "junit:junit", "nothing"}},
+		{Names: []string{"log4j-core"}}, // exact names only
+		{Names: []string{"nothing"}},
+		{Ecosystem: "npm"},
+		{Ecosystem: "Maven"}, // exact, as purl types are lower case
+		{Branches: []indexer.BranchKey{keys[1]}},
+		{Branches: []indexer.BranchKey{keys[3], keys[0], {Repo: "a/x", Name: "nope"}}},
+		{Branches: []indexer.BranchKey{{Repo: "a/z", Name: "main"}}},
+		{Names: []string{bleve, "left-pad"}, Ecosystem: "golang"},
+		{Names: []string{bleve, "left-pad", "actions/checkout"}, Ecosystem: "npm", Branches: []indexer.BranchKey{keys[2], keys[4]}},
+		{Names: []string{}, Branches: []indexer.BranchKey{}},
+	} {
+		checkDeps(t, idx, all, q)
+	}
+	if n := len(wantDeps(all, indexer.DepQuery{Names: []string{bleve}})); n != 2*len(keys) {
+		t.Fatalf("corpus has %d records of %s, want %d", n, bleve, 2*len(keys))
+	}
+
+	// Many branches in one filter, beyond the clause limits of search
+	// engines.
+	var many []indexer.BranchKey
+	for i := range 3000 {
+		many = append(many, indexer.BranchKey{Repo: "a/x", Name: fmt.Sprint("b", i)})
+	}
+	many = append(many, keys[2])
+	checkDeps(t, idx, all, indexer.DepQuery{Branches: many})
+
+	// Records that leave their repo and branch empty take them from the
+	// branch they are put on.
+	k := indexer.BranchKey{Repo: "a/w", Name: "main"}
+	d := indexer.Dependency{Path: "go.mod", Line: 3, Ecosystem: "golang", Name: "golang.org/x/sync", Version: "v0.1.0"}
+	commit(t, idx, indexer.Changes{PutDeps: []indexer.BranchDeps{{Branch: k, Deps: []indexer.Dependency{d}}}})
+	d.Repo, d.Branch = k.Repo, k.Name
+	checkDeps(t, idx, []indexer.Dependency{d}, indexer.DepQuery{Branches: []indexer.BranchKey{k}})
+}
+
+func testDepsReplace(t *testing.T, open Opener) {
+	idx := open(t)
+	a := indexer.BranchKey{Repo: "a/x", Name: "main"}
+	b := indexer.BranchKey{Repo: "a/x", Name: "dev"}
+	da, db := depCorpus(a, "1"), depCorpus(b, "2")
+	commit(t, idx, indexer.Changes{PutDeps: []indexer.BranchDeps{{Branch: a, Deps: da}, {Branch: b, Deps: db}}})
+
+	// Fewer records than before: the surplus goes; the others of b stay.
+	newA := depCorpus(a, "3")[2:5]
+	commit(t, idx, indexer.Changes{PutDeps: []indexer.BranchDeps{{Branch: a, Deps: newA}}})
+	checkDeps(t, idx, append(slices.Clone(newA), db...), indexer.DepQuery{})
+
+	// More records than before.
+	newA = append(depCorpus(a, "4"), depCorpus(a, "5")...)
+	commit(t, idx, indexer.Changes{PutDeps: []indexer.BranchDeps{{Branch: a, Deps: newA}}})
+	checkDeps(t, idx, append(slices.Clone(newA), db...), indexer.DepQuery{})
+
+	// Of two replacements of one branch in one Changes, the last wins.
+	first, last := depCorpus(b, "6"), depCorpus(b, "7")[:3]
+	commit(t, idx, indexer.Changes{PutDeps: []indexer.BranchDeps{{Branch: b, Deps: first}, {Branch: b, Deps: last}}})
+	checkDeps(t, idx, append(slices.Clone(newA), last...), indexer.DepQuery{})
+
+	// An empty replacement removes every record of the branch.
+	commit(t, idx, indexer.Changes{PutDeps: []indexer.BranchDeps{{Branch: a}}})
+	checkDeps(t, idx, last, indexer.DepQuery{})
+}
+
+func testDepsDeleteBranches(t *testing.T, open Opener) {
+	idx := open(t)
+	_, locs := corpus(t, idx)
+	a := indexer.BranchKey{Repo: "a/x", Name: "main"}
+	b := indexer.BranchKey{Repo: "a/x", Name: "dev"}
+	c := indexer.BranchKey{Repo: "a/y", Name: "main"}
+	da, db, dc := depCorpus(a, "1"), depCorpus(b, "2"), depCorpus(c, "3")
+	commit(t, idx, indexer.Changes{
+		PutDeps:     []indexer.BranchDeps{{Branch: a, Deps: da}, {Branch: b, Deps: db}, {Branch: c, Deps: dc}},
+		PutBranches: []indexer.Branch{branchState(a.Repo, a.Name, "c1"), branchState(b.Repo, b.Name, "c1"), branchState(c.Repo, c.Name, "c1")},
+	})
+
+	// Deleting a branch deletes its records. A branch deleted and given
+	// records in the same Changes keeps the new ones: dependency
+	// replacements come after branch deletes.
+	newC := depCorpus(c, "4")[:2]
+	commit(t, idx, indexer.Changes{
+		DeleteBranches: []indexer.BranchKey{a, c},
+		PutDeps:        []indexer.BranchDeps{{Branch: c, Deps: newC}},
+		PutBranches:    []indexer.Branch{branchState(c.Repo, c.Name, "c2")},
+	})
+	checkDeps(t, idx, append(slices.Clone(db), newC...), indexer.DepQuery{})
+	checkDeps(t, idx, nil, indexer.DepQuery{Branches: []indexer.BranchKey{a}})
+
+	// Locations of the untouched branches stay.
+	var rest []indexer.Location
+	for _, l := range locs {
+		if k := (indexer.BranchKey{Repo: l.Repo, Name: l.Branch}); k != a && k != c {
+			rest = append(rest, l)
+		}
+	}
+	checkLocations(t, idx, rest, indexer.LocationQuery{Skipped: indexer.AnySkipped})
+	if got := branches(t, idx); !sameBranches(got, []indexer.Branch{branchState(b.Repo, b.Name, "c1"), branchState(c.Repo, c.Name, "c2")}) {
+		t.Errorf("Branches() = %+v, want a/x dev at c1 and a/y main at c2", got)
+	}
+}
+
+func testDepsStop(t *testing.T, open Opener) {
+	idx := open(t)
+	k := indexer.BranchKey{Repo: "a/x", Name: "main"}
+	commit(t, idx, indexer.Changes{PutDeps: []indexer.BranchDeps{{Branch: k, Deps: depCorpus(k, "1")}}})
+	stop := errors.New("enough")
+	n := 0
+	err := idx.Deps(context.Background(), indexer.DepQuery{}, func(indexer.Dependency) error {
+		n++
+		if n == 3 {
+			return stop
+		}
+		return nil
+	})
+	if !errors.Is(err, stop) || n != 3 {
+		t.Errorf("Deps after fn error: err %v after %d calls, want %v after 3", err, n, stop)
 	}
 }

@@ -136,9 +136,14 @@ func run(ctx context.Context, p OrgParams, out, work string, runs int, logf func
 	return nil
 }
 
-// backends lists the backends to measure: bleve always.
+// backends lists the backends to measure: bleve always, Elasticsearch
+// when TRAWL_ES_URL names a node.
 func backends() []Backend {
-	return []Backend{bleveBackend{}}
+	bs := []Backend{bleveBackend{}}
+	if url := os.Getenv("TRAWL_ES_URL"); url != "" {
+		bs = append(bs, esBackend{url: url, prefix: "trawlbench"})
+	}
+	return bs
 }
 
 func measureBackend(ctx context.Context, b Backend, org *Org, bin, work string, runs int, logf func(string, ...any)) (BackendResult, error) {

@@ -48,6 +48,7 @@ func MakeOrg(t testing.TB, root string, n int, seed uint64) map[string]*Repo {
 		repo := Init(t, filepath.Join(root, name))
 		files := map[string]string{
 			"README.md":                  genFile(r, 5),
+			"go.mod":                     fmt.Sprintf("module example.com/svc%d\n\ngo 1.22\n\nrequire github.com/google/uuid v1.6.0\n", i),
 			"pom.xml":                    "<project>\n  <artifactId>log4j-core</artifactId>\n  <version>2.14.1</version>\n</project>\n",
 			"src/main.go":                "package main\n\nfunc main() {\n\tif err != nil {\n\t\treturn\n\t}\n}\n",
 			"config/app.yaml":            genFile(r, 20),
@@ -73,6 +74,7 @@ func MakeOrg(t testing.TB, root string, n int, seed uint64) map[string]*Repo {
 			case 1:
 				repo.Git("mv", "src/main.go", "src/app.go")
 				change["pom.xml"] = strings.Replace(files["pom.xml"], "2.14.1", "2.17.1", 1)
+				change["go.mod"] = strings.Replace(files["go.mod"], "v1.6.0", "v1.5.0", 1)
 			case 2:
 				change["README.md!"] = ""
 			case 3:

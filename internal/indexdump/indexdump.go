@@ -16,6 +16,7 @@ import (
 type Snapshot struct {
 	Branches  []string
 	Locations []string
+	Deps      []string
 	Blobs     int
 }
 
@@ -41,6 +42,14 @@ func Take(ctx context.Context, idx indexer.Index) (Snapshot, error) {
 	if err != nil {
 		return s, err
 	}
+	err = idx.Deps(ctx, indexer.DepQuery{}, func(d indexer.Dependency) error {
+		s.Deps = append(s.Deps, fmt.Sprintf("%s@%s:%s:%d %s %s %s version=%q resolved=%q source=%s scope=%q direct=%v commit=%s",
+			d.Repo, d.Branch, d.Path, d.Line, d.Ecosystem, d.Name, d.PURL, d.Version, d.ResolvedVersion, d.VersionSource, d.Scope, d.Direct, d.Commit))
+		return nil
+	})
+	if err != nil {
+		return s, err
+	}
 	st, err := idx.Stats(ctx)
 	if err != nil {
 		return s, err
@@ -56,6 +65,7 @@ func Take(ctx context.Context, idx indexer.Index) (Snapshot, error) {
 	}
 	slices.Sort(s.Branches)
 	slices.Sort(s.Locations)
+	slices.Sort(s.Deps)
 	return s, nil
 }
 
@@ -64,6 +74,7 @@ func (s Snapshot) Diff(o Snapshot) string {
 	var b strings.Builder
 	diffLists(&b, "branch", s.Branches, o.Branches)
 	diffLists(&b, "location", s.Locations, o.Locations)
+	diffLists(&b, "dependency", s.Deps, o.Deps)
 	if s.Blobs != o.Blobs {
 		fmt.Fprintf(&b, "blobs: %d vs %d\n", s.Blobs, o.Blobs)
 	}

@@ -533,6 +533,128 @@ async function initStatus() {
   }
 }
 
+// ---- dependencies page -----------------------------------------------------
+
+const DEP_FIELDS = ['name', 'version', 'repo', 'branch'];
+const DEP_ROWS = 1000; // the table shows this many records; the CSV has all
+const DEP_BARS = 60;
+
+// versionOrder sorts versions newest first, numbers compared as numbers.
+const versionOrder = (a, b) => b.localeCompare(a, 'en', {numeric: true});
+
+async function initDeps() {
+  const form = $('deps-form');
+  const summary = $('summary');
+  const box = $('deps');
+  const p = new URLSearchParams(location.search);
+  const params = {};
+  for (const k of DEP_FIELDS) {
+    form.elements[k].value = p.get(k) || '';
+    if (p.get(k)) params[k] = p.get(k);
+  }
+  form.elements.undecided.checked = p.get('undecided') === '1';
+  if (form.elements.undecided.checked) params.undecided = '1';
+  // Empty fields stay out of the URL.
+  form.addEventListener('submit', () => {
+    for (const el of form.elements) if (el.name && !el.value) el.disabled = true;
+  });
+  retry = initDeps;
+  if (!params.name && !params.repo && !params.branch) {
+    form.elements.name.focus();
+    summary.textContent = 'Name a dependency, or a repository or branch to list what it uses.';
+    return;
+  }
+  document.title = `${params.name || 'dependencies'} · trawl`;
+  summary.classList.remove('error');
+  summary.classList.add('busy');
+  let sum, list;
+  try {
+    [sum, list] = await Promise.all([
+      api('/api/deps', {...params, summary: '1'}),
+      api('/api/deps', {...params, limit: DEP_ROWS}),
+    ]);
+  } catch (err) {
+    summary.classList.remove('busy');
+    showError(summary, err);
+    return;
+  }
+  summary.classList.remove('busy');
+  const recs = list.dependencies;
+  const csv = '/api/deps?' + new URLSearchParams({...params, format: 'csv'});
+  summary.replaceChildren(plural(sum.records, 'record'), ' in ',
+    plural(sum.summary.length, 'version'),
+    ' · ', h('a', {id: 'deps-csv', href: csv, download: 'dependencies.csv', on: {click: (ev) => download(ev, csv)}}, 'Download CSV'));
+  if (sum.limit_hit) summary.append(h('span', {class: 'limit'}, ' · counted the first records only'));
+
+  $('histogram').replaceChildren(...histogram(sum.summary));
+  const names = new Set(recs.map((d) => d.name));
+  const cols = ['Repository', 'Branch', 'File', ...(names.size > 1 ? ['Dependency'] : []), 'Version', 'Resolved', 'Source', 'Scope'];
+  const dash = () => h('span', {class: 'muted'}, '—');
+  const table = h('table', {class: 'grid deps'},
+    h('caption', {class: 'sr-only'}, 'Dependency records'),
+    h('thead', null, h('tr', null, cols.map((c) => h('th', {scope: 'col'}, c)))),
+    h('tbody', null, recs.map((d) => h('tr', null,
+      h('td', null, d.repo),
+      h('td', null, h('span', {class: 'branch'}, d.branch)),
+      h('td', null, h('a', {href: fileHref(d.repo, d.branch, d.path) + `#L${d.line}`}, h('code', null, `${d.path}:${d.line}`))),
+      names.size > 1 ? h('td', {title: d.purl}, h('code', null, d.name)) : null,
+      h('td', null, d.version ? h('code', null, d.version) : dash()),
+      h('td', null, d.resolved_version ? h('code', null, d.resolved_version) : dash()),
+      h('td', null, d.version_source || dash()),
+      h('td', null, d.scope || dash(), d.direct ? null : h('span', {class: 'tag'}, 'transitive'))))));
+  const parts = [h('h2', null, 'Where')];
+  if (recs.length === 0) parts.push(h('p', {class: 'empty'}, 'No dependency matches.'));
+  else parts.push(h('div', {class: 'scroll'}, table));
+  if (list.limit_hit) parts.push(h('p', {class: 'muted'}, `The first ${plural(recs.length, 'record')} are shown; the CSV holds every one.`));
+  $('deps-table').replaceChildren(...parts);
+  box.dataset.rendered = new URLSearchParams(params).toString();
+}
+
+// histogram draws one bar per version, as long as the number of branches
+// using it; the width is set through the CSSOM, which the page's policy
+// allows where a style attribute would be blocked.
+function histogram(versions) {
+  if (versions.length === 0) return [];
+  const oneName = new Set(versions.map((v) => v.ecosystem + ' ' + v.name)).size === 1;
+  const sorted = [...versions].sort((a, b) => (oneName ? 0 : a.name.localeCompare(b.name)) || versionOrder(a.version, b.version));
+  const shown = sorted.slice(0, DEP_BARS);
+  const max = Math.max(...shown.map((v) => v.branches));
+  const out = [h('h2', null, oneName ? `Versions of ${versions[0].name}` : 'Versions')];
+  const list = h('ol', {class: 'bars', 'aria-label': 'Branches per version'});
+  for (const v of shown) {
+    const bar = h('span', {class: 'bar'});
+    bar.style.width = `${Math.max(1, (100 * v.branches) / max)}%`;
+    const label = v.version || '(no version)';
+    list.append(h('li', {class: 'bar-row', dataset: {version: v.version, branches: String(v.branches), repos: String(v.repos)}},
+      h('span', {class: 'bar-label', title: oneName ? label : `${v.name} ${label}`}, oneName ? label : `${v.name} ${label}`),
+      h('span', {class: 'bar-track'}, bar),
+      h('span', {class: 'bar-count'}, `${plural(v.repos, 'repo')} · ${plural(v.branches, 'branch', 'branches')}`)));
+  }
+  out.push(list);
+  if (sorted.length > shown.length) out.push(h('p', {class: 'muted'}, `and ${plural(sorted.length - shown.length, 'more version')}: see the CSV.`));
+  return out;
+}
+
+// download fetches the CSV with the token when one is set: a plain link
+// cannot carry the Authorization header.
+async function download(ev, href) {
+  const t = getToken();
+  if (!t) return;
+  ev.preventDefault();
+  try {
+    const r = await fetch(href, {headers: {Authorization: 'Bearer ' + t}});
+    if (!r.ok) throw new APIError(r.status, r.statusText);
+    const url = URL.createObjectURL(await r.blob());
+    const a = h('a', {href: url, download: 'dependencies.csv'});
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+  } catch (err) {
+    showError($('summary'), err);
+  }
+}
+
 // ---- start ----------------------------------------------------------------
 
 document.addEventListener('DOMContentLoaded', () => {
@@ -541,6 +663,7 @@ document.addEventListener('DOMContentLoaded', () => {
   if (page === 'search') initSearch();
   else if (page === 'file') initFile();
   else if (page === 'status') initStatus();
+  else if (page === 'deps') initDeps();
   if (page !== 'search') {
     document.addEventListener('keydown', (ev) => {
       if (page !== 'file' && ev.key === '/' && !ev.target.matches('input, select, textarea')) { ev.preventDefault(); $('q').focus(); }
