@@ -155,7 +155,8 @@ func TestCLI(t *testing.T) {
 	bin := buildTrawl(t)
 	root := t.TempDir()
 	repo := gittest.Init(t, filepath.Join(root, "acme", "api"))
-	repo.Commit("first", map[string]string{"pom.xml": "<artifactId>log4j-core</artifactId>\n", "bin.dat": "a\x00b"})
+	repo.Commit("first", map[string]string{"pom.xml": "<artifactId>log4j-core</artifactId>\n", "bin.dat": "a\x00b",
+		"go.mod": "module acme.example/api\n\ngo 1.22\n\nrequire github.com/google/uuid v1.3.0\n"})
 	repo.Checkout("release/1.2")
 	repo.Commit("release", map[string]string{"notes.txt": "hello\n"})
 	repo.Checkout("main") // HEAD names the default branch, listed first
@@ -196,6 +197,18 @@ func TestCLI(t *testing.T) {
 	}
 	if out, code = run("skipped", "-c", cfg); code != 0 || !strings.Contains(out, "bin.dat") || !strings.Contains(out, "binary") {
 		t.Errorf("skipped: exit %d\n%s", code, out)
+	}
+	out, code = run("deps", "-c", cfg, "--json", "github.com/google/uuid", "--version", "<1.6.0")
+	var dj struct{ Dependencies []map[string]any }
+	if err := json.Unmarshal([]byte(out), &dj); code != 0 || err != nil || len(dj.Dependencies) != 2 ||
+		dj.Dependencies[0]["line"] != 5.0 || dj.Dependencies[0]["purl"] != "pkg:golang/github.com/google/uuid@v1.3.0" {
+		t.Errorf("deps --json: exit %d, %v\n%s", code, err, out)
+	}
+	if out, code = run("deps", "-c", cfg, "--summary", "github.com/google/uuid"); code != 0 || !strings.Contains(out, "v1.3.0") {
+		t.Errorf("deps --summary: exit %d\n%s", code, out)
+	}
+	if out, code = run("deps", "-c", cfg, "x", "--version", "<<nonsense"); code != 2 {
+		t.Errorf("deps with a bad range: exit %d, want 2\n%s", code, out)
 	}
 	if out, code = run("config", "check", "-c", cfg); code != 0 || !strings.Contains(out, "ok") {
 		t.Errorf("config check: exit %d\n%s", code, out)
