@@ -55,6 +55,19 @@ func (c *common) load() (*config.Config, error) {
 	return cfg, nil
 }
 
+// open loads the configuration and opens its index.
+func (c *common) open(ctx context.Context) (*config.Config, indexer.Index, error) {
+	cfg, err := c.load()
+	if err != nil {
+		return nil, nil, err
+	}
+	idx, err := openIndex(ctx, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, idx, nil
+}
+
 // openIndex opens the configured backend.
 func openIndex(ctx context.Context, cfg *config.Config) (indexer.Index, error) {
 	switch cfg.Index.Backend {

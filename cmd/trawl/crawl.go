@@ -65,11 +65,7 @@ func cmdCrawl(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	cfg, err := c.load()
-	if err != nil {
-		return err
-	}
-	idx, err := openIndex(ctx, cfg)
+	cfg, idx, err := c.open(ctx)
 	if err != nil {
 		return err
 	}

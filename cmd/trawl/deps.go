@@ -81,11 +81,7 @@ func cmdDeps(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return usageError{fmt.Errorf("deps: %s: %w", re.flag, err)}
 		}
 	}
-	cfg, err := c.load()
-	if err != nil {
-		return err
-	}
-	idx, err := openIndex(ctx, cfg)
+	_, idx, err := c.open(ctx)
 	if err != nil {
 		return err
 	}

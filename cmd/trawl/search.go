@@ -57,11 +57,7 @@ func cmdSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if _, err := c.logger(stderr); err != nil {
 		return err
 	}
-	cfg, err := c.load()
-	if err != nil {
-		return err
-	}
-	idx, err := openIndex(ctx, cfg)
+	_, idx, err := c.open(ctx)
 	if err != nil {
 		return err
 	}

@@ -29,11 +29,7 @@ func cmdSkipped(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
-	cfg, err := c.load()
-	if err != nil {
-		return err
-	}
-	idx, err := openIndex(ctx, cfg)
+	_, idx, err := c.open(ctx)
 	if err != nil {
 		return err
 	}
