@@ -554,10 +554,11 @@ async function initDeps() {
   }
   form.elements.undecided.checked = p.get('undecided') === '1';
   if (form.elements.undecided.checked) params.undecided = '1';
-  // Empty fields stay out of the URL.
+  // Empty fields stay out of the URL; a page restored by Back gets them back.
   form.addEventListener('submit', () => {
     for (const el of form.elements) if (el.name && !el.value) el.disabled = true;
   });
+  window.addEventListener('pageshow', () => { for (const el of form.elements) el.disabled = false; });
   retry = initDeps;
   if (!params.name && !params.repo && !params.branch) {
     form.elements.name.focus();
@@ -607,7 +608,10 @@ async function initDeps() {
   else parts.push(h('div', {class: 'scroll'}, table));
   if (list.limit_hit) parts.push(h('p', {class: 'muted'}, `The first ${plural(recs.length, 'record')} are shown; the CSV holds every one.`));
   $('deps-table').replaceChildren(...parts);
-  box.dataset.rendered = new URLSearchParams(params).toString();
+  // Keys sorted, as url.Values.Encode sorts them, for the browser test.
+  const shown = new URLSearchParams(params);
+  shown.sort();
+  box.dataset.rendered = shown.toString();
 }
 
 // histogram draws one bar per version, as long as the number of branches
