@@ -143,6 +143,10 @@ func (r Range) parse(s string) (*semver.Version, error) {
 	if !strings.ContainsAny(s, "0123456789") {
 		return nil, fmt.Errorf("version %q: no digit", s)
 	}
+	// An unresolved property (${slf4j.version}) is no version, digits or not.
+	if strings.Contains(s, "${") {
+		return nil, fmt.Errorf("version %q: unresolved property", s)
+	}
 	if r.sys == semver.Go && !strings.HasPrefix(s, "v") {
 		s = "v" + s
 	}
