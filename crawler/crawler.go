@@ -272,6 +272,13 @@ feed:
 		sum.Duration = time.Since(start)
 		return sum, err
 	}
+	if dirty {
+		n, err := c.sweepStrays(ctx)
+		if err != nil {
+			return sum, err
+		}
+		sum.BranchesDeleted += n
+	}
 	if w.mayOrphan {
 		n, err := c.idx.CollectGarbage(ctx)
 		if err != nil {
@@ -287,6 +294,43 @@ feed:
 	sum.Duration = time.Since(start)
 	sort.Slice(sum.Errors, func(i, j int) bool { return sum.Errors[i].Repo < sum.Errors[j].Repo })
 	return sum, nil
+}
+
+// sweepStrays deletes the locations of branches that have no state: a
+// killed crawl can leave some of a new branch's documents behind, and if
+// that branch is gone by the next crawl nothing else would remove them. It
+// runs only after a killed crawl, as it reads every location.
+func (c *Crawler) sweepStrays(ctx context.Context) (int, error) {
+	states, err := c.idx.Branches(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("read branch states: %w", err)
+	}
+	known := map[indexer.BranchKey]bool{}
+	for _, b := range states {
+		known[b.Key()] = true
+	}
+	strays := map[indexer.BranchKey]bool{}
+	err = c.idx.Locations(ctx, indexer.LocationQuery{Skipped: indexer.AnySkipped}, func(l indexer.Location) error {
+		if k := (indexer.BranchKey{Repo: l.Repo, Name: l.Branch}); !known[k] {
+			strays[k] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("look for stray locations: %w", err)
+	}
+	if len(strays) == 0 {
+		return 0, nil
+	}
+	ch := &indexer.Changes{}
+	for k := range strays {
+		ch.DeleteBranches = append(ch.DeleteBranches, k)
+		c.log.Info("removing what a killed crawl left of a branch", "repo", k.Repo, "branch", k.Name)
+	}
+	if err := c.idx.Commit(ctx, ch); err != nil {
+		return 0, fmt.Errorf("remove stray locations: %w", err)
+	}
+	return len(strays), nil
 }
 
 // discover lists every source; complete is false when one failed.

@@ -1,11 +1,14 @@
 package crawler_test
 
 import (
+	"context"
 	"os"
 	"strings"
 	"testing"
 
 	"github.com/trawl-dev/trawl/crawler"
+	"github.com/trawl-dev/trawl/indexer"
+	"github.com/trawl-dev/trawl/trigram"
 )
 
 // TestIncrementalEqualsFreshCrawl changes repositories in every way a
@@ -120,5 +123,42 @@ func testShards(t *testing.T, backend string) {
 	}
 	if d := takeSnapshot(t, shared).Diff(want); d != "" {
 		t.Fatalf("two shards differ from one crawl (- shards, + whole):\n%s", d)
+	}
+}
+
+// TestKilledNewBranchThenDeleted fabricates what a crawl killed midway
+// through a new branch leaves (documents, no branch state, the dirty mark),
+// deletes that branch from the repository, and checks the next crawl
+// leaves exactly a clean crawl's index.
+func TestKilledNewBranchThenDeleted(t *testing.T) {
+	root := t.TempDir()
+	makeOrg(t, root, 1, 5)
+	cfg := dirConfig(t, root, t.TempDir(), "")
+	crawlOnce(t, cfg)
+
+	ctx := context.Background()
+	idx := openIndex(t, cfg)
+	text := []byte("half written\n")
+	err := idx.Commit(ctx, &indexer.Changes{
+		Blobs:   []indexer.Blob{{ID: "0123456789abcdef0123456789abcdef01234567", Text: text, Trigrams: trigram.Extract(text), Lines: 1}},
+		PutLocs: []indexer.Location{{Repo: "team0/svc0", Branch: "ghost", Path: "a.txt", Blob: "0123456789abcdef0123456789abcdef01234567", Size: int64(len(text))}},
+		PutDeps: []indexer.BranchDeps{{Branch: indexer.BranchKey{Repo: "team0/svc0", Name: "ghost"}, Deps: []indexer.Dependency{{Path: "go.mod", Line: 1, Ecosystem: "golang", Name: "x"}}}},
+	})
+	if err == nil {
+		err = idx.SetDirty(ctx, true)
+	}
+	idx.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	sum := crawlOnce(t, cfg)
+	fresh := dirConfig(t, root, t.TempDir(), "")
+	crawlOnce(t, fresh)
+	if d := takeSnapshot(t, cfg).Diff(takeSnapshot(t, fresh)); d != "" {
+		t.Fatalf("a killed branch's leftovers survive (- after, + fresh):\n%s", d)
+	}
+	if sum.BranchesDeleted != 1 || sum.BlobsCollected != 1 {
+		t.Errorf("want 1 stray branch removed and 1 blob collected, got %+v", sum)
 	}
 }
