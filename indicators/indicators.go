@@ -106,7 +106,10 @@ func Compute(ctx context.Context, idx indexer.Index, cfg config.Indicators, opts
 		return branches[i].Name < branches[j].Name
 	})
 
-	values, err := readValues(ctx, idx, files, keys)
+	if opts.Repo == nil && opts.Branch == nil {
+		keys = nil // every branch: no need to list them in the query
+	}
+	values, err := readValues(ctx, idx, files, keys, len(branches) > 0)
 	if err != nil {
 		return nil, err
 	}
@@ -164,9 +167,10 @@ func compile(cfg config.Indicators) ([]file, error) {
 
 // readValues returns, per branch and path, the indicator values of the
 // file there. Each blob's text is read once and parsed once per path.
-func readValues(ctx context.Context, idx indexer.Index, files []file, branches []indexer.BranchKey) (map[indexer.BranchKey]map[string]map[string]string, error) {
+// branches nil means every branch; some says whether any branch is selected.
+func readValues(ctx context.Context, idx indexer.Index, files []file, branches []indexer.BranchKey, some bool) (map[indexer.BranchKey]map[string]map[string]string, error) {
 	out := map[indexer.BranchKey]map[string]map[string]string{}
-	if len(files) == 0 || len(branches) == 0 {
+	if len(files) == 0 || !some {
 		return out, nil
 	}
 	byPath := map[string]*file{}

@@ -29,6 +29,8 @@ Commands:
   search QUERY   exact literal and regex search over every branch
   skipped        files that matched the patterns but were not indexed, and why
   deps [NAME]    dependencies declared in manifests on every branch, with version ranges
+  indicators     github-crawler compatible indicator documents (JSON, POST, Elasticsearch)
+  sbom           CycloneDX SBOM of one branch (--repo R --branch B)
   serve          scheduled crawls, webhooks, HTTP API and web UI
   config check   validate trawl.yaml (config example prints a commented one)
 
@@ -60,6 +62,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdSkipped(ctx, rest, stdout, stderr)
 	case "deps":
 		err = cmdDeps(ctx, rest, stdout, stderr)
+	case "indicators":
+		err = cmdIndicators(ctx, rest, stdout, stderr)
+	case "sbom":
+		err = cmdSBOM(ctx, rest, stdout, stderr)
 	case "serve":
 		err = cmdServe(ctx, rest, stdout, stderr)
 	case "config":

@@ -17,6 +17,7 @@ import (
 	"github.com/trawl-dev/trawl/config"
 	"github.com/trawl-dev/trawl/crawler"
 	"github.com/trawl-dev/trawl/indexer"
+	"github.com/trawl-dev/trawl/indicators"
 	"github.com/trawl-dev/trawl/search"
 	"github.com/trawl-dev/trawl/service"
 	"github.com/trawl-dev/trawl/web"
@@ -103,6 +104,10 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}, log)
 	}
 	srv := web.New(web.Options{
+		Indicators: func(ctx context.Context) (any, error) {
+			docs, err := indicators.Compute(ctx, idx, cfg.Indicators, indicators.Options{})
+			return map[string]any{"documents": docs}, err
+		},
 		Extra:    extra,
 		Index:    idx,
 		Searcher: search.New(idx),

@@ -1,0 +1,185 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"regexp"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/trawl-dev/trawl/config"
+	"github.com/trawl-dev/trawl/indicators"
+)
+
+const indicatorsHelp = `
+Usage: trawl indicators [-c trawl.yaml] [--repo RE] [--branch RE] [--json]
+                        [--post URL | --es URL --es-index NAME] [--group NAME]... [--run-id ID]
+
+Reads the values the indicators section of trawl.yaml asks for out of the
+indexed files, one document per repository and branch, in the format of
+Société Générale's github-crawler: {name, branchName, indicators{}, tags[],
+groups[], crawlerRunId, ...}. A file that is missing leaves its indicators
+out; "not found" means the file exists without the value.
+
+--post URL sends each document with its own POST, as github-crawler's HTTP
+output does; {id} in URL becomes the document's id (a SHA-256 of repository
+and branch), so a rerun updates rather than duplicates. --es indexes them
+with the _bulk API under those ids.
+
+Examples:
+  trawl indicators --json
+  trawl indicators --es http://127.0.0.1:9200 --es-index technologymap --group backend
+  trawl indicators --post 'http://es:9200/technologymap/_doc/{id}'
+`
+
+func cmdIndicators(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("indicators", indicatorsHelp, stderr)
+	var (
+		c                           common
+		repo, branch, runID         string
+		post, esURL, esIndex        string
+		esUser, esPassEnv, esKeyEnv string
+		asJSON                      bool
+		groups                      []string
+	)
+	c.register(fs)
+	fs.StringVar(&repo, "repo", "", "only repositories whose full name matches `RE`")
+	fs.StringVar(&branch, "branch", "", "only branches whose name matches `RE`")
+	fs.BoolVar(&asJSON, "json", false, "print JSON: {\"documents\": [...]}")
+	fs.Func("group", "add `NAME` to every document's groups (repeatable; github-crawler's Spring profiles)", func(s string) error {
+		groups = append(groups, s)
+		return nil
+	})
+	fs.StringVar(&runID, "run-id", "", "crawlerRunId of every document (default the time as yyyyMMdd_HHmmss)")
+	fs.StringVar(&post, "post", "", "POST each document to `URL` ({id} is replaced by its id)")
+	fs.StringVar(&esURL, "es", "", "index the documents into the Elasticsearch cluster at `URL`")
+	fs.StringVar(&esIndex, "es-index", "", "Elasticsearch index `NAME` for --es")
+	fs.StringVar(&esUser, "es-user", "", "user name for --es (with --es-password-env)")
+	fs.StringVar(&esPassEnv, "es-password-env", "", "environment variable `NAME` holding the --es password")
+	fs.StringVar(&esKeyEnv, "es-api-key-env", "", "environment variable `NAME` holding an Elasticsearch API key")
+	words, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(words) > 0 {
+		return usageError{fmt.Errorf("indicators: unexpected argument %q", words[0])}
+	}
+	opts := indicators.Options{Groups: groups, RunID: runID}
+	for _, re := range []struct {
+		flag, text string
+		dst        **regexp.Regexp
+	}{{"--repo", repo, &opts.Repo}, {"--branch", branch, &opts.Branch}} {
+		if re.text == "" {
+			continue
+		}
+		if *re.dst, err = regexp.Compile(re.text); err != nil {
+			return usageError{fmt.Errorf("indicators: %s: %w", re.flag, err)}
+		}
+	}
+	es, err := esTarget(esURL, esIndex, esUser, esPassEnv, esKeyEnv)
+	if err != nil {
+		return err
+	}
+	if post != "" {
+		if err := checkPostURL(post); err != nil {
+			return usageError{fmt.Errorf("indicators: --post: %w", err)}
+		}
+	}
+
+	cfg, idx, err := c.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer idx.Close()
+	if len(cfg.Indicators) == 0 {
+		return usageError{fmt.Errorf("indicators: %s has no indicators section (see trawl indicators -h)", c.configPath)}
+	}
+	docs, err := indicators.Compute(ctx, idx, cfg.Indicators, opts)
+	if err != nil {
+		return fmt.Errorf("indicators: %w", err)
+	}
+	if post != "" {
+		if err := indicators.Post(ctx, nil, post, docs); err != nil {
+			return err
+		}
+	}
+	if es != nil {
+		if err := indicators.PostES(ctx, nil, *es, docs); err != nil {
+			return err
+		}
+	}
+	if asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(map[string]any{"documents": docs})
+	}
+	if post != "" || es != nil {
+		fmt.Fprintf(stdout, "sent %d documents\n", len(docs))
+		return nil
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "REPO@BRANCH\tINDICATOR\tVALUE")
+	for _, d := range docs {
+		names := make([]string, 0, len(d.Indicators))
+		for n := range d.Indicators {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			fmt.Fprintf(tw, "%s@%s\t%s\t%s\n", d.FullName, d.BranchName, n, d.Indicators[n])
+		}
+	}
+	return tw.Flush()
+}
+
+// esTarget checks the --es flags and reads the secrets they name.
+func esTarget(addr, index, user, passEnv, keyEnv string) (*indicators.ES, error) {
+	if addr == "" {
+		if index != "" || user != "" || passEnv != "" || keyEnv != "" {
+			return nil, usageError{errors.New("indicators: --es-index, --es-user, --es-password-env and --es-api-key-env need --es URL")}
+		}
+		return nil, nil
+	}
+	if err := checkPostURL(addr); err != nil {
+		return nil, usageError{fmt.Errorf("indicators: --es: %w", err)}
+	}
+	// Elasticsearch index names: lower case, no \/*?"<>|,# or spaces, not
+	// starting with -, _ or +.
+	if !regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`).MatchString(index) {
+		return nil, usageError{fmt.Errorf("indicators: --es-index %q is not a valid index name (lower-case letters, digits, '.', '_' and '-')", index)}
+	}
+	es := &indicators.ES{URL: addr, Index: index, Username: user}
+	var err error
+	if passEnv != "" {
+		if es.Password, err = config.Secret(passEnv); err != nil {
+			return nil, usageError{fmt.Errorf("indicators: --es-password-env: %w", err)}
+		}
+	}
+	if keyEnv != "" {
+		if es.APIKey, err = config.Secret(keyEnv); err != nil {
+			return nil, usageError{fmt.Errorf("indicators: --es-api-key-env: %w", err)}
+		}
+	}
+	return es, nil
+}
+
+func checkPostURL(s string) error {
+	u, err := url.Parse(strings.ReplaceAll(s, "{id}", "id"))
+	switch {
+	case err != nil:
+		return errors.New("not a URL")
+	case u.Scheme != "http" && u.Scheme != "https":
+		return errors.New("must be an http or https URL")
+	case u.Host == "":
+		return errors.New("has no host")
+	}
+	if _, set := u.User.Password(); set {
+		return errors.New("must not hold a password; use --es-user and --es-password-env")
+	}
+	return nil
+}
