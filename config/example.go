@@ -54,6 +54,16 @@ index:
 schedule:
   interval: 15m                        # or cron: "*/15 * * * *" (not both)
 
+indicators:                            # github-crawler compatible: trawl indicators, GET /api/indicators
+  pom.xml:
+    - name: springBootVersion
+      type: findDependencyVersionInXml
+      params: {artifactId: spring-boot-starter-parent}
+  Dockerfile:
+    - name: baseImage
+      type: findFirstValueWithRegexpCapture
+      params: {pattern: 'FROM\s+(\S+)'}
+
 server:
   listen: 127.0.0.1:8080
   webhook_secret_env: TRAWL_WEBHOOK_SECRET
