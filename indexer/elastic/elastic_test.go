@@ -236,3 +236,23 @@ func TestDepsPaging(t *testing.T) {
 		}
 	}
 }
+
+func TestBlobTexts(t *testing.T) {
+	idx := open(t, esConfig(t))
+	ctx := context.Background()
+	a, b := []byte("alpha text\n"), []byte("beta text\n")
+	err := idx.Commit(ctx, &indexer.Changes{Blobs: []indexer.Blob{
+		{ID: strings.Repeat("a", 40), Text: a, Trigrams: trigram.Extract(a), Lines: 1},
+		{ID: strings.Repeat("b", 40), Text: b, Trigrams: trigram.Extract(b), Lines: 1},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := idx.BlobTexts(ctx, []string{strings.Repeat("a", 40), strings.Repeat("b", 40), strings.Repeat("c", 40)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || string(got[strings.Repeat("a", 40)]) != string(a) || string(got[strings.Repeat("b", 40)]) != string(b) {
+		t.Fatalf("BlobTexts = %q", got)
+	}
+}
