@@ -138,7 +138,7 @@ func (r *run) do(ctx context.Context) error {
 	case trigram.OpNone:
 		return nil
 	case trigram.OpAll:
-		g := &grouper{fn: func(id string, locs []indexer.Location) error { return r.blob(ctx, id, locs) }}
+		g := r.newGrouper(ctx)
 		err := r.idx.Locations(ctx, indexer.LocationQuery{Branches: scope}, g.add)
 		if err == nil {
 			err = g.flush()
@@ -151,7 +151,7 @@ func (r *run) do(ctx context.Context) error {
 			return nil
 		}
 		slices.Sort(batch)
-		g := &grouper{fn: func(id string, locs []indexer.Location) error { return r.blob(ctx, id, locs) }}
+		g := r.newGrouper(ctx)
 		err := r.idx.Locations(ctx, indexer.LocationQuery{Blobs: batch, Branches: scope}, g.add)
 		if err == nil {
 			err = g.flush()
@@ -181,18 +181,41 @@ func (r *run) wrap(op string, err error) error {
 	return fmt.Errorf("search %q: %s: %w", r.q.Source, op, err)
 }
 
+// textBatcher is an index that reads many blobs' texts in one request,
+// as a remote one does (indexer/elastic): verifying candidates one round
+// trip each would cost more than the verification.
+type textBatcher interface {
+	BlobTexts(ctx context.Context, ids []string) (map[string][]byte, error)
+}
+
+// textBatch is how many candidates are verified per text request; it
+// bounds the texts held in memory at once.
+const textBatch = 32
+
 // grouper collects a stream of locations ordered by blob into one group
-// per blob.
+// per blob, and verifies the groups textBatch at a time.
 type grouper struct {
+	r       *run
+	ctx     context.Context
+	id      string
+	locs    []indexer.Location
+	pending []group
+}
+
+type group struct {
 	id   string
 	locs []indexer.Location
-	fn   func(id string, locs []indexer.Location) error
 }
+
+func (r *run) newGrouper(ctx context.Context) *grouper { return &grouper{r: r, ctx: ctx} }
 
 func (g *grouper) add(l indexer.Location) error {
 	if l.Blob != g.id {
-		if err := g.flush(); err != nil {
-			return err
+		g.close()
+		if len(g.pending) >= textBatch {
+			if err := g.verify(); err != nil {
+				return err
+			}
 		}
 		g.id = l.Blob
 	}
@@ -200,32 +223,82 @@ func (g *grouper) add(l indexer.Location) error {
 	return nil
 }
 
-func (g *grouper) flush() error {
-	if len(g.locs) == 0 {
-		return nil
+// close ends the group being collected.
+func (g *grouper) close() {
+	if len(g.locs) > 0 {
+		g.pending = append(g.pending, group{g.id, g.locs})
+		g.locs = nil
 	}
-	locs := g.locs
-	g.locs = nil
-	return g.fn(g.id, locs)
 }
 
-// blob verifies one candidate blob and emits its matching files.
-func (r *run) blob(ctx context.Context, id string, locs []indexer.Location) error {
-	if err := ctx.Err(); err != nil {
-		return err
+func (g *grouper) flush() error {
+	g.close()
+	return g.verify()
+}
+
+// verify checks the pending groups, reading their texts in one request
+// when the index can.
+func (g *grouper) verify() error {
+	groups := g.pending
+	g.pending = nil
+	var texts map[string][]byte
+	if tb, ok := g.r.idx.(textBatcher); ok && g.r.verifier != nil {
+		var ids []string
+		for i := range groups {
+			groups[i].locs = g.r.inScope(groups[i].locs)
+			if len(groups[i].locs) > 0 {
+				ids = append(ids, groups[i].id)
+			}
+		}
+		if len(ids) > 0 {
+			var err error
+			if texts, err = tb.BlobTexts(g.ctx, ids); err != nil {
+				return fmt.Errorf("read %d blobs: %w", len(ids), err)
+			}
+		}
 	}
-	// Locations of branches without a state belong to a crawl in progress
-	// (the state is written last); they are not searchable yet.
-	locs = slices.DeleteFunc(locs, func(l indexer.Location) bool {
+	for _, gr := range groups {
+		if err := g.r.blob(g.ctx, gr.id, gr.locs, texts); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// inScope keeps the locations the query can still accept before reading
+// the text. Locations of branches without a state belong to a crawl in
+// progress (the state is written last); they are not searchable yet.
+func (r *run) inScope(locs []indexer.Location) []indexer.Location {
+	return slices.DeleteFunc(locs, func(l indexer.Location) bool {
 		_, ok := r.branches[indexer.BranchKey{Repo: l.Repo, Name: l.Branch}]
 		return !ok || eval(r.q.Root, r.locationLeaf(l, nil)) == no
 	})
+}
+
+// blob verifies one candidate blob and emits its matching files.
+// texts, when not nil, holds the blob's text read ahead in a batch.
+func (r *run) blob(ctx context.Context, id string, locs []indexer.Location, texts map[string][]byte) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	locs = r.inScope(locs)
 	if len(locs) == 0 {
 		return nil
 	}
 	var tm *textMatch
 	if r.verifier != nil {
-		text, err := r.idx.BlobText(ctx, id)
+		var (
+			text []byte
+			err  error
+		)
+		if texts != nil {
+			var ok bool
+			if text, ok = texts[id]; !ok {
+				err = indexer.ErrNotFound
+			}
+		} else {
+			text, err = r.idx.BlobText(ctx, id)
+		}
 		if errors.Is(err, indexer.ErrNotFound) {
 			return nil // collected since Locations answered
 		}
