@@ -104,6 +104,9 @@ func (b *branchCrawl) run(ctx context.Context) error {
 			orphan = true
 		}
 	}
+	if b.c.opt.NoDeps {
+		manifests = nil
+	}
 	records, problems := b.dependencies(ctx, b.repo, manifests)
 	if err := ctx.Err(); err != nil {
 		return err

@@ -40,6 +40,10 @@ type Options struct {
 	// Sources replaces the sources built from the configuration (tests,
 	// and callers that discover repositories themselves).
 	Sources []Source
+	// NoDeps skips dependency extraction: branches keep no dependency
+	// records. Switching it either way makes the next crawl revisit every
+	// branch.
+	NoDeps bool
 	// GitHub builds the source of a github entry of the configuration.
 	// The github package implements it; it is passed in because that
 	// package builds on this one. A long-running caller returns the same
@@ -412,7 +416,10 @@ func (c *Crawler) crawlRepo(ctx context.Context, r Repo, indexed []indexer.Branc
 		}
 	}
 
-	settings := c.cfg.FileSettings() + "+" + depsVersion
+	settings := c.cfg.FileSettings()
+	if !c.opt.NoDeps {
+		settings += "+" + depsVersion
+	}
 	names := make([]string, 0, len(heads))
 	for b := range heads {
 		names = append(names, b)

@@ -48,11 +48,13 @@ func cmdCrawl(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		repos  repeated
 		batch  int
 		shard  string
+		noDeps bool
 	)
 	c.register(fs)
 	fs.BoolVar(&asJSON, "json", false, "print the summary as JSON")
 	fs.Var(&repos, "repo", "crawl only this repository (full `name`); repeatable")
 	fs.StringVar(&shard, "shard", "", "crawl only shard `i/n` of the repositories (n crawlers, one shared Elasticsearch index)")
+	fs.BoolVar(&noDeps, "no-deps", false, "skip dependency extraction (trawl deps then finds nothing for the branches crawled)")
 	fs.IntVar(&batch, "batch-bytes", 8<<20, "`bytes` of documents per index write: smaller bounds memory and the work a killed crawl redoes")
 	if _, err := parse(fs, args); err != nil {
 		return err
@@ -71,7 +73,7 @@ func cmdCrawl(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer idx.Close()
 
-	opt := crawler.Options{Logger: log, Repos: repos, BatchBytes: batch, Shard: sh, GitHub: newGitHubSources(log).get}
+	opt := crawler.Options{Logger: log, Repos: repos, BatchBytes: batch, Shard: sh, NoDeps: noDeps, GitHub: newGitHubSources(log).get}
 	bar := newProgressBar(stderr)
 	if bar != nil {
 		opt.Progress = bar.update

@@ -114,9 +114,22 @@ func (x *Index) deleteBranches(ctx context.Context, b *bv.Batch, c *indexer.Chan
 			b.Delete(locID(l.Key()))
 		}
 	}
-	err := x.read(func(r bindex.IndexReader) error {
+	if err := x.deleteOnBranches(ctx, b, rbs, ""); err != nil {
+		return fmt.Errorf("find locations of deleted branches: %w", err)
+	}
+	return nil
+}
+
+// deleteOnBranches adds to b the deletion of every stored document whose
+// rb is one of rbs, only those of kind when kind is not empty.
+func (x *Index) deleteOnBranches(ctx context.Context, b *bv.Batch, rbs []string, kind string) error {
+	return x.read(func(r bindex.IndexReader) error {
 		for rbs := range slices.Chunk(rbs, chunk) {
-			err := x.streamIDs(ctx, r, anyTerm(fieldRB, rbs), func(id string) error {
+			q := anyTerm(fieldRB, rbs)
+			if kind != "" {
+				q = query.NewConjunctionQuery([]query.Query{term(fieldKind, kind), q})
+			}
+			err := x.streamIDs(ctx, r, q, func(id string) error {
 				b.Delete(id)
 				return nil
 			})
@@ -126,10 +139,6 @@ func (x *Index) deleteBranches(ctx context.Context, b *bv.Batch, c *indexer.Chan
 		}
 		return nil
 	})
-	if err != nil {
-		return fmt.Errorf("find locations of deleted branches: %w", err)
-	}
-	return nil
 }
 
 // putDeps adds to b the replacement of each branch's dependency records:
@@ -145,20 +154,7 @@ func (x *Index) putDeps(ctx context.Context, b *bv.Batch, puts []indexer.BranchD
 	for k := range last {
 		rbs = append(rbs, rb(k.Repo, k.Name))
 	}
-	err := x.read(func(r bindex.IndexReader) error {
-		for rbs := range slices.Chunk(rbs, chunk) {
-			q := query.NewConjunctionQuery([]query.Query{term(fieldKind, kindDep), anyTerm(fieldRB, rbs)})
-			err := x.streamIDs(ctx, r, q, func(id string) error {
-				b.Delete(id)
-				return nil
-			})
-			if err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	if err := x.deleteOnBranches(ctx, b, rbs, kindDep); err != nil {
 		return fmt.Errorf("find dependencies of replaced branches: %w", err)
 	}
 	for i, p := range puts {
