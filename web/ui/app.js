@@ -129,6 +129,9 @@ function quoteTerm(s) { return /[\s"()]/.test(s) ? '"' + s.replace(/[\\"]/g, '\\
 // ---- search page ---------------------------------------------------------
 
 const FIRST_LIMIT = 100;
+// A pause this long ends a burst of typing; shorter sends a request per
+// keystroke, longer is felt as lag (in-flight requests are cancelled anyway).
+const DEBOUNCE_MS = 80;
 const MAX_LIMIT = 10000;
 const SHOWN_MATCHES = 8;
 const SHOWN_FACETS = 8;
@@ -272,7 +275,7 @@ function initSearch() {
     keyAt = performance.now();
     limit = FIRST_LIMIT;
     clearTimeout(timer);
-    timer = setTimeout(run, 150);
+    timer = setTimeout(run, DEBOUNCE_MS);
   });
   $('search-form').addEventListener('submit', (ev) => {
     ev.preventDefault();
