@@ -200,6 +200,13 @@ type Index interface {
 	// repo, branch and path. fn returning an error stops the stream and
 	// Locations returns that error.
 	Locations(ctx context.Context, q LocationQuery, fn func(Location) error) error
+	// Paths calls fn once for every distinct path of a stored location, in
+	// no particular order. It may also report paths that no location holds
+	// any more (a term dictionary keeps the terms of deleted documents until
+	// a merge) but never leaves out a stored one, so callers may use it only
+	// to narrow LocationQuery.Paths. fn returning an error stops the stream
+	// and Paths returns that error.
+	Paths(ctx context.Context, fn func(path string) error) error
 	// MatchBlobs streams, in no particular order, the id of every stored blob
 	// whose trigram set satisfies q; q is never trigram.OpAll (callers list
 	// locations instead). Returning an error from fn stops the stream.

@@ -29,13 +29,31 @@ type Options struct {
 // Searcher runs queries against an index.
 type Searcher struct {
 	idx indexer.Index
+	// scanPaths and candidatePaths bound the paths a path filter may leave
+	// for the search to pass them to the index (see run.pathScope), when it
+	// lists every location and when it lists the locations of candidate
+	// blobs; 0 turns the narrowing off.
+	scanPaths, candidatePaths int
 }
 
 // New returns a Searcher over idx.
-func New(idx indexer.Index) *Searcher { return &Searcher{idx: idx} }
+func New(idx indexer.Index) *Searcher {
+	return &Searcher{idx: idx, scanPaths: maxScanPaths, candidatePaths: maxCandidatePaths}
+}
 
 // batchSize is how many candidate blobs one Locations call asks for.
 const batchSize = 256
+
+// maxScanPaths bounds the path list passed to the index instead of listing
+// every location: a filter like file:pom\.xml keeps a few hundred of tens
+// of thousands of paths, and looking those up costs far less than reading
+// every location; a list this long costs about as much as the scan.
+const maxScanPaths = 20_000
+
+// maxCandidatePaths is the same bound for the locations of candidate
+// blobs, which are already few: the path list is sent with every batch of
+// batchSize blobs, so it must stay short to be worth it.
+const maxCandidatePaths = 1024
 
 // Search runs query and returns every file it matches, within opt's limits,
 // sorted by repo then path. A query that does not parse returns a
@@ -70,7 +88,7 @@ func (s *Searcher) Stream(ctx context.Context, query string, opt Options, fn fun
 		runCtx, cancel = context.WithTimeout(ctx, opt.Timeout)
 		defer cancel()
 	}
-	r := &run{idx: s.idx, q: q, opt: opt, emit: fn}
+	r := &run{idx: s.idx, q: q, opt: opt, emit: fn, scanPaths: s.scanPaths, candidatePaths: s.candidatePaths}
 	err = r.do(runCtx)
 	r.stats.DurationMS = float64(time.Since(start).Microseconds()) / 1000
 	switch {
@@ -99,6 +117,8 @@ type run struct {
 	branches map[indexer.BranchKey]indexer.Branch
 	verifier *verifier // nil for a query with filters only
 	emitErr  error     // what the caller's fn returned, to hand back unwrapped
+
+	scanPaths, candidatePaths int // see Searcher
 }
 
 func (r *run) do(ctx context.Context) error {
@@ -134,12 +154,23 @@ func (r *run) do(ctx context.Context) error {
 	}
 
 	plan := r.q.Plan()
-	switch plan.Op {
-	case trigram.OpNone:
+	if plan.Op == trigram.OpNone {
 		return nil
-	case trigram.OpAll:
+	}
+	maxPaths := r.candidatePaths
+	if plan.Op == trigram.OpAll {
+		maxPaths = r.scanPaths
+	}
+	paths, err := r.pathScope(ctx, maxPaths)
+	if err != nil {
+		return r.wrap("list paths", err)
+	}
+	if paths != nil && len(paths) == 0 {
+		return nil
+	}
+	if plan.Op == trigram.OpAll {
 		g := r.newGrouper(ctx)
-		err := r.idx.Locations(ctx, indexer.LocationQuery{Branches: scope}, g.add)
+		err := r.idx.Locations(ctx, indexer.LocationQuery{Branches: scope, Paths: paths}, g.add)
 		if err == nil {
 			err = g.flush()
 		}
@@ -152,7 +183,7 @@ func (r *run) do(ctx context.Context) error {
 		}
 		slices.Sort(batch)
 		g := r.newGrouper(ctx)
-		err := r.idx.Locations(ctx, indexer.LocationQuery{Blobs: batch, Branches: scope}, g.add)
+		err := r.idx.Locations(ctx, indexer.LocationQuery{Blobs: batch, Branches: scope, Paths: paths}, g.add)
 		if err == nil {
 			err = g.flush()
 		}
@@ -170,6 +201,63 @@ func (r *run) do(ctx context.Context) error {
 		err = flush()
 	}
 	return r.wrap("match blobs", err)
+}
+
+// errManyPaths stops listing paths once too many of them can match.
+var errManyPaths = errors.New("too many paths")
+
+// pathScope returns the paths of the index a match may have, when the
+// query cannot match a file unless some path filter accepts it, and at most
+// max paths, and at most three quarters of all, are left; nil means no
+// restriction. Each path is evaluated with the path terms known and every
+// other term unknown, so a path is dropped only when no repo, branch,
+// language or content can make the query match it: file:pom narrows, while
+// -file:pom or "file:pom or log4j" do not. The index may list paths no
+// location has any more; they just match nothing.
+func (r *run) pathScope(ctx context.Context, max int) ([]string, error) {
+	if max <= 0 {
+		return nil, nil
+	}
+	required := eval(r.q.Root, func(t *Term) tri {
+		if t.Field == FieldPath {
+			return no
+		}
+		return unknown
+	}) == no
+	if !required {
+		return nil, nil
+	}
+	keep := []string{}
+	total := 0
+	err := r.idx.Paths(ctx, func(p string) error {
+		total++
+		v := eval(r.q.Root, func(t *Term) tri {
+			if t.Field == FieldPath {
+				return triOf(t.Re.MatchString(p))
+			}
+			return unknown
+		})
+		if v == no {
+			return nil
+		}
+		if len(keep) == max {
+			return errManyPaths
+		}
+		keep = append(keep, p)
+		return nil
+	})
+	switch {
+	case errors.Is(err, errManyPaths):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	case 4*len(keep) > 3*total:
+		// Looking up most paths one by one costs more than reading every
+		// location (measured: file:\.java$ keeping 96% of the paths of a
+		// 200k-location index ran 25% slower narrowed).
+		return nil, nil
+	}
+	return keep, nil
 }
 
 // wrap names the operation in errors from the index, leaving the limit

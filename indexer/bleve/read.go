@@ -291,6 +291,45 @@ func (x *Index) Locations(ctx context.Context, q indexer.LocationQuery, fn func(
 	return nil
 }
 
+// Paths calls fn with every term of the path field. The dictionary keeps
+// the terms of deleted documents until their segment is merged, and holds
+// the paths of dependency records too: both may name a path no location
+// has, which the interface allows.
+func (x *Index) Paths(ctx context.Context, fn func(path string) error) error {
+	if err := x.check(ctx, "list paths in index"); err != nil {
+		return err
+	}
+	var fnErr error
+	err := x.read(func(r bindex.IndexReader) error {
+		dict, err := r.FieldDict(fieldPath)
+		if err != nil {
+			return err
+		}
+		defer dict.Close()
+		for n := 0; ; n++ {
+			if n%chunk == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			e, err := dict.Next()
+			if err != nil || e == nil {
+				return err
+			}
+			if fnErr = fn(e.Term); fnErr != nil {
+				return errStop
+			}
+		}
+	})
+	if fnErr != nil {
+		return fnErr
+	}
+	if err != nil {
+		return fmt.Errorf("list paths in index %s: %w", x.dir, err)
+	}
+	return nil
+}
+
 // depBranches is how many branches' dependency records Deps sorts in one
 // piece.
 const depBranches = 64

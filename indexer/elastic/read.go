@@ -182,7 +182,7 @@ func (x *Index) Locations(ctx context.Context, q indexer.LocationQuery, fn func(
 	}
 	var filter []any
 	if q.Paths != nil {
-		filter = append(filter, map[string]any{"terms": map[string]any{"path": q.Paths}})
+		filter = append(filter, anyOf("path", slices.Compact(slices.Sorted(slices.Values(q.Paths)))))
 	}
 	if q.Branches != nil {
 		rbs := make([]string, len(q.Branches))
@@ -226,6 +226,67 @@ func (x *Index) Locations(ctx context.Context, q indexer.LocationQuery, fn func(
 		}
 	}
 	return nil
+}
+
+// anyOf matches documents whose field holds one of values, in terms
+// queries of at most termsChunk values each, so that one query keeps the
+// order of the whole answer however many values there are.
+func anyOf(field string, values []string) any {
+	if len(values) <= termsChunk {
+		return map[string]any{"terms": map[string]any{field: values}}
+	}
+	var should []any
+	for c := range slices.Chunk(values, termsChunk) {
+		should = append(should, map[string]any{"terms": map[string]any{field: c}})
+	}
+	return map[string]any{"bool": map[string]any{"should": should, "minimum_should_match": 1}}
+}
+
+// pathsPage is the buckets per page of the composite aggregation Paths runs.
+const pathsPage = 10000
+
+// Paths calls fn with every distinct path of the locations, paging a
+// composite aggregation, which sees only live documents: it reports no
+// deleted path.
+func (x *Index) Paths(ctx context.Context, fn func(path string) error) error {
+	agg := map[string]any{
+		"size":    pathsPage,
+		"sources": []any{map[string]any{"path": map[string]any{"terms": map[string]any{"field": "path"}}}},
+	}
+	body := map[string]any{
+		"size":             0,
+		"track_total_hits": false,
+		"aggs":             map[string]any{"paths": map[string]any{"composite": agg}},
+	}
+	for {
+		res, err := x.es.Search(x.es.Search.WithContext(ctx), x.es.Search.WithIndex(x.locations),
+			x.es.Search.WithBody(jsonBody(body)))
+		var answer struct {
+			Aggregations struct {
+				Paths struct {
+					AfterKey map[string]any `json:"after_key"`
+					Buckets  []struct {
+						Key struct {
+							Path string `json:"path"`
+						} `json:"key"`
+					} `json:"buckets"`
+				} `json:"paths"`
+			} `json:"aggregations"`
+		}
+		if err := decode(res, err, &answer); err != nil {
+			return fmt.Errorf("list paths in %s: %w", x.locations, err)
+		}
+		page := answer.Aggregations.Paths
+		for _, b := range page.Buckets {
+			if err := fn(b.Key.Path); err != nil {
+				return err
+			}
+		}
+		if len(page.Buckets) < pathsPage || page.AfterKey == nil {
+			return nil
+		}
+		agg["after"] = page.AfterKey
+	}
 }
 
 // depsSort orders dependency records as Deps promises, then by a few more

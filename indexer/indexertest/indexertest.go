@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -39,6 +40,8 @@ func Run(t *testing.T, open Opener) {
 		{"LocationsLargeFilters", testLocationsLargeFilters},
 		{"LocationsStop", testLocationsStop},
 		{"LocationsPaths", testLocationsPaths},
+		{"Paths", testPaths},
+		{"PathsMany", testPathsMany},
 		{"MatchBlobs", testMatchBlobs},
 		{"DeleteLocs", testDeleteLocs},
 		{"DeleteBranches", testDeleteBranches},
@@ -245,6 +248,13 @@ func testLocationsLargeFilters(t *testing.T, open Opener) {
 	checkLocations(t, idx, all, indexer.LocationQuery{Blobs: ids, Skipped: indexer.AnySkipped})
 	checkLocations(t, idx, all, indexer.LocationQuery{Branches: branches})
 	checkLocations(t, idx, all, indexer.LocationQuery{Blobs: ids, Branches: branches})
+	// More paths than one terms query of a remote backend takes.
+	var paths []string
+	for i := range 12_000 {
+		paths = append(paths, fmt.Sprint("absent/", i))
+	}
+	paths = append(paths, "dir/f6.go", "dir/f2.go")
+	checkLocations(t, idx, all, indexer.LocationQuery{Paths: paths})
 }
 
 func testLocationsPaths(t *testing.T, open Opener) {
@@ -279,6 +289,102 @@ func testLocationsPaths(t *testing.T, open Opener) {
 	// The corpus is random: make sure the combined filters select something.
 	if got := want(all, indexer.LocationQuery{Paths: []string{"dir/f2.go", "dir/f3.go"}, Branches: []indexer.BranchKey{dev, xmain}}); len(got) != 4 {
 		t.Fatalf("corpus gives %d locations for 2 paths on 2 branches, want 4", len(got))
+	}
+}
+
+// paths returns what idx.Paths reports, failing on a path reported twice.
+func paths(t *testing.T, idx indexer.Index) map[string]bool {
+	t.Helper()
+	out := map[string]bool{}
+	must(t, idx.Paths(context.Background(), func(p string) error {
+		if out[p] {
+			t.Errorf("Paths reports %q twice", p)
+		}
+		out[p] = true
+		return nil
+	}))
+	return out
+}
+
+func distinctPaths(locs []indexer.Location) map[string]bool {
+	out := map[string]bool{}
+	for _, l := range locs {
+		out[l.Path] = true
+	}
+	return out
+}
+
+func testPaths(t *testing.T, open Opener) {
+	idx := open(t)
+	if got := paths(t, idx); len(got) != 0 {
+		t.Errorf("Paths of an empty index = %v", got)
+	}
+	blobs, all := corpus(t, idx)
+	odd := []indexer.Location{
+		{Repo: "a/x", Branch: "main", Path: "dir", Blob: blobs[0].ID, Size: 1},
+		{Repo: "a/x", Branch: "main", Path: "ünï code/pom.xml", Blob: blobs[1].ID, Size: 1, Skip: indexer.SkipBinary},
+		{Repo: "a/y", Branch: "gone", Path: "only/on/gone", Blob: blobs[1].ID, Size: 1},
+	}
+	commit(t, idx, indexer.Changes{PutLocs: odd})
+	all = append(all, odd...)
+	ever := distinctPaths(all)
+	if got := paths(t, idx); !maps.Equal(got, ever) {
+		t.Errorf("Paths() = %v\nwant %v", slices.Sorted(maps.Keys(got)), slices.Sorted(maps.Keys(ever)))
+	}
+
+	// Remove every location of some paths. Paths may keep reporting them
+	// (a term dictionary holds deleted terms until a merge) but must report
+	// every path still stored and nothing never stored.
+	var dels []indexer.LocationKey
+	var rest []indexer.Location
+	for _, l := range all {
+		if l.Path == "dir" || l.Path == "dir/f3.go" {
+			dels = append(dels, l.Key())
+			continue
+		}
+		if l.Branch != "gone" {
+			rest = append(rest, l)
+		}
+	}
+	commit(t, idx, indexer.Changes{DeleteLocs: dels, DeleteBranches: []indexer.BranchKey{{Repo: "a/y", Name: "gone"}}})
+	got := paths(t, idx)
+	for p := range distinctPaths(rest) {
+		if !got[p] {
+			t.Errorf("Paths() after deletes misses stored path %q", p)
+		}
+	}
+	for p := range got {
+		if !ever[p] {
+			t.Errorf("Paths() after deletes reports %q, never stored", p)
+		}
+	}
+
+	stop := errors.New("enough")
+	n := 0
+	err := idx.Paths(context.Background(), func(string) error {
+		n++
+		if n == 2 {
+			return stop
+		}
+		return nil
+	})
+	if !errors.Is(err, stop) || n != 2 {
+		t.Errorf("Paths after fn error: err %v after %d calls, want %v after 2", err, n, stop)
+	}
+}
+
+// testPathsMany stores more distinct paths than a remote backend returns
+// in one page.
+func testPathsMany(t *testing.T, open Opener) {
+	idx := open(t)
+	b := blob("many\n")
+	var locs []indexer.Location
+	for i := range 10_050 {
+		locs = append(locs, indexer.Location{Repo: "a/x", Branch: "main", Path: fmt.Sprintf("d%d/f%d.txt", i%7, i), Blob: b.ID, Size: 5})
+	}
+	commit(t, idx, indexer.Changes{Blobs: []indexer.Blob{b}, PutLocs: locs})
+	if got, want := paths(t, idx), distinctPaths(locs); !maps.Equal(got, want) {
+		t.Errorf("Paths() reports %d paths, want the %d stored", len(got), len(want))
 	}
 }
 
