@@ -264,7 +264,7 @@ func (b *branchCrawl) location(ctx context.Context, e entry, mine map[string]boo
 		return loc, nil, nil
 	}
 	b.blobs.note(id, loc.Size)
-	return loc, &indexer.Blob{ID: id, Text: text, Trigrams: trigram.Extract(text), Lines: countLines(text)}, nil
+	return loc, &indexer.Blob{ID: id, Text: text, Trigrams: trigram.Extract(text), Lines: indexer.CountLines(text)}, nil
 }
 
 func readObject(obj plumbing.EncodedObject) ([]byte, error) {
@@ -289,16 +289,6 @@ func textProblem(text []byte) string {
 		return indexer.SkipNotUTF8
 	}
 	return ""
-}
-
-// countLines counts lines as git grep numbers them: a final line without
-// a newline counts, an empty text has none.
-func countLines(text []byte) int {
-	n := bytes.Count(text, []byte{'\n'})
-	if len(text) > 0 && text[len(text)-1] != '\n' {
-		n++
-	}
-	return n
 }
 
 // blobCache remembers, for one crawl, the blobs known to be in the index

@@ -9,8 +9,12 @@
 package indexer
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"net/url"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/trawl-dev/trawl/trigram"
@@ -23,6 +27,16 @@ type Blob struct {
 	Text     []byte   // valid UTF-8
 	Trigrams []string // trigram.Extract(Text), computed by the caller
 	Lines    int      // number of lines (a final line without newline counts)
+}
+
+// CountLines counts lines as Blob.Lines and git grep number them: a final
+// line without a newline counts, an empty text has none.
+func CountLines(text []byte) int {
+	n := bytes.Count(text, []byte{'\n'})
+	if len(text) > 0 && text[len(text)-1] != '\n' {
+		n++
+	}
+	return n
 }
 
 // Location says that Path on Branch of Repo holds Blob. A location with a
@@ -68,6 +82,24 @@ type Repo struct {
 	Topics        []string  `json:"topics,omitempty"`
 	Visibility    string    `json:"visibility,omitempty"`
 	PushedAt      time.Time `json:"pushed_at,omitzero"`
+}
+
+// Permalink is {URL}/blob/{commit}/{path}, with #L{line} when line > 0;
+// path segments are escaped so '#' or '?' in a name stay in it. It is empty
+// when the host's web address or the commit is unknown.
+func (r Repo) Permalink(commit, path string, line int) string {
+	if r.URL == "" || commit == "" {
+		return ""
+	}
+	segs := strings.Split(path, "/")
+	for i, s := range segs {
+		segs[i] = url.PathEscape(s)
+	}
+	u := strings.TrimSuffix(r.URL, "/") + "/blob/" + commit + "/" + strings.Join(segs, "/")
+	if line > 0 {
+		u += "#L" + strconv.Itoa(line)
+	}
+	return u
 }
 
 // Branch is the state of one (repo, branch): every location for Commit is

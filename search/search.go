@@ -9,7 +9,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -456,9 +455,11 @@ func (r *run) file(locs []indexer.Location, matches []Match) error {
 		Branches: refs,
 		Matches:  matches,
 	}
-	if base := r.branches[indexer.BranchKey{Repo: l.Repo, Name: refs[0].Name}].Meta.URL; base != "" {
-		f.URL = permalink(base, refs[0].Commit, l.Path, matches)
+	line := 0
+	if len(matches) > 0 {
+		line = matches[0].Line
 	}
+	f.URL = r.branches[indexer.BranchKey{Repo: l.Repo, Name: refs[0].Name}].Meta.Permalink(refs[0].Commit, l.Path, line)
 	r.stats.Files++
 	r.stats.Matches += len(matches)
 	if err := r.emit(f); err != nil {
@@ -469,20 +470,6 @@ func (r *run) file(locs []indexer.Location, matches []Match) error {
 		return errLimit
 	}
 	return nil
-}
-
-// permalink is {base}/blob/{commit}/{path}, with #L{line} of the first
-// match; path segments are escaped so '#' or '?' in a name stay in it.
-func permalink(base, commit, path string, matches []Match) string {
-	segs := strings.Split(path, "/")
-	for i, s := range segs {
-		segs[i] = url.PathEscape(s)
-	}
-	u := strings.TrimSuffix(base, "/") + "/blob/" + commit + "/" + strings.Join(segs, "/")
-	if len(matches) > 0 {
-		u += fmt.Sprintf("#L%d", matches[0].Line)
-	}
-	return u
 }
 
 // locationLeaf evaluates the terms for one location; content terms are

@@ -227,7 +227,7 @@ func (s *Server) fileByBlob(r *http.Request, v url.Values) (*fileResponse, error
 	if err != nil {
 		return nil, fmt.Errorf("read blob %s: %w", id, err)
 	}
-	resp := &fileResponse{Blob: id, Size: int64(len(text)), Text: string(text), Lines: countLines(text)}
+	resp := &fileResponse{Blob: id, Size: int64(len(text)), Text: string(text), Lines: indexer.CountLines(text)}
 	err = s.idx.Locations(r.Context(), indexer.LocationQuery{Blobs: []string{id}}, func(l indexer.Location) error {
 		resp.Locations = append(resp.Locations, l)
 		if resp.Language == "" {
@@ -306,7 +306,7 @@ func (s *Server) fileByPath(r *http.Request, v url.Values) (*fileResponse, error
 	})
 	head := heads[key.Branch]
 	resp.Commit = head.Commit
-	resp.URL = permalink(head.Meta.URL, head.Commit, key.Path)
+	resp.URL = head.Meta.Permalink(head.Commit, key.Path, 0)
 	resp.Blob, resp.Language, resp.Size, resp.Skip = loc.Blob, loc.Language, loc.Size, loc.Skip
 	if loc.Skip != "" {
 		return resp, nil
@@ -315,35 +315,8 @@ func (s *Server) fileByPath(r *http.Request, v url.Values) (*fileResponse, error
 	if err != nil {
 		return nil, fmt.Errorf("read blob %s of %s@%s:%s: %w", loc.Blob, key.Repo, key.Branch, key.Path, err)
 	}
-	resp.Text, resp.Lines = string(text), countLines(text)
+	resp.Text, resp.Lines = string(text), indexer.CountLines(text)
 	return resp, nil
-}
-
-// permalink follows indexer.Repo.URL: {URL}/blob/{commit}/{path}.
-func permalink(base, commit, path string) string {
-	if base == "" || commit == "" {
-		return ""
-	}
-	segs := strings.Split(path, "/")
-	for i, s := range segs {
-		segs[i] = url.PathEscape(s)
-	}
-	return strings.TrimSuffix(base, "/") + "/blob/" + commit + "/" + strings.Join(segs, "/")
-}
-
-// countLines counts lines as indexer.Blob.Lines does: a final line without
-// a newline counts.
-func countLines(text []byte) int {
-	n := 0
-	for _, c := range text {
-		if c == '\n' {
-			n++
-		}
-	}
-	if len(text) > 0 && text[len(text)-1] != '\n' {
-		n++
-	}
-	return n
 }
 
 // repoBranch is one branch in GET /api/repos.

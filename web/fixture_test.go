@@ -68,7 +68,7 @@ func openIndex(t testing.TB, repos []testRepo) indexer.Index {
 				} else if !seen[id] {
 					seen[id] = true
 					c.Blobs = append(c.Blobs, indexer.Blob{ID: id, Text: []byte(text),
-						Trigrams: trigram.Extract([]byte(text)), Lines: countLines([]byte(text))})
+						Trigrams: trigram.Extract([]byte(text)), Lines: indexer.CountLines([]byte(text))})
 				}
 				c.PutLocs = append(c.PutLocs, loc)
 			}
