@@ -275,11 +275,12 @@ func (s *Server) fileByPath(r *http.Request, v url.Values) (*fileResponse, error
 	if !found {
 		return nil, &httpError{http.StatusNotFound, fmt.Sprintf("branch %s of %s not found", key.Branch, key.Repo)}
 	}
-	// One pass over the repository's branches finds both the file and the
-	// other branches holding its path, for the branch switcher.
+	// One query for the path on the repository's branches finds both the
+	// file and the other branches holding it, for the branch switcher.
 	resp := &fileResponse{Repo: key.Repo, Branch: key.Branch, Path: key.Path}
 	var loc *indexer.Location
-	err = s.idx.Locations(ctx, indexer.LocationQuery{Branches: keys, Skipped: indexer.AnySkipped}, func(l indexer.Location) error {
+	q := indexer.LocationQuery{Branches: keys, Paths: []string{key.Path}, Skipped: indexer.AnySkipped}
+	err = s.idx.Locations(ctx, q, func(l indexer.Location) error {
 		if l.Path != key.Path {
 			return nil
 		}
