@@ -35,6 +35,9 @@ type Repo struct {
 	// mirror, or opens a repository in place. It returns ErrEmpty for a
 	// repository with no commits.
 	Open func(ctx context.Context) (*git.Repository, error)
+	// Remotes says to index refs/remotes/*/* as branches too (a clone read
+	// in place by a dir source); mirrors hold their branches in refs/heads.
+	Remotes bool
 }
 
 // ErrEmpty reports a repository without any branch.
@@ -215,7 +218,8 @@ func (s *dirSource) List(ctx context.Context) ([]Repo, error) {
 		}
 		dir := path
 		repos = append(repos, Repo{
-			Meta: indexer.Repo{Name: name},
+			Meta:    indexer.Repo{Name: name},
+			Remotes: true,
 			Open: func(ctx context.Context) (*git.Repository, error) {
 				r, err := openRepository(dir)
 				if err != nil {
