@@ -1,12 +1,14 @@
 package crawler
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 
 	"github.com/go-git/go-billy/v5/osfs"
 	"github.com/go-git/go-git/v5"
+	format "github.com/go-git/go-git/v5/plumbing/format/config"
 	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/storage/filesystem"
 )
@@ -20,6 +22,20 @@ import (
 // inflates an object above files.max_size: it reads sizes from object
 // headers (blobSize) first.
 func openRepository(dir string) (*git.Repository, error) {
+	r, err := openGit(dir)
+	if err != nil {
+		return nil, err
+	}
+	// go-git v5 reads SHA-1 object ids only; a SHA-256 repository read
+	// with it would be garbage, so it is refused by name. (The hash check
+	// itself, objectHash, knows both formats.)
+	if cfg, err := r.Config(); err == nil && cfg.Extensions.ObjectFormat == format.SHA256 {
+		return nil, errors.New("repository uses the sha256 object format, which this build of trawl cannot read (go-git v5 reads SHA-1 repositories)")
+	}
+	return r, nil
+}
+
+func openGit(dir string) (*git.Repository, error) {
 	gitDir := dir
 	if fi, err := os.Stat(filepath.Join(dir, ".git")); err == nil {
 		if !fi.IsDir() {
