@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/go-git/go-billy/v5/osfs"
 	"github.com/go-git/go-git/v5"
@@ -12,6 +13,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/storage/filesystem"
 )
+
+var errSHA256 = errors.New("repository uses the sha256 object format, which this build of trawl cannot read (go-git v5 reads SHA-1 repositories)")
 
 // openRepository opens the bare repository or the work tree at dir for
 // reading objects and refs.
@@ -22,15 +25,19 @@ import (
 // inflates an object above files.max_size: it reads sizes from object
 // headers (blobSize) first.
 func openRepository(dir string) (*git.Repository, error) {
+	// go-git v5 reads SHA-1 object ids only, and refuses a repository in
+	// the sha256 object format with "unknown extension: objectformat" (or
+	// would read it as garbage): say so plainly. The hash check itself,
+	// objectHash, knows both formats.
 	r, err := openGit(dir)
+	if err != nil && strings.Contains(err.Error(), "objectformat") {
+		return nil, fmt.Errorf("%w: %w", errSHA256, err)
+	}
 	if err != nil {
 		return nil, err
 	}
-	// go-git v5 reads SHA-1 object ids only; a SHA-256 repository read
-	// with it would be garbage, so it is refused by name. (The hash check
-	// itself, objectHash, knows both formats.)
 	if cfg, err := r.Config(); err == nil && cfg.Extensions.ObjectFormat == format.SHA256 {
-		return nil, errors.New("repository uses the sha256 object format, which this build of trawl cannot read (go-git v5 reads SHA-1 repositories)")
+		return nil, errSHA256
 	}
 	return r, nil
 }
