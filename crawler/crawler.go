@@ -220,7 +220,7 @@ func (c *Crawler) Run(ctx context.Context) (*Summary, error) {
 		mu      sync.Mutex
 		crawled = map[string]bool{} // repositories whose crawl ran, for the limits file
 		jobs    = make(chan Repo)
-		wg   sync.WaitGroup
+		wg      sync.WaitGroup
 	)
 	for range c.opt.Workers {
 		wg.Add(1)

@@ -54,4 +54,3 @@ func DeltaRepo(t testing.TB, dir string, seed uint64, branches, edits int) *Repo
 	repo.Git("prune-packed")
 	return repo
 }
-
