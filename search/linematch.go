@@ -11,18 +11,20 @@ import (
 
 // Go's regexp cannot be interrupted: one FindAllIndex over a 1 MB line
 // with a 2,000-instruction program (/[a-j]{1000}[0-9]/) runs for tens of
-// seconds. The verifier therefore measures each line's cost as its length
-// times the program's size. A line under stepBudget is matched in one call
-// and the context is checked between such calls; a longer line is matched
-// through an io.RuneReader that checks the context every checkRunes runes
-// and ends the input once it is done, so the deadline holds inside a line.
+// seconds, about 20 ns per byte and instruction. The verifier therefore
+// measures each line's cost as its length times the program's size. A
+// line under stepBudget is matched in one call and the context is checked
+// between such calls; a longer line is matched through an io.RuneReader
+// that checks the context every checkBudget/cost runes and ends the input
+// once it is done, so the deadline holds inside a line.
 
-// stepBudget is the cost (bytes × instructions) matched without a context
-// check: about a millisecond of NFA work.
-const stepBudget = 1 << 20
+// stepBudget is the cost (bytes × instructions) matched in one call,
+// without a context check: a few milliseconds at worst.
+const stepBudget = 1 << 18
 
-// checkRunes is how often the reader of a long line checks the context.
-const checkRunes = 4096
+// checkBudget is the cost matched between two checks of a long line: about
+// a millisecond.
+const checkBudget = 1 << 16
 
 // lineRe is one content term's regexp, prepared for bounded matching.
 type lineRe struct {
@@ -73,9 +75,6 @@ func (l *lineRe) findAll(b *budget, line []byte) ([][]int, error) {
 	if err := b.ctx.Err(); err != nil {
 		return nil, err
 	}
-	if l.after == nil {
-		l.after = regexp.MustCompile(`\A(?s:.)(?s:.*?)(` + l.re.String() + `)`)
-	}
 	// The loop is regexp's own allMatches: after an empty match the search
 	// moves on one rune, and an empty match right where the previous match
 	// ended does not count.
@@ -114,15 +113,18 @@ func (l *lineRe) findAll(b *budget, line []byte) ([][]int, error) {
 // findFrom returns the leftmost match starting at or after pos.
 func (l *lineRe) findFrom(ctx context.Context, line []byte, pos int) ([]int, error) {
 	if pos == 0 {
-		loc := l.re.FindReaderIndex(&ctxReader{ctx: ctx, r: bytes.NewReader(line)})
+		loc := l.re.FindReaderIndex(l.reader(ctx, line))
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		return loc, nil
 	}
+	if l.after == nil {
+		l.after = regexp.MustCompile(`\A(?s:.)(?s:.*?)(` + l.re.String() + `)`)
+	}
 	_, w := utf8.DecodeLastRune(line[:pos])
 	from := pos - w
-	m := l.after.FindReaderSubmatchIndex(&ctxReader{ctx: ctx, r: bytes.NewReader(line[from:])})
+	m := l.after.FindReaderSubmatchIndex(l.reader(ctx, line[from:]))
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -132,17 +134,22 @@ func (l *lineRe) findFrom(ctx context.Context, line []byte, pos int) ([]int, err
 	return []int{from + m[2], from + m[3]}, nil
 }
 
+func (l *lineRe) reader(ctx context.Context, text []byte) *ctxReader {
+	return &ctxReader{ctx: ctx, r: bytes.NewReader(text), every: max(64, checkBudget/l.cost)}
+}
+
 // ctxReader reads runes until its context is done, then reports the end of
 // the input: the regexp stops soon after, and its answer is discarded.
 type ctxReader struct {
-	ctx context.Context
-	r   io.RuneReader
-	n   int
+	ctx   context.Context
+	r     io.RuneReader
+	every int // runes between checks
+	n     int
 }
 
 func (c *ctxReader) ReadRune() (rune, int, error) {
 	c.n++
-	if c.n%checkRunes == 0 && c.ctx.Err() != nil {
+	if c.n%c.every == 0 && c.ctx.Err() != nil {
 		return 0, 0, io.EOF
 	}
 	return c.r.ReadRune()
