@@ -275,3 +275,37 @@ func TestIdleTimeout(t *testing.T) {
 		t.Errorf("idle connection: read %v, want EOF (closed by the server)", err)
 	}
 }
+
+// TestStreamOutlivesWriteTimeout: the stream takes longer to verify than
+// the server's WriteTimeout and still writes its answer, as it sets its own
+// write deadlines.
+func TestStreamOutlivesWriteTimeout(t *testing.T) {
+	idx := openIndex(t, []testRepo{{name: "acme/min", defaultBranch: "main", branches: map[string]map[string]string{
+		"main": {"app.min.js": pathological(16 << 10)}}}})
+	s := New(Options{Index: idx, Searcher: search.New(idx), Limits: Limits{WriteTimeout: 50 * time.Millisecond}})
+	hs := s.HTTPServer()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go hs.Serve(ln)
+	t.Cleanup(func() { hs.Close() })
+
+	resp, err := http.Get("http://" + ln.Addr().String() + "/api/search/stream?q=" + url.QueryEscape(`/[a-j]{1000}[0-9]/`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var lines []string
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatalf("stream cut after %d lines: %v", len(lines), err)
+	}
+	if len(lines) != 2 || !strings.HasPrefix(lines[1], `{"stats":`) || !strings.Contains(lines[0], `"app.min.js"`) {
+		t.Errorf("stream of %d lines, want the file then the stats", len(lines))
+	}
+}
