@@ -205,3 +205,26 @@ func TestSearchLimitReasons(t *testing.T) {
 		t.Errorf("no limit: stats %+v", res.Stats)
 	}
 }
+
+// FuzzFindAllLongLine compares the interruptible matcher of long lines
+// with regexp's FindAllIndex on any pattern and line.
+func FuzzFindAllLongLine(f *testing.F) {
+	f.Add(`\bab`, "ab ab_ab")
+	f.Add(`x*`, "axxb")
+	f.Add(`(?i)k$`, "K\u212a")
+	f.Add(`^|$`, "\xffé")
+	f.Fuzz(func(t *testing.T, pattern, line string) {
+		re, err := regexp.Compile(pattern)
+		if err != nil || strings.Contains(line, "\n") {
+			return
+		}
+		lr := &lineRe{re: re, cost: stepBudget}
+		got, err := lr.findAll(&budget{ctx: context.Background()}, []byte(line))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := re.FindAllIndex([]byte(line), -1); !reflect.DeepEqual(got, want) {
+			t.Fatalf("/%s/ on %q: %v, want %v", pattern, line, got, want)
+		}
+	})
+}
