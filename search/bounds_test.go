@@ -2,6 +2,7 @@ package search
 
 import (
 	"context"
+	"encoding/json"
 	"math/rand/v2"
 	"reflect"
 	"regexp"
@@ -227,4 +228,16 @@ func FuzzFindAllLongLine(f *testing.F) {
 			t.Fatalf("/%s/ on %q: %v, want %v", pattern, line, got, want)
 		}
 	})
+}
+
+func TestJSONSize(t *testing.T) {
+	for _, s := range []string{"", "plain", `<a href="x">&amp;</a>`, "tab\there\r", "\x00\x1f", `back\slash`, "ünï"} {
+		b, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := jsonSize([]byte(s)); got != len(b) {
+			t.Errorf("jsonSize(%q) = %d, want %d (%s)", s, got, len(b), b)
+		}
+	}
 }

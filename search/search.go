@@ -23,9 +23,9 @@ type Options struct {
 	MaxMatches int           // matching lines in the answer
 	Context    int           // context lines before and after each match
 	Timeout    time.Duration // wall time; the answer so far is returned with LimitHit
-	// MaxBytes bounds the size of the answer, counted as the bytes of the
-	// lines returned (matches and context) plus a fixed cost per match and
-	// per file: about the size of its JSON. It keeps a wide query with
+	// MaxBytes bounds the size of the answer, counted as the JSON size of
+	// the lines returned (matches and context) plus a fixed cost per match
+	// and per file: about the size of its JSON. It keeps a wide query with
 	// context from building hundreds of megabytes in memory.
 	MaxBytes int
 }

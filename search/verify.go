@@ -267,6 +267,22 @@ func (v *verifier) match(ctx context.Context, text []byte) (*textMatch, error) {
 	return tm, nil
 }
 
+// jsonSize is the size of line as a JSON string with the escapes
+// encoding/json writes by default (HTML characters as \u003c), which can
+// make a line of markup six times longer; invalid UTF-8 is counted as is.
+func jsonSize(line []byte) int {
+	n := len(line) + 2
+	for _, c := range line {
+		switch {
+		case c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t':
+			n++
+		case c < 0x20 || c == '<' || c == '>' || c == '&':
+			n += 5
+		}
+	}
+	return n
+}
+
 // matchOverhead is what a match costs in an answer besides its text: the
 // JSON keys, line number and brackets.
 const matchOverhead = 64
@@ -296,8 +312,7 @@ func (tm *textMatch) matches(n, maxCount, maxBytes int) (out []Match, sizes []in
 		rs := mergeRanges(tm.ranges[i])
 		cost := matchOverhead + 16*len(rs)
 		for j := first; j <= last; j++ {
-			start, end := tm.doc.bounds(j)
-			cost += end - start + 4
+			cost += jsonSize(tm.doc.line(j)) + 4
 		}
 		if maxBytes > 0 && size+cost > maxBytes {
 			return out, sizes, true

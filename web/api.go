@@ -104,6 +104,11 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, "search", err)
 		return
 	}
+	if res.Stats.LimitReason == search.LimitTimeout || res.Stats.LimitReason == search.LimitBytes {
+		// The query is left out: people search for secrets.
+		s.log.Info("search stopped by a limit", "reason", res.Stats.LimitReason, "query_bytes", len(q),
+			"files", res.Stats.Files, "duration_ms", res.Stats.DurationMS)
+	}
 	if res.Files == nil {
 		res.Files = []search.File{}
 	}

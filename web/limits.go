@@ -33,6 +33,7 @@ type Limits struct {
 	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
 }
 
+// Defaults of Limits.
 const (
 	DefaultMaxConcurrentSearches = 4
 	DefaultSearchQueueWait       = 2 * time.Second

@@ -5,7 +5,9 @@
 // Every response carries a Content-Security-Policy that forbids inline
 // script and style, so the UI builds its DOM from data with textContent
 // only. API calls are bounded in time and checked, when Options.APIToken is
-// set, against a bearer token.
+// set, against a bearer token; without one, the Host header is checked
+// against DNS rebinding. Searches are bounded in number, time and answer
+// size (limits.go).
 package web
 
 import (
