@@ -412,15 +412,11 @@ func (r *run) blob(ctx context.Context, id string, locs []indexer.Location, text
 	if err := r.full(); err != nil {
 		return err
 	}
-	matches, sizes, cutBy := []Match{}, []int(nil), ""
+	// Rendering stops at the bounds, so that a limit keeps the memory low
+	// and not just the answer; file applies them exactly.
+	matches, sizes, cut := []Match{}, []int(nil), false
 	if tm != nil {
-		var cut bool
 		matches, sizes, cut = tm.matches(r.opt.Context, r.left(r.opt.MaxMatches, r.stats.Matches), r.left(r.opt.MaxBytes, r.bytes))
-		if cut {
-			// A bound stopped the rendering: which one is decided by
-			// file, which sees the same counts.
-			cutBy = "render"
-		}
 	}
 	slices.SortFunc(locs, func(a, b indexer.Location) int {
 		return cmp.Or(strings.Compare(a.Repo, b.Repo), strings.Compare(a.Path, b.Path))
@@ -435,7 +431,7 @@ func (r *run) blob(ctx context.Context, id string, locs []indexer.Location, text
 		}
 		locs = locs[n:]
 	}
-	if cutBy != "" {
+	if cut {
 		return r.limit(r.cutReason())
 	}
 	return nil
