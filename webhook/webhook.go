@@ -69,8 +69,14 @@ type handler struct {
 	readTimeout time.Duration
 }
 
-// usedEvents are the events whose payload trawl reads.
-var usedEvents = map[string]bool{"ping": true, "push": true, "create": true, "delete": true, "repository": true}
+// used reports whether trawl reads the payload of event.
+func used(event string) bool {
+	switch event {
+	case "ping", "push", "create", "delete", "repository":
+		return true
+	}
+	return false
+}
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
@@ -94,7 +100,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		log.Warn("webhook refused: payload too large", "bytes", r.ContentLength, "limit", MaxBody)
 		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("payload of %d bytes is over GitHub's cap of %d", r.ContentLength, MaxBody))
 		return
-	case !usedEvents[event]:
+	case !used(event):
 		log.Debug("webhook ignored: event not used")
 		writeStatus(w, http.StatusAccepted, "ignored")
 		return
