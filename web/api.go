@@ -98,7 +98,7 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 	opt.MaxBytes = s.limits.MaxAnswerBytes
 	// Stop a little before the request's deadline so the answer so far
 	// comes back with limit_hit rather than as a 504.
-	opt.Timeout = s.timeout * 9 / 10
+	opt.Timeout = s.searchTime(r)
 	res, err := s.searcher.Search(r.Context(), q, opt)
 	if err != nil {
 		s.fail(w, r, "search", err)

@@ -187,7 +187,7 @@ func (s *Server) highlight(w http.ResponseWriter, r *http.Request, q string, res
 		return false
 	}
 	defer release()
-	ctx, cancel := context.WithTimeout(r.Context(), s.timeout*9/10)
+	ctx, cancel := context.WithTimeout(r.Context(), s.searchTime(r))
 	defer cancel()
 	m, err := search.Highlight(ctx, q, []byte(resp.Text))
 	switch {
@@ -201,6 +201,17 @@ func (s *Server) highlight(w http.ResponseWriter, r *http.Request, q string, res
 		resp.Matches = m
 	}
 	return true
+}
+
+// searchTime is how long a search may run: nine tenths of what is left of
+// the request's time once it holds a search slot, so that its answer so far
+// goes out before the request's deadline.
+func (s *Server) searchTime(r *http.Request) time.Duration {
+	left := s.timeout
+	if dl, ok := r.Context().Deadline(); ok {
+		left = time.Until(dl)
+	}
+	return max(left*9/10, time.Nanosecond)
 }
 
 // writeSlack is how much longer than its time limit an answer may take to
