@@ -53,6 +53,8 @@ func TestRefusedUnread(t *testing.T) {
 		{"no signature", "push", "", testSecret, 2, http.StatusUnauthorized, "X-Hub-Signature-256"},
 		{"malformed signature", "push", "sha256=abc", testSecret, 2, http.StatusUnauthorized, "X-Hub-Signature-256"},
 		{"Content-Length over the cap", "push", sig, testSecret, MaxBody + 1, http.StatusRequestEntityTooLarge, "cap"},
+		{"unused event without a signature", "issues", "", testSecret, 2, http.StatusUnauthorized, "X-Hub-Signature-256"},
+		{"unused event, no secret configured", "issues", sig, nil, 2, http.StatusUnauthorized, "server.webhook_secret_env"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := Handler(tc.secret, Events{Push: func(string, string) { t.Error("push reported") }}, nil)

@@ -85,46 +85,17 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	event := r.Header.Get("X-GitHub-Event")
-	log := h.log.With("event", event, "delivery", r.Header.Get("X-GitHub-Delivery"))
-	// Everything that can be refused without the body is refused first.
-	switch {
-	case len(h.secret) == 0:
-		log.Warn("webhook refused: no secret configured (server.webhook_secret_env)", "remote", r.RemoteAddr)
-		writeError(w, http.StatusUnauthorized, "webhooks are off: this server has no webhook secret (server.webhook_secret_env)")
-		return
-	case !wellFormed(r.Header.Get("X-Hub-Signature-256")):
-		log.Warn("webhook refused: missing or malformed signature", "remote", r.RemoteAddr)
-		writeError(w, http.StatusUnauthorized, "missing or wrong X-Hub-Signature-256")
-		return
-	case r.ContentLength > MaxBody:
-		log.Warn("webhook refused: payload too large", "bytes", r.ContentLength, "limit", MaxBody)
-		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("payload of %d bytes is over GitHub's cap of %d", r.ContentLength, MaxBody))
-		return
-	case !used(event):
-		log.Debug("webhook ignored: event not used")
-		writeStatus(w, http.StatusAccepted, "ignored")
-		return
-	}
-	http.NewResponseController(w).SetReadDeadline(time.Now().Add(h.readTimeout))
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		var ne net.Error
-		switch {
-		case errors.As(err, &tooBig):
-			log.Warn("webhook refused: payload too large", "limit", MaxBody)
-			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("payload over GitHub's cap of %d bytes", MaxBody))
-		case errors.As(err, &ne) && ne.Timeout():
-			log.Warn("webhook refused: payload not sent in time", "timeout", h.readTimeout, "remote", r.RemoteAddr)
-			writeError(w, http.StatusRequestTimeout, fmt.Sprintf("payload not received within %s", h.readTimeout))
-		default:
-			writeError(w, http.StatusBadRequest, "cannot read payload")
+	log := h.logger().With("event", event, "delivery", r.Header.Get("X-GitHub-Delivery"))
+	if !used(event) {
+		// Never read: only what the headers say is checked.
+		if !h.refuseUnread(w, r, log) {
+			log.Debug("webhook ignored: event not used")
+			writeStatus(w, http.StatusAccepted, "ignored")
 		}
 		return
 	}
-	if !h.verify(r.Header.Get("X-Hub-Signature-256"), body) {
-		log.Warn("webhook refused: missing or wrong signature", "remote", r.RemoteAddr)
-		writeError(w, http.StatusUnauthorized, "missing or wrong X-Hub-Signature-256")
+	body, ok := h.readSigned(w, r, log)
+	if !ok {
 		return
 	}
 	if event == "ping" {
@@ -174,6 +145,71 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	log.Debug("webhook ignored", "repo", repo, "ref", p.Ref, "action", p.Action)
 	writeStatus(w, http.StatusAccepted, "ignored")
+}
+
+func (h *handler) logger() *slog.Logger {
+	if h.log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return h.log
+}
+
+// refuseUnread answers the deliveries that can be refused without reading
+// their body: no secret configured, no well-formed signature, a
+// Content-Length over MaxBody. It reports whether it answered.
+func (h *handler) refuseUnread(w http.ResponseWriter, r *http.Request, log *slog.Logger) bool {
+	switch {
+	case len(h.secret) == 0:
+		log.Warn("webhook refused: no secret configured (server.webhook_secret_env)", "remote", r.RemoteAddr)
+		writeError(w, http.StatusUnauthorized, "webhooks are off: this server has no webhook secret (server.webhook_secret_env)")
+	case !wellFormed(r.Header.Get("X-Hub-Signature-256")):
+		log.Warn("webhook refused: missing or malformed signature", "remote", r.RemoteAddr)
+		writeError(w, http.StatusUnauthorized, "missing or wrong X-Hub-Signature-256")
+	case r.ContentLength > MaxBody:
+		log.Warn("webhook refused: payload too large", "bytes", r.ContentLength, "limit", MaxBody)
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("payload of %d bytes is over GitHub's cap of %d", r.ContentLength, MaxBody))
+	default:
+		return false
+	}
+	return true
+}
+
+// readSigned reads a delivery's body within the read timeout and MaxBody
+// and checks its signature; it answers the request itself and returns
+// false when the delivery is refused. Wrappers of Handler that read other
+// events (pull_request) use it too, so that every delivery is bounded and
+// checked alike.
+func (h *handler) readSigned(w http.ResponseWriter, r *http.Request, log *slog.Logger) ([]byte, bool) {
+	if h.refuseUnread(w, r, log) {
+		return nil, false
+	}
+	timeout := h.readTimeout
+	if timeout <= 0 {
+		timeout = ReadTimeout
+	}
+	http.NewResponseController(w).SetReadDeadline(time.Now().Add(timeout))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		var ne net.Error
+		switch {
+		case errors.As(err, &tooBig):
+			log.Warn("webhook refused: payload too large", "limit", MaxBody)
+			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("payload over GitHub's cap of %d bytes", MaxBody))
+		case errors.As(err, &ne) && ne.Timeout():
+			log.Warn("webhook refused: payload not sent in time", "timeout", timeout, "remote", r.RemoteAddr)
+			writeError(w, http.StatusRequestTimeout, fmt.Sprintf("payload not received within %s", timeout))
+		default:
+			writeError(w, http.StatusBadRequest, "cannot read payload")
+		}
+		return nil, false
+	}
+	if !h.verify(r.Header.Get("X-Hub-Signature-256"), body) {
+		log.Warn("webhook refused: missing or wrong signature", "remote", r.RemoteAddr)
+		writeError(w, http.StatusUnauthorized, "missing or wrong X-Hub-Signature-256")
+		return nil, false
+	}
+	return body, true
 }
 
 // wellFormed reports whether header can be a signature: "sha256=" and 64
