@@ -491,12 +491,9 @@ type statusResponse struct {
 func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 	var resp statusResponse
 	var err error
-	if s.status != nil {
-		// Repository errors name files on this machine: see pathScrubber.
-		if resp.Crawl, err = s.scrub.value(s.status()); err != nil {
-			s.fail(w, r, "crawl status", err)
-			return
-		}
+	if resp.Crawl, err = s.crawlStatus(); err != nil {
+		s.fail(w, r, "crawl status", err)
+		return
 	}
 	if resp.Index, err = s.idx.Stats(r.Context()); err != nil {
 		s.fail(w, r, "index stats", err)

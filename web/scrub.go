@@ -17,6 +17,15 @@ import (
 // the data folder as <data>, other known folders by name, and any other
 // absolute path by its last element.
 
+// crawlStatus returns Options.Status() with its machine paths scrubbed, or
+// nil without a Status function.
+func (s *Server) crawlStatus() (any, error) {
+	if s.status == nil {
+		return nil, nil
+	}
+	return s.scrub.value(s.status())
+}
+
 // pathScrubber rewrites the absolute paths in status texts.
 type pathScrubber struct {
 	roots []scrubRoot // longest first, so a data folder inside home wins
