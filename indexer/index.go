@@ -94,6 +94,9 @@ func (r Repo) Permalink(commit, path string, line int) string {
 	if r.URL == "" || commit == "" {
 		return ""
 	}
+	if raw, err := UnescapePath(path); err == nil {
+		path = raw // stored paths are escaped (EscapePath); the link needs git's bytes
+	}
 	segs := strings.Split(path, "/")
 	for i, s := range segs {
 		segs[i] = url.PathEscape(s)

@@ -56,3 +56,12 @@ func FuzzEscapePath(f *testing.F) {
 		}
 	})
 }
+
+// TestPermalinkUnescapes: a permalink names git's bytes, not the stored
+// escaped form.
+func TestPermalinkUnescapes(t *testing.T) {
+	r := Repo{URL: "https://github.com/acme/api"}
+	if got, want := r.Permalink("abc", `docs/caf\xe9.txt`, 2), "https://github.com/acme/api/blob/abc/docs/caf%E9.txt#L2"; got != want {
+		t.Errorf("permalink %s, want %s", got, want)
+	}
+}
