@@ -21,6 +21,9 @@ type Config struct {
 	// query time (trawl indicators).
 	Indicators Indicators `yaml:"indicators"`
 
+	// Change configures bulk changes through pull requests (trawl change).
+	Change Change `yaml:"change"`
+
 	// Path is the file the configuration was read from; relative paths in
 	// it are resolved against its folder.
 	Path string `yaml:"-"`
