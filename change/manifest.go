@@ -351,7 +351,7 @@ func setGoMod(b []byte, name, version string) ([]byte, error) {
 	return bytes.Join(lines, nil), nil
 }
 
-var fromRE = regexp.MustCompile(`(?im)^(\s*FROM\s+(?:--\S+\s+)*)([^\s@:]+(?::\d+)?(?:/[^\s@:]+)*)(:[^\s@]+)?(@\S+)?`)
+var fromRE = regexp.MustCompile(`(?im)^(\s*FROM\s+(?:--\S+\s+)*)((?:[^\s@:/]+:\d+/)?[^\s@:]+)(:[^\s@]+)?(@\S+)?`)
 
 // setDockerfile sets the tag of image name in FROM lines; a digest pinned
 // next to the old tag is dropped, as it names the old image.
