@@ -59,7 +59,13 @@ func (c *Campaigns) Apply(ctx context.Context, id string, opt ApplyOptions) (*Pl
 		}
 		c.applyOne(ctx, p, ch, opt)
 		ch.UpdatedAt = c.now().UTC()
-		if err := c.store.Save(p); err != nil {
+		_, err := c.store.Update(id, func(fresh *Plan) error {
+			if f := fresh.find(ch.Repo, ch.Branch); f != nil {
+				*f = *ch
+			}
+			return nil
+		})
+		if err != nil {
 			return p, err
 		}
 		if opt.Progress != nil {

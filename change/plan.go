@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -93,10 +94,40 @@ func CheckID(id string) error {
 // Store keeps plans as one JSON file per campaign in a folder of the data
 // folder (changes/ID.json), each written through a temporary file and a
 // rename so that a crash leaves the old plan or the new one.
-type Store struct{ Dir string }
+type Store struct {
+	Dir string
+	// mu orders read-modify-write cycles within one process: an apply and
+	// a pull_request webhook may update the same campaign at once.
+	mu sync.Mutex
+}
 
 // NewStore returns the store of the data folder data.
 func NewStore(data string) *Store { return &Store{Dir: filepath.Join(data, "changes")} }
+
+// Update loads campaign id, lets fn change it and saves it, as one step
+// for the callers sharing s.
+func (s *Store) Update(id string, fn func(*Plan) error) (*Plan, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, err := s.Load(id)
+	if err != nil {
+		return nil, err
+	}
+	if err := fn(p); err != nil {
+		return nil, err
+	}
+	return p, s.save(p)
+}
+
+// find returns the change of (repo, branch), or nil.
+func (p *Plan) find(repo, branch string) *Change {
+	for _, c := range p.Changes {
+		if c.Repo == repo && c.Branch == branch {
+			return c
+		}
+	}
+	return nil
+}
 
 // ErrNoPlan is returned for a campaign that was never planned.
 var ErrNoPlan = errors.New("no such campaign")
@@ -122,6 +153,12 @@ func (s *Store) Load(id string) (*Plan, error) {
 
 // Save writes p atomically.
 func (s *Store) Save(p *Plan) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.save(p)
+}
+
+func (s *Store) save(p *Plan) error {
 	if err := CheckID(p.ID); err != nil {
 		return err
 	}
