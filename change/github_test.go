@@ -136,8 +136,8 @@ func (f *fakeGitHub) serve(w http.ResponseWriter, r *http.Request) {
 		f.creates++
 		n := 1347 + f.creates
 		pr := map[string]any{
-			"url":      f.apiURL() + "/repos/" + full + "/pulls/" + strconv.Itoa(n),
-			"id":       n, "number": n, "state": "open", "title": req.Title, "body": req.Body,
+			"url": f.apiURL() + "/repos/" + full + "/pulls/" + strconv.Itoa(n),
+			"id":  n, "number": n, "state": "open", "title": req.Title, "body": req.Body,
 			"html_url": "https://github.example/" + full + "/pull/" + strconv.Itoa(n),
 			"head":     map[string]any{"label": f.org + ":" + req.Head, "ref": req.Head, "sha": "6dcb09b5b57875f334f61aebed695e2e4193db5e"},
 			"base":     map[string]any{"label": f.org + ":" + req.Base, "ref": req.Base},
