@@ -272,6 +272,17 @@ change:
 		t.Errorf("pull requests opened after a rerun: %d, want 1", gh.creates)
 	}
 
+	// The pull_request webhook keeps the state fresh between refreshes.
+	if ok, err := c.PullRequestEvent("acme/web", "trawl/log4shell/main", 1348, "", "closed", false); !ok || err != nil {
+		t.Fatalf("webhook event: %v %v", ok, err)
+	}
+	if rows, _ := c.Status(ctx, "log4shell", false); rows[1].State != change.StatePRClosed {
+		t.Errorf("after a closed event: %+v", rows[1])
+	}
+	if ok, _ := c.PullRequestEvent("acme/web", "feature/x", 7, "", "closed", true); ok {
+		t.Errorf("a pull request trawl did not open was taken")
+	}
+
 	// status refreshes the state through the API.
 	gh.merge("acme/web", 1348)
 	rows, err := c.Status(ctx, "log4shell", true)

@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/trawl-dev/trawl/change"
+	"github.com/trawl-dev/trawl/webhook"
 )
 
 const changeHelp = `
@@ -326,4 +328,17 @@ func printRows(w io.Writer, rows []change.Row, asJSON bool) error {
 		fmt.Fprintf(tw, "%s\t%s@%s\t%s\t%s\n", r.ID, r.Repo, r.Branch, r.State, r.PullRequest)
 	}
 	return tw.Flush()
+}
+
+// pullRequestEvents records pull_request webhooks on trawl's campaigns.
+func pullRequestEvents(c *change.Campaigns, log *slog.Logger) func(webhook.PullRequestEvent) {
+	return func(e webhook.PullRequestEvent) {
+		ok, err := c.PullRequestEvent(e.Repo, e.Head, e.Number, e.URL, e.State, e.Merged)
+		switch {
+		case err != nil:
+			log.Warn("pull_request webhook", "repo", e.Repo, "head", e.Head, "err", err)
+		case ok:
+			log.Info("pull_request webhook", "repo", e.Repo, "head", e.Head, "action", e.Action)
+		}
+	}
 }

@@ -1,14 +1,20 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/trawl-dev/trawl/internal/gittest"
+	"github.com/trawl-dev/trawl/webhook"
 )
 
 func runTrawl(t *testing.T, args ...string) (int, string, string) {
@@ -77,5 +83,86 @@ func TestChangeCommands(t *testing.T) {
 		if code, _, stderr := runTrawl(t, bad...); code != exitUsage || stderr == "" {
 			t.Errorf("%q: exit %d, want 2 with a message (%s)", bad, code, stderr)
 		}
+	}
+}
+
+// TestServeChangesWebhook runs trawl serve over a campaign that was
+// applied, delivers a signed pull_request webhook for its branch, and sees
+// the new state on GET /api/changes.
+func TestServeChangesWebhook(t *testing.T) {
+	root := t.TempDir()
+	w := gittest.Init(t, filepath.Join(root, "api"))
+	w.Commit("initial", map[string]string{"README.md": "old name\n"})
+	data := t.TempDir()
+	cfg := filepath.Join(t.TempDir(), "trawl.yaml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf("sources:\n  - dir: %s\nindex:\n  path: %s\nschedule:\n  interval: 1h\nserver:\n  listen: 127.0.0.1:0\n  webhook_secret_env: TRAWL_TEST_HOOK\n", root, data)), 0o644)
+	t.Setenv("TRAWL_TEST_HOOK", "hook-secret")
+	for _, args := range [][]string{
+		{"crawl", "-c", cfg},
+		{"change", "plan", "-c", cfg, "--id", "rename", "--replace", "old name", "--with", "new name"},
+		{"change", "apply", "-c", cfg, "--id", "rename"},
+	} {
+		if code, out, stderr := runTrawl(t, args...); code != 0 {
+			t.Fatalf("%q: %d\n%s%s", args, code, out, stderr)
+		}
+	}
+	bin := buildTrawl(t)
+	cmd := exec.Command(bin, "serve", "-c", cfg, "--no-crawl")
+	stdout, _ := cmd.StdoutPipe()
+	var logs bytes.Buffer
+	cmd.Stderr = &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("serve logs:\n%s", logs.String())
+		}
+	})
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		t.Fatalf("serve printed no address: %v", err)
+	}
+	base := strings.TrimSpace(strings.TrimPrefix(line, "trawl serving on "))
+
+	states := func() string {
+		resp, err := http.Get(base + "/api/changes/rename")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var c struct {
+			Changes []struct {
+				State       string
+				PullRequest string `json:"pull_request"`
+			} `json:"changes"`
+		}
+		json.NewDecoder(resp.Body).Decode(&c)
+		var out []string
+		for _, ch := range c.Changes {
+			out = append(out, ch.State+" "+ch.PullRequest)
+		}
+		return strings.Join(out, ",")
+	}
+	if s := states(); s != "pushed " {
+		t.Fatalf("before the webhook: %q", s)
+	}
+	body := []byte(`{"action":"closed","number":7,"pull_request":{"number":7,"state":"closed","merged":true,
+	  "html_url":"https://git.example/api/pull/7","head":{"ref":"trawl/rename/main"}},"repository":{"full_name":"api"}}`)
+	req, _ := http.NewRequest("POST", base+"/hooks/github", bytes.NewReader(body))
+	req.Header.Set("X-GitHub-Event", "pull_request")
+	req.Header.Set("X-Hub-Signature-256", webhook.Sign([]byte("hook-secret"), body))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("webhook: %d", resp.StatusCode)
+	}
+	if s := states(); s != "pr_merged https://git.example/api/pull/7" {
+		t.Errorf("after the webhook: %q", s)
 	}
 }
