@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"text/template"
+
+	"github.com/trawl-dev/trawl/indicators/parser"
 )
 
 // Action kinds.
@@ -16,6 +18,8 @@ const (
 	KindSetDependency = "set-dependency" // Dependency's version -> Version in its manifests
 	KindWrite         = "write"          // Path gets Content (a text/template when Template)
 	KindDelete        = "delete"         // every selected file is deleted
+	KindXMLAdd        = "xml-add"        // Content (an XML fragment) becomes the last child of each element XPath selects
+	KindXMLRemove     = "xml-remove"     // every element XPath selects is removed
 )
 
 // Action is what a campaign does to each selected (repo, branch).
@@ -28,6 +32,7 @@ type Action struct {
 	Path       string `json:"path,omitempty"`
 	Content    string `json:"content,omitempty"`
 	Template   bool   `json:"template,omitempty"`
+	XPath      string `json:"xpath,omitempty"`
 }
 
 // Check reports a malformed action before any target is read, naming the
@@ -62,6 +67,15 @@ func (a Action) Check() error {
 			}
 		}
 	case KindDelete:
+	case KindXMLAdd, KindXMLRemove:
+		if _, err := parser.ParseXPath(a.XPath); err != nil {
+			return fmt.Errorf("--%s: %w", a.Kind, err)
+		}
+		if a.Kind == KindXMLAdd {
+			if err := checkFragment(a.Content); err != nil {
+				return fmt.Errorf("--xml-add: %w", err)
+			}
+		}
 	default:
 		return fmt.Errorf("unknown action %q", a.Kind)
 	}
@@ -93,6 +107,10 @@ func (a Action) Describe() string {
 		return "write " + a.Path
 	case KindDelete:
 		return "delete the selected files"
+	case KindXMLAdd:
+		return "add XML under " + a.XPath
+	case KindXMLRemove:
+		return "remove XML elements " + a.XPath
 	}
 	return a.Kind
 }
@@ -109,6 +127,10 @@ func (a Action) edit(old []byte) (new []byte, err error) {
 			return nil, err
 		}
 		return re.ReplaceAll(old, []byte(a.New)), nil
+	case KindXMLAdd:
+		return xmlAdd(old, a.XPath, a.Content)
+	case KindXMLRemove:
+		return xmlRemove(old, a.XPath)
 	}
 	return nil, fmt.Errorf("action %s does not edit files", a.Kind)
 }

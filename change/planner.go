@@ -310,7 +310,7 @@ func computeFiles(p *Plan, ch *Change, tree *object.Tree, paths []string) ([]*Fi
 		return b, ok, err
 	}
 	switch a.Kind {
-	case KindReplace, KindRegex:
+	case KindReplace, KindRegex, KindXMLAdd, KindXMLRemove:
 		for _, path := range paths {
 			b, ok, err := read(path)
 			if err != nil {

@@ -41,6 +41,9 @@ Actions (one per campaign):
                                    {{.Owner}} {{.Name}} {{.Commit}} {{.Campaign}}
                                    {{file "VERSION" | trim}}
   --delete                         delete every selected file
+  --xml-add XPATH --from FILE      add FILE's XML as the last child of each
+                                   element XPATH selects (indicators' XPath subset)
+  --xml-remove XPATH               remove each element XPATH selects
 
 States: planned, pushed, pr_open, pr_merged, pr_closed, no_change,
 base_moved (the branch moved since the plan: apply --rebase re-plans it),
@@ -53,6 +56,7 @@ Examples:
   trawl change apply --id log4shell --yes
   trawl change plan --id rename-client --replace OldClient --with NewClient --query 'OldClient lang:go'
   trawl change plan --id owners --query 'file:^pom\.xml$ branch:^main$' --write CODEOWNERS --from owners.tmpl --template
+  trawl change plan --id no-junit --query 'file:pom\.xml$ junit' --xml-remove "//dependency[artifactId='junit']"
   trawl change status --id log4shell --json
 `
 
@@ -93,6 +97,7 @@ func cmdChangePlan(ctx context.Context, args []string, stdout, stderr io.Writer)
 		c                                         common
 		spec                                      change.Spec
 		replace, regex, with, setDep, write, from string
+		xmlAdd, xmlRemove                         string
 		template, del, asJSON                     bool
 		withSet                                   bool
 	)
@@ -109,6 +114,8 @@ func cmdChangePlan(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs.StringVar(&from, "from", "", "with --write: the content, read from `FILE` (- for standard input)")
 	fs.BoolVar(&template, "template", false, "with --write: the content is a Go text/template")
 	fs.BoolVar(&del, "delete", false, "delete every selected file")
+	fs.StringVar(&xmlAdd, "xml-add", "", "add the XML of --from under each element `XPATH` selects")
+	fs.StringVar(&xmlRemove, "xml-remove", "", "remove each element `XPATH` selects")
 	fs.StringVar(&spec.Message, "message", "", "commit `MSG`; the first line titles the pull request")
 	fs.BoolVar(&asJSON, "json", false, `print {"id", "changes": [...]} (DESIGN.md §9)`)
 	words, err := parse(fs, args)
@@ -122,13 +129,13 @@ func cmdChangePlan(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return usageError{errors.New("change plan: --id is required")}
 	}
 	actions := 0
-	for _, set := range []bool{replace != "", regex != "", setDep != "", write != "", del} {
+	for _, set := range []bool{replace != "", regex != "", setDep != "", write != "", del, xmlAdd != "", xmlRemove != ""} {
 		if set {
 			actions++
 		}
 	}
 	if actions != 1 {
-		return usageError{errors.New("change plan: give exactly one action: --replace, --regex, --set-dependency, --write or --delete")}
+		return usageError{errors.New("change plan: give exactly one action: --replace, --regex, --set-dependency, --write, --delete, --xml-add or --xml-remove")}
 	}
 	switch {
 	case replace != "" || regex != "":
@@ -145,9 +152,9 @@ func cmdChangePlan(ctx context.Context, args []string, stdout, stderr io.Writer)
 			return usageError{fmt.Errorf("change plan: --set-dependency %q: give NAME=VERSION", setDep)}
 		}
 		spec.Action = change.Action{Kind: change.KindSetDependency, Dependency: name, Version: version}
-	case write != "":
+	case write != "" || xmlAdd != "":
 		if from == "" {
-			return usageError{errors.New("change plan: --write needs --from FILE")}
+			return usageError{errors.New("change plan: --write and --xml-add need --from FILE")}
 		}
 		var content []byte
 		if from == "-" {
@@ -159,6 +166,11 @@ func cmdChangePlan(ctx context.Context, args []string, stdout, stderr io.Writer)
 			return usageError{fmt.Errorf("change plan: --from: %w", err)}
 		}
 		spec.Action = change.Action{Kind: change.KindWrite, Path: write, Content: string(content), Template: template}
+		if xmlAdd != "" {
+			spec.Action = change.Action{Kind: change.KindXMLAdd, XPath: xmlAdd, Content: string(content)}
+		}
+	case xmlRemove != "":
+		spec.Action = change.Action{Kind: change.KindXMLRemove, XPath: xmlRemove}
 	case del:
 		if spec.Query == "" {
 			return usageError{errors.New("change plan: --delete needs --query to say which files")}
