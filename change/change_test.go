@@ -345,3 +345,55 @@ func TestRejectedPushNoChangeAndTemplateErrors(t *testing.T) {
 		t.Errorf("a regex that does not compile: %v", err)
 	}
 }
+
+// TestReplanUpdatesOwnBranch re-plans an applied campaign with another
+// replacement: apply replaces trawl's own branch (a force push guarded by
+// a lease on the commit trawl pushed), and a query combined with a
+// dependency selector keeps only the branches both choose.
+func TestReplanUpdatesOwnBranch(t *testing.T) {
+	pom := func(v string) string {
+		return "<project>\n  <dependencies>\n    <dependency>\n      <groupId>g</groupId>\n      <artifactId>a</artifactId>\n      <version>" + v + "</version>\n    </dependency>\n  </dependencies>\n</project>\n"
+	}
+	f := newFixture(t, map[string]map[string]map[string]string{
+		"svc": {"main": {"pom.xml": pom("1.0"), "team.txt": "owner: alpha\n"}, "old": {"pom.xml": pom("0.9"), "team.txt": "owner: beta\n"}},
+	}, "")
+	ctx := context.Background()
+	spec := change.Spec{ID: "bump", Query: "alpha", DepName: "g:a", DepRange: "<2.0",
+		Action: change.Action{Kind: change.KindSetDependency, Dependency: "g:a", Version: "1.5"}}
+	p, err := f.c.Plan(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Changes) != 1 || p.Changes[0].Branch != "main" || p.Changes[0].Files[0].Path != "pom.xml" {
+		t.Fatalf("query alpha and g:a <2.0 select main only: %+v", p.Changes)
+	}
+	if _, err := f.c.Apply(ctx, "bump", change.ApplyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	first := f.git("svc", "rev-parse", "trawl/bump/main")
+	spec.Action.Version = "1.6"
+	spec.Message = "Bump g:a to 1.6\n"
+	if _, err := f.c.Plan(ctx, spec); err != nil {
+		t.Fatal(err)
+	}
+	p, err = f.c.Apply(ctx, "bump", change.ApplyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := p.Changes[0].State; s != change.StatePushed {
+		t.Fatalf("re-planned apply: %s", s)
+	}
+	second := f.git("svc", "rev-parse", "trawl/bump/main")
+	if second == first {
+		t.Fatal("the branch did not move to the new plan")
+	}
+	if got := f.git("svc", "show", "trawl/bump/main:pom.xml"); !strings.Contains(got, "<version>1.6</version>") {
+		t.Errorf("pushed pom:\n%s", got)
+	}
+	if got := f.git("svc", "log", "-1", "--format=%s", "trawl/bump/main"); got != "Bump g:a to 1.6" {
+		t.Errorf("message: %q", got)
+	}
+	if n := f.git("svc", "rev-list", "--count", "main..trawl/bump/main"); n != "1" {
+		t.Errorf("%s commits on the branch, want one", n)
+	}
+}
