@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"net/http"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,6 +18,7 @@ import (
 	"github.com/trawl-dev/trawl/crawler"
 	"github.com/trawl-dev/trawl/indexer"
 	"github.com/trawl-dev/trawl/indexer/bleve"
+	"github.com/trawl-dev/trawl/indexer/elastic"
 	"github.com/trawl-dev/trawl/internal/gittest"
 )
 
@@ -32,6 +36,12 @@ type fixture struct {
 const testPassword = "s3cret-pw"
 
 func newFixture(t *testing.T, repos map[string]map[string]map[string]string, extra string) *fixture {
+	t.Helper()
+	return newFixtureOn(t, "bleve", repos, extra)
+}
+
+// newFixtureOn is newFixture on the named index backend.
+func newFixtureOn(t *testing.T, backend string, repos map[string]map[string]map[string]string, extra string) *fixture {
 	t.Helper()
 	f := &fixture{t: t, work: map[string]*gittest.Repo{}}
 	f.srv = gittest.Serve(t, t.TempDir(), "ci", testPassword)
@@ -60,13 +70,13 @@ func newFixture(t *testing.T, repos map[string]map[string]map[string]string, ext
       password_env: TEST_READ_PW
 index:
   path: %s
-change:
+%schange:
   author: {name: Campaign Bot, email: bot@example.com}
   write:
 %s    - repos: ''
       username: ci
       write_token_env: TEST_WRITE_PW
-`, strings.Join(urls, ", "), data, extra)
+`, strings.Join(urls, ", "), data, backendYAML(backend), extra)
 	path := filepath.Join(t.TempDir(), "trawl.yaml")
 	if err := os.WriteFile(path, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
@@ -76,7 +86,13 @@ change:
 		t.Fatalf("config: %v\n%s", err, yaml)
 	}
 	f.cfg = cfg
-	idx, err := bleve.Open(context.Background(), filepath.Join(data, "index"))
+	var idx indexer.Index
+	if backend == "elasticsearch" {
+		idx, err = elastic.Open(context.Background(), cfg.Index.Elasticsearch)
+		t.Cleanup(func() { deleteIndices(t, cfg.Index.Elasticsearch) })
+	} else {
+		idx, err = bleve.Open(context.Background(), filepath.Join(data, "index"))
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -396,4 +412,67 @@ func TestReplanUpdatesOwnBranch(t *testing.T) {
 	if n := f.git("svc", "rev-list", "--count", "main..trawl/bump/main"); n != "1" {
 		t.Errorf("%s commits on the branch, want one", n)
 	}
+}
+
+// backendYAML configures the index backend: Elasticsearch at TRAWL_ES_URL
+// with a fresh index prefix.
+func backendYAML(backend string) string {
+	if backend != "elasticsearch" {
+		return ""
+	}
+	return fmt.Sprintf("  backend: elasticsearch\n  elasticsearch:\n    addresses: [%s]\n    index_prefix: trawltest-change-%x\n", os.Getenv("TRAWL_ES_URL"), rand.Uint64())
+}
+
+// TestPlanOnBothBackends makes the same plan from a Bleve index and an
+// Elasticsearch index of the same repositories: plan reads the index only
+// through trawl's search and dependency queries, exhaustively.
+func TestPlanOnBothBackends(t *testing.T) {
+	if os.Getenv("TRAWL_ES_URL") == "" {
+		t.Skip("set TRAWL_ES_URL to run against Elasticsearch")
+	}
+	repos := map[string]map[string]map[string]string{
+		"api": {"main": {"package.json": "{\n  \"dependencies\": {\"lodash\": \"4.17.15\"}\n}\n", "a.txt": "TODO one\n"},
+			"release/1": {"package.json": "{\n  \"dependencies\": {\"lodash\": \"4.17.10\"}\n}\n", "a.txt": "TODO two\n"}},
+		"web": {"main": {"package.json": "{\n  \"dependencies\": {\"lodash\": \"4.17.21\"}\n}\n", "b.txt": "no\n"}},
+	}
+	summary := func(backend string) []string {
+		f := newFixtureOn(t, backend, repos, "")
+		var out []string
+		for _, spec := range []change.Spec{
+			{ID: "lodash", DepRange: "<4.17.21", Action: change.Action{Kind: change.KindSetDependency, Dependency: "lodash", Version: "4.17.21"}},
+			{ID: "todo", Action: change.Action{Kind: change.KindRegex, Old: `TODO (\w+)`, New: "DONE $1"}},
+		} {
+			p, err := f.c.Plan(context.Background(), spec)
+			if err != nil {
+				t.Fatalf("%s: %v", backend, err)
+			}
+			for _, c := range p.Changes {
+				line := spec.ID + " " + path.Base(c.Repo) + "@" + c.Branch + " " + c.State
+				for _, fc := range c.Files {
+					line += " " + fc.Path + ":" + fc.Content
+				}
+				out = append(out, line)
+			}
+		}
+		return out
+	}
+	bl, es := summary("bleve"), summary("elasticsearch")
+	if len(bl) != 4 || strings.Join(bl, "|") != strings.Join(es, "|") {
+		t.Errorf("bleve:\n%s\nelasticsearch:\n%s", strings.Join(bl, "\n"), strings.Join(es, "\n"))
+	}
+}
+
+// deleteIndices removes a test's Elasticsearch indices.
+func deleteIndices(t *testing.T, es config.Elasticsearch) {
+	var names []string
+	for _, kind := range []string{"blobs", "locations", "branches", "deps"} {
+		names = append(names, es.IndexPrefix+"-"+kind)
+	}
+	req, _ := http.NewRequest(http.MethodDelete, strings.TrimSuffix(es.Addresses[0], "/")+"/"+strings.Join(names, ",")+"?ignore_unavailable=true", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Errorf("cleanup: %v", err)
+		return
+	}
+	resp.Body.Close()
 }
