@@ -2,6 +2,13 @@ package change_test
 
 import (
 	"context"
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -40,6 +47,8 @@ type fakeGitHub struct {
 	git *httptest.Server
 	srv *gittest.Server
 	org string
+
+	appKey *rsa.PublicKey // when set, POST /app/installations/42/access_tokens gives writeToken
 
 	mu      sync.Mutex
 	repos   []map[string]any
@@ -92,6 +101,16 @@ func (f *fakeGitHub) serve(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("X-RateLimit-Remaining", "4999")
 	w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10))
+	if path == "/app/installations/42/access_tokens" && r.Method == http.MethodPost && f.appKey != nil {
+		if !validJWT(auth, f.appKey) {
+			http.Error(w, `{"message":"A JSON web token could not be decoded"}`, http.StatusUnauthorized)
+			return
+		}
+		w.WriteHeader(http.StatusCreated)
+		json.NewEncoder(w).Encode(map[string]any{"token": writeToken, "expires_at": time.Now().Add(time.Hour).UTC().Format(time.RFC3339),
+			"permissions": map[string]string{"contents": "write", "pull_requests": "write", "metadata": "read"}})
+		return
+	}
 	if path == "/orgs/"+f.org+"/repos" && r.Method == http.MethodGet {
 		if auth != "Bearer "+readToken && auth != "Bearer "+writeToken {
 			http.Error(w, `{"message":"Bad credentials"}`, http.StatusUnauthorized)
@@ -302,5 +321,69 @@ change:
 	}
 	if gh.creates != 1 {
 		t.Errorf("apply after the merge opened a pull request")
+	}
+}
+
+// validJWT checks an App JWT's RS256 signature as GitHub does.
+func validJWT(auth string, pub *rsa.PublicKey) bool {
+	tok, ok := strings.CutPrefix(auth, "Bearer ")
+	parts := strings.Split(tok, ".")
+	if !ok || len(parts) != 3 {
+		return false
+	}
+	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
+	if err != nil {
+		return false
+	}
+	sum := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
+	return rsa.VerifyPKCS1v15(pub, crypto.SHA256, sum[:], sig) == nil
+}
+
+// TestGitHubAppWrites: without a write entry, a source with a GitHub App
+// pushes and opens pull requests with the App's installation token.
+func TestGitHubAppWrites(t *testing.T) {
+	gh := newFakeGitHub(t)
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gh.appKey = &key.PublicKey
+	keyFile := filepath.Join(t.TempDir(), "app.pem")
+	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}), 0o600)
+	w := gittest.Init(t, filepath.Join(t.TempDir(), "api"))
+	w.Commit("initial", map[string]string{"Dockerfile": "FROM eclipse-temurin:17-jre\n"})
+	gh.addRepo(w, "api")
+	data := t.TempDir()
+	path := filepath.Join(t.TempDir(), "trawl.yaml")
+	os.WriteFile(path, []byte(fmt.Sprintf("sources:\n  - github:\n      org: acme\n      api_url: %s\n      app_id: 7\n      installation_id: 42\n      private_key_file: %s\nindex:\n  path: %s\n", gh.apiURL(), keyFile, data)), 0o644)
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	idx, err := bleve.Open(ctx, filepath.Join(data, "index"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idx.Close()
+	cr, _ := crawler.New(cfg, idx, crawler.Options{GitHub: func(c *config.GitHub, mirrors string) (crawler.Source, error) {
+		return github.New(c, mirrors, github.Options{})
+	}})
+	if sum, err := cr.Run(ctx); err != nil || len(sum.Errors) > 0 {
+		t.Fatalf("crawl: %v %+v", err, sum)
+	}
+	c := change.New(cfg, idx, change.Options{})
+	if _, err := c.Plan(ctx, change.Spec{ID: "jre21", Action: change.Action{Kind: change.KindSetDependency, Dependency: "eclipse-temurin", Version: "21-jre"}}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := c.Apply(ctx, "jre21", change.ApplyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := p.Changes[0].State; s != change.StatePROpen {
+		t.Fatalf("state %s", s)
+	}
+	if got := gittest.Run(t, filepath.Join(gh.srv.Root, "acme/api.git"), "show", "trawl/jre21/main:Dockerfile"); got != "FROM eclipse-temurin:21-jre" {
+		t.Errorf("pushed Dockerfile %q", got)
 	}
 }
