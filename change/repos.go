@@ -143,11 +143,23 @@ func stripUserinfo(raw string) string {
 	return raw
 }
 
+// PullRequests opens and reads the pull requests of one host.
+// github.PullRequests implements it; a GitLab or Bitbucket client opening
+// merge or pull requests fits the same three calls.
+type PullRequests interface {
+	// Ensure returns the request from head into base, opening it when none
+	// exists in any state (created true), updating its title and body
+	// when it is open.
+	Ensure(ctx context.Context, repo, head, base, title, body string) (pr github.PullRequest, created bool, err error)
+	// Get reads a request's current state.
+	Get(ctx context.Context, repo string, number int) (github.PullRequest, error)
+}
+
 // writeAccess is how apply pushes to, and opens pull requests on, one
 // target.
 type writeAccess struct {
 	auth transport.AuthMethod
-	prs  *github.PullRequests // nil: the host has no pull request API trawl speaks
+	prs  PullRequests // nil: the host has no pull request API trawl speaks
 	// password is redacted from any error text.
 	password string
 }

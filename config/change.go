@@ -1,5 +1,11 @@
 package config
 
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
 // Change configures trawl change (DESIGN.md §9): who commits, which
 // credentials push and open pull requests, and how large a campaign may be
 // before apply asks for --yes.
@@ -35,4 +41,26 @@ type ChangeWrite struct {
 	Repos         string `yaml:"repos"`
 	Username      string `yaml:"username"`        // basic-auth user for pushes; default x-access-token
 	WriteTokenEnv string `yaml:"write_token_env"` // variable holding the token or password
+}
+
+// change checks the change section; each problem names its key and line.
+func (c *checker) change(ch *Change) {
+	if ch.MaxRepos < 0 {
+		c.errorf("change.max_repos", "must be 0 (the default, 10) or more")
+	}
+	for _, f := range []struct{ path, v string }{{"change.author.name", ch.Author.Name}, {"change.author.email", ch.Author.Email}} {
+		if strings.ContainsAny(f.v, "<>\n\r") {
+			c.errorf(f.path, "must not hold <, > or a line break")
+		}
+	}
+	for i, w := range ch.Write {
+		path := fmt.Sprintf("change.write[%d]", i)
+		if _, err := regexp.Compile(w.Repos); err != nil {
+			c.errorf(path+".repos", "%s", err)
+		}
+		if w.WriteTokenEnv == "" {
+			c.errorf(path+".write_token_env", "is required: name the environment variable holding the write token")
+		}
+		c.env(path+".write_token_env", w.WriteTokenEnv)
+	}
 }

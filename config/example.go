@@ -68,5 +68,12 @@ server:
   listen: 127.0.0.1:8080
   webhook_secret_env: TRAWL_WEBHOOK_SECRET
   # api_token_env: TRAWL_API_TOKEN     # require "Authorization: Bearer" on the API
+
+change:                                # trawl change: bulk changes through pull requests
+  max_repos: 10                        # apply refuses more repositories without --yes
+  author: {name: trawl, email: trawl@localhost}
+  write:                               # write credentials; the crawl's read token never writes
+    - repos: '^acme/'                  # first entry whose repos (RE2) matches wins
+      write_token_env: GITHUB_WRITE_TOKEN
 `
 }

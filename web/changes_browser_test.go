@@ -134,5 +134,6 @@ func TestChangesPageBrowser(t *testing.T) {
 	if res[2].PR != "" {
 		t.Errorf("a javascript: link was made: %+v", res[2])
 	}
+	screenshot(t, ctx, "changes.png")
 	console.check(t, "changes page")
 }
