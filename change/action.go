@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"text/template"
 
@@ -47,8 +48,12 @@ func (a Action) Check() error {
 		if a.Old == "" {
 			return errors.New("--regex: the expression is empty")
 		}
-		if _, err := regexp.Compile(a.Old); err != nil {
+		re, err := regexp.Compile(a.Old)
+		if err != nil {
 			return fmt.Errorf("--regex: %w", err)
+		}
+		if err := checkExpansion(re, a.New); err != nil {
+			return fmt.Errorf("--with: %w", err)
 		}
 	case KindSetDependency:
 		if a.Dependency == "" || a.Version == "" {
@@ -78,6 +83,31 @@ func (a Action) Check() error {
 		}
 	default:
 		return fmt.Errorf("unknown action %q", a.Kind)
+	}
+	return nil
+}
+
+// groupRefRE finds $1, ${1}, $name and ${name} in a replacement, as
+// regexp.Expand reads them ($$ is a literal $).
+var groupRefRE = regexp.MustCompile(`\$(\$|\{([A-Za-z0-9_]+)\}|([A-Za-z0-9_]+))`)
+
+// checkExpansion refuses a replacement naming a group the expression does
+// not have: regexp.Expand would put nothing there, silently.
+func checkExpansion(re *regexp.Regexp, tmpl string) error {
+	for _, m := range groupRefRE.FindAllStringSubmatch(tmpl, -1) {
+		name := m[2] + m[3]
+		if m[1] == "$" {
+			continue
+		}
+		if n, err := strconv.Atoi(name); err == nil {
+			if n > re.NumSubexp() {
+				return fmt.Errorf("$%s names no group of --regex (it has %d)", name, re.NumSubexp())
+			}
+			continue
+		}
+		if re.SubexpIndex(name) < 0 {
+			return fmt.Errorf("$%s names no group of --regex (write ${1}x, not $1x, to follow a group with letters)", name)
+		}
 	}
 	return nil
 }

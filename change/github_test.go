@@ -287,8 +287,23 @@ change:
 	if _, err := c.Apply(ctx, "log4shell", change.ApplyOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if gh.creates != 1 {
-		t.Errorf("pull requests opened after a rerun: %d, want 1", gh.creates)
+	if gh.creates != 1 || gh.edits != 0 {
+		t.Errorf("after a rerun: %d pull requests opened, %d edited; want 1 and 0", gh.creates, gh.edits)
+	}
+	// A new plan of the same campaign updates that pull request.
+	if _, err := c.Plan(ctx, change.Spec{ID: "log4shell", DepRange: "<2.17.1", Message: "Upgrade log4j-core to 2.17.1 (CVE-2021-44228)\n",
+		Action: change.Action{Kind: change.KindSetDependency, Dependency: "org.apache.logging.log4j:log4j-core", Version: "2.17.1"}}); err != nil {
+		t.Fatal(err)
+	}
+	p, err = c.Apply(ctx, "log4shell", change.ApplyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gh.creates != 1 || gh.edits != 1 || gh.pulls["acme/web"][0]["title"] != "Upgrade log4j-core to 2.17.1 (CVE-2021-44228)" || byKey(p)["acme/web@main"].State != change.StatePROpen {
+		t.Errorf("after a new plan: %d opened, %d edited, title %v", gh.creates, gh.edits, gh.pulls["acme/web"][0]["title"])
+	}
+	if msg := gittest.Run(t, bare, "log", "-1", "--format=%s", "trawl/log4shell/main"); msg != "Upgrade log4j-core to 2.17.1 (CVE-2021-44228)" {
+		t.Errorf("the branch was not updated: %q", msg)
 	}
 
 	// The pull_request webhook keeps the state fresh between refreshes.

@@ -73,3 +73,26 @@ func TestXMLRemoveAndAdd(t *testing.T) {
 		t.Error("a bad XPath was accepted")
 	}
 }
+
+func TestRegexReplacementGroups(t *testing.T) {
+	for _, tc := range []struct {
+		re, with string
+		ok       bool
+	}{
+		{`(a)(b)`, "$2$1", true},
+		{`(a)(b)`, "${1}x $$3", true},
+		{`(?P<ver>\d+)`, "v${ver}", true},
+		{`(a)`, "$2", false},
+		{`(a)`, "$1x", false}, // Expand reads $1x as a group named 1x
+		{`(a)`, "${nope}", false},
+	} {
+		err := Action{Kind: KindRegex, Old: tc.re, New: tc.with}.Check()
+		if (err == nil) != tc.ok {
+			t.Errorf("%s -> %s: %v", tc.re, tc.with, err)
+		}
+	}
+	out, _ := Action{Kind: KindRegex, Old: `version: (\d+)\.(\d+)`, New: "version: $1.${2}1"}.edit([]byte("a\nversion: 1.2\n"))
+	if string(out) != "a\nversion: 1.21\n" {
+		t.Errorf("expansion: %q", out)
+	}
+}
