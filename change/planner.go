@@ -350,7 +350,7 @@ func computeFiles(p *Plan, ch *Change, tree *object.Tree, paths []string) ([]*Fi
 				return string(b), nil
 			})
 			if err != nil {
-				return nil, fmt.Errorf("template: %w", err)
+				return nil, err // text/template's errors start with "template: NAME:LINE:COL"
 			}
 		}
 		if _, _, err := read(a.Path); err != nil {

@@ -49,7 +49,9 @@ States: planned, pushed, pr_open, pr_merged, pr_closed, no_change,
 base_moved (the branch moved since the plan: apply --rebase re-plans it),
 failed: REASON. Write credentials come from change.write in trawl.yaml,
 never from the crawl's read token. Without --yes apply refuses a campaign
-over change.max_repos repositories (default 10).
+over change.max_repos repositories (default 10). plan and apply exit 1 when
+a resource failed (the others are planned or applied all the same), 2 on
+bad usage.
 
 Examples:
   trawl change plan --id log4shell --set-dependency org.apache.logging.log4j:log4j-core=2.17.1 --version '<2.17.1'
@@ -192,19 +194,29 @@ func cmdChangePlan(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return fmt.Errorf("change plan %s: %w", spec.ID, err)
 	}
-	if asJSON {
-		return printPlanJSON(stdout, p)
-	}
 	counts := map[string]int{}
 	for _, ch := range p.Changes {
 		counts[stateClass(ch.State)]++
-		fmt.Fprintf(stdout, "# %s@%s (base %s): %s\n", ch.Repo, ch.Branch, shortHash(ch.BaseCommit), ch.State)
-		for _, f := range ch.Files {
-			fmt.Fprint(stdout, f.Diff)
+	}
+	if asJSON {
+		if err := printPlanJSON(stdout, p); err != nil {
+			return err
+		}
+	} else {
+		for _, ch := range p.Changes {
+			fmt.Fprintf(stdout, "# %s@%s (base %s): %s\n", ch.Repo, ch.Branch, shortHash(ch.BaseCommit), ch.State)
+			for _, f := range ch.Files {
+				fmt.Fprint(stdout, f.Diff)
+			}
 		}
 	}
 	fmt.Fprintf(stderr, "trawl: campaign %s: %d planned in %d repositories, %d no_change, %d failed; stored in %s; apply with: trawl change apply --id %s\n",
 		p.ID, counts[change.StatePlanned], p.Repos(), counts[change.StateNoChange], counts["failed"], camp.Store().Dir, p.ID)
+	if counts["failed"] > 0 {
+		// The plan is stored all the same: apply pushes the planned
+		// resources and leaves the failed ones as they are.
+		return errReported
+	}
 	return nil
 }
 
@@ -244,6 +256,7 @@ func printPlanJSON(w io.Writer, p *change.Plan) error {
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false) // diffs of XML and HTML stay readable
 	return enc.Encode(out)
 }
 
@@ -332,6 +345,7 @@ func printRows(w io.Writer, rows []change.Row, asJSON bool) error {
 	if asJSON {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
 		return enc.Encode(map[string]any{"changes": rows})
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)

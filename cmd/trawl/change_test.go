@@ -72,6 +72,16 @@ func TestChangeCommands(t *testing.T) {
 		t.Errorf("status: %d\n%s", code, stdout)
 	}
 
+	// A template that fails on one repository fails that resource only; the
+	// plan is stored and the exit code says something failed.
+	tmpl := filepath.Join(t.TempDir(), "notice.tmpl")
+	os.WriteFile(tmpl, []byte(`{{if eq .Name "site"}}{{file "missing"}}{{end}}owned by {{.Name}}`+"\n"), 0o644)
+	code, stdout, stderr = runTrawl(t, "change", "plan", "-c", cfg, "--id", "notice", "--query", "file:package.json", "--write", "NOTICE", "--from", tmpl, "--template", "--json")
+	if code != exitError || !strings.Contains(stderr, "1 planned in 1 repositories, 0 no_change, 1 failed") ||
+		!strings.Contains(stdout, `"state": "failed: template: write:1:24: executing \"write\" at <file \"missing\">: error calling file: file missing does not exist on this branch"`) {
+		t.Errorf("plan with a failing template: %d\n%s\n%s", code, stdout, stderr)
+	}
+
 	for _, bad := range [][]string{
 		{"change", "plan", "-c", cfg, "--id", "x", "--regex", "a(", "--with", "b", "--query", "a"},
 		{"change", "plan", "-c", cfg, "--id", "Bad ID", "--replace", "a", "--with", "b"},
