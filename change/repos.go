@@ -100,8 +100,9 @@ func (t *target) open() (*git.Repository, error) {
 }
 
 // mirrorDir is crawler's folder name for a git URL's mirror. It is
-// repeated here because crawler keeps it unexported; TestPlanReadsCrawlMirror
-// crawls through crawler and fails if the two ever differ.
+// repeated here because crawler keeps it unexported (and is edited by
+// others); every test of this package crawls through crawler and then
+// plans from the mirror found here, so they fail if the two ever differ.
 func mirrorDir(name string) string {
 	r := strings.NewReplacer("/", "__", "\\", "__", ":", "_", "..", "_")
 	return r.Replace(name) + ".git"
