@@ -109,6 +109,11 @@ func NewStore(data string) *Store { return &Store{Dir: filepath.Join(data, "chan
 func (s *Store) Update(id string, fn func(*Plan) error) (*Plan, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	unlock, err := s.lock(id)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	p, err := s.Load(id)
 	if err != nil {
 		return nil, err
@@ -155,13 +160,55 @@ func (s *Store) Load(id string) (*Plan, error) {
 func (s *Store) Save(p *Plan) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.save(p)
-}
-
-func (s *Store) save(p *Plan) error {
 	if err := CheckID(p.ID); err != nil {
 		return err
 	}
+	unlock, err := s.lock(p.ID)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return s.save(p)
+}
+
+// staleLock is the age after which a campaign's lock file is taken to be
+// left by a killed process: a holder keeps it only for one read and one
+// write of the plan.
+const staleLock = 30 * time.Second
+
+// lockWait bounds how long Update and Save wait for another process (a
+// trawl change apply and a trawl serve receiving webhooks, say).
+const lockWait = 10 * time.Second
+
+// lock takes the campaign's lock file, shared by every process using the
+// data folder; os.O_EXCL makes the creation atomic on every platform.
+func (s *Store) lock(id string) (func(), error) {
+	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("lock campaign %s: %w", id, err)
+	}
+	path := filepath.Join(s.Dir, "."+id+".lock")
+	deadline := time.Now().Add(lockWait)
+	for {
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+		if err == nil {
+			f.Close()
+			return func() { os.Remove(path) }, nil
+		}
+		if !errors.Is(err, os.ErrExist) {
+			return nil, fmt.Errorf("lock campaign %s: %w", id, err)
+		}
+		if fi, err := os.Stat(path); err == nil && time.Since(fi.ModTime()) > staleLock {
+			os.Remove(path)
+			continue
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("lock campaign %s: %s is held by another trawl process (remove it if none runs)", id, path)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (s *Store) save(p *Plan) error {
 	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
 		return fmt.Errorf("save campaign %s: %w", p.ID, err)
 	}
