@@ -2,8 +2,6 @@ package webhook
 
 import (
 	"encoding/json"
-	"errors"
-	"io"
 	"net/http"
 )
 
@@ -19,28 +17,19 @@ type PullRequestEvent struct {
 	Merged bool
 }
 
-// PullRequests routes signed pull_request deliveries to fn and passes every
-// other delivery to next untouched, so it wraps Handler without changing
-// it. Signatures are checked as Handler checks them.
+// PullRequests routes pull_request deliveries to fn and passes every other
+// delivery to next untouched, so it wraps Handler without changing it.
+// They are read and checked as Handler reads its own (readSigned: bounded
+// in size and time, signature verified) and answered the same way.
 func PullRequests(secret []byte, fn func(PullRequestEvent), next http.Handler) http.Handler {
-	v := &handler{secret: secret}
+	h := &handler{secret: secret, readTimeout: ReadTimeout}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost || r.Header.Get("X-GitHub-Event") != "pull_request" || fn == nil {
 			next.ServeHTTP(w, r)
 			return
 		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
-		if err != nil {
-			var tooBig *http.MaxBytesError
-			if errors.As(err, &tooBig) {
-				http.Error(w, "payload too large", http.StatusRequestEntityTooLarge)
-				return
-			}
-			http.Error(w, "cannot read payload", http.StatusBadRequest)
-			return
-		}
-		if !v.verify(r.Header.Get("X-Hub-Signature-256"), body) {
-			http.Error(w, "missing or wrong X-Hub-Signature-256", http.StatusUnauthorized)
+		body, ok := h.readSigned(w, r, h.logger().With("event", "pull_request", "delivery", r.Header.Get("X-GitHub-Delivery")))
+		if !ok {
 			return
 		}
 		var p struct {
@@ -60,17 +49,19 @@ func PullRequests(secret []byte, fn func(PullRequestEvent), next http.Handler) h
 			} `json:"repository"`
 		}
 		if err := json.Unmarshal(body, &p); err != nil {
-			http.Error(w, "payload is not JSON", http.StatusBadRequest)
+			writeError(w, http.StatusBadRequest, "payload is not JSON")
 			return
 		}
 		pr := p.PullRequest
 		if pr.Number == 0 {
 			pr.Number = p.Number
 		}
-		if p.Repository.FullName != "" && pr.Head.Ref != "" {
-			fn(PullRequestEvent{Action: p.Action, Repo: p.Repository.FullName, Head: pr.Head.Ref, Number: pr.Number,
-				URL: pr.HTMLURL, State: pr.State, Merged: pr.Merged})
+		if p.Repository.FullName == "" || pr.Head.Ref == "" {
+			writeStatus(w, http.StatusAccepted, "ignored")
+			return
 		}
-		w.WriteHeader(http.StatusAccepted)
+		fn(PullRequestEvent{Action: p.Action, Repo: p.Repository.FullName, Head: pr.Head.Ref, Number: pr.Number,
+			URL: pr.HTMLURL, State: pr.State, Merged: pr.Merged})
+		writeStatus(w, http.StatusAccepted, "recorded")
 	})
 }
