@@ -51,11 +51,17 @@ type fileJSON struct {
 	Diff string `json:"diff,omitempty"` // only in GET /api/changes/{id}
 }
 
-func campaignOf(p *change.Plan, withDiffs bool) campaignJSON {
+// campaignOf shapes p for the API. States are scrubbed as the crawl
+// status is (a failure may name a folder of the server); diffs are the
+// repositories' own content and are left as they are.
+func (s *Server) campaignOf(p *change.Plan, withDiffs bool) campaignJSON {
 	c := campaignJSON{ID: p.ID, Query: p.Query, DepName: p.DepName, DepRange: p.DepRange, Action: p.Action.Describe(),
 		Message: p.Message, CreatedAt: p.CreatedAt, States: map[string]int{}, Changes: []resourceJSON{}}
 	for _, ch := range p.Changes {
 		state := ch.State
+		if s.scrub != nil {
+			state = s.scrub.text(state)
+		}
 		if change.IsFailed(state) {
 			c.States["failed"]++
 		} else {
@@ -84,7 +90,7 @@ func (s *Server) handleChanges(w http.ResponseWriter, r *http.Request) {
 	}
 	out := []campaignJSON{}
 	for _, p := range plans {
-		out = append(out, campaignOf(p, false))
+		out = append(out, s.campaignOf(p, false))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"campaigns": out})
 }
@@ -105,5 +111,5 @@ func (s *Server) handleChange(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, "cannot read campaign "+id)
 		return
 	}
-	writeJSON(w, http.StatusOK, campaignOf(p, true))
+	writeJSON(w, http.StatusOK, s.campaignOf(p, true))
 }

@@ -27,6 +27,8 @@ func campaignStore(t *testing.T) *change.Store {
 				Files: []*change.FileChange{{Path: "pom.xml", Diff: "--- a/pom.xml\n+++ b/pom.xml\n@@ -6 +6 @@\n-      <version>2.14.1</version>\n+      <version>2.17.1</version>\n"}}},
 			{Repo: "acme/web", Branch: "release/1.2", BaseCommit: "4d5e6f4d5e6f4d5e6f4d5e6f4d5e6f4d5e6f4d5e", HeadBranch: "trawl/log4shell/release/1.2",
 				State: change.Failed("push: pre-receive hook declined"), Files: []*change.FileChange{}},
+			{Repo: "acme/old", Branch: "main", BaseCommit: "0a0b0c0a0b0c0a0b0c0a0b0c0a0b0c0a0b0c0a0b", HeadBranch: "trawl/log4shell/main",
+				State: change.Failed("open mirror of acme/old: stat /srv/secret-layout/mirrors/acme_old.git: no such file or directory"), Files: []*change.FileChange{}},
 			{Repo: "acme/tools", Branch: "main", BaseCommit: "7a8b9c7a8b9c7a8b9c7a8b9c7a8b9c7a8b9c7a8b", HeadBranch: "trawl/log4shell/main",
 				State: "javascript:alert(1)", PullRequest: "javascript:alert(1)", Files: []*change.FileChange{}},
 		},
@@ -53,8 +55,15 @@ func TestChangesAPI(t *testing.T) {
 		t.Fatalf("GET /api/changes: %d %+v", resp.StatusCode, list)
 	}
 	c := list.Campaigns[0]
-	if c.ID != "log4shell" || c.States["pr_open"] != 1 || c.States["failed"] != 1 || c.Changes[0].Files[0].Diff != "" {
+	if c.ID != "log4shell" || c.States["pr_open"] != 1 || c.States["failed"] != 2 || c.Changes[0].Files[0].Diff != "" {
 		t.Errorf("list (no diffs in it): %+v", c)
+	}
+	var detail struct {
+		Changes []struct{ State string }
+	}
+	if r := get(t, srv, "/api/changes/log4shell", ""); json.NewDecoder(r.Body).Decode(&detail) != nil || len(detail.Changes) != 4 ||
+		detail.Changes[2].State != "failed: open mirror of acme/old: stat …/acme_old.git: no such file or directory" {
+		t.Errorf("a server path in a state must be scrubbed: %+v", detail)
 	}
 	if r := get(t, srv, "/api/changes/nope", ""); r.StatusCode != http.StatusNotFound {
 		t.Errorf("unknown campaign: %d", r.StatusCode)
@@ -88,7 +97,7 @@ func TestChangesPageBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != 1 || rows[0] != "log4shell set org.apache.logging.log4j:log4j-core to 2.17.1 org.apache.logging.log4j:log4j-core <2.17.1 3 failed 1 javascript:alert(1) 1 pr_open 1" {
+	if len(rows) != 1 || rows[0] != "log4shell set org.apache.logging.log4j:log4j-core to 2.17.1 org.apache.logging.log4j:log4j-core <2.17.1 4 failed 2 javascript:alert(1) 1 pr_open 1" {
 		t.Errorf("campaign rows: %q", rows)
 	}
 
@@ -112,7 +121,7 @@ func TestChangesPageBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res) != 3 {
+	if len(res) != 4 {
 		t.Fatalf("resources: %+v", res)
 	}
 	if res[0].Repo != "acme/api@main" || res[0].State != "pr_open" || res[0].PR != "https://github.example/acme/api/pull/1348" {
@@ -131,7 +140,7 @@ func TestChangesPageBrowser(t *testing.T) {
 	if res[1].State != "failed: push: pre-receive hook declined" {
 		t.Errorf("failed resource: %+v", res[1])
 	}
-	if res[2].PR != "" {
+	if res[3].PR != "" {
 		t.Errorf("a javascript: link was made: %+v", res[2])
 	}
 	screenshot(t, ctx, "changes.png")
