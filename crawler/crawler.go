@@ -386,6 +386,9 @@ func (c *Crawler) crawlRepo(ctx context.Context, r Repo, indexed []indexer.Branc
 	if meta.DefaultBranch == "" && repo != nil {
 		meta.DefaultBranch = defaultBranch(repo, heads)
 	}
+	if c.cfg.Branches.Default { // branches: default
+		heads = onlyDefault(heads, meta.DefaultBranch)
+	}
 	if head, ok := heads[meta.DefaultBranch]; ok {
 		file, err := optedOut(repo, head)
 		if err != nil {
