@@ -74,13 +74,13 @@ type ExportHTTP struct {
 
 // ExportFiles are github-crawler's file outputs, written into Dir.
 type ExportFiles struct {
-	Dir                   string   `yaml:"dir"`                     // default the configuration's folder
-	FilenamePrefix        string   `yaml:"filename_prefix"`         // file output: PREFIX_yyyyMMdd_HHmmss.txt
-	CIDroidCSV            []string `yaml:"ci_droid_csv"`            // indicators of CIdroidReadyContent_*.csv
-	CIDroidJSON           []string `yaml:"ci_droid_json"`           // indicators of CIdroidReadyContent_*.json
-	CIDroidJSONWithTags   bool     `yaml:"ci_droid_json_with_tags"` //
-	SearchPatternCSV      string   `yaml:"search_pattern_csv"`      // pathsForHitsOnRepoSearch task of SearchPatternInCode_*.csv
-	RecentRepositoriesCSV bool     `yaml:"recent_repositories_csv"` // RecentRepositories_*.csv
+	Dir                   string   `yaml:"dir,omitempty"`                     // default the configuration's folder
+	FilenamePrefix        string   `yaml:"filename_prefix,omitempty"`         // file output: PREFIX_yyyyMMdd_HHmmss.txt
+	CIDroidCSV            []string `yaml:"ci_droid_csv,omitempty"`            // indicators of CIdroidReadyContent_*.csv
+	CIDroidJSON           []string `yaml:"ci_droid_json,omitempty"`           // indicators of CIdroidReadyContent_*.json
+	CIDroidJSONWithTags   bool     `yaml:"ci_droid_json_with_tags,omitempty"` //
+	SearchPatternCSV      string   `yaml:"search_pattern_csv,omitempty"`      // pathsForHitsOnRepoSearch task of SearchPatternInCode_*.csv
+	RecentRepositoriesCSV bool     `yaml:"recent_repositories_csv,omitempty"` // RecentRepositories_*.csv
 }
 
 // placeholder is a github-crawler date placeholder: {yyyy-MM}.
