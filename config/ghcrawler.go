@@ -98,6 +98,13 @@ func (c *checker) checkGitHubCrawler(cfg *Config) {
 			c.errorf(fmt.Sprintf("groups[%d]", i), "is empty")
 		}
 	}
+	if !cfg.GitHubCrawler() {
+		for _, f := range cfg.Indicators {
+			for _, d := range f.strict {
+				c.errs = append(c.errs, c.idx.translate(c.file, fmt.Sprintf("line %d: column %d: %s (compatibility: github-crawler accepts it, as github-crawler does)", d.line, d.column, d.msg)))
+			}
+		}
+	}
 	names := map[string]bool{}
 	for i, t := range cfg.RepositoryTasks {
 		path := fmt.Sprintf("repository_tasks[%d]", i)

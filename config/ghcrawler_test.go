@@ -72,3 +72,24 @@ func TestExpandDates(t *testing.T) {
 		t.Errorf("got %s, want %s", got, want)
 	}
 }
+
+// TestCompatibilityAcceptsJavaPatterns checks that a lookahead and a
+// pattern without a capture group load under compatibility: github-crawler
+// (it answers at run time, as github-crawler does) and are errors without.
+func TestCompatibilityAcceptsJavaPatterns(t *testing.T) {
+	ind := "indicators:\n  Dockerfile:\n    - {name: a, type: findFirstValueWithRegexpCapture, params: {pattern: \"x'([^']+)(?=')\"}}\n" +
+		"    - {name: b, type: findFirstValueWithRegexpCapture, params: {pattern: 'FROM \\S+'}}\n"
+	if _, err := Parse([]byte("sources: [{dir: /tmp}]\n"+ind), "t.yaml"); err == nil ||
+		!strings.Contains(err.Error(), "t.yaml:4: indicators.Dockerfile[0].params.pattern") || !strings.Contains(err.Error(), "t.yaml:5: indicators.Dockerfile[1].params.pattern") {
+		t.Errorf("strict: %v", err)
+	}
+	// The key may come after the indicators.
+	if _, err := Parse([]byte("sources: [{dir: /tmp}]\n"+ind+"compatibility: github-crawler\n"), "t.yaml"); err != nil {
+		t.Errorf("compatibility: github-crawler: %v", err)
+	}
+	// A pattern neither engine reads stays an error.
+	bad := "compatibility: github-crawler\nindicators:\n  Dockerfile:\n    - {name: a, type: findFirstValueWithRegexpCapture, params: {pattern: '(unclosed'}}\n"
+	if _, err := Parse([]byte("sources: [{dir: /tmp}]\n"+bad), "t.yaml"); err == nil {
+		t.Error("an unclosed group loaded")
+	}
+}

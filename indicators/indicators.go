@@ -36,13 +36,13 @@ const runIDLayout = "20060102_150405"
 type Document struct {
 	Name             string            `json:"name"` // repository name without owner, as GitHub's name
 	BranchName       string            `json:"branchName"`
-	CreationDate     *string           `json:"creationDate"`   // unknown to trawl: null
-	LastUpdateDate   *string           `json:"lastUpdateDate"` // last push, when the source says
+	CreationDate     *string           `json:"creationDate"`   // GitHub's created_at; null when the source does not say
+	LastUpdateDate   *string           `json:"lastUpdateDate"` // GitHub's updated_at; null when the source does not say
 	Indicators       map[string]string `json:"indicators"`
 	Tags             []string          `json:"tags"`   // repository topics
 	Groups           []string          `json:"groups"` // Options.Groups
 	CrawlerRunID     string            `json:"crawlerRunId"`
-	MiscTasksResults map[string]any    `json:"miscTasksResults"` // always empty: no misc tasks
+	MiscTasksResults map[string]any    `json:"miscTasksResults"` // repository_tasks, on the default branch's document only
 	Timestamp        string            `json:"timestamp"`
 	FullName         string            `json:"fullName"`
 	Commit           string            `json:"commit"`
@@ -62,7 +62,11 @@ func ID(repo, branch string) string {
 // Options are what a crawler run adds to every document, and which
 // branches to report.
 type Options struct {
-	Groups []string         // github-crawler copies its Spring profiles here
+	Groups []string    // github-crawler copies its Spring profiles here
+	Mode   parser.Mode // parser.GitHubCrawler under compatibility: github-crawler
+	// Tasks are the repository_tasks results per repository full name,
+	// reported on the default branch's document as github-crawler does.
+	Tasks  map[string]map[string]any
 	RunID  string           // crawlerRunId; default the time as yyyyMMdd_HHmmss
 	Repo   *regexp.Regexp   // only repositories whose full name matches
 	Branch *regexp.Regexp   // only branches whose name matches
@@ -72,7 +76,7 @@ type Options struct {
 // Compute returns one document per (repository, branch) in the index,
 // ordered by repository and branch.
 func Compute(ctx context.Context, idx indexer.Index, cfg config.Indicators, opts Options) ([]Document, error) {
-	files, err := compile(cfg)
+	files, err := compile(cfg, opts.Mode)
 	if err != nil {
 		return nil, err
 	}
@@ -127,9 +131,11 @@ func Compute(ctx context.Context, idx indexer.Index, cfg config.Indicators, opts
 			MiscTasksResults: map[string]any{},
 			Timestamp:        stamp,
 		}
-		if !b.Meta.PushedAt.IsZero() {
-			s := b.Meta.PushedAt.UTC().Format(time.RFC3339)
-			d.LastUpdateDate = &s
+		d.CreationDate, d.LastUpdateDate = date(b.Meta.CreatedAt), date(b.Meta.UpdatedAt)
+		if b.Name == b.Meta.DefaultBranch {
+			for k, v := range opts.Tasks[b.Repo] {
+				d.MiscTasksResults[k] = v
+			}
 		}
 		// Later files win, as github-crawler folds its per-file maps.
 		for _, f := range files {
@@ -148,12 +154,12 @@ type file struct {
 	parsers []*parser.Parser
 }
 
-func compile(cfg config.Indicators) ([]file, error) {
+func compile(cfg config.Indicators, mode parser.Mode) ([]file, error) {
 	files := make([]file, 0, len(cfg))
 	for _, f := range cfg {
 		cf := file{path: f.Path}
 		for _, ind := range f.Indicators {
-			p, err := parser.Compile(ind.Type, ind.Params)
+			p, err := parser.CompileMode(ind.Type, ind.Params, mode)
 			if err != nil {
 				return nil, fmt.Errorf("indicator %s of %s: %w", ind.Name, f.Path, err)
 			}
@@ -238,4 +244,24 @@ func shortName(full string) string {
 		}
 	}
 	return full
+}
+
+// date formats t as github-crawler's OutputIndicator does
+// (yyyy-MM-dd'T'HH:mm:ssXXX, in UTC), or nil when unknown.
+func date(t time.Time) *string {
+	if t.IsZero() {
+		return nil
+	}
+	s := t.UTC().Format(time.RFC3339)
+	return &s
+}
+
+// OptionsFor returns the options trawl.yaml sets: its groups and, under
+// compatibility: github-crawler, github-crawler's parser behaviour.
+func OptionsFor(cfg *config.Config) Options {
+	o := Options{Groups: cfg.Groups}
+	if cfg.GitHubCrawler() {
+		o.Mode = parser.GitHubCrawler
+	}
+	return o
 }

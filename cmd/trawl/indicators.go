@@ -99,6 +99,8 @@ func cmdIndicators(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if len(cfg.Indicators) == 0 {
 		return usageError{fmt.Errorf("indicators: %s has no indicators section (see trawl indicators -h)", c.configPath)}
 	}
+	base := indicators.OptionsFor(cfg)
+	opts.Mode, opts.Groups = base.Mode, append(base.Groups, opts.Groups...)
 	docs, err := indicators.Compute(ctx, idx, cfg.Indicators, opts)
 	if err != nil {
 		return fmt.Errorf("indicators: %w", err)

@@ -105,7 +105,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	srv := web.New(web.Options{
 		Indicators: func(ctx context.Context) (any, error) {
-			docs, err := indicators.Compute(ctx, idx, cfg.Indicators, indicators.Options{})
+			docs, err := indicators.Compute(ctx, idx, cfg.Indicators, indicators.OptionsFor(cfg))
 			return map[string]any{"documents": docs}, err
 		},
 		Extra:    extra,
