@@ -113,7 +113,15 @@ func Compute(ctx context.Context, idx indexer.Index, cfg config.Indicators, opts
 	if opts.Repo == nil && opts.Branch == nil {
 		keys = nil // every branch: no need to list them in the query
 	}
-	values, err := readValues(ctx, idx, files, keys, len(branches) > 0)
+	defaults := map[string]string{}
+	for _, b := range branches {
+		defaults[b.Repo] = b.Meta.DefaultBranch
+	}
+	redir, err := readRedirects(ctx, idx, defaults)
+	if err != nil {
+		return nil, err
+	}
+	values, err := readValues(ctx, idx, files, keys, len(branches) > 0, redir)
 	if err != nil {
 		return nil, err
 	}
@@ -171,24 +179,55 @@ func compile(cfg config.Indicators, mode parser.Mode) ([]file, error) {
 	return files, nil
 }
 
-// readValues returns, per branch and path, the indicator values of the
-// file there. Each blob's text is read once and parsed once per path.
-// branches nil means every branch; some says whether any branch is selected.
-func readValues(ctx context.Context, idx indexer.Index, files []file, branches []indexer.BranchKey, some bool) (map[indexer.BranchKey]map[string]map[string]string, error) {
+// readValues returns, per branch and configured path, the indicator
+// values of the file there, or of the file the repository's .githubCrawler
+// redirects that path to. Each blob's text is read once and parsed once
+// per configured path. branches nil means every branch; some says whether
+// any branch is selected.
+func readValues(ctx context.Context, idx indexer.Index, files []file, branches []indexer.BranchKey, some bool, redir redirects) (map[indexer.BranchKey]map[string]map[string]string, error) {
 	out := map[indexer.BranchKey]map[string]map[string]string{}
 	if len(files) == 0 || !some {
 		return out, nil
 	}
 	byPath := map[string]*file{}
-	paths := make([]string, len(files))
+	var paths []string
+	seen := map[string]bool{}
+	addPath := func(p string) {
+		if !seen[p] {
+			seen[p] = true
+			paths = append(paths, p)
+		}
+	}
 	for i := range files {
 		byPath[files[i].path] = &files[i]
-		paths[i] = files[i].path
+		addPath(files[i].path)
+	}
+	for _, m := range redir {
+		for name, target := range m {
+			if byPath[name] != nil {
+				addPath(target)
+			}
+		}
+	}
+	// served returns the configured paths the file at p of repo stands for.
+	served := func(repo, p string) []string {
+		var out []string
+		m := redir[repo]
+		for _, f := range files {
+			target := f.path
+			if t, ok := m[f.path]; ok {
+				target = t
+			}
+			if target == p {
+				out = append(out, f.path)
+			}
+		}
+		return out
 	}
 	var locs []indexer.Location
 	q := indexer.LocationQuery{Paths: paths, Branches: branches, Skipped: indexer.AnySkipped}
 	if err := idx.Locations(ctx, q, func(l indexer.Location) error {
-		if byPath[l.Path] != nil {
+		if len(served(l.Repo, l.Path)) > 0 {
 			locs = append(locs, l)
 		}
 		return nil
@@ -197,40 +236,42 @@ func readValues(ctx context.Context, idx indexer.Index, files []file, branches [
 	}
 	// Locations come ordered by blob: read a blob, evaluate every path it
 	// appears at, move on; only the current text is held.
-	type blobPath struct{ blob, path string }
+	type blobPath struct{ blob, configured, path string }
 	cache := map[blobPath]map[string]string{}
 	var text []byte
 	textOf := ""
 	for _, l := range locs {
-		key := blobPath{l.Blob, l.Path}
-		vals, ok := cache[key]
-		if !ok {
-			f := byPath[l.Path]
-			if l.Skip == "" && textOf != l.Blob {
-				t, err := idx.BlobText(ctx, l.Blob)
-				if err != nil {
-					return nil, fmt.Errorf("read blob %s (%s@%s:%s): %w", l.Blob, l.Repo, l.Branch, l.Path, err)
+		for _, configured := range served(l.Repo, l.Path) {
+			key := blobPath{l.Blob, configured, l.Path}
+			vals, ok := cache[key]
+			if !ok {
+				f := byPath[configured]
+				if l.Skip == "" && textOf != l.Blob {
+					t, err := idx.BlobText(ctx, l.Blob)
+					if err != nil {
+						return nil, fmt.Errorf("read blob %s (%s@%s:%s): %w", l.Blob, l.Repo, l.Branch, l.Path, err)
+					}
+					text, textOf = t, l.Blob
 				}
-				text, textOf = t, l.Blob
-			}
-			vals = make(map[string]string, len(f.parsers))
-			for i, p := range f.parsers {
-				switch {
-				case p.Type() == parser.TypeFilePath:
-					vals[f.names[i]] = l.Path
-				case l.Skip != "":
-					vals[f.names[i]] = NotIndexedPrefix + l.Skip
-				default:
-					vals[f.names[i]] = p.Eval(l.Path, text)
+				vals = make(map[string]string, len(f.parsers))
+				for i, p := range f.parsers {
+					switch {
+					case p.Type() == parser.TypeFilePath:
+						vals[f.names[i]] = l.Path
+					case l.Skip != "":
+						vals[f.names[i]] = NotIndexedPrefix + l.Skip
+					default:
+						vals[f.names[i]] = p.Eval(l.Path, text)
+					}
 				}
+				cache[key] = vals
 			}
-			cache[key] = vals
+			bk := indexer.BranchKey{Repo: l.Repo, Name: l.Branch}
+			if out[bk] == nil {
+				out[bk] = map[string]map[string]string{}
+			}
+			out[bk][configured] = vals
 		}
-		bk := indexer.BranchKey{Repo: l.Repo, Name: l.Branch}
-		if out[bk] == nil {
-			out[bk] = map[string]map[string]string{}
-		}
-		out[bk][l.Path] = vals
 	}
 	return out, nil
 }
