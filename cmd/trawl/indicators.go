@@ -96,12 +96,17 @@ func cmdIndicators(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return err
 	}
 	defer idx.Close()
-	if len(cfg.Indicators) == 0 {
+	if len(cfg.Indicators) == 0 && len(cfg.RepositoryTasks) == 0 {
 		return usageError{fmt.Errorf("indicators: %s has no indicators section (see trawl indicators -h)", c.configPath)}
 	}
-	base := indicators.OptionsFor(cfg)
-	opts.Mode, opts.Groups = base.Mode, append(base.Groups, opts.Groups...)
-	docs, err := indicators.Compute(ctx, idx, cfg.Indicators, opts)
+	log, err := c.logger(stderr)
+	if err != nil {
+		return err
+	}
+	docs, problems, err := computeDocuments(ctx, cfg, idx, newGitHubSources(log), opts)
+	for _, p := range problems {
+		log.Warn("repository task failed", "err", p)
+	}
 	if err != nil {
 		return fmt.Errorf("indicators: %w", err)
 	}
