@@ -46,6 +46,8 @@ type Document struct {
 	Timestamp        string            `json:"timestamp"`
 	FullName         string            `json:"fullName"`
 	Commit           string            `json:"commit"`
+
+	isDefault bool // the repository's default branch
 }
 
 // ID returns the document's id: the same repository and branch always
@@ -140,7 +142,8 @@ func Compute(ctx context.Context, idx indexer.Index, cfg config.Indicators, opts
 			Timestamp:        stamp,
 		}
 		d.CreationDate, d.LastUpdateDate = date(b.Meta.CreatedAt), date(b.Meta.UpdatedAt)
-		if b.Name == b.Meta.DefaultBranch {
+		d.isDefault = b.Name == b.Meta.DefaultBranch
+		if d.isDefault {
 			for k, v := range opts.Tasks[b.Repo] {
 				d.MiscTasksResults[k] = v
 			}

@@ -9,16 +9,22 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
+
+	"github.com/trawl-dev/trawl/config"
 )
 
 // Post sends each document as JSON with its own POST to target, as
-// github-crawler's HTTP output does. "{id}" in target is replaced by the
+// github-crawler's HTTP output does. Date placeholders in target
+// (technologymap-{yyyy-MM}) are replaced by the local date when Post
+// starts, as github-crawler computes its URL once per run. "{id}" in target is replaced by the
 // document's ID (e.g. http://es:9200/technologymap/_doc/{id}), so that a
 // rerun updates the documents instead of adding new ones.
 func Post(ctx context.Context, client *http.Client, target string, docs []Document) error {
 	if client == nil {
 		client = http.DefaultClient
 	}
+	target = ExpandTarget(target, time.Now())
 	for i := range docs {
 		d := &docs[i]
 		u := strings.ReplaceAll(target, "{id}", d.ID())
@@ -41,7 +47,7 @@ func Post(ctx context.Context, client *http.Client, target string, docs []Docume
 // ES says where PostES writes.
 type ES struct {
 	URL      string // cluster address, e.g. http://127.0.0.1:9200
-	Index    string
+	Index    string // may hold date placeholders: technologymap-{yyyy-MM}
 	Username string // with Password: basic authentication
 	Password string
 	APIKey   string // base64 id:key, as Elasticsearch issues it
@@ -58,12 +64,13 @@ func PostES(ctx context.Context, client *http.Client, es ES, docs []Document) er
 		client = http.DefaultClient
 	}
 	endpoint := strings.TrimRight(es.URL, "/") + "/_bulk"
+	index := ExpandTarget(es.Index, time.Now())
 	for start := 0; start < len(docs); start += bulkDocs {
 		end := min(start+bulkDocs, len(docs))
 		var body bytes.Buffer
 		enc := json.NewEncoder(&body)
 		for i := start; i < end; i++ {
-			action := map[string]any{"index": map[string]string{"_index": es.Index, "_id": docs[i].ID()}}
+			action := map[string]any{"index": map[string]string{"_index": index, "_id": docs[i].ID()}}
 			if err := enc.Encode(action); err != nil {
 				return err
 			}
@@ -84,10 +91,10 @@ func PostES(ctx context.Context, client *http.Client, es ES, docs []Document) er
 		}
 		var resp bulkResponse
 		if err := do(client, req, &resp); err != nil {
-			return fmt.Errorf("index indicators into %s/%s: %w", redact(es.URL), es.Index, err)
+			return fmt.Errorf("index indicators into %s/%s: %w", redact(es.URL), index, err)
 		}
 		if resp.Errors {
-			return fmt.Errorf("index indicators into %s/%s: %s", redact(es.URL), es.Index, resp.firstError())
+			return fmt.Errorf("index indicators into %s/%s: %s", redact(es.URL), index, resp.firstError())
 		}
 	}
 	return nil
@@ -146,4 +153,11 @@ func redact(s string) string {
 		return "(invalid URL)"
 	}
 	return u.Redacted()
+}
+
+// ExpandTarget replaces github-crawler's date placeholders in a target URL
+// or index name ({yyyy-MM}, {yyyy-MM-dd}: java.time patterns) by at's local
+// date; {id} is left for the document's id.
+func ExpandTarget(target string, at time.Time) string {
+	return config.ExpandDates(target, at.Local().Format, "id")
 }
