@@ -60,22 +60,64 @@ const bulkDocs = 500
 // ID, so that a rerun replaces the previous documents. It speaks plain
 // HTTP so that Elasticsearch 7, 8 and OpenSearch all accept it.
 func PostES(ctx context.Context, client *http.Client, es ES, docs []Document) error {
+	ids := make([]string, len(docs))
+	bodies := make([]any, len(docs))
+	for i := range docs {
+		ids[i], bodies[i] = docs[i].ID(), &docs[i]
+	}
+	return bulk(ctx, client, es, ids, bodies)
+}
+
+// postRunsES indexes the run documents beside the documents.
+func postRunsES(ctx context.Context, client *http.Client, es ES, runs []RunDocument) error {
+	ids := make([]string, len(runs))
+	bodies := make([]any, len(runs))
+	for i := range runs {
+		ids[i], bodies[i] = runs[i].ID(), &runs[i]
+	}
+	return bulk(ctx, client, es, ids, bodies)
+}
+
+// postRuns posts each run document as Post posts documents.
+func postRuns(ctx context.Context, client *http.Client, target string, runs []RunDocument) error {
+	if client == nil {
+		client = http.DefaultClient
+	}
+	target = ExpandTarget(target, time.Now())
+	for i := range runs {
+		body, err := json.Marshal(&runs[i])
+		if err != nil {
+			return err
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.ReplaceAll(target, "{id}", runs[i].ID()), bytes.NewReader(body))
+		if err != nil {
+			return fmt.Errorf("post run document to %s: %w", redact(target), err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		if err := do(client, req, nil); err != nil {
+			return fmt.Errorf("post run document %s to %s: %w", runs[i].ID(), redact(target), err)
+		}
+	}
+	return nil
+}
+
+func bulk(ctx context.Context, client *http.Client, es ES, ids []string, bodies []any) error {
 	if client == nil {
 		client = http.DefaultClient
 	}
 	endpoint := strings.TrimRight(es.URL, "/") + "/_bulk"
 	index := ExpandTarget(es.Index, time.Now())
-	for start := 0; start < len(docs); start += bulkDocs {
-		end := min(start+bulkDocs, len(docs))
+	for start := 0; start < len(ids); start += bulkDocs {
+		end := min(start+bulkDocs, len(ids))
 		var body bytes.Buffer
 		enc := json.NewEncoder(&body)
 		for i := start; i < end; i++ {
-			action := map[string]any{"index": map[string]string{"_index": index, "_id": docs[i].ID()}}
+			action := map[string]any{"index": map[string]string{"_index": index, "_id": ids[i]}}
 			if err := enc.Encode(action); err != nil {
 				return err
 			}
-			if err := enc.Encode(&docs[i]); err != nil {
-				return fmt.Errorf("encode indicators of %s@%s: %w", docs[i].FullName, docs[i].BranchName, err)
+			if err := enc.Encode(bodies[i]); err != nil {
+				return fmt.Errorf("encode document %s: %w", ids[i], err)
 			}
 		}
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, &body)
