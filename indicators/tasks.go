@@ -267,8 +267,13 @@ func SearchQuery(queryString string) (string, error) {
 	for _, w := range fields(q) {
 		key, val, ok := strings.Cut(w, ":")
 		if !ok || strings.HasPrefix(w, `"`) {
-			terms = append(terms, quote(strings.Trim(w, `"`)))
+			if lit := strings.Trim(w, `"`); lit != "" {
+				terms = append(terms, quote(lit))
+			}
 			continue
+		}
+		if val == "" {
+			return "", fmt.Errorf("queryString %q: qualifier %s: has no value", queryString, key)
 		}
 		switch strings.ToLower(key) {
 		case "extension":
@@ -287,7 +292,11 @@ func SearchQuery(queryString string) (string, error) {
 	if len(terms) == 0 {
 		return "", fmt.Errorf("queryString %q: no search term", queryString)
 	}
-	return "case:no " + strings.Join(terms, " "), nil
+	out := "case:no " + strings.Join(terms, " ")
+	if _, err := search.Parse(out); err != nil {
+		return "", fmt.Errorf("queryString %q: %w", queryString, err)
+	}
+	return out, nil
 }
 
 // fields splits q on spaces outside double quotes.
