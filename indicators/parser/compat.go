@@ -308,7 +308,11 @@ func countCompat(text []byte, x *XPath) string {
 	if err != nil {
 		return ParseIssue
 	}
-	return fmt.Sprint(x.Count(root))
+	n, ok := x.countNS(root)
+	if !ok {
+		return ParseIssue
+	}
+	return fmt.Sprint(n)
 }
 
 // jsonCompat is github-crawler's findValueForJsonPath: Jayway's read()

@@ -61,8 +61,10 @@ func TestGitHubCrawlerMode(t *testing.T) {
 		t.Errorf("undeclared prefix, strict: %q, want 1", got)
 	}
 	declared := `<project xmlns:mvn="urn:x"><mvn:modules/></project>`
-	if got := evalMode(t, GitHubCrawler, TypeCountXMLElements, cnt, declared); got != "1" {
-		t.Errorf("declared prefix, github-crawler mode: %q, want 1", got)
+	// Declared, the file parses; modules in urn:x is not the unprefixed
+	// modules of the XPath.
+	if got := evalMode(t, GitHubCrawler, TypeCountXMLElements, cnt, declared); got != "0" {
+		t.Errorf("declared prefix, github-crawler mode: %q, want 0", got)
 	}
 
 	// A Java lookahead.
@@ -122,6 +124,31 @@ func TestSAXVersionQuirks(t *testing.T) {
 		got := saxVersion([]byte(tt.pom), tt.artifact)
 		if got != tt.want && !(tt.want == XMLErrorPrefix && strings.HasPrefix(got, XMLErrorPrefix)) {
 			t.Errorf("%s: %q, want %q", tt.pom, got, tt.want)
+		}
+	}
+}
+
+// TestGitHubCrawlerModeXPathNamespaces checks github-crawler's
+// namespace-aware XPath: an unprefixed name matches only elements in no
+// namespace (local-name() is how its own tests count pom.xml elements), a
+// prefix without a binding is a parse issue.
+func TestGitHubCrawlerModeXPathNamespaces(t *testing.T) {
+	pom := `<project xmlns="http://maven.apache.org/POM/4.0.0"><dependencies><dependency/><dependency/></dependencies></project>`
+	plain := `<project><dependencies><dependency/><dependency/></dependencies></project>`
+	for _, tt := range []struct {
+		xpath, doc string
+		mode       Mode
+		want       string
+	}{
+		{"//dependency", pom, Strict, "2"},
+		{"//dependency", pom, GitHubCrawler, "0"},
+		{"//dependency", plain, GitHubCrawler, "2"},
+		{"//*[local-name()='dependency']", pom, GitHubCrawler, "2"},
+		{"//mvn:dependency", pom, GitHubCrawler, ParseIssue},
+		{"//mvn:dependency", pom, Strict, "2"},
+	} {
+		if got := evalMode(t, tt.mode, TypeCountXMLElements, map[string]string{"xpathToMatch": tt.xpath}, tt.doc); got != tt.want {
+			t.Errorf("%s (mode %d) on %.30s: %q, want %q", tt.xpath, tt.mode, tt.doc, got, tt.want)
 		}
 	}
 }
