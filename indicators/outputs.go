@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/trawl-dev/trawl/config"
+	"github.com/trawl-dev/trawl/internal/csvsafe"
 )
 
 // fileStamp is github-crawler's yyyyMMdd_HHmmss in its output file names.
@@ -120,14 +121,14 @@ func CIDroidCSV(docs []Document, names []string) []byte {
 	b.WriteString("repositoryFullName;branchName;" + strings.Join(names, ";") + "\n")
 	for i := range docs {
 		d := &docs[i]
-		b.WriteString(d.FullName + ";" + d.BranchName + ";")
+		b.WriteString(cell(d.FullName) + ";" + cell(d.BranchName) + ";")
 		for _, n := range names {
 			v, ok := d.value(n)
 			if !ok {
 				b.WriteString("N/A;")
 				continue
 			}
-			b.WriteString(text(v) + ";")
+			b.WriteString(cell(text(v)) + ";")
 		}
 		b.WriteByte('\n')
 	}
@@ -181,11 +182,11 @@ func SearchPatternCSV(docs []Document, task string) []byte {
 	for _, d := range defaultDocs(docs) {
 		paths, ok := d.MiscTasksResults[task].([]string)
 		if !ok {
-			b.WriteString(d.FullName + ";unable to parse item path;\n")
+			b.WriteString(cell(d.FullName) + ";unable to parse item path;\n")
 			continue
 		}
 		for _, p := range paths {
-			b.WriteString(d.FullName + ";" + p + ";\n")
+			b.WriteString(cell(d.FullName) + ";" + cell(p) + ";\n")
 		}
 	}
 	return b.Bytes()
@@ -204,7 +205,7 @@ func RecentRepositoriesCSV(docs []Document) []byte {
 		return (*s)[:10]
 	}
 	for _, d := range defaultDocs(docs) {
-		b.WriteString(d.Name + ";" + day(d.CreationDate) + ";" + day(d.LastUpdateDate) + ";\n")
+		b.WriteString(cell(d.Name) + ";" + day(d.CreationDate) + ";" + day(d.LastUpdateDate) + ";\n")
 	}
 	return b.Bytes()
 }
@@ -231,4 +232,12 @@ func defaultDocs(docs []Document) []*Document {
 		out[i] = pick[r]
 	}
 	return out
+}
+
+// cell makes a value safe in github-crawler's semicolon-separated files,
+// which it never quoted: a line break would forge a record, so it becomes
+// a space, and a value starting like a spreadsheet formula (a branch named
+// "=HYPERLINK(...)") is neutralised as csvsafe does.
+func cell(s string) string {
+	return csvsafe.Cell(strings.NewReplacer("\n", " ", "\r", " ").Replace(s))
 }

@@ -131,3 +131,12 @@ func TestPostExpandsDates(t *testing.T) {
 		t.Errorf("posted to %v, want %s", paths, want1)
 	}
 }
+
+func TestCSVCellsAreSafe(t *testing.T) {
+	docs := []Document{{Name: "x", FullName: "acme/x", BranchName: "=HYPERLINK(\"http://evil\")", Indicators: map[string]string{"v": "a\nacme/forged;main;1;"}}}
+	got := string(CIDroidCSV(docs, []string{"v"}))
+	want := "repositoryFullName;branchName;v\nacme/x;'=HYPERLINK(\"http://evil\");a acme/forged;main;1;;\n"
+	if got != want {
+		t.Errorf("got %q\nwant %q", got, want)
+	}
+}
