@@ -33,6 +33,7 @@ Commands:
   sbom           CycloneDX SBOM of one branch (--repo R --branch B)
   serve          scheduled crawls, webhooks, HTTP API and web UI
   config check   validate trawl.yaml (config example prints a commented one)
+  config import  github-crawler application.yml to trawl.yaml, with a report per key
 
 Every command reads ./trawl.yaml unless -c names another file.
 Run 'trawl <command> -h' for the command's flags and examples.
