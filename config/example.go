@@ -63,6 +63,12 @@ indicators:                            # github-crawler compatible: trawl indica
     - name: baseImage
       type: findFirstValueWithRegexpCapture
       params: {pattern: 'FROM\s+(\S+)'}
+# compatibility: github-crawler        # its parsers' exact behaviour (trawl config import github-crawler writes it)
+# groups: [backend]                    # copied into every indicator document
+# repository_tasks:                    # github-crawler's misc-repository-tasks
+#   - {name: nbBranches, type: nbBranchesOnRepo}
+# indicators_export:                   # trawl serve sends the documents after every crawl
+#   elasticsearch: {url: 'http://127.0.0.1:9200', index: 'technologymap-{yyyy-MM}'}
 
 server:
   listen: 127.0.0.1:8080

@@ -44,6 +44,7 @@ func (c *checker) check(cfg *Config) {
 	c.index(&cfg.Index)
 	c.schedule(&cfg.Schedule)
 	c.server(&cfg.Server)
+	c.checkGitHubCrawler(cfg)
 	c.change(&cfg.Change)
 }
 

@@ -34,6 +34,7 @@ Commands:
   serve          scheduled crawls, webhooks, HTTP API and web UI
   change         bulk changes through pull requests: plan, apply, status
   config check   validate trawl.yaml (config example prints a commented one)
+  config import  github-crawler application.yml to trawl.yaml, with a report per key
 
 Every command reads ./trawl.yaml unless -c names another file.
 Run 'trawl <command> -h' for the command's flags and examples.

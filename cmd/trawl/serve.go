@@ -80,7 +80,16 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	gh := newGitHubSources(log)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), githubCollector{gh})
-	svc, err := service.New(crawlFunc(cfg, idx, log, gh), cfg.Schedule.Interval, cfg.Schedule.Cron, log, reg)
+	crawl := crawlFunc(cfg, idx, log, gh)
+	exp, err := newExporter(cfg, idx, gh, log) // indicators_export, after every crawl
+	if err != nil {
+		return usageError{err}
+	}
+	if exp != nil {
+		crawl = afterCrawl(crawl, exp, log)
+		reg.MustRegister(exportCollector{exp})
+	}
+	svc, err := service.New(crawl, cfg.Schedule.Interval, cfg.Schedule.Cron, log, reg)
 	if err != nil {
 		return usageError{fmt.Errorf("schedule.cron: %w", err)}
 	}
@@ -110,7 +119,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}, log))
 	srv := web.New(web.Options{
 		Indicators: func(ctx context.Context) (any, error) {
-			docs, err := indicators.Compute(ctx, idx, cfg.Indicators, indicators.Options{})
+			docs, err := indicators.Compute(ctx, idx, cfg.Indicators, indicators.OptionsFor(cfg))
 			return map[string]any{"documents": docs}, err
 		},
 		Extra:    extra,
@@ -119,7 +128,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Searcher: search.New(idx),
 		Logger:   log,
 		APIToken: apiToken,
-		Status:   func() any { return svc.Status() },
+		Status:   func() any { return statusWithExport(svc.Status(), exp) },
 		Metrics:  promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
 		// Limits: README, "Query and server limits".
 		Timeout:       cfg.Server.SearchTimeout,

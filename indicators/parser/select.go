@@ -46,7 +46,7 @@ func (x *XPath) Select(text []byte) ([]Span, error) {
 			if len(stack) > maxDepth {
 				return nil, errors.New("elements nested too deeply")
 			}
-			e := &node{name: t.Name.Local, attrs: t.Attr, order: n}
+			e := &node{name: t.Name.Local, space: t.Name.Space, attrs: t.Attr, order: n}
 			n++
 			top := stack[len(stack)-1]
 			top.children = append(top.children, e)
@@ -80,7 +80,7 @@ func (x *XPath) Select(text []byte) ([]Span, error) {
 		seen := map[*node]bool{}
 		var next []*node
 		for _, c := range ctx {
-			for _, m := range st.apply(c) {
+			for _, m := range st.apply(c, false) { // local names, as trawl's own indicators match
 				if !seen[m] {
 					seen[m] = true
 					next = append(next, m)
