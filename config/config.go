@@ -26,6 +26,9 @@ type Config struct {
 	RepositoryTasks  []RepositoryTask  `yaml:"repository_tasks"`  // github-crawler's misc-repository-tasks
 	IndicatorsExport *IndicatorsExport `yaml:"indicators_export"` // where trawl serve sends indicator documents after each crawl
 
+	// Change configures bulk changes through pull requests (trawl change).
+	Change Change `yaml:"change"`
+
 	// Path is the file the configuration was read from; relative paths in
 	// it are resolved against its folder.
 	Path string `yaml:"-"`

@@ -76,5 +76,12 @@ server:
   # api_token_env: TRAWL_API_TOKEN     # require "Authorization: Bearer" on the API
   # allowed_hosts: [trawl.example.com] # Host names served without a token, besides localhost and IPs
   # max_concurrent_searches: 4         # more limits: README, "Query and server limits"
+
+change:                                # trawl change: bulk changes through pull requests
+  max_repos: 10                        # apply refuses more repositories without --yes
+  author: {name: trawl, email: trawl@localhost}
+  write:                               # write credentials; the crawl's read token never writes
+    - repos: '^acme/'                  # first entry whose repos (RE2) matches wins
+      write_token_env: GITHUB_WRITE_TOKEN
 `
 }

@@ -32,6 +32,7 @@ Commands:
   indicators     github-crawler compatible indicator documents (JSON, POST, Elasticsearch)
   sbom           CycloneDX SBOM of one branch (--repo R --branch B)
   serve          scheduled crawls, webhooks, HTTP API and web UI
+  change         bulk changes through pull requests: plan, apply, status
   config check   validate trawl.yaml (config example prints a commented one)
   config import  github-crawler application.yml to trawl.yaml, with a report per key
 
@@ -71,6 +72,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdServe(ctx, rest, stdout, stderr)
 	case "config":
 		err = cmdConfig(ctx, rest, stdout, stderr)
+	case "change":
+		err = cmdChange(ctx, rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK

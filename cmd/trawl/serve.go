@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/trawl-dev/trawl/change"
 	"github.com/trawl-dev/trawl/config"
 	"github.com/trawl-dev/trawl/crawler"
 	"github.com/trawl-dev/trawl/indexer"
@@ -93,6 +94,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usageError{fmt.Errorf("schedule.cron: %w", err)}
 	}
 	extra := map[string]http.Handler{}
+	campaigns := change.New(cfg, idx, change.Options{})
 	// Mounted without a secret too, so that deliveries get the documented
 	// 401 saying why rather than a 404.
 	secret := ""
@@ -101,7 +103,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return usageError{fmt.Errorf("server.webhook_secret_env: %w", err)}
 		}
 	}
-	extra["POST /hooks/github"] = webhook.Handler([]byte(secret), webhook.Events{
+	extra["POST /hooks/github"] = webhook.PullRequests([]byte(secret), pullRequestEvents(campaigns, log), webhook.Handler([]byte(secret), webhook.Events{
 		Push: func(repo, branch string) {
 			for _, s := range gh.all() {
 				s.MarkChanged(repo)
@@ -114,13 +116,14 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			log.Info("repository webhook", "repo", repo)
 			svc.Request()
 		},
-	}, log)
+	}, log))
 	srv := web.New(web.Options{
 		Indicators: func(ctx context.Context) (any, error) {
 			docs, err := indicators.Compute(ctx, idx, cfg.Indicators, indicators.OptionsFor(cfg))
 			return map[string]any{"documents": docs}, err
 		},
 		Extra:    extra,
+		Changes:  campaigns.Store(),
 		Index:    idx,
 		Searcher: search.New(idx),
 		Logger:   log,
