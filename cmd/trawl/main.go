@@ -33,6 +33,7 @@ Commands:
   sbom           CycloneDX SBOM of one branch (--repo R --branch B)
   serve          scheduled crawls, webhooks, HTTP API and web UI
   config check   validate trawl.yaml (config example prints a commented one)
+  demo init DIR  write a demo organisation to crawl (demo tour asks it questions)
 
 Every command reads ./trawl.yaml unless -c names another file.
 Run 'trawl <command> -h' for the command's flags and examples.
@@ -70,6 +71,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdServe(ctx, rest, stdout, stderr)
 	case "config":
 		err = cmdConfig(ctx, rest, stdout, stderr)
+	case "demo":
+		err = cmdDemo(ctx, rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
