@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/trawl-dev/trawl/indexer"
+	"github.com/trawl-dev/trawl/internal/buildinfo"
 	"github.com/trawl-dev/trawl/search"
 )
 
@@ -477,11 +478,13 @@ type statusResponse struct {
 	Index     indexer.Stats `json:"index"`
 	Repos     int           `json:"repos"`
 	LastCrawl time.Time     `json:"last_crawl,omitzero"` // latest branch crawl
+
+	Version buildinfo.Info `json:"version"` // as trawl version --json
 }
 
 // handleStatus answers GET /api/status.
 func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
-	var resp statusResponse
+	resp := statusResponse{Version: buildinfo.Read()}
 	if s.status != nil {
 		resp.Crawl = s.status()
 	}

@@ -34,6 +34,7 @@ Commands:
   serve          scheduled crawls, webhooks, HTTP API and web UI
   config check   validate trawl.yaml (config example prints a commented one)
   demo init DIR  write a demo organisation to crawl (demo tour asks it questions)
+  version        module version, commit, build date and Go version (also --version)
 
 Every command reads ./trawl.yaml unless -c names another file.
 Run 'trawl <command> -h' for the command's flags and examples.
@@ -73,6 +74,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdConfig(ctx, rest, stdout, stderr)
 	case "demo":
 		err = cmdDemo(ctx, rest, stdout, stderr)
+	case "version", "--version", "-version":
+		err = cmdVersion(ctx, rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
