@@ -35,6 +35,7 @@ Commands:
   config check   validate trawl.yaml (config example prints a commented one)
   demo init DIR  write a demo organisation to crawl (demo tour asks it questions)
   version        module version, commit, build date and Go version (also --version)
+  completion SH  shell completion script for bash, zsh or fish
 
 Every command reads ./trawl.yaml unless -c names another file.
 Run 'trawl <command> -h' for the command's flags and examples.
@@ -76,6 +77,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdDemo(ctx, rest, stdout, stderr)
 	case "version", "--version", "-version":
 		err = cmdVersion(ctx, rest, stdout, stderr)
+	case "completion":
+		err = cmdCompletion(ctx, rest, stdout, stderr)
+	case "__complete": // hidden: the completion scripts' helper
+		cmdComplete(ctx, rest, stdout)
+		return exitOK
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
