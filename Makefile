@@ -7,7 +7,7 @@ BIN     := bin/trawl
 DEMO    := demo-org
 PKGS    := ./...
 
-.PHONY: all build run demo demo-crawl test test-go lint bench fuzz clean
+.PHONY: all build run demo demo-crawl test test-go lint lint-deploy bench fuzz clean
 
 all: build
 
@@ -31,6 +31,10 @@ lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet $(PKGS)
+
+# The deployment examples, linted with yamllint and systemd-analyze (also in make test).
+lint-deploy:
+	$(GO) test -count=1 ./deploy
 
 # Fuzz targets run their seed corpus as ordinary tests here.
 test-go:
