@@ -88,10 +88,14 @@ func cmdDeps(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	defer idx.Close()
 
 	records := []indexer.Dependency{}
-	if err := deps.Find(ctx, idx, f, func(d indexer.Dependency) error {
+	bar := newCounter(stderr, "deps: records read")
+	err = deps.Find(ctx, idx, f, func(d indexer.Dependency) error {
 		records = append(records, d)
+		bar.add(1)
 		return nil
-	}); err != nil {
+	})
+	bar.stop()
+	if err != nil {
 		return fmt.Errorf("deps: %w", err)
 	}
 	if summary {
