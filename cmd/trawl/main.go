@@ -12,7 +12,7 @@ import (
 	"syscall"
 )
 
-// Exit codes, as DESIGN.md §5 fixes them.
+// Exit codes, as docs/design.md §5 fixes them.
 const (
 	exitOK    = 0
 	exitError = 1

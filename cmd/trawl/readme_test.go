@@ -1,7 +1,9 @@
 package main
 
 import (
+	"io/fs"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -40,5 +42,48 @@ func TestREADMEClaims(t *testing.T) {
 		if !found {
 			t.Errorf("README shows `trawl %s`, which the demo tour does not run", line[1])
 		}
+	}
+}
+
+// TestDesignCitations: every "docs/design.md §N" in the code and the
+// documentation names a section docs/design.md has.
+func TestDesignCitations(t *testing.T) {
+	design, err := os.ReadFile("../../docs/design.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sections := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(?m)^## (\d+)\. `).FindAllStringSubmatch(string(design), -1) {
+		sections[m[1]] = true
+	}
+	cite := regexp.MustCompile(`docs/design\.md §(\d+)`)
+	n := 0
+	err = filepath.WalkDir("../..", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == ".git" || d.Name() == "testdata" || d.Name() == "demo-org" || d.Name() == "trawl-data") {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !(strings.HasSuffix(path, ".go") || strings.HasSuffix(path, ".md")) {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, m := range cite.FindAllStringSubmatch(string(b), -1) {
+			n++
+			if !sections[m[1]] {
+				t.Errorf("%s cites docs/design.md §%s, which does not exist", path, m[1])
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n < 10 {
+		t.Errorf("found %d citations of docs/design.md; the walk missed the tree", n)
 	}
 }

@@ -43,7 +43,7 @@ func cmdSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		context int
 	)
 	c.register(fs)
-	fs.BoolVar(&asJSON, "json", false, "print the result as JSON (DESIGN.md §6)")
+	fs.BoolVar(&asJSON, "json", false, "print the result as JSON (docs/design.md §6)")
 	fs.IntVar(&limit, "limit", 100, "at most `N` files; 0 means no limit (exhaustive)")
 	fs.IntVar(&context, "context", 0, "`N` lines of context around each match")
 	words, err := parse(fs, args)
