@@ -324,10 +324,9 @@ func configExample(ctx context.Context, idx indexer.Index, s *pathSample) (*Exam
 // differingKey returns the first key, in file order, that every blob sets
 // exactly once and not all to the same value.
 func differingKey(ctx context.Context, idx indexer.Index, ids []string) (key, sep string, values []string, err error) {
-	type setting struct{ sep, value string }
 	var order []string
 	per := make([]map[string]setting, 0, len(ids))
-	for i, id := range ids {
+	for _, id := range ids {
 		text, err := idx.BlobText(ctx, id)
 		if errors.Is(err, indexer.ErrNotFound) {
 			continue // a skipped file has a location but no text
@@ -335,23 +334,9 @@ func differingKey(ctx context.Context, idx indexer.Index, ids []string) (key, se
 		if err != nil {
 			return "", "", nil, fmt.Errorf("read blob %s: %w", id, err)
 		}
-		m := map[string]setting{}
-		dup := map[string]bool{}
-		for _, line := range strings.Split(string(text), "\n") {
-			sm := keyValue.FindStringSubmatch(line)
-			if sm == nil || strings.HasPrefix(strings.TrimSpace(line), "#") {
-				continue
-			}
-			if _, ok := m[sm[1]]; ok {
-				dup[sm[1]] = true
-			}
-			m[sm[1]] = setting{sm[2], sm[3]}
-			if i == 0 {
-				order = append(order, sm[1])
-			}
-		}
-		for k := range dup {
-			delete(m, k)
+		keys, m := parseSettings(text)
+		if len(per) == 0 {
+			order = keys // the first readable blob's order
 		}
 		per = append(per, m)
 	}
@@ -377,6 +362,40 @@ func differingKey(ctx context.Context, idx indexer.Index, ids []string) (key, se
 		}
 	}
 	return "", "", nil, nil
+}
+
+// setting is the separator and value of one key in a configuration file.
+type setting struct{ sep, value string }
+
+// parseSettings reads the "key: value" and "key=value" lines of a
+// configuration file, in file order, leaving out comments and keys set more
+// than once (nested YAML repeats leaf names; such a key names no one line).
+func parseSettings(text []byte) ([]string, map[string]setting) {
+	var order []string
+	m := map[string]setting{}
+	dup := map[string]bool{}
+	for _, line := range strings.Split(string(text), "\n") {
+		sm := keyValue.FindStringSubmatch(line)
+		if sm == nil || strings.HasPrefix(strings.TrimSpace(line), "#") {
+			continue
+		}
+		if _, ok := m[sm[1]]; ok {
+			dup[sm[1]] = true
+		} else {
+			order = append(order, sm[1])
+		}
+		m[sm[1]] = setting{sm[2], sm[3]}
+	}
+	for k := range dup {
+		delete(m, k)
+	}
+	kept := order[:0]
+	for _, k := range order {
+		if !dup[k] {
+			kept = append(kept, k)
+		}
+	}
+	return kept, m
 }
 
 // quoteQuery makes s one literal term of the query language.
