@@ -125,7 +125,7 @@ type BranchKey struct {
 }
 
 // Dependency is one library, image or action a manifest on a branch
-// declares or locks (DESIGN.md §7).
+// declares or locks (docs/design.md §7).
 type Dependency struct {
 	Repo            string `json:"repo"`
 	Branch          string `json:"branch"`

@@ -157,6 +157,7 @@ func (s *Server) Handler() http.Handler {
 	s.api(mux, "GET /api/repos", s.timeout, s.handleRepos)
 	s.api(mux, "GET /api/skipped", s.timeout, s.handleSkipped)
 	s.api(mux, "GET /api/status", s.timeout, s.handleStatus)
+	s.api(mux, "GET /api/examples", s.timeout, newExamples(s.idx).handle)
 	// CSV and NDJSON exports are exhaustive; handleDeps bounds JSON answers
 	// by the shorter timeout itself.
 	s.api(mux, "GET /api/deps", s.streamTimeout, s.handleDeps)
