@@ -18,6 +18,7 @@ var optOutFiles = []struct {
 	{".trawl.yml", "exclude"},
 	{".trawl.yaml", "exclude"},
 	{".githubCrawler", "excluded"},
+	{".gitlabCrawler", "excluded"}, // github-crawler's name for it on GitLab
 }
 
 // maxOptOut bounds the opt-out files read: they hold one key.

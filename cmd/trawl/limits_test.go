@@ -135,7 +135,7 @@ func TestTreeBomb(t *testing.T) {
 	}
 	_, metrics := get("/metrics")
 	if !strings.Contains(string(metrics), `trawl_crawl_limits_hit_total{limit="max_files_per_branch"} 1`) {
-		t.Errorf("metrics lack the limit hit:\n%s", grepLines(string(metrics), "trawl_crawl_limits"))
+		t.Errorf("metrics lack the limit hit:\n%s", linesWith(string(metrics), "trawl_crawl_limits"))
 	}
 	if hwm := vmHWM(t, srv.Process.Pid); hwm > maxRSS {
 		t.Errorf("trawl serve peaked at %d MiB, over %d MiB", hwm>>20, maxRSS>>20)
@@ -164,7 +164,7 @@ func vmHWM(t *testing.T, pid int) int64 {
 	return 0
 }
 
-func grepLines(s, sub string) string {
+func linesWith(s, sub string) string {
 	var out []string
 	for _, l := range strings.Split(s, "\n") {
 		if strings.Contains(l, sub) {
