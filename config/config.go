@@ -16,6 +16,7 @@ type Config struct {
 	Index    Index    `yaml:"index"`
 	Schedule Schedule `yaml:"schedule"`
 	Server   Server   `yaml:"server"`
+	Limits   Limits   `yaml:"limits"` // what one repository may cost a crawl (limits.go)
 
 	// Indicators are github-crawler compatible values read from files at
 	// query time (trawl indicators).

@@ -44,6 +44,7 @@ func (c *checker) check(cfg *Config) {
 	c.index(&cfg.Index)
 	c.schedule(&cfg.Schedule)
 	c.server(&cfg.Server)
+	c.limits(&cfg.Limits)
 	c.checkGitHubCrawler(cfg)
 	c.change(&cfg.Change)
 }
@@ -100,6 +101,10 @@ func (c *checker) git(path string, g *Git) {
 	for i, u := range g.URLs {
 		if msg := checkGitURL(u); msg != "" {
 			c.errorf(fmt.Sprintf("%s.urls[%d]", path, i), "%s", msg)
+		} else if g.PasswordEnv != "" && sendsOverNetwork(u) && !isHTTPS(u) {
+			// Over http the password would travel in clear; ssh and git
+			// cannot use it. Local paths and file URLs never send it.
+			c.errorf(fmt.Sprintf("%s.urls[%d]", path, i), "must be an https URL (or a local path): password_env is set, and trawl sends passwords only over https")
 		}
 	}
 	c.env(path+".password_env", g.PasswordEnv)
@@ -268,6 +273,22 @@ func scpLike(s string) (host, path string, ok bool) {
 		host = host[at+1:]
 	}
 	return host, s[colon+1:], true
+}
+
+// sendsOverNetwork reports whether a clone URL reaches another host (not
+// a local path or a file URL).
+func sendsOverNetwork(s string) bool {
+	if strings.Contains(s, "://") {
+		u, err := url.Parse(s)
+		return err != nil || !strings.EqualFold(u.Scheme, "file")
+	}
+	_, _, scp := scpLike(s)
+	return scp
+}
+
+func isHTTPS(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && strings.EqualFold(u.Scheme, "https")
 }
 
 func hasPassword(u *url.URL) bool {

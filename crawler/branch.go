@@ -3,16 +3,14 @@ package crawler
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
-	"io"
 	"sync"
 	"unicode/utf8"
 
 	"github.com/go-enry/go-enry/v2"
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/filemode"
-	"github.com/go-git/go-git/v5/plumbing/object"
 
 	"github.com/trawl-dev/trawl/deps"
 	"github.com/trawl-dev/trawl/indexer"
@@ -22,88 +20,117 @@ import (
 // binaryWindow is how far into a file a NUL byte makes it binary.
 const binaryWindow = 8 << 10
 
+// resolveBatch is how many changed files are looked up in the index at once.
+const resolveBatch = 512
+
+// partialMark is appended to the settings of a branch state written before
+// a branch's first partial write: if the crawl then dies, the next one sees
+// settings it did not write and looks at every file again instead of
+// trusting a tree diff from a state whose locations it half changed.
+const partialMark = "+partial"
+
 // branchCrawl brings one branch's locations up to date with its head.
 type branchCrawl struct {
 	c        *Crawler
 	repo     *git.Repository
 	state    indexer.Branch
 	prev     *indexer.Branch // the indexed state, nil for a new branch
+	repair   bool            // the last crawl was killed: its locations may not match any state
 	w        *writer
 	blobs    *blobCache
 	progress *progress
 	sum      *Summary
+
+	trees *trees
+	// The batch being built, and what it holds.
+	ch      *indexer.Changes
+	mine    map[string]bool // blobs in ch
+	orphan  bool            // ch may leave a blob without locations
+	pending []treeFile      // changed files waiting for resolveKnown
+	sent    bool            // a part of this branch was sent before its state
 }
 
 // entry is a file of the new head that differs from what the index holds.
-type entry struct {
-	path string
-	hash plumbing.Hash
-}
+type entry = treeFile
 
 func (b *branchCrawl) run(ctx context.Context) error {
 	key := b.state.Key()
-	old := map[string]indexer.Location{}
-	err := b.c.idx.Locations(ctx, indexer.LocationQuery{Branches: []indexer.BranchKey{key}, Skipped: indexer.AnySkipped},
-		func(l indexer.Location) error {
-			old[l.Path] = l
-			return nil
-		})
+	commit, err := b.repo.CommitObject(plumbing.NewHash(b.state.Commit))
 	if err != nil {
-		return fmt.Errorf("read indexed locations: %w", err)
+		return fmt.Errorf("read commit %s: %w", b.state.Commit, err)
 	}
+	root := commit.TreeHash
+	b.trees = newTrees(b.repo.Storer)
+	b.ch, b.mine = &indexer.Changes{}, map[string]bool{}
+
+	// First pass: count the files (a branch over the limit is refused
+	// before anything of it is written) and note the manifests.
+	manifests, err := b.survey(ctx, root)
+	if err != nil {
+		return err
+	}
+
 	// A change of file settings can change any skip decision, so every
-	// file is looked at again; so is a branch whose earlier crawl was
-	// killed before its state was written, as its settings are unknown.
-	resettle := b.prev == nil || b.prev.Settings != b.state.Settings
-
-	changed, present, manifests, err := b.diff(ctx, old, resettle)
+	// file is looked at again; so is a new branch, whose earlier crawl may
+	// have been killed before its state was written, and any branch after
+	// a killed crawl. Otherwise the tree diff from the indexed commit is
+	// exactly what changed.
+	resettle := b.prev == nil || b.prev.Settings != b.state.Settings || b.repair
+	var prevRoot plumbing.Hash
+	if !resettle {
+		pc, err := b.repo.CommitObject(plumbing.NewHash(b.prev.Commit))
+		if err != nil {
+			// Gone after a force-push and a gc: compare with the index instead.
+			b.c.log.Info("indexed commit no longer readable: looking at every file", "repo", key.Repo, "branch", key.Name, "commit", b.prev.Commit, "err", err)
+			resettle = true
+		} else {
+			prevRoot = pc.TreeHash
+		}
+	}
+	files := b.c.cfg.Files
+	if resettle {
+		err = b.trees.walk(ctx, root, func(f treeFile) error {
+			if !files.Match(f.path) {
+				return nil
+			}
+			return b.put(ctx, f)
+		})
+	} else {
+		err = b.trees.diff(ctx, prevRoot, root, func(c change) error {
+			if !files.Match(c.path) {
+				return nil
+			}
+			if c.deleted {
+				return b.delete(ctx, c.path)
+			}
+			b.orphan = true // a changed file may have held the last location of its old blob
+			return b.put(ctx, c.treeFile)
+		})
+	}
 	if err != nil {
 		return err
 	}
-	if err := b.resolveKnown(ctx, changed); err != nil {
+	if err := b.resolvePending(ctx); err != nil {
 		return err
 	}
-
-	ch := &indexer.Changes{}
-	mine := map[string]bool{} // blobs in ch that are not sent yet
-	orphan := false
-	for _, e := range changed {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		loc, blob, err := b.location(ctx, e, mine)
+	if resettle {
+		// Whatever the index holds that the head does not goes.
+		err := b.c.idx.Locations(ctx, indexer.LocationQuery{Branches: []indexer.BranchKey{key}, Skipped: indexer.AnySkipped},
+			func(l indexer.Location) error {
+				if files.Match(l.Path) {
+					if _, err := b.trees.lookup(root, l.Path); err == nil {
+						return nil
+					} else if !errors.Is(err, errNoFile) {
+						return err
+					}
+				}
+				return b.delete(ctx, l.Path)
+			})
 		if err != nil {
-			return err
-		}
-		if blob != nil {
-			ch.Blobs = append(ch.Blobs, *blob)
-			mine[blob.ID] = true
-			b.sum.BlobsWritten++
-			b.sum.BytesIndexed += int64(len(blob.Text))
-		}
-		if loc.Skip != "" {
-			b.sum.Skipped++
-		}
-		if prev, ok := old[e.path]; ok && prev.Blob != loc.Blob {
-			orphan = true
-		}
-		ch.PutLocs = append(ch.PutLocs, loc)
-		b.sum.FilesWritten++
-		b.progress.addFile()
-		if ch.Size() >= b.w.budget/2 {
-			if err := b.send(ctx, ch, orphan); err != nil {
-				return err
-			}
-			ch, mine, orphan = &indexer.Changes{}, map[string]bool{}, false
+			return fmt.Errorf("compare indexed locations: %w", err)
 		}
 	}
-	for path := range old {
-		if !present[path] {
-			ch.DeleteLocs = append(ch.DeleteLocs, indexer.LocationKey{Repo: key.Repo, Branch: key.Name, Path: path})
-			b.sum.FilesDeleted++
-			orphan = true
-		}
-	}
+
 	if b.c.opt.NoDeps {
 		manifests = nil
 	}
@@ -113,13 +140,109 @@ func (b *branchCrawl) run(ctx context.Context) error {
 	}
 	b.sum.Dependencies += len(records)
 	b.sum.ManifestErrors = append(b.sum.ManifestErrors, problems...)
-	ch.PutDeps = []indexer.BranchDeps{{Branch: key, Deps: records}}
+	b.ch.PutDeps = []indexer.BranchDeps{{Branch: key, Deps: records}}
 	// The state goes last, in the same write as the branch's last documents.
-	ch.PutBranches = []indexer.Branch{b.state}
-	if err := b.send(ctx, ch, orphan); err != nil {
+	b.ch.PutBranches = []indexer.Branch{b.state}
+	if err := b.send(ctx, b.ch, b.orphan); err != nil {
 		return err
 	}
-	b.c.log.Debug("branch queued", "repo", key.Repo, "branch", key.Name, "commit", b.state.Commit, "files", len(changed))
+	b.c.log.Debug("branch queued", "repo", key.Repo, "branch", key.Name, "commit", b.state.Commit, "resettle", resettle)
+	return nil
+}
+
+// survey walks the head once: it counts the files the patterns select,
+// refusing a branch over limits.max_files_per_branch, and returns the
+// manifests (path -> blob) for dependency extraction.
+func (b *branchCrawl) survey(ctx context.Context, root plumbing.Hash) (map[string]plumbing.Hash, error) {
+	limit := b.c.cfg.Limits.MaxFilesPerBranch
+	n := 0
+	manifests := map[string]plumbing.Hash{}
+	err := b.trees.walk(ctx, root, func(f treeFile) error {
+		if !b.c.cfg.Files.Match(f.path) {
+			return nil
+		}
+		n++
+		if limit > 0 && n > limit {
+			return &LimitError{Limit: LimitFiles, Repo: b.state.Repo, Branch: b.state.Name,
+				Detail: fmt.Sprintf("more than %d files (limits.max_files_per_branch)", limit)}
+		}
+		if !f.bad && deps.Kind(f.path) != "" {
+			manifests[f.path] = f.hash
+		}
+		return nil
+	})
+	return manifests, err
+}
+
+// put queues a file of the head to be (re)written.
+func (b *branchCrawl) put(ctx context.Context, f treeFile) error {
+	b.pending = append(b.pending, f)
+	if len(b.pending) >= resolveBatch {
+		return b.resolvePending(ctx)
+	}
+	return nil
+}
+
+// delete queues the removal of the location at path.
+func (b *branchCrawl) delete(ctx context.Context, path string) error {
+	b.ch.DeleteLocs = append(b.ch.DeleteLocs, indexer.LocationKey{Repo: b.state.Repo, Branch: b.state.Name, Path: path})
+	b.sum.FilesDeleted++
+	b.orphan = true
+	return b.maybeFlush(ctx)
+}
+
+// resolvePending turns the queued files into locations and new blobs.
+func (b *branchCrawl) resolvePending(ctx context.Context) error {
+	if len(b.pending) == 0 {
+		return nil
+	}
+	if err := b.resolveKnown(ctx, b.pending); err != nil {
+		return err
+	}
+	for _, e := range b.pending {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		loc, blob := b.location(e)
+		if blob != nil {
+			b.ch.Blobs = append(b.ch.Blobs, *blob)
+			b.mine[blob.ID] = true
+			b.sum.BlobsWritten++
+			b.sum.BytesIndexed += int64(len(blob.Text))
+		}
+		if loc.Skip != "" {
+			b.sum.Skipped++
+		}
+		b.ch.PutLocs = append(b.ch.PutLocs, loc)
+		b.sum.FilesWritten++
+		b.progress.addFile()
+		if err := b.maybeFlush(ctx); err != nil {
+			return err
+		}
+	}
+	b.pending = b.pending[:0]
+	return nil
+}
+
+// maybeFlush sends the batch once it is half the writer's budget.
+func (b *branchCrawl) maybeFlush(ctx context.Context) error {
+	if b.ch.Size() < b.w.budget/2 {
+		return nil
+	}
+	if !b.sent && b.prev != nil {
+		// See partialMark: the marker is queued before the first part,
+		// and the queue is first in, first out.
+		mark := *b.prev
+		mark.Settings += partialMark
+		if err := b.w.send(ctx, &indexer.Changes{PutBranches: []indexer.Branch{mark}}, false); err != nil {
+			return err
+		}
+	}
+	b.sent = true
+	if err := b.send(ctx, b.ch, b.orphan); err != nil {
+		return err
+	}
+	b.ch, b.mine, b.orphan = &indexer.Changes{}, map[string]bool{}, false
 	return nil
 }
 
@@ -135,65 +258,20 @@ func (b *branchCrawl) send(ctx context.Context, ch *indexer.Changes, orphan bool
 	return nil
 }
 
-// diff walks the head's tree and returns the files whose blob differs from
-// the indexed location (all of them when resettle), the set of paths the
-// head holds, and its manifests (path -> blob) for dependency extraction.
-func (b *branchCrawl) diff(ctx context.Context, old map[string]indexer.Location, resettle bool) ([]entry, map[string]bool, map[string]plumbing.Hash, error) {
-	commit, err := b.repo.CommitObject(plumbing.NewHash(b.state.Commit))
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("read commit %s: %w", b.state.Commit, err)
-	}
-	tree, err := commit.Tree()
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("read tree of %s: %w", b.state.Commit, err)
-	}
-	var changed []entry
-	present := map[string]bool{}
-	manifests := map[string]plumbing.Hash{}
-	walker := object.NewTreeWalker(tree, true, nil)
-	defer walker.Close()
-	for {
-		if err := ctx.Err(); err != nil {
-			return nil, nil, nil, err
-		}
-		path, e, err := walker.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, nil, nil, fmt.Errorf("walk tree of %s: %w", b.state.Commit, err)
-		}
-		// Symbolic links and submodules hold no file content of this
-		// repository.
-		if e.Mode != filemode.Regular && e.Mode != filemode.Executable && e.Mode != filemode.Deprecated {
-			continue
-		}
-		if !b.c.cfg.Files.Match(path) {
-			continue
-		}
-		present[path] = true
-		if deps.Kind(path) != "" {
-			manifests[path] = e.Hash
-		}
-		if prev, ok := old[path]; ok && prev.Blob == e.Hash.String() && !resettle {
-			continue
-		}
-		changed = append(changed, entry{path: path, hash: e.Hash})
-	}
-	return changed, present, manifests, nil
-}
-
 // resolveKnown asks the index, in bulk, which of the changed blobs it
 // already holds, so that location() reads only new content.
 func (b *branchCrawl) resolveKnown(ctx context.Context, changed []entry) error {
 	var ask []string
 	for _, e := range changed {
+		if e.bad {
+			continue
+		}
 		if _, ok := b.blobs.get(e.hash.String()); !ok {
 			ask = append(ask, e.hash.String())
 		}
 	}
 	for len(ask) > 0 {
-		n := min(len(ask), 512)
+		n := min(len(ask), resolveBatch)
 		have, err := b.c.idx.HasBlobs(ctx, ask[:n])
 		if err != nil {
 			return fmt.Errorf("look up blobs: %w", err)
@@ -208,7 +286,7 @@ func (b *branchCrawl) resolveKnown(ctx context.Context, changed []entry) error {
 
 // location builds the location for e, and the blob to write when its
 // content is new to the index.
-func (b *branchCrawl) location(ctx context.Context, e entry, mine map[string]bool) (indexer.Location, *indexer.Blob, error) {
+func (b *branchCrawl) location(e entry) (indexer.Location, *indexer.Blob) {
 	id := e.hash.String()
 	loc := indexer.Location{
 		Repo:     b.state.Repo,
@@ -217,67 +295,68 @@ func (b *branchCrawl) location(ctx context.Context, e entry, mine map[string]boo
 		Blob:     id,
 		Language: enry.GetLanguage(e.path, nil),
 	}
+	if e.bad {
+		loc.Skip = indexer.SkipBadPath
+		if size, err := blobSize(b.repo, e.hash); err == nil {
+			loc.Size = size
+		}
+		return loc, nil
+	}
 	maxSize := int64(b.c.cfg.Files.MaxSize)
 	if info, ok := b.blobs.get(id); ok && info.indexed {
 		size := info.size
 		if size < 0 {
-			s, err := b.repo.Storer.EncodedObject(plumbing.BlobObject, e.hash)
+			s, err := blobSize(b.repo, e.hash)
 			if err != nil {
 				loc.Skip = indexer.SkipUnreadable
-				return loc, nil, nil
+				return loc, nil
 			}
-			size = s.Size()
+			size = s
 			b.blobs.markIndexed(id, size)
 		}
 		loc.Size = size
 		if size > maxSize {
 			loc.Skip = indexer.SkipTooLarge
 		}
-		return loc, nil, nil
+		return loc, nil
 	}
-	if mine[id] {
+	if b.mine[id] {
 		info, _ := b.blobs.get(id)
 		loc.Size = info.size
-		return loc, nil, nil
+		return loc, nil
 	}
 
-	obj, err := b.repo.Storer.EncodedObject(plumbing.BlobObject, e.hash)
+	// The size comes from the object header: a blob above max_size is
+	// never inflated.
+	size, err := blobSize(b.repo, e.hash)
 	if err != nil {
 		loc.Skip = indexer.SkipUnreadable
 		b.c.log.Warn("unreadable blob", "repo", loc.Repo, "branch", loc.Branch, "path", loc.Path, "blob", id, "err", err)
-		return loc, nil, nil
+		return loc, nil
 	}
-	loc.Size = obj.Size()
-	if loc.Size > maxSize {
+	loc.Size = size
+	if size > maxSize {
 		loc.Skip = indexer.SkipTooLarge
-		return loc, nil, nil
+		return loc, nil
 	}
-	text, err := readObject(obj)
+	text, err := readBlob(b.repo, e.hash)
+	if errors.Is(err, errCorrupt) {
+		loc.Skip = indexer.SkipCorrupt
+		b.c.log.Warn("corrupt blob: not indexed", "repo", loc.Repo, "branch", loc.Branch, "path", loc.Path, "blob", id, "err", err)
+		return loc, nil
+	}
 	if err != nil {
 		loc.Skip = indexer.SkipUnreadable
 		b.c.log.Warn("unreadable blob", "repo", loc.Repo, "branch", loc.Branch, "path", loc.Path, "blob", id, "err", err)
-		return loc, nil, nil
+		return loc, nil
 	}
 	b.progress.addBytes(len(text))
 	if reason := textProblem(text); reason != "" {
 		loc.Skip = reason
-		return loc, nil, nil
+		return loc, nil
 	}
 	b.blobs.note(id, loc.Size)
-	return loc, &indexer.Blob{ID: id, Text: text, Trigrams: trigram.Extract(text), Lines: indexer.CountLines(text)}, nil
-}
-
-func readObject(obj plumbing.EncodedObject) ([]byte, error) {
-	r, err := obj.Reader()
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
-	buf := bytes.NewBuffer(make([]byte, 0, obj.Size()))
-	if _, err := io.Copy(buf, r); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return loc, &indexer.Blob{ID: id, Text: text, Trigrams: trigram.Extract(text), Lines: indexer.CountLines(text)}
 }
 
 // textProblem says why text cannot be indexed, or "".
@@ -293,10 +372,14 @@ func textProblem(text []byte) string {
 
 // blobCache remembers, for one crawl, the blobs known to be in the index
 // (or queued before anything that could reference them) and their sizes.
+// It forgets everything past maxCachedBlobs, so that a crawl's memory does
+// not grow with the org: a forgotten blob costs an index look-up.
 type blobCache struct {
 	mu sync.Mutex
 	m  map[string]blobInfo
 }
+
+const maxCachedBlobs = 1 << 20
 
 type blobInfo struct {
 	size    int64 // -1: not known yet
@@ -312,12 +395,19 @@ func (c *blobCache) get(id string) (blobInfo, bool) {
 	return i, ok
 }
 
+func (c *blobCache) bound() {
+	if len(c.m) >= maxCachedBlobs {
+		clear(c.m)
+	}
+}
+
 func (c *blobCache) markIndexed(id string, size int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if i, ok := c.m[id]; ok && size < 0 {
 		size = i.size
 	}
+	c.bound()
 	c.m[id] = blobInfo{size: size, indexed: true}
 }
 
@@ -326,6 +416,7 @@ func (c *blobCache) note(id string, size int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if _, ok := c.m[id]; !ok {
+		c.bound()
 		c.m[id] = blobInfo{size: size}
 	}
 }

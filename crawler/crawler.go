@@ -12,9 +12,11 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -25,6 +27,11 @@ import (
 	"github.com/trawl-dev/trawl/config"
 	"github.com/trawl-dev/trawl/indexer"
 )
+
+// pathsVersion joins the file settings in each branch state. paths1:
+// paths are stored escaped (indexer.EscapePath) and bad names are skips,
+// so every branch indexed before is looked at once more.
+const pathsVersion = "paths1"
 
 // Options tune a crawl.
 type Options struct {
@@ -97,6 +104,12 @@ type Summary struct {
 	// ManifestErrors are manifests that did not parse; their branches are
 	// indexed all the same.
 	ManifestErrors []ManifestError `json:"manifest_errors"`
+	// LimitsHit are the repositories and branches refused or cut short by
+	// a limit (limits: in trawl.yaml); each is in Errors too.
+	LimitsHit []LimitHit `json:"limits_hit"`
+	// Warnings are problems of the configuration seen while crawling,
+	// such as a repos.include pattern that matches no repository.
+	Warnings []string `json:"warnings"`
 }
 
 // RepoError is a repository (or source) the crawl could not read.
@@ -160,7 +173,7 @@ func New(cfg *config.Config, idx indexer.Index, opt Options) (*Crawler, error) {
 // do not stop the pass; the error is for failures of the index itself.
 func (c *Crawler) Run(ctx context.Context) (*Summary, error) {
 	start := time.Now()
-	sum := &Summary{Errors: []RepoError{}, ManifestErrors: []ManifestError{}}
+	sum := &Summary{Errors: []RepoError{}, ManifestErrors: []ManifestError{}, LimitsHit: []LimitHit{}, Warnings: []string{}}
 
 	states, err := c.idx.Branches(ctx)
 	if err != nil {
@@ -204,17 +217,19 @@ func (c *Crawler) Run(ctx context.Context) (*Summary, error) {
 	stopProgress := p.tick(ctx)
 	blobs := newBlobCache()
 	var (
-		mu   sync.Mutex
-		jobs = make(chan Repo)
-		wg   sync.WaitGroup
+		mu      sync.Mutex
+		crawled = map[string]bool{} // repositories whose crawl ran, for the limits file
+		jobs    = make(chan Repo)
+		wg      sync.WaitGroup
 	)
 	for range c.opt.Workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for r := range jobs {
-				rs, err := c.crawlRepo(ctx, r, indexed[r.Meta.Name], w, blobs, p)
+				rs, err := c.crawlRepo(ctx, r, indexed[r.Meta.Name], w, blobs, p, dirty)
 				mu.Lock()
+				crawled[r.Meta.Name] = true
 				sum.add(rs)
 				if err != nil {
 					sum.ReposFailed++
@@ -269,6 +284,11 @@ feed:
 	w.close()
 	err = <-writerDone
 	stopProgress()
+	if err == nil && ctx.Err() == nil {
+		if lerr := recordLimits(c.cfg.Index.Path, crawled, sum.LimitsHit); lerr != nil {
+			c.log.Warn("cannot record the limits met", "err", lerr)
+		}
+	}
 	if err == nil {
 		err = ctx.Err()
 	}
@@ -341,6 +361,17 @@ func (c *Crawler) sweepStrays(ctx context.Context) (int, error) {
 func (c *Crawler) discover(ctx context.Context, sum *Summary) (repos []Repo, complete bool) {
 	complete = true
 	seen := map[string]bool{}
+	includes := newIncludeCheck(c.cfg.Repos.Include)
+	defer func() {
+		if !complete {
+			return // a source that failed says nothing about what a pattern matches
+		}
+		for _, p := range includes.unmatched() {
+			msg := fmt.Sprintf("repos.include pattern %q matches no discovered repository", p)
+			c.log.Warn(msg)
+			sum.Warnings = append(sum.Warnings, msg)
+		}
+	}()
 	for _, s := range c.sources {
 		list, err := s.List(ctx)
 		if err != nil {
@@ -349,6 +380,7 @@ func (c *Crawler) discover(ctx context.Context, sum *Summary) (repos []Repo, com
 			c.log.Warn("source failed", "source", s.Name(), "err", err)
 		}
 		for _, r := range list {
+			includes.see(r.Meta.Name)
 			if !c.cfg.Repos.Match(r.Meta.Name) {
 				continue
 			}
@@ -364,8 +396,29 @@ func (c *Crawler) discover(ctx context.Context, sum *Summary) (repos []Repo, com
 }
 
 // crawlRepo brings one repository's branches in the index up to date.
-func (c *Crawler) crawlRepo(ctx context.Context, r Repo, indexed []indexer.Branch, w *writer, blobs *blobCache, p *progress) (*Summary, error) {
+func (c *Crawler) crawlRepo(ctx context.Context, r Repo, indexed []indexer.Branch, w *writer, blobs *blobCache, p *progress, repair bool) (*Summary, error) {
 	sum := &Summary{}
+	name := r.Meta.Name
+	budget := c.cfg.Limits.MaxRepoDuration
+	if budget <= 0 {
+		budget = config.DefaultMaxRepoDuration
+	}
+	rctx, cancel := context.WithTimeout(ctx, budget)
+	defer cancel()
+	rs, err := c.crawlRepoIn(rctx, r, indexed, w, blobs, p, repair, sum)
+	// A step that failed because the budget ran out may not say so
+	// (go-git wraps some errors as text): the budget decides.
+	if err != nil && ctx.Err() == nil && errors.Is(rctx.Err(), context.DeadlineExceeded) {
+		err = &LimitError{Limit: LimitDuration, Repo: name,
+			Detail: fmt.Sprintf("crawl took longer than %s (limits.max_repo_duration): branches done so far are indexed, the others wait for the next crawl", budget)}
+		hit, _ := hitOf(err)
+		rs.LimitsHit = append(rs.LimitsHit, hit)
+		c.log.Warn("repository over its time limit", "repo", name, "limit", budget)
+	}
+	return rs, err
+}
+
+func (c *Crawler) crawlRepoIn(ctx context.Context, r Repo, indexed []indexer.Branch, w *writer, blobs *blobCache, p *progress, repair bool, sum *Summary) (*Summary, error) {
 	name := r.Meta.Name
 	repo, err := r.Open(ctx)
 	if errors.Is(err, ErrEmpty) {
@@ -378,7 +431,7 @@ func (c *Crawler) crawlRepo(ctx context.Context, r Repo, indexed []indexer.Branc
 	}
 	heads := map[string]string{} // branch -> commit
 	if repo != nil {
-		if heads, err = listBranches(repo, &c.cfg.Branches); err != nil {
+		if heads, err = listBranches(repo, &c.cfg.Branches, r.Remotes); err != nil {
 			return sum, fmt.Errorf("list branches of %s: %w", name, err)
 		}
 	}
@@ -423,6 +476,7 @@ func (c *Crawler) crawlRepo(ctx context.Context, r Repo, indexed []indexer.Branc
 	if !c.opt.NoDeps {
 		settings += "+" + depsVersion
 	}
+	settings += "+" + pathsVersion
 	names := make([]string, 0, len(heads))
 	for b := range heads {
 		names = append(names, b)
@@ -447,13 +501,23 @@ func (c *Crawler) crawlRepo(ctx context.Context, r Repo, indexed []indexer.Branc
 			continue
 		}
 		state.CrawledAt = time.Now().UTC()
-		bc := &branchCrawl{c: c, repo: repo, state: state, w: w, blobs: blobs, progress: p, sum: sum}
+		bc := &branchCrawl{c: c, repo: repo, state: state, repair: repair, w: w, blobs: blobs, progress: p, sum: sum}
 		if had {
 			bc.prev = &prev
 		}
 		if err := bc.run(ctx); err != nil {
 			if ctx.Err() != nil || errors.Is(err, errWriter) {
 				return sum, err
+			}
+			if hit, ok := hitOf(err); ok {
+				// Refused before anything of it was written: the branch
+				// keeps what the index held.
+				sum.LimitsHit = append(sum.LimitsHit, hit)
+				c.log.Warn("branch over a limit: not indexed", "repo", name, "branch", branch, "limit", hit.Limit, "detail", hit.Detail)
+				if firstErr == nil {
+					firstErr = err
+				}
+				continue
 			}
 			// One broken branch must not hide the others.
 			c.log.Warn("branch failed", "repo", name, "branch", branch, "err", err)
@@ -489,23 +553,66 @@ func (s *Summary) add(r *Summary) {
 	s.Dependencies += r.Dependencies
 	s.ManifestsParsed += r.ManifestsParsed
 	s.ManifestErrors = append(s.ManifestErrors, r.ManifestErrors...)
+	s.LimitsHit = append(s.LimitsHit, r.LimitsHit...)
 }
 
-// listBranches returns refs/heads/* that the branch globs accept.
-func listBranches(r *git.Repository, globs *config.Globs) (map[string]string, error) {
-	refs, err := r.Branches()
+// listBranches returns refs/heads/* that the branch globs accept; with
+// remotes, also refs/remotes/REMOTE/BRANCH as BRANCH (never REMOTE/HEAD),
+// so that a plain clone is indexed with every branch of its origin. A
+// local branch wins over a remote one of the same name, and among
+// remotes origin wins, then the first by name.
+func listBranches(r *git.Repository, globs *config.Globs, remotes bool) (map[string]string, error) {
+	refs, err := r.References()
 	if err != nil {
 		return nil, err
 	}
 	heads := map[string]string{}
+	fromRemote := map[string]string{} // branch -> remote that gave it
 	err = refs.ForEach(func(ref *plumbing.Reference) error {
-		name := ref.Name().Short()
-		if globs.Match(name) {
-			heads[name] = ref.Hash().String()
+		n := ref.Name()
+		switch {
+		case n.IsBranch():
+			if name := n.Short(); globs.Match(name) {
+				heads[name] = resolved(r, ref)
+				delete(fromRemote, name)
+			}
+		case remotes && n.IsRemote():
+			remote, name, ok := strings.Cut(strings.TrimPrefix(string(n), "refs/remotes/"), "/")
+			if !ok || name == "HEAD" || !globs.Match(name) {
+				return nil
+			}
+			if _, local := heads[name]; local && fromRemote[name] == "" {
+				return nil
+			}
+			if prev, ok := fromRemote[name]; ok && (prev == "origin" || remote != "origin" && prev < remote) {
+				return nil
+			}
+			if h := resolved(r, ref); h != "" {
+				heads[name] = h
+				fromRemote[name] = remote
+			}
 		}
 		return nil
 	})
+	for name, h := range heads {
+		if h == "" {
+			delete(heads, name)
+		}
+	}
 	return heads, err
+}
+
+// resolved is the commit a branch ref names (following a symbolic ref),
+// or "" when it cannot be resolved.
+func resolved(r *git.Repository, ref *plumbing.Reference) string {
+	if ref.Type() == plumbing.HashReference {
+		return ref.Hash().String()
+	}
+	res, err := r.Reference(ref.Name(), true)
+	if err != nil {
+		return ""
+	}
+	return res.Hash().String()
 }
 
 // defaultBranch is the branch HEAD points to, when it is one we index.
@@ -518,4 +625,43 @@ func defaultBranch(r *git.Repository, heads map[string]string) string {
 		return ref.Target().Short()
 	}
 	return ""
+}
+
+// includeCheck notes which repos.include patterns match some discovered
+// repository, to warn about those that match none (a typo there silently
+// indexes nothing).
+type includeCheck struct {
+	patterns []string
+	res      []*regexp.Regexp
+	matched  []bool
+}
+
+func newIncludeCheck(patterns []string) *includeCheck {
+	ic := &includeCheck{patterns: patterns, matched: make([]bool, len(patterns))}
+	for _, p := range patterns {
+		re, err := regexp.Compile(p)
+		if err != nil {
+			re = nil // config validation reports it
+		}
+		ic.res = append(ic.res, re)
+	}
+	return ic
+}
+
+func (ic *includeCheck) see(name string) {
+	for i, re := range ic.res {
+		if !ic.matched[i] && re != nil && re.MatchString(name) {
+			ic.matched[i] = true
+		}
+	}
+}
+
+func (ic *includeCheck) unmatched() []string {
+	var out []string
+	for i, ok := range ic.matched {
+		if !ok {
+			out = append(out, ic.patterns[i])
+		}
+	}
+	return out
 }

@@ -124,14 +124,14 @@ func (b *branchCrawl) dependencies(ctx context.Context, repo *git.Repository, fi
 }
 
 func parseManifest(repo *git.Repository, path string, hash plumbing.Hash) (*deps.Manifest, error) {
-	obj, err := repo.Storer.EncodedObject(plumbing.BlobObject, hash)
+	size, err := blobSize(repo, hash)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
-	if obj.Size() > maxManifest {
-		return nil, fmt.Errorf("%s: %d bytes is too large a manifest", path, obj.Size())
+	if size > maxManifest {
+		return nil, fmt.Errorf("%s: %d bytes is too large a manifest", path, size)
 	}
-	text, err := readObject(obj)
+	text, err := readBlob(repo, hash)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}

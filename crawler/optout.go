@@ -2,11 +2,9 @@ package crawler
 
 import (
 	"fmt"
-	"io"
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/object"
 	"gopkg.in/yaml.v3"
 )
 
@@ -23,6 +21,9 @@ var optOutFiles = []struct {
 	{".gitlabCrawler", "excluded"}, // github-crawler's name for it on GitLab
 }
 
+// maxOptOut bounds the opt-out files read: they hold one key.
+const maxOptOut = 64 << 10
+
 // optedOut reports which opt-out file on the default branch (commit)
 // excludes the repository, or "".
 func optedOut(r *git.Repository, commit string) (string, error) {
@@ -30,36 +31,56 @@ func optedOut(r *git.Repository, commit string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("read commit %s: %w", commit, err)
 	}
-	tree, err := c.Tree()
-	if err != nil {
-		return "", fmt.Errorf("read tree of %s: %w", commit, err)
-	}
+	t := newTrees(r.Storer)
 	for _, f := range optOutFiles {
-		file, err := tree.File(f.path)
-		if err == object.ErrFileNotFound {
+		h, err := t.lookup(c.TreeHash, f.path)
+		if err == errNoFile {
 			continue
 		}
 		if err != nil {
 			return "", fmt.Errorf("read %s: %w", f.path, err)
 		}
-		rd, err := file.Reader()
+		size, err := blobSize(r, h)
 		if err != nil {
 			return "", fmt.Errorf("read %s: %w", f.path, err)
 		}
-		data, err := io.ReadAll(io.LimitReader(rd, 64<<10))
-		rd.Close()
-		if err != nil {
-			return "", fmt.Errorf("read %s: %w", f.path, err)
+		answer := optOutMalformed // an opt-out file is one key, not a large file
+		if size <= maxOptOut {
+			data, err := readBlob(r, h)
+			if err != nil {
+				return "", fmt.Errorf("read %s: %w", f.path, err)
+			}
+			answer = optOut(data, f.key)
 		}
-		var doc map[string]any
-		if err := yaml.Unmarshal(data, &doc); err != nil {
-			// A malformed opt-out file must not index a repository that
-			// meant to leave: say so, and keep it out.
+		switch answer {
+		case optOutMalformed:
+			// A malformed (or oversized) opt-out file must not index a
+			// repository that meant to leave: say so, and keep it out.
 			return f.path + " (unreadable: treated as an opt-out)", nil
-		}
-		if v, ok := doc[f.key].(bool); ok && v {
+		case optOutYes:
 			return f.path, nil
 		}
 	}
 	return "", nil
+}
+
+type optOutAnswer int
+
+const (
+	optOutNo optOutAnswer = iota
+	optOutYes
+	optOutMalformed
+)
+
+// optOut reads an opt-out file: "key: true" opts out; a file that is not a
+// YAML mapping is malformed.
+func optOut(data []byte, key string) optOutAnswer {
+	var doc map[string]any
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return optOutMalformed
+	}
+	if v, ok := doc[key].(bool); ok && v {
+		return optOutYes
+	}
+	return optOutNo
 }

@@ -2,6 +2,8 @@ package crawler
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -35,6 +37,9 @@ type Repo struct {
 	// mirror, or opens a repository in place. It returns ErrEmpty for a
 	// repository with no commits.
 	Open func(ctx context.Context) (*git.Repository, error)
+	// Remotes says to index refs/remotes/*/* as branches too (a clone read
+	// in place by a dir source); mirrors hold their branches in refs/heads.
+	Remotes bool
 }
 
 // ErrEmpty reports a repository without any branch.
@@ -72,16 +77,48 @@ func (s *gitSource) List(ctx context.Context) ([]Repo, error) {
 		if auth == nil {
 			auth = s.auth
 		}
+		authErr := checkAuthScheme(u, auth)
+		if authErr == nil && !isHTTPURL(u) {
+			auth = nil // ssh, git, file and local paths never take a password
+		}
 		name := RepoNameFromURL(u)
 		dir := filepath.Join(s.mirrors, mirrorDir(name))
 		repos = append(repos, Repo{
 			Meta: indexer.Repo{Name: name},
 			Open: func(ctx context.Context) (*git.Repository, error) {
+				if authErr != nil {
+					return nil, authErr
+				}
+				adoptLegacyMirror(s.mirrors, name, dir)
 				return Mirror(ctx, u, auth, dir)
 			},
 		})
 	}
 	return repos, nil
+}
+
+// checkAuthScheme refuses to send a password anywhere but over https: over
+// http anyone on the path reads it, and ssh or git cannot use it. Local
+// paths and file URLs never send it. The error never holds the password.
+func checkAuthScheme(u string, auth transport.AuthMethod) error {
+	b, ok := auth.(*githttp.BasicAuth)
+	if !ok || b.Password == "" {
+		return nil
+	}
+	ep, err := transport.NewEndpoint(u)
+	if err != nil {
+		return errors.New("a password is configured (password_env) but the URL does not parse: trawl sends passwords only over https")
+	}
+	switch ep.Protocol {
+	case "https", "file":
+		return nil
+	}
+	return fmt.Errorf("a password is configured (password_env) but the URL is %s://: trawl sends passwords only over https", ep.Protocol)
+}
+
+func isHTTPURL(u string) bool {
+	p, err := url.Parse(u)
+	return err == nil && (strings.EqualFold(p.Scheme, "http") || strings.EqualFold(p.Scheme, "https"))
 }
 
 // splitCredentials moves user:password out of a URL so that they never
@@ -117,11 +154,58 @@ func RepoNameFromURL(raw string) string {
 	return strings.TrimSuffix(name, ".git")
 }
 
-// mirrorDir maps a full name to a folder name that cannot escape the
-// mirrors folder.
+// mirrorDir maps a full name to one folder name below the mirrors folder.
+// The map is injective, so two repositories never share a mirror (the
+// old one sent a__b/c and a/b__c to one folder): letters, digits, '.', '-'
+// and '_' stay, '/' becomes '+', and every other byte, '+' included, is
+// written %XX. The result is one path element: it holds no separator and
+// ends in ".git", so it is never "." or "..". Names too long for a folder
+// keep a prefix and add a SHA-256 of the whole name.
 func mirrorDir(name string) string {
+	var b strings.Builder
+	for i := 0; i < len(name); i++ {
+		switch c := name[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '.', c == '-', c == '_':
+			b.WriteByte(c)
+		case c == '/':
+			b.WriteByte('+')
+		default:
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	enc := b.String()
+	const maxElem = 200 // file systems allow 255 bytes; leave room for ".git" and temporary suffixes
+	if len(enc) > maxElem {
+		sum := sha256.Sum256([]byte(name))
+		enc = enc[:maxElem-65] + "~" + hex.EncodeToString(sum[:])
+	}
+	return enc + ".git"
+}
+
+// legacyMirrorDir is the folder name trawl used before mirrorDir was
+// injective.
+func legacyMirrorDir(name string) string {
 	r := strings.NewReplacer("/", "__", "\\", "__", ":", "_", "..", "_")
 	return r.Replace(name) + ".git"
+}
+
+// adoptLegacyMirror moves a mirror made under the old folder name to the
+// new one, so an upgrade does not clone everything again. If two
+// repositories shared the old folder, the first takes it and the fetch
+// that follows (pruning, forced, from this repository's URL) makes it
+// exactly this repository's mirror; the other clones afresh.
+func adoptLegacyMirror(mirrors, name, dir string) {
+	old := filepath.Join(mirrors, legacyMirrorDir(name))
+	if old == dir {
+		return
+	}
+	if _, err := os.Stat(dir); err == nil {
+		return
+	}
+	if _, err := os.Stat(old); err != nil {
+		return
+	}
+	os.Rename(old, dir) // racing another repository for it is fine: the loser clones
 }
 
 // Mirror fetches every branch of the repository at u into a bare mirror in
@@ -215,7 +299,8 @@ func (s *dirSource) List(ctx context.Context) ([]Repo, error) {
 		}
 		dir := path
 		repos = append(repos, Repo{
-			Meta: indexer.Repo{Name: name},
+			Meta:    indexer.Repo{Name: name},
+			Remotes: true,
 			Open: func(ctx context.Context) (*git.Repository, error) {
 				r, err := openRepository(dir)
 				if err != nil {

@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/go-git/go-git/v5/plumbing/transport/client"
+	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
+
 	"github.com/trawl-dev/trawl/config"
 	"github.com/trawl-dev/trawl/crawler"
 	"github.com/trawl-dev/trawl/indexer"
@@ -76,8 +79,12 @@ func TestSmartHTTP(t *testing.T) {
 
 	open := gittest.Serve(t, t.TempDir(), "", "")
 	openURL := open.Bare(t, work, "team/open")
-	locked := gittest.Serve(t, t.TempDir(), "alice", "s3cret-pw")
+	// Passwords go over https only: the locked server is https, and go-git
+	// trusts httptest's certificate for this test.
+	locked := gittest.ServeTLS(t, t.TempDir(), "alice", "s3cret-pw")
 	lockedURL := locked.Bare(t, work, "team/locked")
+	client.InstallProtocol("https", githttp.NewClient(locked.Client()))
+	t.Cleanup(func() { client.InstallProtocol("https", githttp.DefaultClient) })
 	t.Setenv("TRAWL_TEST_GOOD", "s3cret-pw")
 	t.Setenv("TRAWL_TEST_BAD", "wrong-pw-xyz")
 
@@ -108,7 +115,7 @@ func TestSmartHTTP(t *testing.T) {
 		}
 	}
 	host := strings.TrimPrefix(open.URL, "http://")
-	lockedHost := strings.TrimPrefix(locked.URL, "http://")
+	lockedHost := strings.TrimPrefix(locked.URL, "https://")
 	data := cfg.Index.Path
 	hits := searchLines(t, cfg, "listen")
 	want := []string{
@@ -227,4 +234,49 @@ func sorted(l []string) []string {
 	out := slices.Clone(l)
 	slices.Sort(out)
 	return out
+}
+
+// TestDirRemoteBranches: a plain clone read by a dir source is indexed
+// with every branch of its origin (refs/remotes/origin/*), not only the
+// checked-out one; origin/HEAD is no branch, and a local branch wins over
+// the remote one of the same name.
+func TestDirRemoteBranches(t *testing.T) {
+	upstream := gittest.Init(t, filepath.Join(t.TempDir(), "upstream"))
+	upstream.Commit("first", map[string]string{"a.txt": "on main\n"})
+	for _, b := range []string{"release/1", "release/2", "feature/x"} {
+		upstream.Checkout(b)
+		upstream.Commit(b, map[string]string{"a.txt": "on " + b + "\n"})
+		upstream.Checkout("main")
+	}
+	root := t.TempDir()
+	gittest.Run(t, root, "clone", "-q", upstream.Dir, "api")
+	gittest.Run(t, filepath.Join(root, "api"), "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "--allow-empty", "-m", "local only")
+	localMain := gittest.Run(t, filepath.Join(root, "api"), "rev-parse", "refs/heads/main")
+
+	sum, cfg := crawlSummary(t, fmt.Sprintf("sources:\n  - dir: %s\n", root))
+	if len(sum.Errors) > 0 || sum.Branches != 4 {
+		t.Fatalf("want 4 branches (main and 3 from origin), got %d: %+v", sum.Branches, sum)
+	}
+	hits := sorted(searchLines(t, cfg, "on"))
+	want := []string{"api@feature/x:a.txt:1", "api@main:a.txt:1", "api@release/1:a.txt:1", "api@release/2:a.txt:1"}
+	if !slices.Equal(hits, want) {
+		t.Errorf("hits %v, want %v", hits, want)
+	}
+	if got := branchCommit(t, cfg, "api", "main"); got != localMain {
+		t.Errorf("main indexed at %s, want the local branch %s", got, localMain)
+	}
+}
+
+// TestIncludeMatchesNothing: a repos.include pattern that matches no
+// discovered repository is reported by name.
+func TestIncludeMatchesNothing(t *testing.T) {
+	root := t.TempDir()
+	makeOrg(t, root, 1, 2)
+	sum, _ := crawlSummary(t, fmt.Sprintf("sources:\n  - dir: %s\nrepos:\n  include: ['^team0/', '^acme/']\n", root))
+	if len(sum.Warnings) != 1 || !strings.Contains(sum.Warnings[0], `"^acme/"`) {
+		t.Errorf("warnings: %q", sum.Warnings)
+	}
+	if sum.Repos != 1 {
+		t.Errorf("repos: %d", sum.Repos)
+	}
 }

@@ -366,14 +366,15 @@ func (s *Source) redact(ctx context.Context, err error) error {
 	return redact(err, tok)
 }
 
-// openMirror opens a bare mirror for reading, streaming large objects from
-// disk as the crawler's own mirrors do.
+// openMirror opens a bare mirror for reading. Like the crawler's own
+// mirrors it does not set go-git's LargeObjectThreshold, whose streaming
+// returned wrong bytes for delta-compressed objects; the crawler reads
+// sizes from object headers and never inflates a blob above max_size.
 func openMirror(dir string) (*git.Repository, error) {
 	if _, err := os.Stat(filepath.Join(dir, "objects")); err != nil {
 		return nil, fmt.Errorf("open mirror %s: %w", dir, err)
 	}
-	st := filesystem.NewStorageWithOptions(osfs.New(dir), cache.NewObjectLRUDefault(),
-		filesystem.Options{LargeObjectThreshold: 1 << 20})
+	st := filesystem.NewStorage(osfs.New(dir), cache.NewObjectLRUDefault())
 	r, err := git.Open(st, nil)
 	if err != nil {
 		return nil, fmt.Errorf("open mirror %s: %w", dir, err)

@@ -70,6 +70,9 @@ const (
 	SkipUnreadable = "unreadable" // object missing or corrupt in the repository
 )
 
+// SkipCorrupt: the content read does not hash to its id, twice; SkipBadPath: a name git stores but trawl cannot use (control characters, "/", "." or "..").
+const SkipCorrupt, SkipBadPath = "corrupt", "bad path"
+
 // Repo is what trawl knows of a repository besides its files. It is kept
 // with each branch state rather than on every location, so that a push
 // rewrites only the locations that changed.
@@ -92,6 +95,9 @@ type Repo struct {
 func (r Repo) Permalink(commit, path string, line int) string {
 	if r.URL == "" || commit == "" {
 		return ""
+	}
+	if raw, err := UnescapePath(path); err == nil {
+		path = raw // stored paths are escaped (EscapePath); the link needs git's bytes
 	}
 	segs := strings.Split(path, "/")
 	for i, s := range segs {

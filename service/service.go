@@ -193,6 +193,7 @@ type metrics struct {
 	files    prometheus.Counter
 	bytes    prometheus.Counter
 	errors   prometheus.Counter
+	limits   *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -209,9 +210,15 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		files:    prometheus.NewCounter(prometheus.CounterOpts{Name: "trawl_files_written_total", Help: "Locations written."}),
 		bytes:    prometheus.NewCounter(prometheus.CounterOpts{Name: "trawl_bytes_indexed_total", Help: "Bytes of new content indexed."}),
 		errors:   prometheus.NewCounter(prometheus.CounterOpts{Name: "trawl_repository_errors_total", Help: "Repositories that failed in a crawl."}),
+		limits: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "trawl_crawl_limits_hit_total", Help: "Repositories and branches refused or cut short by a crawl limit, by limit.",
+		}, []string{"limit"}),
+	}
+	for _, l := range []string{crawler.LimitFiles, crawler.LimitDuration} {
+		m.limits.WithLabelValues(l) // shown as 0 before any is hit
 	}
 	if reg != nil {
-		reg.MustRegister(m.duration, m.crawls, m.repos, m.branches, m.files, m.bytes, m.errors)
+		reg.MustRegister(m.duration, m.crawls, m.repos, m.branches, m.files, m.bytes, m.errors, m.limits)
 	}
 	return m
 }
@@ -234,4 +241,7 @@ func (m *metrics) observe(d time.Duration, sum *crawler.Summary, err error) {
 	m.files.Add(float64(sum.FilesWritten))
 	m.bytes.Add(float64(sum.BytesIndexed))
 	m.errors.Add(float64(len(sum.Errors)))
+	for _, h := range sum.LimitsHit {
+		m.limits.WithLabelValues(h.Limit).Inc()
+	}
 }

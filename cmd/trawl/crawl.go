@@ -132,6 +132,9 @@ func printSummary(w io.Writer, s *crawler.Summary) {
 	for _, e := range s.Errors {
 		fmt.Fprintf(w, "  error: %s: %s\n", e.Repo, e.Error)
 	}
+	for _, m := range s.Warnings {
+		fmt.Fprintf(w, "  warning: %s\n", m)
+	}
 }
 
 func humanBytes(n int64) string {

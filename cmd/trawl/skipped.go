@@ -7,6 +7,7 @@ import (
 	"io"
 	"text/tabwriter"
 
+	"github.com/trawl-dev/trawl/crawler"
 	"github.com/trawl-dev/trawl/indexer"
 )
 
@@ -15,7 +16,18 @@ Usage: trawl skipped [-c trawl.yaml] [--json]
 
 Lists every file that matched the configured patterns but was not indexed,
 with the reason: too large (files.max_size), binary (a NUL byte in the first
-8 KiB), not UTF-8, or unreadable (object missing or corrupt).
+8 KiB), not UTF-8, unreadable (object missing), corrupt (its content does
+not hash to its id, read twice), or bad path (a name holding a control
+character, "/", "." or ".."). Paths that are not UTF-8 are shown escaped:
+\xNN for such a byte, \\ for a backslash.
+
+Then the branches and repositories the last crawl refused or cut short
+because of a limit (limits.max_files_per_branch, limits.max_repo_duration),
+with the reason.
+
+Examples:
+  trawl skipped
+  trawl skipped --json | jq '.skipped[] | select(.skip == "corrupt")'
 `
 
 func cmdSkipped(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -29,7 +41,7 @@ func cmdSkipped(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
-	_, idx, err := c.open(ctx)
+	cfg, idx, err := c.open(ctx)
 	if err != nil {
 		return err
 	}
@@ -43,15 +55,38 @@ func cmdSkipped(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return fmt.Errorf("list skipped files: %w", err)
 	}
+	limits, err := crawler.ReadLimits(cfg.Index.Path)
+	if err != nil {
+		return err
+	}
+	if limits == nil {
+		limits = []crawler.LimitHit{}
+	}
 	if asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(map[string]any{"skipped": skipped})
+		return enc.Encode(map[string]any{"skipped": skipped, "limits": limits})
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "REPO\tBRANCH\tPATH\tSIZE\tREASON")
 	for _, l := range skipped {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", l.Repo, l.Branch, l.Path, humanBytes(l.Size), l.Skip)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(limits) > 0 {
+		fmt.Fprintln(stdout)
+		tw = tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "REPO\tBRANCH\tLIMIT\tREASON")
+		for _, l := range limits {
+			branch := l.Branch
+			if branch == "" {
+				branch = "(repository)"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", l.Repo, branch, l.Limit, l.Detail)
+		}
+		return tw.Flush()
+	}
+	return nil
 }

@@ -106,6 +106,22 @@ type Server struct {
 // push enabled. When user is not empty, every request needs that basic auth.
 func Serve(t testing.TB, root, user, password string) *Server {
 	t.Helper()
+	s := &Server{Server: httptest.NewServer(handler(t, root, user, password)), Root: root}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// ServeTLS is Serve over https, with httptest's certificate: Client()
+// trusts it.
+func ServeTLS(t testing.TB, root, user, password string) *Server {
+	t.Helper()
+	s := &Server{Server: httptest.NewTLSServer(handler(t, root, user, password)), Root: root}
+	t.Cleanup(s.Close)
+	return s
+}
+
+func handler(t testing.TB, root, user, password string) http.Handler {
+	t.Helper()
 	execPath, err := exec.Command("git", "--exec-path").Output()
 	if err != nil {
 		t.Fatalf("git --exec-path: %v", err)
@@ -135,9 +151,7 @@ func Serve(t testing.TB, root, user, password string) *Server {
 			backend.ServeHTTP(w, r)
 		})
 	}
-	s := &Server{Server: httptest.NewServer(h), Root: root}
-	t.Cleanup(s.Close)
-	return s
+	return h
 }
 
 // Bare makes a bare clone of work under the server's root as name.git and

@@ -1,0 +1,67 @@
+package indexer
+
+import (
+	"testing"
+	"unicode/utf8"
+)
+
+func TestEscapePath(t *testing.T) {
+	for _, c := range []struct{ raw, want string }{
+		{"src/main.go", "src/main.go"},
+		{"docs/Straße ΣΊΣΥΦΟΣ.md", "docs/Straße ΣΊΣΥΦΟΣ.md"},
+		{"caf\xe9.txt", `caf\xe9.txt`},
+		{"a\nb", `a\x0ab`},
+		{"del\x7f", `del\x7f`},
+		{"c1\u009b", `c1\xc2\x9b`},
+		{`win\path`, `win\\path`},
+		{`\x41`, `\\x41`},
+		{"\xff\xfe", `\xff\xfe`},
+	} {
+		if got := EscapePath(c.raw); got != c.want {
+			t.Errorf("EscapePath(%q) = %q, want %q", c.raw, got, c.want)
+		}
+		if back, err := UnescapePath(c.want); err != nil || back != c.raw {
+			t.Errorf("UnescapePath(%q) = %q, %v, want %q", c.want, back, err, c.raw)
+		}
+	}
+	for _, bad := range []string{`a\`, `\q`, `\x4`, `\xZZ`, `\xAB`} {
+		if _, err := UnescapePath(bad); err == nil {
+			t.Errorf("UnescapePath(%q) accepted text EscapePath cannot make", bad)
+		}
+	}
+}
+
+// FuzzEscapePath checks that the escaped form is valid UTF-8 without
+// control characters, that it round-trips, and that it is injective.
+func FuzzEscapePath(f *testing.F) {
+	for _, s := range []string{"a/b.go", "caf\xe9", "a\nb", `x\y`, `\x41`, "\u009b"} {
+		f.Add(s, s+"x")
+	}
+	f.Fuzz(func(t *testing.T, a, b string) {
+		ea := EscapePath(a)
+		if !utf8.ValidString(ea) {
+			t.Fatalf("EscapePath(%q) = %q is not UTF-8", a, ea)
+		}
+		for _, r := range ea {
+			if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+				t.Fatalf("EscapePath(%q) = %q holds a control character", a, ea)
+			}
+		}
+		back, err := UnescapePath(ea)
+		if err != nil || back != a {
+			t.Fatalf("UnescapePath(EscapePath(%q)) = %q, %v", a, back, err)
+		}
+		if a != b && ea == EscapePath(b) {
+			t.Fatalf("%q and %q escape alike: %q", a, b, ea)
+		}
+	})
+}
+
+// TestPermalinkUnescapes: a permalink names git's bytes, not the stored
+// escaped form.
+func TestPermalinkUnescapes(t *testing.T) {
+	r := Repo{URL: "https://github.com/acme/api"}
+	if got, want := r.Permalink("abc", `docs/caf\xe9.txt`, 2), "https://github.com/acme/api/blob/abc/docs/caf%E9.txt#L2"; got != want {
+		t.Errorf("permalink %s, want %s", got, want)
+	}
+}
