@@ -72,6 +72,10 @@ func cmdCrawl(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer idx.Close()
+	// Shards of one split share the Elasticsearch writer lease.
+	if w, ok := idx.(interface{ SetWriterShard(i, n int) }); ok && sh.N > 1 {
+		w.SetWriterShard(sh.I, sh.N)
+	}
 
 	opt := crawler.Options{Logger: log, Repos: repos, BatchBytes: batch, Shard: sh, NoDeps: noDeps, GitHub: newGitHubSources(log).get}
 	bar := newProgressBar(stderr)

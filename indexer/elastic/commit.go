@@ -84,6 +84,9 @@ func (x *Index) Commit(ctx context.Context, c *indexer.Changes) error {
 	if c.Empty() {
 		return nil
 	}
+	if err := x.lockForWrite(ctx); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
 	var ops []op
 	for _, b := range c.Blobs {
 		body, err := json.Marshal(blobDoc{ID: b.ID, Tri: b.Trigrams, Text: string(b.Text), Lines: b.Lines})
@@ -390,6 +393,9 @@ func locName(k indexer.LocationKey) string {
 
 // SetDirty records (true) or clears (false) that a crawl is writing.
 func (x *Index) SetDirty(ctx context.Context, dirty bool) error {
+	if err := x.lockForWrite(ctx); err != nil {
+		return fmt.Errorf("set dirty flag in %s: %w", x.branches, err)
+	}
 	res, err := x.es.Index(x.branches, jsonBody(map[string]any{"kind": kindMeta, "dirty": dirty}),
 		x.es.Index.WithContext(ctx), x.es.Index.WithDocumentID(dirtyID))
 	if err := check(res, err); err != nil {

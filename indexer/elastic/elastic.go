@@ -6,6 +6,7 @@
 //	{prefix}-locations  one small document per (repo, branch, path), routed by repo
 //	{prefix}-branches   one document per branch state, plus the dirty flag
 //	{prefix}-deps       one document per dependency record, routed by repo
+//	{prefix}-lease      the writer lease: who may write the other four (lease.go)
 //
 // The trigram query tree becomes a bool query in filter context, so clauses
 // are cached and unscored; candidates and locations are paged with
@@ -46,6 +47,7 @@ type Index struct {
 	es                               *esapi.API
 	client                           *client
 	blobs, locations, branches, deps string
+	lease                            *lease
 }
 
 var _ indexer.Index = (*Index)(nil)
@@ -76,6 +78,7 @@ func Open(ctx context.Context, cfg config.Elasticsearch) (*Index, error) {
 		locations: prefix + "-locations",
 		branches:  prefix + "-branches",
 		deps:      prefix + "-deps",
+		lease:     newLease(prefix + "-lease"),
 	}
 	where := c.where
 	es := x.es
@@ -95,7 +98,7 @@ func Open(ctx context.Context, cfg config.Elasticsearch) (*Index, error) {
 	for _, ix := range []struct {
 		name    string
 		mapping string
-	}{{x.blobs, blobsMapping}, {x.locations, locationsMapping}, {x.branches, branchesMapping}, {x.deps, depsMapping}} {
+	}{{x.blobs, blobsMapping}, {x.locations, locationsMapping}, {x.branches, branchesMapping}, {x.deps, depsMapping}, {x.lease.index, leaseMapping}} {
 		if err := x.ensureIndex(ctx, ix.name, ix.mapping); err != nil {
 			return nil, fmt.Errorf("open elasticsearch at %s: %w", where, err)
 		}
@@ -221,9 +224,10 @@ func (x *Index) ensureIndex(ctx context.Context, name, body string) error {
 	return nil
 }
 
-// Close releases the client. Every committed write is already durable in
-// the cluster.
+// Close releases the writer lease, if this Index took it, and the client.
+// Every committed write is already durable in the cluster.
 func (x *Index) Close() error {
+	x.releaseLease()
 	return x.client.Close(context.Background())
 }
 

@@ -40,7 +40,7 @@ func deleteIndices(t *testing.T, cfg config.Elasticsearch) {
 	}
 	defer c.Close(context.Background())
 	es := newAPI(c)
-	names := []string{cfg.IndexPrefix + "-blobs", cfg.IndexPrefix + "-locations", cfg.IndexPrefix + "-branches", cfg.IndexPrefix + "-deps"}
+	names := []string{cfg.IndexPrefix + "-blobs", cfg.IndexPrefix + "-locations", cfg.IndexPrefix + "-branches", cfg.IndexPrefix + "-deps", cfg.IndexPrefix + "-lease"}
 	res, err := es.Indices.Delete(names, es.Indices.Delete.WithIgnoreUnavailable(true))
 	if err := check(res, err); err != nil {
 		t.Errorf("cleanup: delete %v: %v", names, err)

@@ -356,6 +356,9 @@ const gcBatch = 1000
 
 // CollectGarbage deletes every blob no location points to.
 func (x *Index) CollectGarbage(ctx context.Context) (int, error) {
+	if err := x.lockForWrite(ctx); err != nil {
+		return 0, fmt.Errorf("collect garbage: %w", err)
+	}
 	if err := x.refresh(ctx, x.blobs, x.locations); err != nil {
 		return 0, fmt.Errorf("collect garbage: %w", err)
 	}
