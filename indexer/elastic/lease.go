@@ -144,6 +144,15 @@ func (x *Index) SetWriterShard(i, n int) {
 	}
 }
 
+// LockForWrite takes the writer lease now rather than at the first write,
+// so that a crawl that may not write fails before it fetches anything.
+func (x *Index) LockForWrite(ctx context.Context) error {
+	if err := x.lockForWrite(ctx); err != nil {
+		return fmt.Errorf("elasticsearch: %w", err)
+	}
+	return nil
+}
+
 // lockForWrite makes sure this Index holds the writer lease, taking it
 // if needed.
 func (x *Index) lockForWrite(ctx context.Context) error {
