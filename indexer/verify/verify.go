@@ -1,8 +1,8 @@
 // Package verify checks that an index holds what git holds: every stored
 // text hashes to its blob id, every indexed location points to a stored
-// blob, every location belongs to a branch with a state, and every branch
-// state is well formed. Repair removes what is wrong and has the crawler
-// read it again from git.
+// blob, every location and dependency record belongs to a branch with a
+// state, and every branch state is well formed. Repair removes what is
+// wrong and has the crawler read it again from git.
 //
 // It works through indexer.Index only, so it checks both backends alike.
 package verify
@@ -33,9 +33,10 @@ const (
 	// KindDangling is an indexed location whose blob is not stored:
 	// searches cannot read the file.
 	KindDangling = "dangling location"
-	// KindStray is a location on a branch that has no state. A killed
-	// crawl leaves these and the next crawl removes them, so they are a
-	// problem only when no crawl is marked as writing (see Report.Dirty).
+	// KindStray is a location (or dependency record) on a branch that has
+	// no state. A killed crawl leaves these and the next crawl removes
+	// them, so they are a problem only when no crawl is marked as writing
+	// (see Report.Dirty).
 	KindStray = "stray location"
 	// KindBadBranch is a branch state whose commit is not a git object id.
 	KindBadBranch = "bad branch state"
@@ -281,6 +282,19 @@ func Check(ctx context.Context, idx indexer.Index, opt Options) (*Report, error)
 			rep.Unreferenced++
 		}
 	}
+	strayDeps := map[indexer.BranchKey]int{}
+	err = idx.Deps(ctx, indexer.DepQuery{}, func(d indexer.Dependency) error {
+		if bk := (indexer.BranchKey{Repo: d.Repo, Name: d.Branch}); !states[bk] {
+			strayDeps[bk]++
+			if _, ok := strays[bk]; !ok {
+				strays[bk] = 0
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("verify: %w", err)
+	}
 
 	if len(dangling) > 0 {
 		if dangling, err = stillDangling(ctx, idx, dangling); err != nil {
@@ -298,7 +312,7 @@ func Check(ctx context.Context, idx indexer.Index, opt Options) (*Report, error)
 	slices.SortFunc(keys, compareBranch)
 	for _, k := range keys {
 		p := Problem{Kind: KindStray, Repo: k.Repo, Branch: k.Name,
-			Detail: fmt.Sprintf("%d locations on a branch with no state", strays[k])}
+			Detail: fmt.Sprintf("%d locations and %d dependency records on a branch with no state", strays[k], strayDeps[k])}
 		if rep.Dirty {
 			p.Detail += " (a crawl is writing or was killed; the next crawl removes them)"
 			add(&rep.Notes, p)

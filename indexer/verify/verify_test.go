@@ -77,6 +77,8 @@ func TestCheck(t *testing.T) {
 		Blobs:       []indexer.Blob{{ID: "not-an-id", Text: []byte("x")}},
 		PutLocs:     []indexer.Location{{Repo: "r", Branch: "gone", Path: "a", Blob: a.ID}},
 		PutBranches: []indexer.Branch{{Repo: "r", Name: "bad", Commit: "HEAD"}},
+		PutDeps: []indexer.BranchDeps{{Branch: indexer.BranchKey{Repo: "r", Name: "nodeps"},
+			Deps: []indexer.Dependency{{Path: "go.mod", Line: 3, Ecosystem: "golang", Name: "example.com/m"}}}},
 	})
 	kinds := func(ps []Problem) map[string]int {
 		m := map[string]int{}
@@ -89,8 +91,8 @@ func TestCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if k := kinds(rep.Problems); len(rep.Problems) != 3 || k[KindStray] != 1 || k[KindBadBranch] != 1 || k[KindBadID] != 1 {
-		t.Errorf("problems = %v, want one stray, one bad branch state, one bad blob id", rep.Problems)
+	if k := kinds(rep.Problems); len(rep.Problems) != 4 || k[KindStray] != 2 || k[KindBadBranch] != 1 || k[KindBadID] != 1 {
+		t.Errorf("problems = %v, want two strays (locations, dependencies), one bad branch state, one bad blob id", rep.Problems)
 	}
 	if err := idx.SetDirty(ctx, true); err != nil {
 		t.Fatal(err)
@@ -99,7 +101,7 @@ func TestCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if k := kinds(rep.Problems); k[KindStray] != 0 || kinds(rep.Notes)[KindStray] != 1 || !rep.Dirty {
+	if k := kinds(rep.Problems); k[KindStray] != 0 || kinds(rep.Notes)[KindStray] != 2 || !rep.Dirty {
 		t.Errorf("with a crawl marked as writing: problems %v, notes %v; want the stray as a note", rep.Problems, rep.Notes)
 	}
 
@@ -114,8 +116,8 @@ func TestCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(fixed.Branches) != 2 || strings.Join(crawled, ",") != "r" || fixed.BlobsCollected != 2 {
-		t.Errorf("repair = %+v, re-crawled %v; want 2 branches reset, 2 blobs collected, r re-crawled", fixed, crawled)
+	if len(fixed.Branches) != 3 || strings.Join(crawled, ",") != "r" || fixed.BlobsCollected != 2 {
+		t.Errorf("repair = %+v, re-crawled %v; want 3 branches reset, 2 blobs collected, r re-crawled", fixed, crawled)
 	}
 	rep, err = Check(ctx, idx, Options{})
 	if err != nil {
