@@ -19,8 +19,9 @@ Reads the whole index and checks that it holds what git holds:
   - every stored text hashes to its blob id (git's SHA-1, or SHA-256 for
     64-digit ids), so no search answers from bytes that are not in git;
   - every indexed location points to a stored blob;
-  - every location belongs to a branch with a state (locations a killed
-    or running crawl left are listed as notes: the next crawl removes them);
+  - every location and dependency record belongs to a branch with a state
+    (what a killed or running crawl left is listed as notes: the next
+    crawl removes it);
   - every branch state names a well-formed commit.
 It prints what is wrong and exits 1 if anything is, 0 if the index is clean.
 On a terminal a progress line shows the blobs hashed.
