@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/trawl-dev/trawl/indexer"
+	"github.com/trawl-dev/trawl/internal/buildinfo"
 	"github.com/trawl-dev/trawl/search"
 )
 
@@ -76,7 +77,7 @@ func (s *Server) searchOptions(v url.Values) (string, search.Options, error) {
 }
 
 // handleSearch answers GET /api/search?q=&limit=&context= with the JSON of
-// DESIGN.md §6. limit counts files: default 100, and both 0 ("no limit")
+// docs/design.md §6. limit counts files: default 100, and both 0 ("no limit")
 // and anything larger mean maxLimit here; the stream is exhaustive.
 func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 	v := r.URL.Query()
@@ -485,11 +486,13 @@ type statusResponse struct {
 	Index     indexer.Stats `json:"index"`
 	Repos     int           `json:"repos"`
 	LastCrawl time.Time     `json:"last_crawl,omitzero"` // latest branch crawl
+
+	Version buildinfo.Info `json:"version"` // as trawl version --json
 }
 
 // handleStatus answers GET /api/status.
 func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
-	var resp statusResponse
+	resp := statusResponse{Version: buildinfo.Read()}
 	var err error
 	if resp.Crawl, err = s.crawlStatus(); err != nil {
 		s.fail(w, r, "crawl status", err)

@@ -662,12 +662,28 @@ async function download(ev, href) {
   }
 }
 
+// ---- example queries on the empty search page (GET /api/examples) ----------
+
+// showExamples offers queries computed from what the index holds. The page
+// works without them, so a failure shows nothing.
+async function showExamples() {
+  const results = $('results');
+  if (!results || $('q').value.trim()) return;
+  let res;
+  try { res = await api('/api/examples'); } catch { return; }
+  if ($('q').value.trim() || !res || !res.examples || res.examples.length === 0) return;
+  results.replaceChildren(h('section', {id: 'examples', class: 'examples', 'aria-label': 'Example queries'},
+    h('p', {class: 'muted', text: 'Questions this index can answer:'}),
+    h('ul', null, res.examples.map((ex) => h('li', {dataset: {kind: ex.kind}},
+      h('a', {href: searchHref(ex.query)}, h('code', {text: ex.query})), ' ', h('span', {class: 'muted', text: ex.why}))))));
+}
+
 // ---- start ----------------------------------------------------------------
 
 document.addEventListener('DOMContentLoaded', () => {
   initAuth();
   const page = document.body.dataset.page;
-  if (page === 'search') initSearch();
+  if (page === 'search') { initSearch(); showExamples(); }
   else if (page === 'file') initFile();
   else if (page === 'status') initStatus();
   else if (page === 'deps') initDeps();
