@@ -256,6 +256,11 @@ type Index interface {
 	Deps(ctx context.Context, q DepQuery, fn func(Dependency) error) error
 	// BlobText returns the text of a stored blob, or ErrNotFound.
 	BlobText(ctx context.Context, id string) ([]byte, error)
+	// ScanBlobs calls fn with the id and text of every stored blob, in no
+	// particular order; text is valid only during the call. It is for
+	// integrity checks (trawl verify), which read every text once. fn
+	// returning an error stops the stream and ScanBlobs returns that error.
+	ScanBlobs(ctx context.Context, fn func(id string, text []byte) error) error
 	// CollectGarbage deletes every blob no location points to and returns
 	// how many it deleted.
 	CollectGarbage(ctx context.Context) (int, error)

@@ -72,6 +72,16 @@ func cmdCrawl(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer idx.Close()
+	// Shards of one split share the Elasticsearch writer lease; taking it
+	// now fails a crawl that may not write before it fetches anything.
+	if w, ok := idx.(interface{ SetWriterShard(i, n int) }); ok && sh.N > 1 {
+		w.SetWriterShard(sh.I, sh.N)
+	}
+	if l, ok := idx.(interface{ LockForWrite(context.Context) error }); ok {
+		if err := l.LockForWrite(ctx); err != nil {
+			return fmt.Errorf("crawl: %w", err)
+		}
+	}
 
 	opt := crawler.Options{Logger: log, Repos: repos, BatchBytes: batch, Shard: sh, NoDeps: noDeps, GitHub: newGitHubSources(log).get}
 	bar := newProgressBar(stderr)

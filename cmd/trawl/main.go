@@ -28,6 +28,7 @@ Commands:
   crawl          one crawl pass: fetch every branch, index what changed
   search QUERY   exact literal and regex search over every branch
   skipped        files that matched the patterns but were not indexed, and why
+  verify         check every stored text against its git blob id (--repair re-crawls what is wrong)
   deps [NAME]    dependencies declared in manifests on every branch, with version ranges
   indicators     github-crawler compatible indicator documents (JSON, POST, Elasticsearch)
   sbom           CycloneDX SBOM of one branch (--repo R --branch B)
@@ -65,6 +66,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdSearch(ctx, rest, stdout, stderr)
 	case "skipped":
 		err = cmdSkipped(ctx, rest, stdout, stderr)
+	case "verify":
+		err = cmdVerify(ctx, rest, stdout, stderr)
 	case "deps":
 		err = cmdDeps(ctx, rest, stdout, stderr)
 	case "indicators":

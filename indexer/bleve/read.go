@@ -525,3 +525,40 @@ func (x *Index) Dirty(ctx context.Context) (bool, error) {
 	}
 	return len(v) > 0, nil
 }
+
+// ScanBlobs calls fn with the id and stored text of every blob, reading
+// one snapshot of the index.
+func (x *Index) ScanBlobs(ctx context.Context, fn func(id string, text []byte) error) error {
+	if err := x.check(ctx, "scan blobs in index"); err != nil {
+		return err
+	}
+	var fnErr error
+	err := x.read(func(r bindex.IndexReader) error {
+		return x.streamIDs(ctx, r, term(fieldKind, kindBlob), func(id string) error {
+			doc, err := r.Document(id)
+			if err != nil {
+				return fmt.Errorf("read blob %s: %w", id, err)
+			}
+			if doc == nil {
+				return nil // deleted since the search saw it
+			}
+			text := []byte{}
+			doc.VisitFields(func(f bindex.Field) {
+				if f.Name() == fieldText {
+					text = f.Value()
+				}
+			})
+			if fnErr = fn(id, text); fnErr != nil {
+				return errStop
+			}
+			return nil
+		})
+	})
+	if fnErr != nil {
+		return fnErr
+	}
+	if err != nil {
+		return fmt.Errorf("scan blobs in index %s: %w", x.dir, err)
+	}
+	return nil
+}

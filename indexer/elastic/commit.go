@@ -4,14 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
-
-	"github.com/elastic/go-elasticsearch/v8/esutil"
 
 	"github.com/trawl-dev/trawl/indexer"
 )
@@ -87,6 +83,9 @@ type op struct {
 func (x *Index) Commit(ctx context.Context, c *indexer.Changes) error {
 	if c.Empty() {
 		return nil
+	}
+	if err := x.lockForWrite(ctx); err != nil {
+		return fmt.Errorf("commit: %w", err)
 	}
 	var ops []op
 	for _, b := range c.Blobs {
@@ -310,70 +309,81 @@ type retryItem struct {
 	msg string
 }
 
+// bulkBytes bounds the bytes of one bulk request, which the cluster holds
+// in memory whole (http.max_content_length is 100 MB by default).
+const bulkBytes = 8 << 20
+
+// bulkItem is one item of a bulk answer.
+type bulkItem struct {
+	Status int `json:"status"`
+	Error  struct {
+		Type   string `json:"type"`
+		Reason string `json:"reason"`
+	} `json:"error"`
+}
+
+// bulkOnce sends ops in bulk requests of about bulkBytes, one after the
+// other, which keeps the items in order: a key deleted then put in one step
+// must end up put. Elasticsearch parallelises a bulk request across shards
+// itself.
 func (x *Index) bulkOnce(ctx context.Context, ops []op, ok int) (failed []string, retry []retryItem, err error) {
-	var (
-		mu      sync.Mutex
-		flushed error
-	)
-	bi, err := esutil.NewBulkIndexer(esutil.BulkIndexerConfig{
-		Client: x.es,
-		// One worker keeps the items in order: a key deleted then put in
-		// one step must end up put. Elasticsearch parallelises a bulk
-		// request across shards itself.
-		NumWorkers:    1,
-		FlushBytes:    8 << 20,
-		FlushInterval: time.Hour, // flushes happen by size and at Close
-		OnError: func(_ context.Context, err error) {
-			mu.Lock()
-			defer mu.Unlock()
-			flushed = errors.Join(flushed, err)
-		},
-	})
-	if err != nil {
-		return nil, nil, err
-	}
-	for _, o := range ops {
-		item := esutil.BulkIndexerItem{
-			Action:     o.action,
-			Index:      o.index,
-			DocumentID: o.id,
-			Routing:    o.routing,
-			OnFailure: func(_ context.Context, _ esutil.BulkIndexerItem, res esutil.BulkIndexerResponseItem, err error) {
-				if err == nil && res.Status == ok {
-					return
-				}
-				mu.Lock()
-				defer mu.Unlock()
-				switch {
-				case err != nil:
-					failed = append(failed, fmt.Sprintf("%s: %v", o.what, err))
-				case res.Status == http.StatusTooManyRequests || res.Status == http.StatusServiceUnavailable:
-					retry = append(retry, retryItem{o, itemError(o, res)})
-				default:
-					failed = append(failed, itemError(o, res))
-				}
-			},
+	var buf bytes.Buffer
+	for start := 0; start < len(ops); {
+		buf.Reset()
+		end := start
+		for end < len(ops) && (end == start || buf.Len() < bulkBytes) {
+			writeBulkOp(&buf, ops[end])
+			end++
 		}
-		if o.body != nil {
-			item.Body = bytes.NewReader(o.body)
+		res, err := x.es.Bulk(bytes.NewReader(buf.Bytes()), x.es.Bulk.WithContext(ctx))
+		var answer struct {
+			Items []map[string]bulkItem `json:"items"`
 		}
-		if err := bi.Add(ctx, item); err != nil {
-			bi.Close(context.WithoutCancel(ctx))
-			return nil, nil, fmt.Errorf("queue %s: %w", o.what, err)
+		if err := decode(res, err, &answer); err != nil {
+			return nil, nil, fmt.Errorf("bulk request of %d items: %w", end-start, err)
 		}
-	}
-	if err := bi.Close(ctx); err != nil {
-		return nil, nil, err
-	}
-	if flushed != nil && len(failed) == 0 && len(retry) == 0 {
-		// Every item reports a failed flush too; this covers one that was
-		// not tied to an item.
-		return nil, nil, flushed
+		if len(answer.Items) != end-start {
+			return nil, nil, fmt.Errorf("bulk request of %d items: answer has %d", end-start, len(answer.Items))
+		}
+		for i, item := range answer.Items {
+			o := ops[start+i]
+			var r bulkItem
+			for _, v := range item { // one key: the action
+				r = v
+			}
+			switch {
+			case r.Status >= 200 && r.Status < 300, r.Status == ok:
+			case r.Status == http.StatusTooManyRequests || r.Status == http.StatusServiceUnavailable:
+				retry = append(retry, retryItem{o, itemError(o, r)})
+			default:
+				failed = append(failed, itemError(o, r))
+			}
+		}
+		start = end
 	}
 	return failed, retry, nil
 }
 
-func itemError(o op, res esutil.BulkIndexerResponseItem) string {
+// writeBulkOp appends o to a bulk body: the action line, then the document
+// line for create and index.
+func writeBulkOp(buf *bytes.Buffer, o op) {
+	meta := map[string]string{"_index": o.index, "_id": o.id}
+	if o.routing != "" {
+		meta["routing"] = o.routing
+	}
+	line, err := json.Marshal(map[string]any{o.action: meta})
+	if err != nil {
+		panic(err) // strings only
+	}
+	buf.Write(line)
+	buf.WriteByte('\n')
+	if o.action != "delete" {
+		buf.Write(o.body) // json.Marshal output: one line
+		buf.WriteByte('\n')
+	}
+}
+
+func itemError(o op, res bulkItem) string {
 	return fmt.Sprintf("%s (%s/%s): status %d: %s: %s", o.what, o.index, o.id, res.Status, res.Error.Type, res.Error.Reason)
 }
 
@@ -383,6 +393,9 @@ func locName(k indexer.LocationKey) string {
 
 // SetDirty records (true) or clears (false) that a crawl is writing.
 func (x *Index) SetDirty(ctx context.Context, dirty bool) error {
+	if err := x.lockForWrite(ctx); err != nil {
+		return fmt.Errorf("set dirty flag in %s: %w", x.branches, err)
+	}
 	res, err := x.es.Index(x.branches, jsonBody(map[string]any{"kind": kindMeta, "dirty": dirty}),
 		x.es.Index.WithContext(ctx), x.es.Index.WithDocumentID(dirtyID))
 	if err := check(res, err); err != nil {

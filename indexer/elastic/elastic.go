@@ -6,6 +6,7 @@
 //	{prefix}-locations  one small document per (repo, branch, path), routed by repo
 //	{prefix}-branches   one document per branch state, plus the dirty flag
 //	{prefix}-deps       one document per dependency record, routed by repo
+//	{prefix}-lease      the writer lease: who may write the other four (lease.go)
 //
 // The trigram query tree becomes a bool query in filter context, so clauses
 // are cached and unscored; candidates and locations are paged with
@@ -24,14 +25,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/elastic/go-elasticsearch/v8"
 	"github.com/elastic/go-elasticsearch/v8/esapi"
 
 	"github.com/trawl-dev/trawl/config"
@@ -46,8 +44,10 @@ const schemaVersion = 2
 // concurrent use: reads run concurrently with each other and with one
 // writer.
 type Index struct {
-	es                               *elasticsearch.Client
+	es                               *esapi.API
+	client                           *client
 	blobs, locations, branches, deps string
+	lease                            *lease
 }
 
 var _ indexer.Index = (*Index)(nil)
@@ -67,25 +67,27 @@ func Open(ctx context.Context, cfg config.Elasticsearch) (*Index, error) {
 	if !validPrefix.MatchString(prefix) {
 		return nil, fmt.Errorf("open elasticsearch: index_prefix %q: want lower-case letters, digits, ., _ and -", prefix)
 	}
-	esCfg, err := clientConfig(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("open elasticsearch: %w", err)
-	}
-	es, err := elasticsearch.NewClient(esCfg)
+	c, err := newClient(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open elasticsearch: %w", err)
 	}
 	x := &Index{
-		es:        es,
+		es:        newAPI(c),
+		client:    c,
 		blobs:     prefix + "-blobs",
 		locations: prefix + "-locations",
 		branches:  prefix + "-branches",
 		deps:      prefix + "-deps",
+		lease:     newLease(prefix + "-lease"),
 	}
-	where := strings.Join(esCfg.Addresses, ", ")
-	if esCfg.CloudID != "" {
-		where = "cloud id " + esCfg.CloudID
-	}
+	where := c.where
+	es := x.es
+	ok := false
+	defer func() {
+		if !ok {
+			c.Close(context.Background())
+		}
+	}()
 	// The root endpoint (GET /) is not served by every distribution; cluster
 	// health is, and it proves the cluster can take writes.
 	res, err := es.Cluster.Health(es.Cluster.Health.WithContext(ctx),
@@ -96,64 +98,13 @@ func Open(ctx context.Context, cfg config.Elasticsearch) (*Index, error) {
 	for _, ix := range []struct {
 		name    string
 		mapping string
-	}{{x.blobs, blobsMapping}, {x.locations, locationsMapping}, {x.branches, branchesMapping}, {x.deps, depsMapping}} {
+	}{{x.blobs, blobsMapping}, {x.locations, locationsMapping}, {x.branches, branchesMapping}, {x.deps, depsMapping}, {x.lease.index, leaseMapping}} {
 		if err := x.ensureIndex(ctx, ix.name, ix.mapping); err != nil {
 			return nil, fmt.Errorf("open elasticsearch at %s: %w", where, err)
 		}
 	}
+	ok = true
 	return x, nil
-}
-
-func clientConfig(cfg config.Elasticsearch) (elasticsearch.Config, error) {
-	c := elasticsearch.Config{
-		Addresses: cfg.Addresses,
-		Username:  cfg.Username,
-		CloudID:   cfg.CloudID,
-		// 429 is the cluster pushing back (queues full); 5xx are mostly a
-		// node restarting or a shard relocating. Both pass with time.
-		RetryOnStatus: []int{http.StatusTooManyRequests, 500, 502, 503, 504},
-		MaxRetries:    5,
-		RetryBackoff:  backoff,
-		// go-elasticsearch v8 refuses servers whose answers lack the
-		// X-Elastic-Product: Elasticsearch header (sent from 7.14 on).
-		// OpenSearch does not send it, so supporting OpenSearch would need a
-		// Transport (http.RoundTripper) wrapper adding that header to
-		// responses; it is not wanted here.
-	}
-	if len(c.Addresses) == 0 && c.CloudID == "" {
-		c.Addresses = []string{"http://127.0.0.1:9200"}
-	}
-	secret := func(key, env string) (string, error) {
-		if env == "" {
-			return "", nil
-		}
-		v := os.Getenv(env)
-		if v == "" {
-			return "", fmt.Errorf("%s: environment variable %s is empty or unset", key, env)
-		}
-		return v, nil
-	}
-	var err error
-	if c.Password, err = secret("password_env", cfg.PasswordEnv); err != nil {
-		return c, err
-	}
-	if c.APIKey, err = secret("api_key_env", cfg.APIKeyEnv); err != nil {
-		return c, err
-	}
-	if cfg.CACert != "" {
-		if c.CACert, err = os.ReadFile(cfg.CACert); err != nil {
-			return c, fmt.Errorf("ca_cert: %w", err)
-		}
-	}
-	return c, nil
-}
-
-// backoff waits 50 ms, 100 ms, 200 ms... up to 3 s before retry attempt
-// (1-based). The transport also waits after its last attempt, so a cluster
-// that does not answer at all fails after about 3 s with MaxRetries 5.
-func backoff(attempt int) time.Duration {
-	d := 50 * time.Millisecond << min(max(attempt-1, 0), 10)
-	return min(d, 3*time.Second)
 }
 
 // Mappings are strict so that a field this code does not know about is an
@@ -273,10 +224,11 @@ func (x *Index) ensureIndex(ctx context.Context, name, body string) error {
 	return nil
 }
 
-// Close releases the client. Every committed write is already durable in
-// the cluster.
+// Close releases the writer lease, if this Index took it, and the client.
+// Every committed write is already durable in the cluster.
 func (x *Index) Close() error {
-	return x.es.Close(context.Background())
+	x.releaseLease()
+	return x.client.Close(context.Background())
 }
 
 // esError is an error answer of Elasticsearch.

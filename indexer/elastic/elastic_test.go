@@ -11,8 +11,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/elastic/go-elasticsearch/v8"
-
 	"github.com/trawl-dev/trawl/config"
 	"github.com/trawl-dev/trawl/indexer"
 	"github.com/trawl-dev/trawl/indexer/indexertest"
@@ -35,13 +33,14 @@ func esConfig(t *testing.T) config.Elasticsearch {
 }
 
 func deleteIndices(t *testing.T, cfg config.Elasticsearch) {
-	es, err := elasticsearch.NewClient(elasticsearch.Config{Addresses: cfg.Addresses})
+	c, err := newClient(config.Elasticsearch{Addresses: cfg.Addresses})
 	if err != nil {
 		t.Errorf("cleanup: %v", err)
 		return
 	}
-	defer es.Close(context.Background())
-	names := []string{cfg.IndexPrefix + "-blobs", cfg.IndexPrefix + "-locations", cfg.IndexPrefix + "-branches", cfg.IndexPrefix + "-deps"}
+	defer c.Close(context.Background())
+	es := newAPI(c)
+	names := []string{cfg.IndexPrefix + "-blobs", cfg.IndexPrefix + "-locations", cfg.IndexPrefix + "-branches", cfg.IndexPrefix + "-deps", cfg.IndexPrefix + "-lease"}
 	res, err := es.Indices.Delete(names, es.Indices.Delete.WithIgnoreUnavailable(true))
 	if err := check(res, err); err != nil {
 		t.Errorf("cleanup: delete %v: %v", names, err)

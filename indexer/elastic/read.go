@@ -42,13 +42,43 @@ func (x *Index) scan(ctx context.Context, index string, query any, sortBy []stri
 	for i, f := range sortBy {
 		sort[i] = map[string]any{f: "asc"}
 	}
-	body := map[string]any{
+	return x.page(ctx, index, map[string]any{
 		"query":            query,
 		"sort":             sort,
 		"size":             pageSize,
 		"track_total_hits": false,
 		"_source":          source,
-	}
+	}, fn)
+}
+
+// scanBlobIDs streams the id of every blob matching query, in id order.
+//
+// It asks for no stored field at all and reads each id from its sort
+// value: fetching the _id of a hit reads the stored-fields block that
+// holds it, and in the blobs index that block holds the compressed texts,
+// so a search answering a few hundred ids decompressed megabytes of text
+// (measured: 380 ms for 150 hits, 14 ms without stored fields).
+func (x *Index) scanBlobIDs(ctx context.Context, query any, fn func(id string) error) error {
+	return x.page(ctx, x.blobs, map[string]any{
+		"query":            query,
+		"sort":             []any{map[string]any{"id": "asc"}},
+		"size":             pageSize,
+		"track_total_hits": false,
+		"_source":          false,
+		"stored_fields":    "_none_",
+	}, func(h hit) error {
+		id := h.sortString(0)
+		if id == "" {
+			return fmt.Errorf("hit without an id sort value: %v", h.Sort)
+		}
+		return fn(id)
+	})
+}
+
+// page runs the search body, with sort and size set, page after page
+// with search_after.
+func (x *Index) page(ctx context.Context, index string, body map[string]any, fn func(hit) error) error {
+	size := body["size"].(int)
 	for {
 		res, err := x.es.Search(x.es.Search.WithContext(ctx), x.es.Search.WithIndex(index),
 			x.es.Search.WithBody(jsonBody(body)))
@@ -66,7 +96,7 @@ func (x *Index) scan(ctx context.Context, index string, query any, sortBy []stri
 				return err
 			}
 		}
-		if len(hits) < pageSize {
+		if len(hits) < size {
 			return nil
 		}
 		body["search_after"] = hits[len(hits)-1].Sort
@@ -128,7 +158,7 @@ func (x *Index) MatchBlobs(ctx context.Context, q *trigram.Query, fn func(id str
 		return fmt.Errorf("match blobs: query matches every blob; list locations instead")
 	}
 	query := map[string]any{"bool": map[string]any{"filter": []any{treeQuery(q)}}}
-	err := x.scan(ctx, x.blobs, query, []string{"id"}, false, func(h hit) error { return fn(h.ID) })
+	err := x.scanBlobIDs(ctx, query, fn)
 	if err != nil {
 		return fmt.Errorf("match blobs %s: %w", q, err)
 	}
@@ -356,6 +386,9 @@ const gcBatch = 1000
 
 // CollectGarbage deletes every blob no location points to.
 func (x *Index) CollectGarbage(ctx context.Context) (int, error) {
+	if err := x.lockForWrite(ctx); err != nil {
+		return 0, fmt.Errorf("collect garbage: %w", err)
+	}
 	if err := x.refresh(ctx, x.blobs, x.locations); err != nil {
 		return 0, fmt.Errorf("collect garbage: %w", err)
 	}
@@ -379,8 +412,8 @@ func (x *Index) CollectGarbage(ctx context.Context) (int, error) {
 		batch = batch[:0]
 		return nil
 	}
-	err := x.scan(ctx, x.blobs, map[string]any{"match_all": map[string]any{}}, []string{"id"}, false, func(h hit) error {
-		batch = append(batch, h.ID)
+	err := x.scanBlobIDs(ctx, map[string]any{"match_all": map[string]any{}}, func(id string) error {
+		batch = append(batch, id)
 		if len(batch) == gcBatch {
 			return check()
 		}

@@ -41,3 +41,48 @@ func (x *Index) BlobTexts(ctx context.Context, ids []string) (map[string][]byte,
 	}
 	return out, nil
 }
+
+// scanTextsPage is the blobs per page of ScanBlobs: texts are up to
+// files.max_size each, and a page is held in memory whole.
+const scanTextsPage = 64
+
+// ScanBlobs calls fn with the id and text of every stored blob, paging by
+// id with search_after. Like every search, it sees the index as of the last
+// refresh, which each Commit makes.
+func (x *Index) ScanBlobs(ctx context.Context, fn func(id string, text []byte) error) error {
+	body := map[string]any{
+		"query":            map[string]any{"match_all": map[string]any{}},
+		"sort":             []any{map[string]any{"id": "asc"}},
+		"size":             scanTextsPage,
+		"track_total_hits": false,
+		"_source":          []string{"text"},
+	}
+	for {
+		res, err := x.es.Search(x.es.Search.WithContext(ctx), x.es.Search.WithIndex(x.blobs),
+			x.es.Search.WithBody(jsonBody(body)))
+		var page struct {
+			Hits struct {
+				Hits []struct {
+					ID     string `json:"_id"`
+					Source struct {
+						Text string `json:"text"`
+					} `json:"_source"`
+					Sort []any `json:"sort"`
+				} `json:"hits"`
+			} `json:"hits"`
+		}
+		if err := decode(res, err, &page); err != nil {
+			return fmt.Errorf("scan blobs in %s: %w", x.blobs, err)
+		}
+		hits := page.Hits.Hits
+		for _, h := range hits {
+			if err := fn(h.ID, []byte(h.Source.Text)); err != nil {
+				return err
+			}
+		}
+		if len(hits) < scanTextsPage {
+			return nil
+		}
+		body["search_after"] = hits[len(hits)-1].Sort
+	}
+}

@@ -27,7 +27,7 @@ func (b esBackend) IndexYAML(dataDir string) string {
 
 func (b esBackend) indices() string {
 	names := []string{}
-	for _, s := range []string{"blobs", "locations", "branches", "deps"} {
+	for _, s := range []string{"blobs", "locations", "branches", "deps", "lease"} {
 		names = append(names, b.prefix+"-"+s)
 	}
 	return strings.Join(names, ",")
