@@ -21,6 +21,9 @@ type Config struct {
 	// query time (trawl indicators).
 	Indicators Indicators `yaml:"indicators"`
 
+	// Rules are compliance rules (DESIGN.md §8): trawl check, GET /api/compliance.
+	Rules Rules `yaml:"rules"`
+
 	// Path is the file the configuration was read from; relative paths in
 	// it are resolved against its folder.
 	Path string `yaml:"-"`

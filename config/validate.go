@@ -44,6 +44,7 @@ func (c *checker) check(cfg *Config) {
 	c.index(&cfg.Index)
 	c.schedule(&cfg.Schedule)
 	c.server(&cfg.Server)
+	c.rules(cfg)
 }
 
 func (c *checker) source(path string, s *Source) {
