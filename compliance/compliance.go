@@ -15,19 +15,20 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"time"
 
 	"github.com/trawl-dev/trawl/config"
+	"github.com/trawl-dev/trawl/indexer"
 )
 
 // Status is the outcome of one rule on one branch.
-type Status string
+type Status = indexer.ComplianceStatus
 
 const (
 	Pass Status = "pass"
 	Fail Status = "fail"
 	// Error means the rule could not be answered (a query that timed out
-	// or failed, no advisories imported): never counted as a pass.
+	// or failed, no advisories imported): never counted as a pass, and
+	// never reused by the next evaluation.
 	Error Status = "error"
 	// NotApplicable marks a branch the rule has nothing to say about (an
 	// indicator rule on a branch without that indicator); it is kept so
@@ -36,40 +37,13 @@ const (
 )
 
 // Evidence is one reason a branch fails.
-type Evidence struct {
-	Path string `json:"path"`
-	Line int    `json:"line,omitempty"`
-	Text string `json:"text,omitempty"`
-	URL  string `json:"url,omitempty"` // permalink; empty when the host's web address is unknown
-	// For forbid_vulnerable: the advisory and the version that fixes it.
-	Advisory string `json:"advisory,omitempty"`
-	Summary  string `json:"summary,omitempty"`
-	Fixed    string `json:"fixed,omitempty"`
-}
+type Evidence = indexer.ComplianceEvidence
 
 // Result is the outcome of one rule on one branch at one commit.
-type Result struct {
-	Rule        string     `json:"rule"`
-	Fingerprint string     `json:"fingerprint"` // of the rule (and what it reads) when evaluated
-	Repo        string     `json:"repo"`
-	Branch      string     `json:"branch"`
-	Commit      string     `json:"commit"`
-	Status      Status     `json:"status"`
-	Error       string     `json:"error,omitempty"`
-	Evidence    []Evidence `json:"evidence,omitempty"`
-	// EvidenceOmitted counts evidence beyond MaxEvidence, left out.
-	EvidenceOmitted int       `json:"evidence_omitted,omitempty"`
-	EvaluatedAt     time.Time `json:"evaluated_at"`
-	// Since is when the branch entered its current status for this rule
-	// (for a failing branch: failing since).
-	Since time.Time `json:"since"`
-}
+type Result = indexer.ComplianceResult
 
 // Key identifies a result.
-type Key struct{ Rule, Repo, Branch string }
-
-// Key returns r's key.
-func (r Result) Key() Key { return Key{r.Rule, r.Repo, r.Branch} }
+type Key = indexer.ComplianceKey
 
 // Fingerprint identifies what a rule's answers depend on besides the
 // branch content: the rule itself and, for indicator and vulnerability
@@ -81,11 +55,9 @@ func Fingerprint(r config.Rule, indicators config.Indicators, osvDigest string) 
 	r.Severity = "" // reported from the configuration, not stored
 	v := struct {
 		Rule       config.Rule
-		Repos      [2][]string
-		Topics     [2][]string
 		Indicators config.Indicators `json:",omitempty"`
 		OSV        string            `json:",omitempty"`
-	}{Rule: r, Repos: [2][]string{r.Repos.Include, r.Repos.Exclude}, Topics: [2][]string{r.Topics.Include, r.Topics.Exclude}}
+	}{Rule: r}
 	if r.Indicator != nil {
 		v.Indicators = indicators
 	}

@@ -80,7 +80,7 @@ func (e *Evaluator) Evaluate(ctx context.Context, rules []config.Rule, prev map[
 			if !r.Repos.Match(b.Repo) || !topics.match(b.Meta.Topics) || !r.Branches.Match(b.Name, b.Meta.DefaultBranch) {
 				continue
 			}
-			if p, ok := prev[Key{r.ID, b.Repo, b.Name}]; ok && p.Fingerprint == fp && p.Commit == b.Commit && p.Status != Error {
+			if p, ok := prev[Key{Rule: r.ID, Repo: b.Repo, Branch: b.Name}]; ok && p.Fingerprint == fp && p.Commit == b.Commit && p.Status != Error {
 				ev.Results = append(ev.Results, p)
 				continue
 			}

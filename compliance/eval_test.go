@@ -53,6 +53,8 @@ func osvDB(t *testing.T) *osv.DB {
 	return db
 }
 
+func k3(rule, repo, branch string) Key { return Key{Rule: rule, Repo: repo, Branch: branch} }
+
 func byKey(results []Result) map[Key]Result {
 	m := map[Key]Result{}
 	for _, r := range results {
@@ -112,20 +114,20 @@ func TestEvaluate(t *testing.T) {
 			t.Errorf("%v evidence:\n got %+v\nwant %+v", k, got, want)
 		}
 	}
-	checkEvidence(Key{"no-private-keys", "acme/api", "release/1.2"},
+	checkEvidence(k3("no-private-keys", "acme/api", "release/1.2"),
 		Evidence{Path: "deploy/id_rsa", URL: "https://git.example.com/acme/api/blob/" + relHead + "/deploy/id_rsa"})
-	checkEvidence(Key{"log4shell", "acme/api", "main"},
+	checkEvidence(k3("log4shell", "acme/api", "main"),
 		Evidence{Path: "pom.xml", Line: 5, Text: "org.apache.logging.log4j:log4j-core 2.14.1", URL: "https://git.example.com/acme/api/blob/" + mainHead + "/pom.xml#L5"})
-	checkEvidence(Key{"no-plain-passwords", "acme/api", "main"},
+	checkEvidence(k3("no-plain-passwords", "acme/api", "main"),
 		Evidence{Path: "src/main/resources/application.properties", Line: 2, Text: "db.password = hunter2",
 			URL: "https://git.example.com/acme/api/blob/" + mainHead + "/src/main/resources/application.properties#L2"})
-	checkEvidence(Key{"codeowners", "acme/web", "main"})
-	checkEvidence(Key{"boot-3-2", "acme/api", "main"},
+	checkEvidence(k3("codeowners", "acme/web", "main"))
+	checkEvidence(k3("boot-3-2", "acme/api", "main"),
 		Evidence{Path: "pom.xml", Text: "springBootVersion = 3.1.0: outside >= 3.2", URL: "https://git.example.com/acme/api/blob/" + mainHead + "/pom.xml"})
-	checkEvidence(Key{"vulnerable", "acme/api", "main"},
+	checkEvidence(k3("vulnerable", "acme/api", "main"),
 		Evidence{Path: "pom.xml", Line: 5, Text: "org.apache.logging.log4j:log4j-core 2.14.1", URL: "https://git.example.com/acme/api/blob/" + mainHead + "/pom.xml#L5",
 			Advisory: "GHSA-jfh8-c2jp-5v3q", Summary: "Remote code injection in Log4j", Fixed: "2.15.0"})
-	if ev := res[Key{"vulnerable", "acme/web", "main"}].Evidence; len(ev) == 0 || ev[0].Advisory != "GHSA-p6mc-m468-83gw" || ev[0].Fixed != "4.17.19" || ev[0].Path != "package-lock.json" && ev[0].Path != "package.json" {
+	if ev := res[k3("vulnerable", "acme/web", "main")].Evidence; len(ev) == 0 || ev[0].Advisory != "GHSA-p6mc-m468-83gw" || ev[0].Fixed != "4.17.19" || ev[0].Path != "package-lock.json" && ev[0].Path != "package.json" {
 		t.Errorf("lodash evidence %+v", ev)
 	}
 	for _, r := range ev.Results {
@@ -159,12 +161,12 @@ func TestEvaluate(t *testing.T) {
 		t.Errorf("after a push to one branch: %d evaluated, want 6", ev3.Evaluated)
 	}
 	res3 := byKey(ev3.Results)
-	k := Key{"no-private-keys", "acme/api", "release/1.2"}
+	k := k3("no-private-keys", "acme/api", "release/1.2")
 	if r := res3[k]; r.Status != Pass || !r.Since.Equal(clock) || r.Commit == relHead {
 		t.Errorf("recovered branch: %+v", r)
 	}
 	// A branch still failing keeps its failing-since time.
-	if r := res3[Key{"log4shell", "acme/api", "main"}]; !r.Since.Equal(clock.Add(-2 * time.Hour)) {
+	if r := res3[k3("log4shell", "acme/api", "main")]; !r.Since.Equal(clock.Add(-2 * time.Hour)) {
 		t.Errorf("log4shell on main failing since %v, want the first evaluation", r.Since)
 	}
 
@@ -236,7 +238,7 @@ func TestEvidenceLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := byKey(ev.Results)[Key{"no-plain-passwords", "acme/api", "main"}]
+	r := byKey(ev.Results)[k3("no-plain-passwords", "acme/api", "main")]
 	if len(r.Evidence) != MaxEvidence || r.EvidenceOmitted != 8 {
 		t.Errorf("%d evidence, %d omitted; want %d and 8", len(r.Evidence), r.EvidenceOmitted, MaxEvidence)
 	}
