@@ -54,7 +54,9 @@ func (x *Index) complianceIndex() string {
 
 func complianceID(k indexer.ComplianceKey) string { return hashID("result", k.Rule, k.Repo, k.Branch) }
 
-func historyID(at time.Time) string { return "history-" + at.UTC().Format("20060102T150405.000000000Z") }
+func historyID(at time.Time) string {
+	return "history-" + at.UTC().Format("20060102T150405.000000000Z")
+}
 
 // missing reports the answer for an index that was never written.
 func missing(err error) bool {

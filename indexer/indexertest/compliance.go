@@ -54,7 +54,7 @@ func RunCompliance(t *testing.T, open Opener) {
 	t0 := time.Date(2026, 12, 1, 10, 0, 0, 123456789, time.UTC)
 	fail := indexer.ComplianceResult{Rule: "log4shell", Fingerprint: "f1", Repo: "acme/api", Branch: "release/1.2", Commit: "c1",
 		Status: "fail", EvaluatedAt: t0, Since: t0.Add(-time.Hour),
-		Evidence: []indexer.ComplianceEvidence{{Path: "pom.xml", Line: 42, Text: "<version>2.14.1</version>", URL: "https://x/blob/c1/pom.xml#L42", Advisory: "GHSA-1", Summary: "s", Fixed: "2.15.0"}},
+		Evidence:        []indexer.ComplianceEvidence{{Path: "pom.xml", Line: 42, Text: "<version>2.14.1</version>", URL: "https://x/blob/c1/pom.xml#L42", Advisory: "GHSA-1", Summary: "s", Fixed: "2.15.0"}},
 		EvidenceOmitted: 3}
 	pass := indexer.ComplianceResult{Rule: "codeowners", Fingerprint: "f2", Repo: "acme/api", Branch: "main", Commit: "c2",
 		Status: "pass", EvaluatedAt: t0, Since: t0, Evidence: []indexer.ComplianceEvidence{}}
