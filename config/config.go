@@ -22,7 +22,8 @@ type Config struct {
 	Indicators Indicators `yaml:"indicators"`
 
 	// Rules are compliance rules (DESIGN.md §8): trawl check, GET /api/compliance.
-	Rules Rules `yaml:"rules"`
+	Rules      Rules              `yaml:"rules"`
+	Compliance ComplianceSettings `yaml:"compliance"` // history, alerts and export of rule results
 
 	// Path is the file the configuration was read from; relative paths in
 	// it are resolved against its folder.

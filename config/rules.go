@@ -3,7 +3,9 @@ package config
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/bmatcuk/doublestar/v4"
 	"gopkg.in/yaml.v3"
@@ -452,9 +454,10 @@ func (d *ruleDecoder) vulnerable(v *yaml.Node) (*VulnerableCheck, bool) {
 	return c, ok
 }
 
-// rules checks what needs the rest of the file: an indicator rule names
-// an indicator of the indicators section.
+// rules checks what needs the rest of the file (an indicator rule names
+// an indicator of the indicators section) and the compliance section.
 func (c *checker) rules(cfg *Config) {
+	c.complianceSettings(&cfg.Compliance)
 	for i, r := range cfg.Rules {
 		if r.Indicator == nil {
 			continue
@@ -468,5 +471,88 @@ func (c *checker) rules(cfg *Config) {
 		if !found {
 			c.errorf(fmt.Sprintf("rules[%d].indicator.name", i), "indicator %q is not defined in the indicators section", r.Indicator.Name)
 		}
+	}
+}
+
+// ComplianceSettings is the compliance section: how trawl serve keeps and
+// reports what the rules find.
+//
+//	compliance:
+//	  history: 2160h                 # keep per-rule counts this long (default 90 days)
+//	  timeout: 2m                    # per rule query
+//	  alerts:                        # POSTed when a rule newly fails or recovers on a branch
+//	    - url_env: SLACK_WEBHOOK_URL # the URL is a secret for Slack and Teams: name its variable
+//	      format: slack              # generic (default), slack or teams
+//	  elasticsearch:                 # one document per (rule, repo, branch) after each evaluation
+//	    url: http://127.0.0.1:9200
+//	    index_prefix: trawl-compliance   # documents go to PREFIX-YYYY.MM.DD
+type ComplianceSettings struct {
+	History       time.Duration     `yaml:"history"`
+	Timeout       time.Duration     `yaml:"timeout"`
+	Alerts        []Alert           `yaml:"alerts"`
+	Elasticsearch ComplianceElastic `yaml:"elasticsearch"`
+}
+
+// Alert is one webhook receiving compliance transitions.
+type Alert struct {
+	URL    string `yaml:"url"`     // when the URL holds no secret
+	URLEnv string `yaml:"url_env"` // environment variable holding the URL
+	Format string `yaml:"format"`  // generic, slack or teams
+}
+
+// ComplianceElastic says where compliance documents are exported.
+type ComplianceElastic struct {
+	URL         string `yaml:"url"`
+	IndexPrefix string `yaml:"index_prefix"`
+	Username    string `yaml:"username"`
+	PasswordEnv string `yaml:"password_env"`
+	APIKeyEnv   string `yaml:"api_key_env"`
+}
+
+// AlertFormats are the accepted alert formats.
+var AlertFormats = []string{"generic", "slack", "teams"}
+
+var esIndexName = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
+
+func (c *checker) complianceSettings(s *ComplianceSettings) {
+	const p = "compliance"
+	if !c.idx.has(p + ".history") {
+		s.History = 90 * 24 * time.Hour
+	} else if s.History <= 0 {
+		c.errorf(p+".history", "must be greater than 0")
+	}
+	if s.Timeout < 0 {
+		c.errorf(p+".timeout", "must not be negative")
+	}
+	for i := range s.Alerts {
+		a := &s.Alerts[i]
+		ap := fmt.Sprintf("%s.alerts[%d]", p, i)
+		if (a.URL == "") == (a.URLEnv == "") {
+			c.errorf(ap, "set exactly one of url or url_env")
+		}
+		if a.URL != "" {
+			if msg := checkHTTPURL(a.URL); msg != "" {
+				c.errorf(ap+".url", "%s", msg)
+			}
+		}
+		c.env(ap+".url_env", a.URLEnv)
+		if a.Format == "" {
+			a.Format = "generic"
+		} else if !slices.Contains(AlertFormats, a.Format) {
+			c.errorf(ap+".format", "%q is not generic, slack or teams", a.Format)
+		}
+	}
+	es := &s.Elasticsearch
+	if es.URL != "" {
+		if msg := checkHTTPURL(es.URL); msg != "" {
+			c.errorf(p+".elasticsearch.url", "%s", msg)
+		}
+		if es.IndexPrefix == "" {
+			es.IndexPrefix = "trawl-compliance"
+		} else if !esIndexName.MatchString(es.IndexPrefix) {
+			c.errorf(p+".elasticsearch.index_prefix", "%q: want lower-case letters, digits, ., _ and -", es.IndexPrefix)
+		}
+		c.env(p+".elasticsearch.password_env", es.PasswordEnv)
+		c.env(p+".elasticsearch.api_key_env", es.APIKeyEnv)
 	}
 }

@@ -3,6 +3,7 @@ package config
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestRulesParse(t *testing.T) {
@@ -118,5 +119,36 @@ func TestRulesErrors(t *testing.T) {
 				t.Errorf("error:\n got %s\nwant %s", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestComplianceSettings(t *testing.T) {
+	const base = "sources:\n  - dir: /srv\n"
+	cfg, err := Parse([]byte(base), "trawl.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Compliance.History != 90*24*time.Hour {
+		t.Errorf("default history %v", cfg.Compliance.History)
+	}
+	cfg, err = Parse([]byte(base+"compliance:\n  history: 48h\n  alerts:\n    - {url: 'http://127.0.0.1:9/hook'}\n    - {url_env: SLACK_URL, format: slack}\n  elasticsearch: {url: 'http://127.0.0.1:9200'}\n"), "trawl.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := cfg.Compliance
+	if c.History != 48*time.Hour || c.Alerts[0].Format != "generic" || c.Alerts[1].Format != "slack" || c.Elasticsearch.IndexPrefix != "trawl-compliance" {
+		t.Errorf("compliance = %+v", c)
+	}
+	for _, tt := range []struct{ yaml, want string }{
+		{"compliance:\n  alerts:\n    - {format: slack}\n", "trawl.yaml:5: compliance.alerts[0]: set exactly one of url or url_env"},
+		{"compliance:\n  alerts:\n    - {url: 'ftp://x', format: email}\n", "trawl.yaml:5: compliance.alerts[0].url: must be an http or https URL\ntrawl.yaml:5: compliance.alerts[0].format: \"email\" is not generic, slack or teams"},
+		{"compliance:\n  history: 0s\n", "trawl.yaml:4: compliance.history: must be greater than 0"},
+		{"compliance:\n  elasticsearch: {url: 'http://x', index_prefix: Bad}\n", `trawl.yaml:4: compliance.elasticsearch.index_prefix: "Bad": want lower-case letters, digits, ., _ and -`},
+		{"compliance:\n  retention: 1h\n", `trawl.yaml:4: compliance: unknown key "retention"`},
+	} {
+		_, err := Parse([]byte(base+tt.yaml), "trawl.yaml")
+		if err == nil || err.Error() != tt.want {
+			t.Errorf("%q:\n got %v\nwant %s", tt.yaml, err, tt.want)
+		}
 	}
 }
