@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"sort"
 	"strconv"
 	"time"
 
@@ -78,6 +79,16 @@ func NewReport(rules []config.Rule, at time.Time, results []Result) *Report {
 			}
 			rr.BranchesChecked++
 		}
+		byBranch := func(l []Failing) {
+			sort.Slice(l, func(i, j int) bool {
+				if l[i].Repo != l[j].Repo {
+					return l[i].Repo < l[j].Repo
+				}
+				return l[i].Branch < l[j].Branch
+			})
+		}
+		byBranch(rr.Failing)
+		byBranch(rr.Errors)
 		switch {
 		case rr.BranchesError > 0:
 			rr.Status = Error

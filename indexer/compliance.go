@@ -52,6 +52,8 @@ func (r ComplianceResult) Key() ComplianceKey {
 // that trend charts draw.
 type ComplianceCount struct {
 	Rule     string `json:"rule"`
+	Title    string `json:"title"`
+	Kind     string `json:"kind"`
 	Severity string `json:"severity"`
 	Checked  int    `json:"checked"`
 	Failing  int    `json:"failing"`
