@@ -141,7 +141,9 @@ func TestExportAndDashboard(t *testing.T) {
 		if err := json.Unmarshal([]byte(obj.Attributes.VisState), &vs); err != nil {
 			t.Fatalf("%s: visState: %v", obj.ID, err)
 		}
-		var src struct{ Query struct{ Query, Language string } }
+		var src struct {
+			Query struct{ Query, Language string }
+		}
 		json.Unmarshal([]byte(obj.Attributes.Meta.SearchSourceJSON), &src)
 		m := kql.FindStringSubmatch(src.Query.Query)
 		if m == nil || src.Query.Language != "kuery" {
