@@ -16,7 +16,7 @@ import (
 
 const checkHelp = `
 Usage: trawl check [-c trawl.yaml] [--rule ID]... [--json|--csv|--sarif]
-                   [--fail-on info|warning|error] [--timeout D]
+                   [--fail-on info|warning|error] [--timeout D] [--es URL [--es-prefix P]]
 
 Answers the rules of trawl.yaml (the rules: section) on every indexed
 branch in their scope: pass or fail, with evidence (path, line, text and
@@ -32,6 +32,7 @@ Examples:
   trawl check --rule log4shell --json      # one rule, JSON (DESIGN.md §8)
   trawl check --sarif > trawl.sarif        # SARIF 2.1.0 for code scanning
   trawl check --csv --fail-on warning      # CSV, fail on warnings too
+  trawl check --es http://127.0.0.1:9200   # and index into trawl-compliance-YYYY.MM.DD (Kibana: examples/kibana)
   trawl osv import osv-maven-all.zip       # before forbid_vulnerable rules
 `
 
@@ -41,8 +42,8 @@ func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		c                      common
 		ids                    []string
 		asJSON, asCSV, asSARIF bool
-		failOn                 string
-		timeout                time.Duration
+		failOn, esURL, esPrefix string
+		timeout                 time.Duration
 	)
 	c.register(fs)
 	fs.Func("rule", "check only rule `ID` (repeatable)", func(s string) error {
@@ -54,6 +55,8 @@ func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.BoolVar(&asSARIF, "sarif", false, "print SARIF 2.1.0")
 	fs.StringVar(&failOn, "fail-on", "error", "exit 1 when a rule of this `severity` or above fails: info, warning or error")
 	fs.DurationVar(&timeout, "timeout", compliance.DefaultTimeout, "time allowed to one rule's query; past it the rule is an error")
+	fs.StringVar(&esURL, "es", "", "also index one document per (rule, repo, branch) into the Elasticsearch cluster at `URL` (credentials: compliance.elasticsearch)")
+	fs.StringVar(&esPrefix, "es-prefix", "", "index `prefix` for --es: documents go to PREFIX-YYYY.MM.DD (default compliance.elasticsearch.index_prefix, else trawl-compliance)")
 	words, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -81,6 +84,17 @@ func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	var es *compliance.ES
+	if esURL != "" {
+		if err := checkPostURL(esURL); err != nil {
+			return usageError{fmt.Errorf("check: --es: %w", err)}
+		}
+		if es, err = complianceES(cfg.Compliance.Elasticsearch, esURL, esPrefix); err != nil {
+			return err
+		}
+	} else if esPrefix != "" {
+		return usageError{errors.New("check: --es-prefix needs --es URL")}
+	}
 	idx, err := openIndex(ctx, cfg)
 	if err != nil {
 		return err
@@ -93,11 +107,26 @@ func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 	}
-	ev, err := e.Evaluate(ctx, rules, nil)
+	// Results trawl serve stored are reused where rule and commit are
+	// unchanged; check itself stores nothing, so that --rule never drops
+	// the other rules' results.
+	prev := map[compliance.Key]compliance.Result{}
+	if err := idx.ComplianceResults(ctx, func(r compliance.Result) error {
+		prev[r.Key()] = r
+		return nil
+	}); err != nil {
+		return err
+	}
+	ev, err := e.Evaluate(ctx, rules, prev)
 	if err != nil {
 		return err
 	}
 	rep := compliance.NewReport(rules, ev.At, ev.Results)
+	if es != nil {
+		if err := es.Export(ctx, ev.At, compliance.Docs(rep.Rules, ev.At, ev.Results)); err != nil {
+			return err
+		}
+	}
 	switch {
 	case asJSON:
 		err = rep.WriteJSON(stdout)

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/trawl-dev/trawl/compliance"
 	"github.com/trawl-dev/trawl/config"
 	"github.com/trawl-dev/trawl/crawler"
 	"github.com/trawl-dev/trawl/indexer"
@@ -78,7 +79,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	gh := newGitHubSources(log)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), githubCollector{gh})
-	svc, err := service.New(crawlFunc(cfg, idx, log, gh), cfg.Schedule.Interval, cfg.Schedule.Cron, log, reg)
+	comp, err := newComplianceService(cfg, idx, log)
+	if err != nil {
+		return err
+	}
+	reg.MustRegister(compliance.Collector{Report: comp.report})
+	svc, err := service.New(comp.after(crawlFunc(cfg, idx, log, gh)), cfg.Schedule.Interval, cfg.Schedule.Cron, log, reg)
 	if err != nil {
 		return usageError{fmt.Errorf("schedule.cron: %w", err)}
 	}
@@ -113,7 +119,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Searcher: search.New(idx),
 		Logger:   log,
 		APIToken: apiToken,
-		Status:   func() any { return svc.Status() },
+		Status:   comp.withStatus(svc.Status),
 		Metrics:  promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
 	})
 
@@ -125,6 +131,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	log.Info("serving", "url", "http://"+ln.Addr().String(), "backend", cfg.Index.Backend)
 	fmt.Fprintf(stdout, "trawl serving on http://%s\n", ln.Addr())
 
+	comp.run(ctx)
 	crawlDone := make(chan struct{})
 	go func() {
 		defer close(crawlDone)
