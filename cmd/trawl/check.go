@@ -39,9 +39,9 @@ Examples:
 func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("check", checkHelp, stderr)
 	var (
-		c                      common
-		ids                    []string
-		asJSON, asCSV, asSARIF bool
+		c                       common
+		ids                     []string
+		asJSON, asCSV, asSARIF  bool
 		failOn, esURL, esPrefix string
 		timeout                 time.Duration
 	)

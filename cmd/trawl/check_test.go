@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -126,7 +127,34 @@ func TestCheckCommand(t *testing.T) {
 		t.Errorf("csv:\n%s", stdout)
 	}
 
+	if es := os.Getenv("TRAWL_ES_URL"); es != "" {
+		prefix := "trawltest-check-" + strings.ReplaceAll(strings.ToLower(filepath.Base(t.TempDir())), "_", "-")
+		t.Cleanup(func() {
+			for _, p := range []string{"/" + prefix + "-*", "/_index_template/" + prefix} {
+				req, _ := http.NewRequest(http.MethodDelete, es+p, nil)
+				if res, err := http.DefaultClient.Do(req); err == nil {
+					res.Body.Close()
+				}
+			}
+		})
+		if code, _, stderr := check("--es", es, "--es-prefix", prefix, "--fail-on", "info", "--rule", "has-license"); code != exitOK {
+			t.Fatalf("check --es: exit %d\n%s", code, stderr)
+		}
+		res, err := http.Get(es + "/" + prefix + "-*/_count?q=rule:has-license")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n struct{ Count int }
+		json.NewDecoder(res.Body).Decode(&n)
+		res.Body.Close()
+		if n.Count != 1 {
+			t.Errorf("check --es indexed %d documents of has-license, want 1", n.Count)
+		}
+	}
+
 	for _, args := range [][]string{
+		{"--es-prefix", "x"},
+		{"--es", "ftp://x"},
 		{"--rule", "nope"},
 		{"--json", "--csv"},
 		{"--fail-on", "fatal"},
