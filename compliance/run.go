@@ -123,17 +123,9 @@ func Stored(ctx context.Context, idx indexer.Index, since time.Time) (*Report, [
 	}); err != nil {
 		return nil, nil, err
 	}
-	var last *indexer.ComplianceEvaluation
-	if len(history) > 0 {
-		last = &history[len(history)-1]
-	} else {
-		// The last point may be older than since.
-		if err := idx.ComplianceHistory(ctx, time.Time{}, func(p indexer.ComplianceEvaluation) error {
-			last = &p
-			return nil
-		}); err != nil {
-			return nil, nil, err
-		}
+	last, err := idx.ComplianceLatest(ctx)
+	if err != nil {
+		return nil, nil, err
 	}
 	if last == nil {
 		return nil, history, nil

@@ -86,4 +86,8 @@ type ComplianceStore interface {
 	// ComplianceHistory streams the history points at or after since,
 	// oldest first.
 	ComplianceHistory(ctx context.Context, since time.Time, fn func(ComplianceEvaluation) error) error
+	// ComplianceLatest returns the newest history point, or nil when
+	// nothing was ever evaluated; it costs one small read however long the
+	// history is.
+	ComplianceLatest(ctx context.Context) (*ComplianceEvaluation, error)
 }

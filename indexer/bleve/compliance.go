@@ -9,6 +9,7 @@ import (
 	"time"
 
 	document "github.com/blevesearch/bleve/v2/document"
+	"github.com/blevesearch/bleve/v2/search/query"
 	bindex "github.com/blevesearch/bleve_index_api"
 
 	"github.com/trawl-dev/trawl/indexer"
@@ -20,13 +21,19 @@ import (
 //   - cres (id: "c" NUL rule NUL repo NUL branch): one rule's result on one
 //     branch.
 //   - chist (id: "h" NUL time, RFC 3339 with nanoseconds, UTC): the counts
-//     of one evaluation.
+//     of one evaluation, with the time also as the keyword "at", which
+//     sorts as the times do, for range queries.
+//   - clast (id: "h" NUL "latest"): a copy of the newest chist, so that
+//     reading the rules of the last evaluation is one document.
 //
 // A Bleve batch is atomic, so an evaluation's results and its history
 // point become durable together.
 const (
 	kindCResult = "cres"
 	kindCHist   = "chist"
+	kindCLast   = "clast"
+	fieldAt     = "at"
+	clastID     = "h\x00latest"
 )
 
 var _ indexer.ComplianceStore = (*Index)(nil)
@@ -37,7 +44,9 @@ func cresID(k indexer.ComplianceKey) string {
 
 const histLayout = "2006-01-02T15:04:05.000000000Z"
 
-func chistID(at time.Time) string { return "h\x00" + at.UTC().Format(histLayout) }
+func chistID(at time.Time) string { return "h\x00" + histTerm(at) }
+
+func histTerm(at time.Time) string { return at.UTC().Format(histLayout) }
 
 func (x *Index) stateDoc(id, kind string, v any) (*document.Document, error) {
 	state, err := json.Marshal(v)
@@ -50,10 +59,17 @@ func (x *Index) stateDoc(id, kind string, v any) (*document.Document, error) {
 	return d, nil
 }
 
-// streamStates decodes the stored state of every document of kind.
+var inclusive = true
+
+// streamStates reads the stored state of every document of kind.
 func (x *Index) streamStates(ctx context.Context, kind string, fn func(id string, state []byte) error) error {
+	return x.streamStatesOf(ctx, term(fieldKind, kind), fn)
+}
+
+// streamStatesOf reads the stored state of every document q selects.
+func (x *Index) streamStatesOf(ctx context.Context, q query.Query, fn func(id string, state []byte) error) error {
 	return x.read(func(r bindex.IndexReader) error {
-		return x.streamIDs(ctx, r, term(fieldKind, kind), func(id string) error {
+		return x.streamIDs(ctx, r, q, func(id string) error {
 			doc, err := r.Document(id)
 			if err != nil || doc == nil {
 				return fmt.Errorf("read %q: %v", id, err)
@@ -102,7 +118,13 @@ func (x *Index) ComplianceHistory(ctx context.Context, since time.Time, fn func(
 		return err
 	}
 	var points []indexer.ComplianceEvaluation
-	err := x.streamStates(ctx, kindCHist, func(id string, state []byte) error {
+	var q query.Query = term(fieldKind, kindCHist)
+	if !since.IsZero() {
+		from := query.NewTermRangeInclusiveQuery(histTerm(since), "", &inclusive, nil)
+		from.SetField(fieldAt)
+		q = query.NewConjunctionQuery([]query.Query{q, from})
+	}
+	err := x.streamStatesOf(ctx, q, func(id string, state []byte) error {
 		var p indexer.ComplianceEvaluation
 		if err := json.Unmarshal(state, &p); err != nil {
 			return fmt.Errorf("decode compliance history %q: %w", strings.ReplaceAll(id, "\x00", " "), err)
@@ -122,6 +144,22 @@ func (x *Index) ComplianceHistory(ctx context.Context, since time.Time, fn func(
 		}
 	}
 	return nil
+}
+
+// ComplianceLatest returns the newest history point, or nil.
+func (x *Index) ComplianceLatest(ctx context.Context) (*indexer.ComplianceEvaluation, error) {
+	if err := x.check(ctx, "read compliance history of index"); err != nil {
+		return nil, err
+	}
+	var p *indexer.ComplianceEvaluation
+	err := x.streamStates(ctx, kindCLast, func(id string, state []byte) error {
+		p = &indexer.ComplianceEvaluation{}
+		return json.Unmarshal(state, p)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read compliance history of index %s: %w", x.dir, err)
+	}
+	return p, nil
 }
 
 // PutCompliance writes c in one batch.
@@ -175,7 +213,15 @@ func (x *Index) putCompliance(ctx context.Context, c *indexer.ComplianceChanges)
 		if err != nil {
 			return err
 		}
+		d.AddField(x.keyword(fieldAt, histTerm(c.History.At), false))
 		if err := b.IndexAdvanced(d); err != nil {
+			return err
+		}
+		last, err := x.stateDoc(clastID, kindCLast, c.History)
+		if err != nil {
+			return err
+		}
+		if err := b.IndexAdvanced(last); err != nil {
 			return err
 		}
 	}

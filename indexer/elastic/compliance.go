@@ -29,7 +29,7 @@ const complianceMapping = `{
       "repo":   {"type": "keyword"},
       "branch": {"type": "keyword"},
       "status": {"type": "keyword"},
-      "at":     {"type": "date"},
+      "at":     {"type": "date_nanos"},
       "state":  {"type": "object", "enabled": false}
     }
   }
@@ -98,10 +98,12 @@ func (x *Index) ComplianceResults(ctx context.Context, fn func(indexer.Complianc
 // first.
 func (x *Index) ComplianceHistory(ctx context.Context, since time.Time, fn func(indexer.ComplianceEvaluation) error) error {
 	var points []indexer.ComplianceEvaluation
-	q := map[string]any{"bool": map[string]any{"filter": []any{
-		map[string]any{"term": map[string]any{"kind": "history"}},
-		map[string]any{"range": map[string]any{"at": map[string]any{"gte": since.UTC().Format(time.RFC3339Nano)}}},
-	}}}
+	filter := []any{map[string]any{"term": map[string]any{"kind": "history"}}}
+	// date_nanos holds nothing before 1970, nor may a query name it.
+	if since.After(time.Unix(0, 0)) {
+		filter = append(filter, map[string]any{"range": map[string]any{"at": map[string]any{"gte": since.UTC().Format(time.RFC3339Nano)}}})
+	}
+	q := map[string]any{"bool": map[string]any{"filter": filter}}
 	err := x.scan(ctx, x.complianceIndex(), q, []string{"at"}, true, func(h hit) error {
 		var d complianceDoc
 		var p indexer.ComplianceEvaluation
@@ -117,8 +119,8 @@ func (x *Index) ComplianceHistory(ctx context.Context, since time.Time, fn func(
 	if err != nil && !missing(err) {
 		return fmt.Errorf("read compliance history: %w", err)
 	}
-	// Dates are kept to the millisecond by the index: order by the exact
-	// times in the states.
+	// Pages come sorted already; sorting the states' exact times again
+	// keeps the order independent of the index's resolution.
 	sort.Slice(points, func(i, j int) bool { return points[i].At.Before(points[j].At) })
 	for _, p := range points {
 		if err := fn(p); err != nil {
@@ -126,6 +128,39 @@ func (x *Index) ComplianceHistory(ctx context.Context, since time.Time, fn func(
 		}
 	}
 	return nil
+}
+
+// ComplianceLatest returns the newest history point, or nil.
+func (x *Index) ComplianceLatest(ctx context.Context) (*indexer.ComplianceEvaluation, error) {
+	body := map[string]any{
+		"query": map[string]any{"term": map[string]any{"kind": "history"}},
+		"sort":  []any{map[string]any{"at": "desc"}},
+		"size":  1,
+	}
+	res, err := x.es.Search(x.es.Search.WithContext(ctx), x.es.Search.WithIndex(x.complianceIndex()), x.es.Search.WithBody(jsonBody(body)))
+	var page struct {
+		Hits struct {
+			Hits []hit `json:"hits"`
+		} `json:"hits"`
+	}
+	if err := decode(res, err, &page); err != nil {
+		if missing(err) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("read compliance history: %w", err)
+	}
+	if len(page.Hits.Hits) == 0 {
+		return nil, nil
+	}
+	var d complianceDoc
+	p := &indexer.ComplianceEvaluation{}
+	if err := json.Unmarshal(page.Hits.Hits[0].Source, &d); err != nil {
+		return nil, fmt.Errorf("decode compliance history: %w", err)
+	}
+	if err := json.Unmarshal(d.State, p); err != nil {
+		return nil, fmt.Errorf("decode compliance history: %w", err)
+	}
+	return p, nil
 }
 
 // PutCompliance applies c with one bulk request and refreshes, so that

@@ -50,6 +50,15 @@ func RunCompliance(t *testing.T, open Opener) {
 	if got := history(time.Time{}); len(got) != 0 {
 		t.Fatalf("new index holds %d history points", len(got))
 	}
+	latest := func() *indexer.ComplianceEvaluation {
+		t.Helper()
+		p, err := idx.ComplianceLatest(ctx)
+		must(t, err)
+		return p
+	}
+	if p := latest(); p != nil {
+		t.Fatalf("new index has a latest point %+v", p)
+	}
 
 	t0 := time.Date(2026, 12, 1, 10, 0, 0, 123456789, time.UTC)
 	fail := indexer.ComplianceResult{Rule: "log4shell", Fingerprint: "f1", Repo: "acme/api", Branch: "release/1.2", Commit: "c1",
@@ -83,6 +92,12 @@ func RunCompliance(t *testing.T, open Opener) {
 	if got := history(t0.Add(time.Hour)); len(got) != 2 || !got[0].At.Equal(t0.Add(time.Hour)) {
 		t.Errorf("history since t0+1h: %+v", got)
 	}
+	if got := history(t0.Add(time.Hour + time.Nanosecond)); len(got) != 1 {
+		t.Errorf("history since just after t0+1h: %+v", got)
+	}
+	if p := latest(); p == nil || !p.At.Equal(t0.Add(2*time.Hour)) || p.Counts[0].Failing != 2 {
+		t.Errorf("latest %+v", p)
+	}
 
 	// Prune keeps what is at or after the cut.
 	must(t, idx.PutCompliance(ctx, &indexer.ComplianceChanges{PruneBefore: t0.Add(90 * time.Minute)}))
@@ -101,5 +116,8 @@ func RunCompliance(t *testing.T, open Opener) {
 	}
 	if got := history(time.Time{}); len(got) != 1 {
 		t.Errorf("history after reopening: %+v", got)
+	}
+	if p := latest(); p == nil || !p.At.Equal(t0.Add(2*time.Hour)) {
+		t.Errorf("latest after reopening %+v", p)
 	}
 }
