@@ -10,6 +10,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -51,6 +53,10 @@ type Notifier struct {
 	Log     *slog.Logger  // default slog.Default()
 	Retries int           // attempts per round beyond the first; default 5
 	Backoff time.Duration // first wait between attempts, doubled each time (max 1 min); default 1 s
+	// StatePath, when set, is a file keeping the pending deliveries and
+	// the ids already delivered, so that a restart neither loses an alert
+	// nor sends one twice.
+	StatePath string
 
 	mu       sync.Mutex
 	pending  []delivery
@@ -58,11 +64,100 @@ type Notifier struct {
 	sentList []string
 	status   AlertStatus
 	wake     chan struct{}
+	loaded   bool
 }
 
 type delivery struct {
 	target int
 	t      Transition
+}
+
+// savedState is the StatePath file. Targets are named by a hash of their
+// URL, which may be a secret.
+type savedState struct {
+	Pending []savedDelivery `json:"pending"`
+	Sent    []string        `json:"sent"`
+}
+
+type savedDelivery struct {
+	Target     string     `json:"target"`
+	Transition Transition `json:"transition"`
+}
+
+func targetID(t Target) string { return fingerprint(t.URL, t.Format) }
+
+// load reads StatePath once; n.mu is held. A pending delivery to a
+// target no longer configured is dropped.
+func (n *Notifier) load() {
+	if n.loaded {
+		return
+	}
+	n.loaded = true
+	if n.sent == nil {
+		n.sent = map[string]bool{}
+	}
+	if n.StatePath == "" {
+		return
+	}
+	data, err := os.ReadFile(n.StatePath)
+	if err != nil {
+		if !errors.Is(err, os.ErrNotExist) {
+			n.logger().Error("read alert state", "path", n.StatePath, "err", err)
+		}
+		return
+	}
+	var st savedState
+	if err := json.Unmarshal(data, &st); err != nil {
+		n.logger().Error("read alert state", "path", n.StatePath, "err", err)
+		return
+	}
+	byID := map[string]int{}
+	for i, t := range n.Targets {
+		byID[targetID(t)] = i
+	}
+	for _, d := range st.Pending {
+		if i, ok := byID[d.Target]; ok {
+			n.pending = append(n.pending, delivery{i, d.Transition})
+		}
+	}
+	for _, k := range st.Sent {
+		if !n.sent[k] {
+			n.sent[k] = true
+			n.sentList = append(n.sentList, k)
+		}
+	}
+	n.status.Pending = len(n.pending)
+}
+
+// save writes StatePath; n.mu is held.
+func (n *Notifier) save() {
+	if n.StatePath == "" {
+		return
+	}
+	st := savedState{Pending: []savedDelivery{}, Sent: n.sentList}
+	for _, d := range n.pending {
+		st.Pending = append(st.Pending, savedDelivery{targetID(n.Targets[d.target]), d.t})
+	}
+	data, err := json.Marshal(st)
+	if err == nil {
+		tmp := n.StatePath + ".tmp"
+		if err = os.MkdirAll(filepath.Dir(n.StatePath), 0o755); err == nil {
+			err = os.WriteFile(tmp, data, 0o600)
+		}
+		if err == nil {
+			err = os.Rename(tmp, n.StatePath)
+		}
+	}
+	if err != nil {
+		n.logger().Error("write alert state", "path", n.StatePath, "err", err)
+	}
+}
+
+func (n *Notifier) logger() *slog.Logger {
+	if n.Log == nil {
+		return slog.Default()
+	}
+	return n.Log
 }
 
 // AlertStatus is what GET /api/status shows of the alerts.
@@ -87,9 +182,7 @@ type AlertError struct {
 // or queued, and wakes Run.
 func (n *Notifier) Enqueue(ts []Transition) {
 	n.mu.Lock()
-	if n.sent == nil {
-		n.sent = map[string]bool{}
-	}
+	n.load()
 	queued := map[string]bool{}
 	for _, d := range n.pending {
 		queued[n.key(d)] = true
@@ -104,6 +197,7 @@ func (n *Notifier) Enqueue(ts []Transition) {
 		}
 	}
 	n.status.Pending = len(n.pending)
+	n.save()
 	n.mu.Unlock()
 	select {
 	case n.wakeChan() <- struct{}{}:
@@ -120,7 +214,7 @@ func (n *Notifier) wakeChan() chan struct{} {
 	return n.wake
 }
 
-func (n *Notifier) key(d delivery) string { return fmt.Sprintf("%d/%s", d.target, d.t.ID()) }
+func (n *Notifier) key(d delivery) string { return targetID(n.Targets[d.target]) + "/" + d.t.ID() }
 
 // Status returns a copy of the delivery state.
 func (n *Notifier) Status() AlertStatus {
@@ -131,9 +225,11 @@ func (n *Notifier) Status() AlertStatus {
 	return s
 }
 
-// Run delivers queued transitions until ctx ends.
+// Run delivers what an earlier process left pending, then queued
+// transitions as they come, until ctx ends.
 func (n *Notifier) Run(ctx context.Context) {
 	wake := n.wakeChan()
+	n.Flush(ctx)
 	for {
 		select {
 		case <-ctx.Done():
@@ -148,6 +244,7 @@ func (n *Notifier) Run(ctx context.Context) {
 // each has been delivered or has run out of retries for this round.
 func (n *Notifier) Flush(ctx context.Context) {
 	n.mu.Lock()
+	n.load()
 	work := append([]delivery(nil), n.pending...)
 	n.mu.Unlock()
 	for _, d := range work {
@@ -173,6 +270,7 @@ func (n *Notifier) Flush(ctx context.Context) {
 			}
 		}
 		n.status.Pending = len(n.pending)
+		n.save()
 		n.mu.Unlock()
 	}
 }
@@ -194,10 +292,7 @@ func (n *Notifier) deliver(ctx context.Context, d delivery) error {
 	if client == nil {
 		client = &http.Client{Timeout: 10 * time.Second}
 	}
-	log := n.Log
-	if log == nil {
-		log = slog.Default()
-	}
+	log := n.logger()
 	for attempt := 0; ; attempt++ {
 		err = post(ctx, client, target.URL, body)
 		if err == nil {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -193,5 +194,45 @@ func TestNotifier(t *testing.T) {
 	}
 	if st := n.Status(); st.Delivered != 6 {
 		t.Errorf("Run did not deliver: %+v", st)
+	}
+}
+
+// TestNotifierSurvivesRestart keeps an undelivered alert across a new
+// Notifier on the same state file, and never sends a delivered one again.
+func TestNotifierSurvivesRestart(t *testing.T) {
+	ctx := context.Background()
+	rc := &receiver{failures: 1 << 30}
+	srv := httptest.NewServer(rc)
+	defer srv.Close()
+	state := t.TempDir() + "/alerts.json"
+	target := Target{URL: srv.URL + "/hook", Format: "generic"}
+	tr := Transition{Rule: "r", Repo: "acme/api", Branch: "main", To: Fail, At: time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC)}
+
+	a := &Notifier{Targets: []Target{target}, StatePath: state, Backoff: time.Nanosecond, Retries: 1}
+	a.Enqueue([]Transition{tr})
+	a.Flush(ctx)
+	if st := a.Status(); st.Pending != 1 || st.Delivered != 0 {
+		t.Fatalf("target down: %+v", st)
+	}
+
+	// A restart, and the target is back.
+	rc.mu.Lock()
+	rc.failures = 0
+	rc.mu.Unlock()
+	b := &Notifier{Targets: []Target{target}, StatePath: state, Backoff: time.Nanosecond}
+	b.Flush(ctx)
+	if st := b.Status(); st.Pending != 0 || st.Delivered != 1 || len(rc.bodies) != 1 {
+		t.Fatalf("after the restart: %+v, %d received", st, len(rc.bodies))
+	}
+	// Another restart: the delivered transition is remembered.
+	c := &Notifier{Targets: []Target{target}, StatePath: state, Backoff: time.Nanosecond}
+	c.Enqueue([]Transition{tr})
+	c.Flush(ctx)
+	if len(rc.bodies) != 1 || c.Status().Pending != 0 {
+		t.Errorf("a delivered transition was sent again: %d received", len(rc.bodies))
+	}
+	data, _ := os.ReadFile(state)
+	if strings.Contains(string(data), srv.URL) {
+		t.Errorf("the state file holds the target URL: %s", data)
 	}
 }

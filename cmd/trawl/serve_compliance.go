@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -47,7 +48,8 @@ func newComplianceService(cfg *config.Config, idx indexer.Index, log *slog.Logge
 	s := &complianceService{cfg: cfg, idx: idx, log: log}
 	c := cfg.Compliance
 	if len(c.Alerts) > 0 {
-		s.notifier = &compliance.Notifier{Log: log}
+		// Pending alerts and the ids delivered survive a restart.
+		s.notifier = &compliance.Notifier{Log: log, StatePath: filepath.Join(cfg.Index.Path, "compliance-alerts.json")}
 		for i, a := range c.Alerts {
 			u := a.URL
 			if a.URLEnv != "" {
