@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -26,6 +28,9 @@ type complianceService struct {
 	log      *slog.Logger
 	notifier *compliance.Notifier
 	es       *compliance.ES
+
+	osvDB  *osv.DB
+	osvSum string // names, sizes and times of the files osvDB was read from
 
 	mu      sync.Mutex
 	last    *compliance.Report
@@ -157,11 +162,17 @@ func (s *complianceService) evaluate(ctx context.Context) {
 func (s *complianceService) evaluateOnce(ctx context.Context) (*compliance.Run, error) {
 	e := &compliance.Evaluator{Index: s.idx, Indicators: s.cfg.Indicators, Timeout: s.cfg.Compliance.Timeout}
 	if needsOSV(s.cfg.Rules) {
-		db, err := osv.Load(ctx, s.cfg.Index.Path)
-		if err != nil {
-			return nil, err
+		// Parsing a large ecosystem's advisories takes a while: read them
+		// again only after an import changed the files.
+		sum := osvFiles(s.cfg.Index.Path)
+		if s.osvDB == nil || sum != s.osvSum {
+			db, err := osv.Load(ctx, s.cfg.Index.Path)
+			if err != nil {
+				return nil, err
+			}
+			s.osvDB, s.osvSum = db, sum
 		}
-		e.OSV = db
+		e.OSV = s.osvDB
 	}
 	return e.EvaluateStored(ctx, s.cfg.Rules, s.cfg.Compliance.History)
 }
@@ -189,4 +200,17 @@ func (s *complianceService) withStatus(crawl func() service.Status) func() any {
 			Compliance complianceStatus `json:"compliance"`
 		}{crawl(), st}
 	}
+}
+
+// osvFiles describes the advisory files of a data folder by name, size and
+// modification time.
+func osvFiles(dataDir string) string {
+	names, _ := filepath.Glob(filepath.Join(osv.Dir(dataDir), "*.json"))
+	var b strings.Builder
+	for _, n := range names {
+		if fi, err := os.Stat(n); err == nil {
+			fmt.Fprintf(&b, "%s %d %d\n", n, fi.Size(), fi.ModTime().UnixNano())
+		}
+	}
+	return b.String()
 }
