@@ -106,8 +106,18 @@ func (e *Evaluator) Evaluate(ctx context.Context, rules []config.Rule, prev map[
 			if res.Evidence == nil {
 				res.Evidence = []Evidence{}
 			}
-			if p, ok := prev[res.Key()]; ok && p.Status == res.Status && !p.Since.IsZero() {
-				res.Since = p.Since
+			if p, ok := prev[res.Key()]; ok && !p.Since.IsZero() {
+				decided := p.Status
+				if decided == Error {
+					decided = p.LastDecided
+				}
+				switch {
+				case res.Status == Error:
+					// Not an answer: keep what was known and since when.
+					res.Since, res.LastDecided = p.Since, decided
+				case res.Status == decided:
+					res.Since = p.Since
+				}
 			}
 			ev.Results = append(ev.Results, res)
 			ev.Evaluated++

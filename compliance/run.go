@@ -75,6 +75,9 @@ func (e *Evaluator) EvaluateStored(ctx context.Context, rules []config.Rule, ret
 		from := Status("")
 		if had {
 			from = p.Status
+			if from == Error {
+				from = p.LastDecided // an error between two failures is no new failure
+			}
 		}
 		if (r.Status == Fail && from != Fail) || (r.Status == Pass && from == Fail) {
 			rule := findRule(rules, r.Rule)

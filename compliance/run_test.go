@@ -236,3 +236,42 @@ func TestNotifierSurvivesRestart(t *testing.T) {
 		t.Errorf("the state file holds the target URL: %s", data)
 	}
 }
+
+// TestErrorIsNoTransition: a failing branch whose rule errs once, then
+// fails again, keeps its failing-since time and raises no new alert.
+func TestErrorIsNoTransition(t *testing.T) {
+	ctx := context.Background()
+	o := newOrg(t)
+	clock := time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)
+	rules := o.cfg.Rules[3:4] // no-plain-passwords: fails on acme/api main
+	e := &Evaluator{Index: o.idx, Now: func() time.Time { return clock }}
+	if _, err := e.EvaluateStored(ctx, rules, 0); err != nil {
+		t.Fatal(err)
+	}
+	// A push makes the branches evaluated again, under a timeout no query
+	// meets.
+	o.api.Commit("unrelated", map[string]string{"NOTES.md": "x\n"})
+	o.crawl()
+	clock = clock.Add(time.Hour)
+	e.Timeout = time.Nanosecond
+	run, err := e.EvaluateStored(ctx, rules, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Report.Rules[0].Status != Error || len(run.Transitions) != 0 {
+		t.Fatalf("timed-out rule: %+v, %d transitions", run.Report.Rules[0], len(run.Transitions))
+	}
+	clock = clock.Add(time.Hour)
+	e.Timeout = 0
+	run, err = e.EvaluateStored(ctx, rules, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(run.Transitions) != 0 {
+		t.Errorf("fail, error, fail raised %+v", run.Transitions)
+	}
+	f := run.Report.Rules[0].Failing
+	if len(f) != 1 || !f[0].Since.Equal(clock.Add(-2*time.Hour)) {
+		t.Errorf("failing %+v, want since the first evaluation", f)
+	}
+}

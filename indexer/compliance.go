@@ -36,8 +36,11 @@ type ComplianceResult struct {
 	EvidenceOmitted int       `json:"evidence_omitted,omitempty"`
 	EvaluatedAt     time.Time `json:"evaluated_at"`
 	// Since is when the branch entered its current status for the rule
-	// (for a failing branch: failing since).
+	// (for a failing branch: failing since). An error does not reset it.
 	Since time.Time `json:"since"`
+	// LastDecided is, for an error, the pass or fail seen before it, so
+	// that an error between two failures is no new failure.
+	LastDecided ComplianceStatus `json:"last_decided,omitempty"`
 }
 
 // ComplianceKey identifies a result: one rule on one branch.
