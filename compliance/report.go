@@ -15,7 +15,7 @@ import (
 // Report is the answer of trawl check --json and GET /api/compliance
 // (DESIGN.md §8). Status, Error, BranchesError and Since are additions.
 type Report struct {
-	EvaluatedAt time.Time    `json:"evaluated_at"`
+	EvaluatedAt time.Time    `json:"evaluated_at,omitzero"` // absent when nothing was evaluated yet
 	Rules       []RuleReport `json:"rules"`
 }
 

@@ -11,10 +11,12 @@ type ComplianceStatus string
 
 // ComplianceEvidence is one reason a branch fails a rule.
 type ComplianceEvidence struct {
+	// Path, line, text and url are always present, as DESIGN.md §8 shows
+	// them; line 0 and empty text mean the whole file (forbid_file).
 	Path string `json:"path"`
-	Line int    `json:"line,omitempty"`
-	Text string `json:"text,omitempty"`
-	URL  string `json:"url,omitempty"` // permalink; empty when the host's web address is unknown
+	Line int    `json:"line"`
+	Text string `json:"text"`
+	URL  string `json:"url"` // permalink; empty when the host's web address is unknown
 	// For forbid_vulnerable: the advisory and the version that fixes it.
 	Advisory string `json:"advisory,omitempty"`
 	Summary  string `json:"summary,omitempty"`
