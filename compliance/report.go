@@ -1,7 +1,6 @@
 package compliance
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/trawl-dev/trawl/config"
+	"github.com/trawl-dev/trawl/internal/csvsafe"
 )
 
 // Report is the answer of trawl check --json and GET /api/compliance
@@ -124,8 +124,10 @@ var CSVHeader = []string{"rule", "severity", "status", "repo", "branch", "commit
 
 // WriteCSV writes one row per piece of evidence of every failing or
 // erroring branch (one row without evidence columns when it has none).
+// Cells that would start a spreadsheet formula (evidence text, branch
+// names come from anyone who can push) are neutralised by csvsafe.
 func (rep *Report) WriteCSV(w io.Writer) error {
-	cw := csv.NewWriter(w)
+	cw := csvsafe.NewWriter(w)
 	if err := cw.Write(CSVHeader); err != nil {
 		return err
 	}

@@ -63,6 +63,12 @@ indicators:                            # github-crawler compatible: trawl indica
     - name: baseImage
       type: findFirstValueWithRegexpCapture
       params: {pattern: 'FROM\s+(\S+)'}
+# compatibility: github-crawler        # its parsers' exact behaviour (trawl config import github-crawler writes it)
+# groups: [backend]                    # copied into every indicator document
+# repository_tasks:                    # github-crawler's misc-repository-tasks
+#   - {name: nbBranches, type: nbBranchesOnRepo}
+# indicators_export:                   # trawl serve sends the documents after every crawl
+#   elasticsearch: {url: 'http://127.0.0.1:9200', index: 'technologymap-{yyyy-MM}'}
 
 server:
   listen: 127.0.0.1:8080
@@ -70,5 +76,12 @@ server:
   # api_token_env: TRAWL_API_TOKEN     # require "Authorization: Bearer" on the API
   # allowed_hosts: [trawl.example.com] # Host names served without a token, besides localhost and IPs
   # max_concurrent_searches: 4         # more limits: README, "Query and server limits"
+
+change:                                # trawl change: bulk changes through pull requests
+  max_repos: 10                        # apply refuses more repositories without --yes
+  author: {name: trawl, email: trawl@localhost}
+  write:                               # write credentials; the crawl's read token never writes
+    - repos: '^acme/'                  # first entry whose repos (RE2) matches wins
+      write_token_env: GITHUB_WRITE_TOKEN
 `
 }

@@ -45,6 +45,8 @@ func (c *checker) check(cfg *Config) {
 	c.schedule(&cfg.Schedule)
 	c.server(&cfg.Server)
 	c.rules(cfg)
+	c.checkGitHubCrawler(cfg)
+	c.change(&cfg.Change)
 }
 
 func (c *checker) source(path string, s *Source) {

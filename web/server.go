@@ -23,6 +23,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/trawl-dev/trawl/change"
 	"github.com/trawl-dev/trawl/indexer"
 	"github.com/trawl-dev/trawl/search"
 )
@@ -45,6 +46,9 @@ type Options struct {
 	Metrics http.Handler
 	// Extra mounts more routes by ServeMux pattern, e.g. "POST /hooks/github".
 	Extra map[string]http.Handler
+	// Changes holds trawl change's campaigns for the Changes page; nil
+	// leaves the page and GET /api/changes unmounted.
+	Changes *change.Store
 	// Timeout bounds each API request; zero means 10 s.
 	Timeout time.Duration
 	// StreamTimeout bounds GET /api/search/stream, which is exhaustive;
@@ -94,6 +98,7 @@ type Server struct {
 	searchSlots   chan struct{} // one token per search under way
 	allowedHosts  []string
 	scrub         *pathScrubber
+	changes       *change.Store
 
 	pages  *template.Template
 	assets map[string]asset
@@ -114,6 +119,7 @@ func New(o Options) *Server {
 		extra:         o.Extra,
 		timeout:       o.Timeout,
 		streamTimeout: o.StreamTimeout,
+		changes:       o.Changes,
 		counts:        map[countKey]branchCount{},
 		allowedHosts:  normalHosts(o.AllowedHosts, o.Listen),
 		scrub:         newPathScrubber(o.DataDir, o.PrivateDirs),
@@ -158,6 +164,7 @@ func (s *Server) Handler() http.Handler {
 		s.api(mux, "GET /api/indicators", s.timeout, s.handleIndicators)
 	}
 	s.complianceRoutes(mux) // compliance.go
+	s.changesRoutes(mux)
 	mux.Handle("/api/", s.authorize(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such endpoint: "+r.URL.Path)
 	})))

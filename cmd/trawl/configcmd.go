@@ -13,6 +13,8 @@ const configHelp = `
 Usage:
   trawl config check [-c trawl.yaml]   validate the file; errors name the key and line
   trawl config example                 print a commented example trawl.yaml
+  trawl config import github-crawler application.yml [--profile NAME]
+                                       write the equivalent trawl.yaml and say what each key became
 `
 
 func cmdConfig(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -21,6 +23,8 @@ func cmdConfig(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return usageError{errors.New("config: missing subcommand (check or example)")}
 	}
 	switch args[0] {
+	case "import":
+		return cmdConfigImport(args[1:], stdout, stderr)
 	case "example":
 		fmt.Fprint(stdout, config.Example())
 		return nil

@@ -34,7 +34,9 @@ Commands:
   check          compliance rules on every branch: pass/fail with evidence (JSON, CSV, SARIF, CI gate)
   osv import     load OSV advisories (all.zip) for forbid_vulnerable rules
   serve          scheduled crawls, webhooks, HTTP API and web UI
+  change         bulk changes through pull requests: plan, apply, status
   config check   validate trawl.yaml (config example prints a commented one)
+  config import  github-crawler application.yml to trawl.yaml, with a report per key
 
 Every command reads ./trawl.yaml unless -c names another file.
 Run 'trawl <command> -h' for the command's flags and examples.
@@ -76,6 +78,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdOSV(ctx, rest, stdout, stderr)
 	case "config":
 		err = cmdConfig(ctx, rest, stdout, stderr)
+	case "change":
+		err = cmdChange(ctx, rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK

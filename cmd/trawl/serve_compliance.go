@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"os"
@@ -184,9 +185,9 @@ func (s *complianceService) report() *compliance.Report {
 	return s.last
 }
 
-// withStatus adds the compliance status to the crawl status of
-// GET /api/status.
-func (s *complianceService) withStatus(crawl func() service.Status) func() any {
+// withStatus adds the compliance status, as "compliance", to the crawl
+// status of GET /api/status.
+func (s *complianceService) withStatus(crawl func() any) func() any {
 	return func() any {
 		s.mu.Lock()
 		st := s.status
@@ -195,10 +196,12 @@ func (s *complianceService) withStatus(crawl func() service.Status) func() any {
 			a := s.notifier.Status()
 			st.Alerts = &a
 		}
-		return struct {
-			service.Status
-			Compliance complianceStatus `json:"compliance"`
-		}{crawl(), st}
+		out := map[string]any{}
+		if b, err := json.Marshal(crawl()); err == nil {
+			json.Unmarshal(b, &out)
+		}
+		out["compliance"] = st
+		return out
 	}
 }
 

@@ -100,7 +100,7 @@ func TestServeEvaluatesAfterCrawl(t *testing.T) {
 		t.Errorf("failing gauge %v after the key, want 1", g)
 	}
 	comp.notifier.Flush(ctx) // Run is not started here: deliver now
-	status := comp.withStatus(func() service.Status { return service.Status{} })()
+	status := comp.withStatus(func() any { return service.Status{} })()
 	b, _ := json.Marshal(status)
 	var st struct {
 		Compliance struct {
