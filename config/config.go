@@ -22,6 +22,10 @@ type Config struct {
 	// query time (trawl indicators).
 	Indicators Indicators `yaml:"indicators"`
 
+	// Rules are compliance rules (DESIGN.md §8): trawl check, GET /api/compliance.
+	Rules      Rules              `yaml:"rules"`
+	Compliance ComplianceSettings `yaml:"compliance"` // history, alerts and export of rule results
+
 	Compatibility    string            `yaml:"compatibility"`     // github-crawler: its parsers' exact behaviour (DESIGN.md §4)
 	Groups           []string          `yaml:"groups"`            // copied into every indicator document (github-crawler's Spring profiles)
 	RepositoryTasks  []RepositoryTask  `yaml:"repository_tasks"`  // github-crawler's misc-repository-tasks

@@ -45,6 +45,7 @@ func (c *checker) check(cfg *Config) {
 	c.schedule(&cfg.Schedule)
 	c.server(&cfg.Server)
 	c.limits(&cfg.Limits)
+	c.rules(cfg)
 	c.checkGitHubCrawler(cfg)
 	c.change(&cfg.Change)
 }

@@ -230,6 +230,7 @@ type Stats struct {
 // Index is a storage backend. Implementations are safe for concurrent use:
 // reads run concurrently with each other and with one writer.
 type Index interface {
+	ComplianceStore // compliance results and history (compliance.go)
 	// HasBlobs returns the subset of ids already stored.
 	HasBlobs(ctx context.Context, ids []string) (map[string]bool, error)
 	// Commit writes c (see Changes for the order).

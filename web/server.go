@@ -164,6 +164,7 @@ func (s *Server) Handler() http.Handler {
 	if s.indicators != nil {
 		s.api(mux, "GET /api/indicators", s.timeout, s.handleIndicators)
 	}
+	s.complianceRoutes(mux) // compliance.go
 	s.changesRoutes(mux)
 	mux.Handle("/api/", s.authorize(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such endpoint: "+r.URL.Path)

@@ -32,6 +32,8 @@ Commands:
   deps [NAME]    dependencies declared in manifests on every branch, with version ranges
   indicators     github-crawler compatible indicator documents (JSON, POST, Elasticsearch)
   sbom           CycloneDX SBOM of one branch (--repo R --branch B)
+  check          compliance rules on every branch: pass/fail with evidence (JSON, CSV, SARIF, CI gate)
+  osv import     load OSV advisories (all.zip) for forbid_vulnerable rules
   serve          scheduled crawls, webhooks, HTTP API and web UI
   change         bulk changes through pull requests: plan, apply, status
   config check   validate trawl.yaml (config example prints a commented one)
@@ -76,6 +78,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdSBOM(ctx, rest, stdout, stderr)
 	case "serve":
 		err = cmdServe(ctx, rest, stdout, stderr)
+	case "check":
+		err = cmdCheck(ctx, rest, stdout, stderr)
+	case "osv":
+		err = cmdOSV(ctx, rest, stdout, stderr)
 	case "config":
 		err = cmdConfig(ctx, rest, stdout, stderr)
 	case "change":

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/trawl-dev/trawl/change"
+	"github.com/trawl-dev/trawl/compliance"
 	"github.com/trawl-dev/trawl/config"
 	"github.com/trawl-dev/trawl/crawler"
 	"github.com/trawl-dev/trawl/indexer"
@@ -89,7 +90,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		crawl = afterCrawl(crawl, exp, log)
 		reg.MustRegister(exportCollector{exp})
 	}
-	svc, err := service.New(crawl, cfg.Schedule.Interval, cfg.Schedule.Cron, log, reg)
+	comp, err := newComplianceService(cfg, idx, log)
+	if err != nil {
+		return err
+	}
+	reg.MustRegister(compliance.Collector{Report: comp.report})
+	svc, err := service.New(comp.after(crawl), cfg.Schedule.Interval, cfg.Schedule.Cron, log, reg)
 	if err != nil {
 		return usageError{fmt.Errorf("schedule.cron: %w", err)}
 	}
@@ -128,7 +134,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Searcher: search.New(idx),
 		Logger:   log,
 		APIToken: apiToken,
-		Status:   func() any { return statusWithExport(svc.Status(), exp) },
+		Status:   comp.withStatus(func() any { return statusWithExport(svc.Status(), exp) }),
 		Metrics:  promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
 		// Limits: README, "Query and server limits".
 		Timeout:       cfg.Server.SearchTimeout,
@@ -155,6 +161,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	log.Info("serving", "url", "http://"+ln.Addr().String(), "backend", cfg.Index.Backend)
 	fmt.Fprintf(stdout, "trawl serving on http://%s\n", ln.Addr())
 
+	comp.run(ctx)
 	crawlDone := make(chan struct{})
 	go func() {
 		defer close(crawlDone)
