@@ -66,6 +66,8 @@ func (b *branchCrawl) run(ctx context.Context) error {
 
 	ch := &indexer.Changes{}
 	mine := map[string]bool{} // blobs in ch that are not sent yet
+	counts := &indexer.BranchCounts{}
+	rewritten := make(map[string]bool, len(changed))
 	orphan := false
 	for _, e := range changed {
 		if err := ctx.Err(); err != nil {
@@ -88,6 +90,8 @@ func (b *branchCrawl) run(ctx context.Context) error {
 			orphan = true
 		}
 		ch.PutLocs = append(ch.PutLocs, loc)
+		counts.Add(loc)
+		rewritten[e.path] = true
 		b.sum.FilesWritten++
 		b.progress.addFile()
 		if ch.Size() >= b.w.budget/2 {
@@ -114,6 +118,13 @@ func (b *branchCrawl) run(ctx context.Context) error {
 	b.sum.Dependencies += len(records)
 	b.sum.ManifestErrors = append(b.sum.ManifestErrors, problems...)
 	ch.PutDeps = []indexer.BranchDeps{{Branch: key, Deps: records}}
+	// The files kept from the indexed state count as they were.
+	for path := range present {
+		if !rewritten[path] {
+			counts.Add(old[path])
+		}
+	}
+	b.state.Counts = counts
 	// The state goes last, in the same write as the branch's last documents.
 	ch.PutBranches = []indexer.Branch{b.state}
 	if err := b.send(ctx, ch, orphan); err != nil {
