@@ -548,3 +548,127 @@ func checkDepsPage(t *testing.T, ctx context.Context, base string) {
 		t.Errorf("file view's current line %q, want %q", cur, want)
 	}
 }
+
+// TestBrowserStatus opens the Status page of an org the size issue 17
+// reports, on an index where listing locations fails the test: every
+// section must load from the counts the crawl keeps.
+func TestBrowserStatus(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a browser")
+	}
+	base := openIndex(t, apiRepos) // logo.png is skipped on two branches
+	states := bigOrgStates()
+	if err := base.Commit(context.Background(), &indexer.Changes{PutBranches: states}); err != nil {
+		t.Fatal(err)
+	}
+	crawler := &recordingCrawler{errs: map[string]string{"org/repo09": "fetch org/repo09: authentication required"}}
+	next := time.Now().Add(7 * time.Minute)
+	srv := serve(t, noScan{base, t}, Options{Crawler: crawler, Status: func() any {
+		return map[string]any{"running": false, "last_start": crawledAt, "last_end": crawledAt.Add(83 * time.Second),
+			"next_crawl": next, "repo_errors": crawler.errs,
+			"last_summary": map[string]any{"repos": 18, "repos_failed": 1, "files_written": 12345, "duration_ns": int64(83 * time.Second), "bytes_indexed": 5 << 20}}
+	}})
+	ctx := browser(t)
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	console := watchConsole(ctx)
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(srv.URL+"/status"),
+		chromedp.WaitReady(chromedp.CSS(`#status-index .section-body[data-loaded]`)),
+		chromedp.WaitReady(chromedp.CSS(`#status-repos .section-body[data-loaded]`)),
+		chromedp.WaitReady(chromedp.CSS(`#status-skipped .section-body[data-loaded]`)),
+	)
+	if err != nil {
+		t.Fatalf("status page: %v", err)
+	}
+	type view struct {
+		Text      string   `json:"text"`
+		FirstRepo string   `json:"firstRepo"`
+		FirstErr  string   `json:"firstErr"`
+		Countdown string   `json:"countdown"`
+		Reasons   []string `json:"reasons"`
+		Shown     string   `json:"shown"`
+	}
+	const read = `(() => ({
+  text: document.getElementById('status').textContent,
+  firstRepo: document.querySelector('#status-repos tbody tr').dataset.repo,
+  firstErr: (document.querySelector('#status-repos tbody tr .error-text') || {}).textContent || '',
+  countdown: (document.querySelector('.countdown') || {}).textContent || '',
+  reasons: [...document.querySelectorAll('.reasons button')].map((b) => b.textContent),
+  shown: document.querySelector('#status-skipped .section-body').dataset.shown,
+}))()`
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[view](read))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantBinary := 2 // logo.png on two branches of acme/api
+	wantLarge := 0
+	for _, b := range states {
+		wantBinary += b.Counts.Skipped[indexer.SkipBinary]
+		wantLarge += b.Counts.Skipped[indexer.SkipTooLarge]
+	}
+	wantReasons := []string{fmt.Sprintf("all %d", wantBinary+wantLarge), fmt.Sprintf("binary %d", wantBinary), fmt.Sprintf("too large %d", wantLarge)}
+	for i := range wantReasons {
+		wantReasons[i] = strings.ReplaceAll(wantReasons[i], fmt.Sprint(wantBinary+wantLarge), fmtThousands(wantBinary+wantLarge))
+	}
+	if v.FirstRepo != "org/repo09" || !strings.Contains(v.FirstErr, "authentication required") {
+		t.Errorf("first repository %q with error %q, want the failing org/repo09", v.FirstRepo, v.FirstErr)
+	}
+	if !strings.HasPrefix(v.Countdown, "in 6 min") && !strings.HasPrefix(v.Countdown, "in 7 min") {
+		t.Errorf("countdown %q, want about 7 minutes", v.Countdown)
+	}
+	if !slices.Equal(v.Reasons, wantReasons) {
+		t.Errorf("skip reasons %q, want %q", v.Reasons, wantReasons)
+	}
+	for _, raw := range []string{"duration_ns", "last_summary", "1h23m", "83000000000"} {
+		if strings.Contains(v.Text, raw) {
+			t.Errorf("the page shows the raw %q", raw)
+		}
+	}
+	for _, human := range []string{"1 min 23 s", "5.0 MiB", "12,345"} {
+		if !strings.Contains(v.Text, human) {
+			t.Errorf("the page does not say %q", human)
+		}
+	}
+	screenshot(t, ctx, "status.png")
+
+	// Filter the skips by reason, then retry the failing repository.
+	for _, step := range []struct {
+		click, want string
+	}{
+		{`.reasons button[data-reason="too large"]`, `#status-skipped .section-body[data-shown="0"]`},
+		{`.reasons button[data-reason="binary"]`, `#status-skipped .section-body[data-shown="1"]`},
+		{`#status-repos tr.failed button.retry`, `#status-repos tr.failed button.retry[disabled]`},
+	} {
+		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err := chromedp.Do(wctx, chromedp.Click(chromedp.CSS(step.click)), chromedp.WaitReady(chromedp.CSS(step.want)))
+		cancel()
+		if err != nil {
+			console.check(t, "status")
+			t.Fatalf("click %s, wait for %s: %v", step.click, step.want, err)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		crawler.mu.Lock()
+		got := slices.Clone(crawler.requested)
+		crawler.mu.Unlock()
+		if slices.Equal(got, []string{"org/repo09"}) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("retry requested %v, want [org/repo09]", got)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	console.check(t, "status")
+}
+
+// fmtThousands writes n as the page's toLocaleString does in en-US.
+func fmtThousands(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}

@@ -18,7 +18,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/trawl-dev/trawl/indexer"
@@ -36,6 +35,9 @@ type Options struct {
 	APIToken string
 	// Status returns the crawler's state for GET /api/status; nil omits it.
 	Status func() any
+	// Crawler, when set, names failing repositories on the Status page and
+	// serves POST /api/crawl?repo= to retry one.
+	Crawler Crawler
 	// Indicators returns the value of GET /api/indicators, as JSON; nil
 	// leaves the route unmounted.
 	Indicators func(ctx context.Context) (any, error)
@@ -73,6 +75,7 @@ type Server struct {
 	tokenSum      [32]byte // sha256 of the token; compared in constant time
 	authOn        bool
 	status        func() any
+	crawler       Crawler
 	indicators    func(context.Context) (any, error)
 	metrics       http.Handler
 	extra         map[string]http.Handler
@@ -81,9 +84,6 @@ type Server struct {
 
 	pages  *template.Template
 	assets map[string]asset
-
-	countsMu sync.Mutex
-	counts   map[countKey]branchCount // file counts per branch head, see repoCounts
 }
 
 // New returns a Server for o.
@@ -98,7 +98,7 @@ func New(o Options) *Server {
 		extra:         o.Extra,
 		timeout:       o.Timeout,
 		streamTimeout: o.StreamTimeout,
-		counts:        map[countKey]branchCount{},
+		crawler:       o.Crawler,
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -134,6 +134,9 @@ func (s *Server) Handler() http.Handler {
 	// CSV and NDJSON exports are exhaustive; handleDeps bounds JSON answers
 	// by the shorter timeout itself.
 	s.api(mux, "GET /api/deps", s.streamTimeout, s.handleDeps)
+	if s.crawler != nil {
+		s.api(mux, "POST /api/crawl", s.timeout, s.handleCrawl)
+	}
 	if s.indicators != nil {
 		s.api(mux, "GET /api/indicators", s.timeout, s.handleIndicators)
 	}

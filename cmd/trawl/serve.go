@@ -114,6 +114,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Logger:   log,
 		APIToken: apiToken,
 		Status:   func() any { return svc.Status() },
+		Crawler:  svc,
 		Metrics:  promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
 	})
 

@@ -37,7 +37,8 @@ function when(s) {
   const d = new Date(s);
   const secs = Math.round((Date.now() - d) / 1000);
   let rel;
-  if (secs < 60) rel = 'just now';
+  if (secs < -60) rel = 'in ' + dur(-secs * 1e9).replace(/\.\d s$/, ' s');
+  else if (secs < 60) rel = 'just now';
   else if (secs < 3600) rel = `${Math.round(secs / 60)} min ago`;
   else if (secs < 86400) rel = `${Math.round(secs / 3600)} h ago`;
   else rel = `${Math.round(secs / 86400)} days ago`;
@@ -62,7 +63,7 @@ class APIError extends Error {
   constructor(status, msg) { super(msg); this.status = status; }
 }
 
-async function api(path, params, signal) {
+async function api(path, params, signal, method) {
   const u = new URL(path, location.origin);
   for (const [k, v] of Object.entries(params || {})) {
     if (v !== undefined && v !== null && v !== '') u.searchParams.set(k, v);
@@ -70,7 +71,7 @@ async function api(path, params, signal) {
   const headers = {Accept: 'application/json'};
   const t = getToken();
   if (t) headers.Authorization = 'Bearer ' + t;
-  const r = await fetch(u, {headers, signal});
+  const r = await fetch(u, {headers, signal, method: method || 'GET'});
   let body = null;
   try { body = await r.json(); } catch { /* not JSON: keep the status text */ }
   if (r.status === 401) $('auth').hidden = false;
@@ -463,77 +464,187 @@ async function initFile() {
 
 // ---- status page ---------------------------------------------------------
 
-// value renders any JSON the crawler reports: objects as definition lists,
-// lists of objects as tables.
-function value(v) {
-  if (v === null || v === undefined) return h('span', {class: 'muted'}, '—');
-  if (Array.isArray(v)) {
-    if (v.length === 0) return h('span', {class: 'muted'}, 'none');
-    if (v.every((x) => x && typeof x === 'object' && !Array.isArray(x))) {
-      const keys = [...new Set(v.flatMap((x) => Object.keys(x)))];
-      return h('div', {class: 'scroll'}, h('table', {class: 'grid'},
-        h('thead', null, h('tr', null, keys.map((k) => h('th', {scope: 'col'}, k)))),
-        h('tbody', null, v.map((x) => h('tr', null, keys.map((k) => h('td', null, value(x[k]))))))));
-    }
-    return h('ul', null, v.map((x) => h('li', null, value(x))));
-  }
-  if (typeof v === 'object') {
-    return h('dl', {class: 'kv'}, Object.entries(v).flatMap(([k, x]) => [h('dt', null, k), h('dd', null, value(x))]));
-  }
-  if (typeof v === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d/.test(v)) return when(v);
-  return String(v);
+// Each section asks for its own data and shows its own error, so one slow
+// or failing call never hides the others.
+
+// dur renders nanoseconds (Go's time.Duration in JSON) in human units.
+function dur(ns) {
+  const ms = ns / 1e6;
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const s = ms / 1000;
+  if (s < 60) return `${s.toFixed(1)} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min ${Math.round(s % 60)} s`;
+  return `${Math.floor(m / 60)} h ${m % 60} min`;
 }
 
-async function initStatus() {
-  const box = $('status');
-  const summary = $('summary');
-  retry = initStatus;
-  let st, repos, skipped;
-  try {
-    [st, repos, skipped] = await Promise.all([api('/api/status'), api('/api/repos'), api('/api/skipped', {limit: 500})]);
-  } catch (err) {
-    showError(summary, err);
+// countdown renders the time left until t ("in 4 min 12 s"), refreshed
+// every second while it is on the page.
+function countdown(t) {
+  const el = h('time', {datetime: new Date(t).toISOString(), title: new Date(t).toLocaleString(), class: 'countdown'});
+  const tick = () => {
+    if (!el.isConnected && el.dataset.started) { clearInterval(timer); return; }
+    el.dataset.started = '1';
+    const left = Math.round((new Date(t) - Date.now()) / 1000);
+    el.textContent = left <= 0 ? 'due now' : 'in ' + dur(left * 1e9).replace(/\.\d s$/, ' s');
+  };
+  const timer = setInterval(tick, 1000);
+  tick();
+  return el;
+}
+
+const SUMMARY_FIELDS = [
+  ['repos', 'Repositories seen'], ['repos_failed', 'Repositories failed'], ['branches', 'Branches seen'],
+  ['branches_changed', 'Branches changed'], ['branches_deleted', 'Branches deleted'], ['files_written', 'Files written'],
+  ['files_deleted', 'Files deleted'], ['blobs_written', 'New contents'], ['bytes_indexed', 'New bytes', bytes],
+  ['skipped', 'Files skipped'], ['blobs_collected', 'Contents collected'], ['dependencies', 'Dependency records'],
+  ['duration_ns', 'Took', dur],
+];
+
+function section(id, title) {
+  const box = $(id);
+  const body = h('div', {class: 'section-body'}, h('p', {class: 'muted busy'}, 'Loading…'));
+  box.replaceChildren(h('h2', null, title), body);
+  return body;
+}
+
+async function statusSection(retryAll) {
+  const body = section('status-index', 'Index and crawler');
+  let st;
+  try { st = await api('/api/status'); } catch (err) { body.replaceChildren(h('p', {class: 'summary'})); showError(body.firstChild, err); return null; }
+  const ix = st.index;
+  const dl = (pairs) => h('dl', {class: 'kv stats'}, pairs.flatMap(([k, v]) => [h('dt', null, k), h('dd', null, v)]));
+  const parts = [dl([
+    ['Repositories', st.repos.toLocaleString()],
+    ['Branches', ix.branches.toLocaleString()],
+    ['Files on branches', st.files.toLocaleString() + (st.uncounted_branches ? ` (+ ${plural(st.uncounted_branches, 'branch', 'branches')} not counted yet)` : '')],
+    ['Size of those files', bytes(st.bytes)],
+    ['Unique contents', ix.blobs.toLocaleString()],
+    ['On disk', bytes(ix.disk_bytes)],
+    ['Last branch crawled', when(st.last_crawl)],
+  ])];
+  const c = st.crawl;
+  if (c) {
+    const rows = [['State', c.running ? h('strong', null, 'crawling now') : 'idle']];
+    if (c.last_start) rows.push(['Last crawl started', when(c.last_start)]);
+    if (c.last_end && !c.running) rows.push(['Last crawl took', dur((new Date(c.last_end) - new Date(c.last_start)) * 1e6)]);
+    if (c.next_crawl && !c.running) rows.push(['Next crawl', countdown(c.next_crawl)]);
+    if (c.last_error) rows.push(['Last error', h('span', {class: 'error-text'}, c.last_error)]);
+    parts.push(h('h3', null, 'Crawler'), dl(rows));
+    const sum = c.last_summary;
+    if (sum) {
+      parts.push(h('details', {class: 'last-summary'}, h('summary', null, 'What the last crawl did'),
+        dl(SUMMARY_FIELDS.filter(([k]) => sum[k] !== undefined).map(([k, label, fmt]) => [label, fmt ? fmt(sum[k]) : Number(sum[k]).toLocaleString()])),
+        (sum.manifest_errors || []).length ? h('p', {class: 'muted'}, `${plural(sum.manifest_errors.length, 'manifest')} did not parse (their branches are indexed all the same).`) : null));
+    }
+  }
+  body.replaceChildren(...parts);
+  body.dataset.loaded = '1';
+  return st;
+}
+
+async function reposSection() {
+  const body = section('status-repos', 'Repositories');
+  let res;
+  try { res = await api('/api/repos'); } catch (err) { body.replaceChildren(h('p', {class: 'summary'})); showError(body.firstChild, err); return; }
+  const repos = res.repos;
+  const failed = repos.filter((r) => r.error);
+  body.previousSibling.textContent = `Repositories (${repos.length.toLocaleString()})`;
+  const parts = [];
+  if (failed.length) parts.push(h('p', {class: 'summary error'}, `${plural(failed.length, 'repository', 'repositories')} failed in the last crawl.`));
+  const filter = h('input', {type: 'search', class: 'filter', placeholder: 'Filter repositories', 'aria-label': 'Filter repositories'});
+  parts.push(filter);
+  const tbody = h('tbody', null, repos.map((r) => {
+    const retryBtn = r.error ? h('button', {type: 'button', class: 'retry', on: {click: async (ev) => {
+      const b = ev.currentTarget;
+      b.disabled = true;
+      try { await api('/api/crawl', {repo: r.name}, null, 'POST'); b.textContent = 'queued'; } catch (err) { b.textContent = err.status === 404 ? 'no crawler here' : `failed: ${err.message}`; }
+    }}}, 'Retry') : null;
+    return h('tr', {class: r.error ? 'failed' : null, dataset: {repo: r.name}},
+      h('td', null, h('a', {href: searchHref(`repo:^${reEscape(r.name)}$`)}, r.name),
+        r.archived ? h('span', {class: 'tag'}, 'archived') : null, r.fork ? h('span', {class: 'tag'}, 'fork') : null,
+        r.error ? h('div', {class: 'error-text'}, r.error, ' ', retryBtn) : null),
+      h('td', null, r.branches.length === 0 ? h('span', {class: 'muted'}, 'none indexed') :
+        h('details', null, h('summary', null, plural(r.branches.length, 'branch', 'branches')),
+          h('ul', {class: 'plain'}, r.branches.map((b) => h('li', null,
+            h('span', {class: 'branch'}, b.name), b.default ? h('span', {class: 'tag'}, 'default') : null,
+            ` ${b.commit.slice(0, 10)} · `, b.counted ? `${plural(b.files, 'file')}, ${bytes(b.bytes)}` : 'not counted yet',
+            b.skipped ? ` · ${b.skipped.toLocaleString()} skipped` : '', ' · ', when(b.crawled_at)))))),
+      h('td', {class: 'num'}, r.files.toLocaleString()),
+      h('td', {class: 'num'}, bytes(r.bytes)),
+      h('td', {class: 'num'}, r.skipped ? r.skipped.toLocaleString() : '—'),
+      h('td', null, when(r.last_crawl)));
+  }));
+  filter.addEventListener('input', () => {
+    const f = filter.value.toLowerCase();
+    for (const tr of tbody.rows) tr.hidden = f !== '' && !tr.dataset.repo.toLowerCase().includes(f);
+  });
+  parts.push(h('div', {class: 'scroll'}, h('table', {class: 'grid repos'},
+    h('thead', null, h('tr', null, ['Repository', 'Branches', 'Files', 'Size', 'Skipped', 'Last crawl'].map((c) => h('th', {scope: 'col'}, c)))),
+    tbody)));
+  body.replaceChildren(...parts);
+  body.dataset.loaded = '1';
+}
+
+// skippedSection lists skipped files with their totals by reason; the
+// totals come from the crawl's counts (statusP), the list from
+// /api/skipped; reason buttons and a text box filter the list.
+async function skippedSection(statusP) {
+  const body = section('status-skipped', 'Skipped files');
+  const totals = h('div', {class: 'reasons', role: 'group', 'aria-label': 'Skipped files by reason'});
+  const filter = h('input', {type: 'search', class: 'filter', placeholder: 'Filter by path or repository', 'aria-label': 'Filter skipped files'});
+  const note = h('p', {class: 'muted'});
+  const tbody = h('tbody');
+  let reason = '';
+  const apply = () => {
+    const f = filter.value.toLowerCase();
+    let shown = 0;
+    for (const tr of tbody.rows) {
+      tr.hidden = (reason && tr.dataset.reason !== reason) || (f && !tr.dataset.text.includes(f));
+      if (!tr.hidden) shown++;
+    }
+    for (const b of totals.querySelectorAll('button')) b.setAttribute('aria-pressed', String(b.dataset.reason === reason));
+    body.dataset.shown = String(shown);
+  };
+  filter.addEventListener('input', apply);
+  statusP.then((st) => {
+    if (!st) return;
+    const entries = Object.entries(st.skipped).sort((a, b) => b[1] - a[1]);
+    const total = entries.reduce((n, [, v]) => n + v, 0);
+    const btn = (r, label, n) => h('button', {type: 'button', class: 'reason', dataset: {reason: r}, 'aria-pressed': 'false',
+      on: {click: () => { reason = r; apply(); }}}, label, ' ', h('span', {class: 'count'}, n.toLocaleString()));
+    totals.replaceChildren(btn('', 'all', total), ...entries.map(([r, n]) => btn(r, r, n)));
+    totals.dataset.total = String(total);
+    apply();
+  });
+  let res;
+  try { res = await api('/api/skipped', {limit: 1000}); } catch (err) { body.replaceChildren(h('p', {class: 'summary'})); showError(body.firstChild, err); return; }
+  if (res.skipped.length === 0) {
+    body.replaceChildren(h('p', {class: 'muted'}, 'Every file that matched the patterns was indexed.'));
+    body.dataset.loaded = '1';
     return;
   }
-  summary.classList.remove('error');
-  summary.replaceChildren('Last crawl ', when(st.last_crawl), '.');
-  const ix = st.index;
-  box.replaceChildren(
-    h('h2', null, 'Index'),
-    h('dl', {class: 'kv stats'},
-      h('dt', null, 'Repositories'), h('dd', null, st.repos.toLocaleString()),
-      h('dt', null, 'Branches'), h('dd', null, ix.branches.toLocaleString()),
-      h('dt', null, 'Unique files (blobs)'), h('dd', null, ix.blobs.toLocaleString()),
-      h('dt', null, 'Files on branches (locations)'), h('dd', null, ix.locations.toLocaleString()),
-      h('dt', null, 'On disk'), h('dd', null, bytes(ix.disk_bytes))),
-  );
-  if (st.crawl !== undefined) box.append(h('h2', null, 'Crawler'), value(st.crawl));
-
-  box.append(h('h2', null, `Repositories (${repos.repos.length.toLocaleString()})`),
-    h('div', {class: 'scroll'}, h('table', {class: 'grid'},
-      h('thead', null, h('tr', null, ['Repository', 'Branches', 'Files', 'Last crawl'].map((c) => h('th', {scope: 'col'}, c)))),
-      h('tbody', null, repos.repos.map((r) => h('tr', null,
-        h('td', null, h('a', {href: searchHref(`repo:^${reEscape(r.name)}$`)}, r.name),
-          r.archived ? h('span', {class: 'tag'}, 'archived') : null, r.fork ? h('span', {class: 'tag'}, 'fork') : null),
-        h('td', null, h('details', null, h('summary', null, plural(r.branches.length, 'branch', 'branches')),
-          h('ul', {class: 'plain'}, r.branches.map((b) => h('li', null,
-            h('span', {class: 'branch'}, b.name), ` ${b.commit.slice(0, 10)} · ${plural(b.files, 'file')}`,
-            b.skipped ? ` · ${b.skipped.toLocaleString()} skipped` : '', ' · ', when(b.crawled_at)))))),
-        h('td', {class: 'num'}, r.files.toLocaleString()),
-        h('td', null, when(r.last_crawl))))))));
-
-  box.append(h('h2', null, `Skipped files (${skipped.locations.toLocaleString()} on all branches)`));
-  if (skipped.skipped.length === 0) {
-    box.append(h('p', {class: 'muted'}, 'Every file that matched the patterns was indexed.'));
-  } else {
-    box.append(h('div', {class: 'scroll'}, h('table', {class: 'grid'},
-      h('thead', null, h('tr', null, ['Repository', 'Path', 'Reason', 'Size', 'Branches'].map((c) => h('th', {scope: 'col'}, c)))),
-      h('tbody', null, skipped.skipped.map((s) => h('tr', null,
-        h('td', null, s.repo), h('td', null, h('code', null, s.path)), h('td', null, s.skip),
-        h('td', {class: 'num'}, bytes(s.size)),
-        h('td', {title: s.branches.join(', ')}, s.branches.length > 3 ? `${s.branches.slice(0, 3).join(', ')} +${s.branches.length - 3}` : s.branches.join(', '))))))));
-    if (skipped.limit_hit) box.append(h('p', {class: 'muted'}, 'More skipped files exist: see GET /api/skipped?limit=0 or trawl skipped.'));
+  for (const s of res.skipped) {
+    tbody.append(h('tr', {dataset: {reason: s.skip, text: `${s.repo} ${s.path}`.toLowerCase()}},
+      h('td', null, s.repo), h('td', null, h('code', null, s.path)), h('td', null, s.skip),
+      h('td', {class: 'num'}, bytes(s.size)),
+      h('td', {title: s.branches.join(', ')}, s.branches.length > 3 ? `${s.branches.slice(0, 3).join(', ')} +${s.branches.length - 3}` : s.branches.join(', '))));
   }
+  note.textContent = `${plural(res.skipped.length, 'file')} listed, ${plural(res.locations, 'copy', 'copies')} on all branches.` +
+    (res.limit_hit ? ' More exist: GET /api/skipped?limit=0 or trawl skipped lists them all.' : '');
+  body.replaceChildren(totals, filter, note, h('div', {class: 'scroll'}, h('table', {class: 'grid'},
+    h('thead', null, h('tr', null, ['Repository', 'Path', 'Reason', 'Size', 'Branches'].map((c) => h('th', {scope: 'col'}, c)))),
+    tbody)));
+  apply();
+  body.dataset.loaded = '1';
+}
+
+function initStatus() {
+  retry = initStatus;
+  $('summary').textContent = '';
+  const st = statusSection();
+  reposSection();
+  skippedSection(st);
 }
 
 // ---- dependencies page -----------------------------------------------------
@@ -664,13 +775,21 @@ async function download(ev, href) {
 
 // ---- start ----------------------------------------------------------------
 
+// PAGES maps each page (body[data-page]) to what starts it; a new page
+// adds one line here.
+const PAGES = {
+  search: initSearch,
+  file: initFile,
+  status: initStatus,
+  deps: initDeps,
+};
+
+// ----------------------------------------------------------------
+
 document.addEventListener('DOMContentLoaded', () => {
   initAuth();
   const page = document.body.dataset.page;
-  if (page === 'search') initSearch();
-  else if (page === 'file') initFile();
-  else if (page === 'status') initStatus();
-  else if (page === 'deps') initDeps();
+  if (PAGES[page]) PAGES[page]();
   if (page !== 'search') {
     document.addEventListener('keydown', (ev) => {
       if (page !== 'file' && ev.key === '/' && !ev.target.matches('input, select, textarea')) { ev.preventDefault(); $('q').focus(); }
