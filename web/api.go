@@ -92,6 +92,10 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 	if limit == 0 || limit > maxLimit {
 		limit = maxLimit
 	}
+	if v.Get("group") == "path" || v.Has("cursor") {
+		s.handleRanked(w, r, q, opt, limit) // results.go
+		return
+	}
 	opt.MaxFiles = limit
 	opt.MaxMatches = maxMatches
 	// Stop a little before the request's deadline so the answer so far

@@ -185,7 +185,9 @@ func wantFacets(res *search.Result) facetCounts {
 		for _, b := range f.Branches {
 			add("Branch", b.Name)
 		}
-		add("Language", f.Language)
+		if f.Language != "" {
+			add("Language", f.Language)
+		}
 		if ext := filepath.Ext(f.Path); ext != "" {
 			add("Extension", ext)
 		}

@@ -82,6 +82,8 @@ type Server struct {
 	timeout       time.Duration
 	streamTimeout time.Duration
 
+	answers answers // ranked answers that cursors continue, see results.go
+
 	pages  *template.Template
 	assets map[string]asset
 }
