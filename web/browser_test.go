@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -286,17 +287,15 @@ func TestBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("last keystroke to painted results: %.1f ms", got.RenderedAt-got.KeyAt)
-	if got.Files != len(want.Files) || got.MatchLines != want.Stats.Matches {
-		t.Errorf("page shows %d files and %d matching lines, want %d and %d", got.Files, got.MatchLines, len(want.Files), want.Stats.Matches)
+	// One card per path: token.go in 4 repositories, session.ts and
+	// README.md in 2 each; a version's lines shown above are left out.
+	ranked := rankedAPI(t, srv.URL, query, 2)
+	wantLines, wantRanges := wantShown(ranked)
+	if got.Files != 8 || len(ranked.Groups) != 8 || got.MatchLines != wantLines {
+		t.Errorf("page shows %d paths and %d matching lines, want 8 and %d", got.Files, got.MatchLines, wantLines)
 	}
-	ranges := 0
-	for _, f := range want.Files {
-		for _, m := range f.Matches {
-			ranges += len(m.Ranges)
-		}
-	}
-	if len(got.Marks) != ranges {
-		t.Errorf("page marks %d ranges, want %d", len(got.Marks), ranges)
+	if len(got.Marks) != wantRanges {
+		t.Errorf("page marks %d ranges, want %d", len(got.Marks), wantRanges)
 	}
 	for _, m := range got.Marks {
 		if strings.ToLower(m) != query {
@@ -329,25 +328,22 @@ func TestBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	webFiles := 0
+	webPaths := map[string]bool{}
 	for _, f := range want.Files {
 		if f.Repo == "acme/web" {
-			webFiles++
+			webPaths[f.Path] = true
 		}
 	}
-	if got.Files != webFiles || !slices.Equal(got.Repos, []string{"acme/web"}) {
-		t.Errorf("after the facet: %d files from %v, want %d from acme/web", got.Files, got.Repos, webFiles)
+	if got.Files != len(webPaths) || !slices.Equal(got.Repos, []string{"acme/web"}) {
+		t.Errorf("after the facet: %d paths from %v, want %d from acme/web", got.Files, got.Repos, len(webPaths))
 	}
 	if v, _ := chromedp.Run(ctx, chromedp.Value(chromedp.CSS("#q"))); v != query+" "+term {
 		t.Errorf("search box holds %q", v)
 	}
 
 	// Keyboard: j/k move through results, Enter opens the selected one.
-	filtered, err := searcher.Search(context.Background(), query+" "+term, search.Options{MaxFiles: 100})
-	if err != nil {
-		t.Fatal(err)
-	}
-	first := filtered.Files[0]
+	filtered := rankedAPI(t, srv.URL, query+" "+term, 2)
+	first := filtered.Files[filtered.Groups[0].Files[0]]
 	err = chromedp.Do(ctx,
 		chromedp.KeyEvent("j"), chromedp.KeyEvent("j"), chromedp.KeyEvent("k"),
 		chromedp.WaitReady(chromedp.CSS(`.file.selected[data-index="0"]`)),
@@ -433,6 +429,47 @@ func TestBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatalf("status page behind a token: %v", err)
 	}
+}
+
+// rankedAPI asks srv for the ranked answer to query, as the page does.
+func rankedAPI(t *testing.T, base, query string, context int) rankedResponse {
+	t.Helper()
+	u := base + "/api/search?" + url.Values{"q": {query}, "group": {"path"}, "limit": {"100"}, "context": {fmt.Sprint(context)}}.Encode()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var p rankedResponse
+	decode(t, resp, http.StatusOK, &p)
+	return p
+}
+
+// wantShown counts the matching lines and marks the result list shows for
+// p: per path, the first three versions, each with at most eight lines
+// that the versions above it do not have.
+func wantShown(p rankedResponse) (lines, ranges int) {
+	for _, g := range p.Groups {
+		seen := map[string]bool{}
+		for k, fi := range g.Files {
+			if k == 3 {
+				break
+			}
+			fresh := 0
+			for _, m := range p.Files[fi].Matches {
+				if seen[m.Text] || fresh == 8 {
+					continue
+				}
+				fresh++
+				lines++
+				ranges += len(m.Ranges)
+			}
+			for _, m := range p.Files[fi].Matches {
+				seen[m.Text] = true
+			}
+		}
+	}
+	return lines, ranges
 }
 
 // depsView is what the Dependencies page shows.

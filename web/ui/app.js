@@ -129,26 +129,92 @@ function quoteTerm(s) { return /[\s"()]/.test(s) ? '"' + s.replace(/[\\"]/g, '\\
 
 // ---- search page ---------------------------------------------------------
 
-const FIRST_LIMIT = 100;
+const PAGE_FILES = 100; // files per page; a page ends after the path that reaches it
 // A pause this long ends a burst of typing; shorter sends a request per
 // keystroke, longer is felt as lag (in-flight requests are cancelled anyway).
 const DEBOUNCE_MS = 80;
-const MAX_LIMIT = 10000;
 const SHOWN_MATCHES = 8;
 const SHOWN_FACETS = 8;
+const SHOWN_VERSIONS = 3; // versions of a path shown before "show more"
+const LONG_LINE = 400; // characters; longer lines are trimmed around the match
 
-function extOf(path) {
-  const base = path.slice(path.lastIndexOf('/') + 1);
-  const i = base.lastIndexOf('.');
-  return i > 0 ? base.slice(i) : '';
+// FACETS name the server's facets (stats over the whole answer) and the
+// query term each value adds.
+const FACETS = [
+  {name: 'Repository', key: 'repository', term: (v) => `repo:^${reEscape(v)}$`},
+  {name: 'Branch', key: 'branch', term: (v) => `branch:^${reEscape(v)}$`},
+  {name: 'Language', key: 'language', term: (v) => 'lang:' + quoteTerm(v.toLowerCase())},
+  {name: 'Extension', key: 'extension', term: (v) => `file:${reEscape(v)}$`},
+];
+
+// lexQuery splits a query into terms as the server's parser does (DESIGN.md
+// §3), enough to know whether the user is still typing a /regex/ or a
+// "quote", and which terms are filters. Each term: {text, start, field,
+// regex, value, neg}.
+function lexQuery(src) {
+  const terms = [];
+  let i = 0;
+  const space = (c) => c === ' ' || c === '\t' || c === '\n' || c === '\r';
+  // scan reads a /regex/ or "quote" from i; null when it is not closed.
+  const scan = (close) => {
+    let j = i + 1;
+    let v = '';
+    while (j < src.length) {
+      const c = src[j];
+      if (c === '\\' && j + 1 < src.length) {
+        v += close === '/' && src[j + 1] === '/' ? '/' : (close === '"' ? src[j + 1] : src.slice(j, j + 2));
+        j += 2;
+        continue;
+      }
+      if (c === close) return {end: j + 1, value: v};
+      v += c;
+      j++;
+    }
+    return null;
+  };
+  while (i < src.length) {
+    while (i < src.length && space(src[i])) i++;
+    if (i >= src.length) break;
+    const start = i;
+    let neg = false;
+    if (src[i] === '(' || src[i] === ')') { i++; continue; }
+    if (src[i] === '-' && i + 1 < src.length && !space(src[i + 1]) && src[i + 1] !== ')') { neg = true; i++; }
+    let field = '';
+    const fm = /^(repo|branch|file|path|lang|case):/i.exec(src.slice(i));
+    if (fm) { field = fm[1].toLowerCase(); i += fm[0].length; }
+    const c = src[i];
+    if (c === '/' || c === '"') {
+      const r = scan(c);
+      if (!r) return {terms, pending: c === '/' ? 'regex' : 'quote', at: i};
+      terms.push({text: src.slice(start, r.end), start, field, regex: c === '/', quoted: c === '"', value: r.value, neg});
+      i = r.end;
+      continue;
+    }
+    let j = i;
+    while (j < src.length && !space(src[j])) j++;
+    const value = src.slice(i, j);
+    if (!(value === 'or' && !field && !neg)) terms.push({text: src.slice(start, j), start, field, regex: false, value, neg});
+    i = j;
+  }
+  return {terms, pending: null};
 }
 
-const FACETS = [
-  {name: 'Repository', values: (f) => [f.repo], term: (v) => `repo:^${reEscape(v)}$`},
-  {name: 'Branch', values: (f) => f.branches.map((b) => b.name), term: (v) => `branch:^${reEscape(v)}$`},
-  {name: 'Language', values: (f) => (f.language ? [f.language] : []), term: (v) => 'lang:' + quoteTerm(v.toLowerCase())},
-  {name: 'Extension', values: (f) => { const e = extOf(f.path); return e ? [e] : []; }, term: (v) => `file:${reEscape(v)}$`},
-];
+// caseSensitive says whether the query's content terms match case
+// exactly: case:yes, or case:auto (the default) with an upper-case letter.
+function caseSensitive(lex) {
+  const c = lex.terms.find((t) => t.field === 'case');
+  if (c) return c.value === 'yes';
+  return lex.terms.some((t) => !t.field && /\p{Lu}/u.test(t.regex ? t.value.replace(/\\./g, '') : t.value));
+}
+
+// parseErrorAt turns the server's "parse error at N: msg" into the
+// position as a string index (N counts UTF-8 bytes) and the message.
+function parseErrorAt(text, msg) {
+  const m = /^parse error at (\d+): ([\s\S]*)$/.exec(msg);
+  if (!m) return null;
+  const bytesBefore = enc.encode(text).subarray(0, Number(m[1]));
+  return {at: dec.decode(bytesBefore).length, msg: m[2]};
+}
 
 function initSearch() {
   const q = $('q');
@@ -156,14 +222,18 @@ function initSearch() {
   const results = $('results');
   const summary = $('summary');
   const more = $('more');
+  const caseBtn = $('case-toggle');
+  const regexBtn = $('regex-toggle');
   const params = new URLSearchParams(location.search);
   if (params.has('context')) ctx.value = params.get('context');
 
   let timer = 0;
   let ctrl = null;
-  let limit = FIRST_LIMIT;
   let keyAt = 0;
   let selected = -1;
+  let shown = 0; // cards on the page
+  let cursor = '';
+  let current = ''; // the query the cards answer
 
   function syncURL(text) {
     const p = new URLSearchParams();
@@ -174,74 +244,122 @@ function initSearch() {
     document.title = text ? `${text} · trawl` : 'trawl code search';
   }
 
+  function syncToggles() {
+    const lex = lexQuery(q.value);
+    caseBtn.setAttribute('aria-pressed', String(caseSensitive(lex)));
+    regexBtn.setAttribute('aria-pressed', String(lex.terms.some((t) => !t.field && t.regex)));
+  }
+
+  function clear() {
+    results.replaceChildren();
+    $('facets').replaceChildren();
+    more.hidden = true;
+    shown = 0;
+    cursor = '';
+  }
+
   async function run() {
     const text = q.value;
     syncURL(text);
+    syncToggles();
     if (ctrl) ctrl.abort();
     ctrl = null;
+    summary.classList.remove('error', 'waiting');
     if (!text.trim()) {
-      results.replaceChildren();
-      $('facets').replaceChildren();
+      clear();
       summary.textContent = '';
-      more.hidden = true;
+      emptyPage(results);
+      return;
+    }
+    // A /regex/ or "quote" still being typed would not parse: wait for its
+    // end rather than flash an error; the answer shown stays.
+    const lex = lexQuery(text);
+    if (lex.pending) {
+      summary.classList.add('waiting');
+      summary.textContent = lex.pending === 'regex' ? 'Finish the /regex/ with a closing / to search.' : 'Close the "quote" to search.';
       return;
     }
     const mine = (ctrl = new AbortController());
-    summary.classList.remove('error');
     summary.classList.add('busy');
     try {
-      const res = await api('/api/search', {q: text, limit, context: ctx.value}, mine.signal);
+      const res = await api('/api/search', {q: text, group: 'path', limit: PAGE_FILES, context: ctx.value}, mine.signal);
       if (mine !== ctrl) return;
-      render(res, text);
+      clear();
+      current = text;
+      render(res, text, false);
     } catch (err) {
       if (err.name === 'AbortError') return;
       summary.classList.remove('busy');
-      showError(summary, err);
-      results.replaceChildren();
-      $('facets').replaceChildren();
-      more.hidden = true;
+      showQueryError(err, text);
+      clear();
     }
   }
   retry = run;
 
-  function render(res, text) {
+  function showQueryError(err, text) {
+    const pe = err.status === 400 && parseErrorAt(text, err.message);
+    if (!pe) { showError(summary, err); return; }
+    summary.classList.add('error');
+    summary.replaceChildren(`Query error at character ${pe.at + 1}: ${pe.msg}`,
+      h('code', {class: 'query-caret', 'aria-hidden': 'true'}, text.slice(0, pe.at), h('span', {class: 'caret'}, text.slice(pe.at, pe.at + 1) || ' '), text.slice(pe.at + 1)));
+  }
+
+  async function loadMore() {
+    if (!cursor) return;
+    more.disabled = true;
+    try {
+      const res = await api('/api/search', {q: current, group: 'path', limit: PAGE_FILES, context: ctx.value, cursor});
+      render(res, current, true);
+    } catch (err) {
+      showError(summary, err);
+    } finally {
+      more.disabled = false;
+    }
+  }
+
+  function render(res, text, append) {
     const st = res.stats;
     summary.classList.remove('busy');
+    const plus = st.total_exact ? '' : '+';
+    const count = (n, one, many) => `${n.toLocaleString()}${plus} ${n === 1 && !plus ? one : many || one + 's'}`;
+    const shownPaths = st.offset + res.groups.length;
     summary.replaceChildren(
-      plural(st.files, 'file'), ', ', plural(st.matches, 'matching line'),
+      count(st.total_files, 'file'), ' in ', count(st.total_paths, 'path'), ', ', count(st.total_matches, 'matching line'),
       h('span', {class: 'muted'}, ` · ${st.duration_ms.toFixed(1)} ms · ${plural(st.candidates, 'candidate')} read`));
-    if (st.limit_hit) summary.append(h('span', {class: 'limit'}, ' · more results exist'));
-    renderFacets(res.files, text);
-    results.replaceChildren(...res.files.map((f, i) => fileCard(f, i, text)));
-    if (res.files.length === 0) results.append(h('p', {class: 'empty'}, 'No files match.'));
-    selected = -1;
-    more.hidden = !(st.limit_hit && limit < MAX_LIMIT);
-    more.textContent = `Load more (up to ${Math.min(limit * 4, MAX_LIMIT).toLocaleString()} files)`;
+    if (!st.total_exact) summary.append(h('span', {class: 'limit'}, ' · the search stopped at a limit: counts are lower bounds; narrow the query for exact ones'));
+    if (!append) renderFacets(res.facets, text, plus);
+    const cards = res.groups.map((g, i) => groupCard(g, res.files, shown + i, text));
+    results.append(...cards);
+    shown += cards.length;
+    if (shown === 0) results.append(noMatchHint(text));
+    cursor = res.cursor || '';
+    more.hidden = !cursor;
+    more.textContent = `Show more (${shownPaths.toLocaleString()} of ${st.total_paths.toLocaleString()}${plus} paths shown)`;
+    if (!append) selected = -1;
     // Paint first, then stamp, so the stamp is when results were visible.
     requestAnimationFrame(() => setTimeout(() => {
       results.dataset.query = text;
       results.dataset.keyAt = String(keyAt);
       results.dataset.renderedAt = String(performance.now());
+      results.dataset.cards = String(shown);
     }, 0));
   }
 
-  function renderFacets(files, text) {
+  function renderFacets(facets, text, plus) {
     const box = $('facets');
     box.replaceChildren();
-    if (files.length === 0) return;
+    if (!facets) return;
     for (const facet of FACETS) {
-      const counts = new Map();
-      for (const f of files) for (const v of facet.values(f)) counts.set(v, (counts.get(v) || 0) + 1);
-      if (counts.size === 0) continue;
-      const sorted = [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+      const sorted = facets[facet.key] || [];
+      if (sorted.length === 0) continue;
       const list = h('ul', {class: 'facet-list'});
-      sorted.forEach(([v, n], i) => {
+      sorted.forEach(({value: v, count: n}, i) => {
         const term = facet.term(v);
         const on = termRe(term).test(text);
         list.append(h('li', {hidden: i >= SHOWN_FACETS},
           h('button', {type: 'button', class: 'facet', 'aria-pressed': on ? 'true' : 'false', title: on ? `Remove ${term}` : `Add ${term}`,
             dataset: {term}, on: {click: () => toggleTerm(term)}},
-          h('span', {class: 'facet-name'}, v), h('span', {class: 'count'}, n.toLocaleString()))));
+          h('span', {class: 'facet-name'}, v), h('span', {class: 'count'}, n.toLocaleString() + plus))));
       });
       const group = h('section', {class: 'facet-group', 'aria-label': facet.name}, h('h2', null, facet.name), list);
       if (sorted.length > SHOWN_FACETS) {
@@ -254,11 +372,75 @@ function initSearch() {
     }
   }
 
+  // setQuery puts text in the box and searches it: toggles, facets and
+  // hints all write the query, so the URL stays the truth.
+  function setQuery(text) {
+    q.value = text.replace(/\s+/g, ' ').trim();
+    run();
+  }
+
   function toggleTerm(term) {
     const re = termRe(term);
-    q.value = re.test(q.value) ? q.value.replace(re, '$1').trim() : `${q.value.trim()} ${term}`.trim();
-    limit = FIRST_LIMIT;
-    run();
+    setQuery(re.test(q.value) ? q.value.replace(re, '$1') : `${q.value.trim()} ${term}`);
+  }
+
+  // toggleCase flips between exact case and ignoring case, writing the
+  // case: term only when the default (auto) would not give what is asked.
+  function toggleCase() {
+    const lex = lexQuery(q.value);
+    const c = lex.terms.find((t) => t.field === 'case');
+    let text = c ? q.value.slice(0, c.start) + q.value.slice(c.start + c.text.length) : q.value;
+    const want = !caseSensitive(lex);
+    if (want !== caseSensitive(lexQuery(text))) text += want ? ' case:yes' : ' case:no';
+    setQuery(text);
+  }
+
+  // toggleRegex makes the content terms /regexes/ as typed, or back into
+  // literals.
+  function toggleRegex() {
+    const lex = lexQuery(q.value);
+    if (lex.pending) return;
+    const content = lex.terms.filter((t) => !t.field);
+    const on = content.some((t) => t.regex);
+    let text = q.value;
+    for (const t of [...content].reverse()) {
+      let repl;
+      if (on && t.regex) repl = quoteTerm(t.value);
+      else if (!on && !t.regex) repl = '/' + t.value.replace(/\//g, '\\/') + '/';
+      else continue;
+      const body = t.text.slice(t.neg ? 1 : 0);
+      repl = (t.neg ? '-' : '') + repl;
+      text = text.slice(0, t.start) + repl + text.slice(t.start + (t.neg ? 1 : 0) + body.length);
+    }
+    setQuery(text);
+  }
+  caseBtn.addEventListener('click', toggleCase);
+  regexBtn.addEventListener('click', toggleRegex);
+
+  // noMatchHint says why nothing may match and offers broader queries.
+  function noMatchHint(text) {
+    const lex = lexQuery(text);
+    const tips = [];
+    const link = (label, query) => h('a', {href: searchHref(query), class: 'hint-link', on: {click: (ev) => { ev.preventDefault(); setQuery(query); }}}, label);
+    if (caseSensitive(lex)) {
+      const c = lex.terms.find((t) => t.field === 'case');
+      const without = c ? text.slice(0, c.start) + text.slice(c.start + c.text.length) : text;
+      tips.push(h('li', null, 'The search is case-sensitive. ', link('Ignore case', without.trim() + ' case:no')));
+    }
+    const filters = lex.terms.filter((t) => t.field && t.field !== 'case');
+    for (const f of filters) {
+      tips.push(h('li', null, 'Filter ', h('code', null, f.text), ' is in force. ',
+        link('Search without it', text.slice(0, f.start) + text.slice(f.start + f.text.length))));
+    }
+    const content = lex.terms.filter((t) => !t.field && !t.neg);
+    if (content.length > 1) {
+      tips.push(h('li', null, 'Every term must match in the same file. ', link('Match any of them', content.map((t) => t.text).join(' or '))));
+    }
+    if (content.length === 1 && !content[0].regex && content[0].value.length > 3) {
+      const words = content[0].value.split(/[^\p{L}\p{N}_]+/u).filter((w) => w.length > 2);
+      if (words.length > 1) tips.push(h('li', null, 'A literal matches exactly. ', link(`Search ${words.join(' ')}`, text.replace(content[0].text, words.join(' ')))));
+    }
+    return h('div', {class: 'empty no-match'}, h('p', null, 'No files match.'), tips.length ? h('ul', {class: 'hints'}, tips) : null);
   }
 
   function select(i) {
@@ -274,7 +456,7 @@ function initSearch() {
 
   q.addEventListener('input', () => {
     keyAt = performance.now();
-    limit = FIRST_LIMIT;
+    syncToggles();
     clearTimeout(timer);
     timer = setTimeout(run, DEBOUNCE_MS);
   });
@@ -284,7 +466,7 @@ function initSearch() {
     run();
   });
   ctx.addEventListener('change', run);
-  more.addEventListener('click', () => { limit = Math.min(limit * 4, MAX_LIMIT); run(); });
+  more.addEventListener('click', loadMore);
 
   document.addEventListener('keydown', (ev) => {
     if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
@@ -303,7 +485,21 @@ function initSearch() {
     }
   });
 
-  if (q.value.trim()) run(); else q.focus();
+  syncToggles();
+  if (q.value.trim()) run(); else { emptyPage(results); q.focus(); }
+}
+
+// emptyPage shows what the index holds and example queries; the examples
+// come from loadExamples (examples.go's /api/examples) when it exists.
+async function emptyPage(box) {
+  const about = h('p', {class: 'muted index-size'});
+  const examples = h('div', {id: 'examples', class: 'examples'});
+  box.replaceChildren(h('div', {class: 'home'}, about, examples));
+  if (typeof loadExamples === 'function') loadExamples(examples); // eslint-disable-line no-undef
+  try {
+    const st = await api('/api/status');
+    about.textContent = `Searching ${plural(st.files, 'file')} on ${plural(st.index.branches, 'branch', 'branches')} of ${plural(st.repos, 'repository', 'repositories')}.`;
+  } catch { /* the box works without it */ }
 }
 
 // hunkLines merges matches and their context into numbered lines.
@@ -317,8 +513,34 @@ function hunkLines(matches) {
   return [...lines].sort((a, b) => a[0] - b[0]);
 }
 
-function renderMatches(box, f, q, base, all) {
-  const shown = all ? f.matches : f.matches.slice(0, SHOWN_MATCHES);
+// lineText renders a line with its marks; a long (minified) line shows
+// only the part around its first match, with a control to expand it.
+function lineText(text, ranges) {
+  if (text.length <= LONG_LINE) return marked(text, ranges);
+  const buf = enc.encode(text);
+  const first = ranges && ranges.length ? [...ranges].sort((a, b) => a[0] - b[0])[0] : [0, 0];
+  let s = Math.max(0, first[0] - 120);
+  let e = Math.min(buf.length, Math.max(first[1], s) + 240);
+  while (s > 0 && (buf[s] & 0xc0) === 0x80) s--;
+  while (e < buf.length && (buf[e] & 0xc0) === 0x80) e++;
+  const part = dec.decode(buf.subarray(s, e));
+  const inside = (ranges || []).filter(([a, b]) => a >= s && b <= e).map(([a, b]) => [a - s, b - s]);
+  const span = h('span', {class: 'trimmed'});
+  const expand = h('button', {type: 'button', class: 'expand', title: 'Show the whole line', on: {click: (ev) => {
+    ev.stopPropagation();
+    span.replaceChildren(marked(text, ranges));
+    span.classList.remove('trimmed');
+  }}}, `⋯ ${bytes(buf.length)} line`);
+  span.append(s > 0 ? '… ' : '', marked(part, inside), e < buf.length ? ' …' : '', ' ', expand);
+  return span;
+}
+
+// renderMatches shows f's matching lines; skip holds line texts already
+// shown for another version of the path, which are left out and counted.
+function renderMatches(box, f, base, all, skip) {
+  const fresh = skip ? f.matches.filter((m) => !skip.has(m.text)) : f.matches;
+  const same = f.matches.length - fresh.length;
+  const shown = all ? fresh : fresh.slice(0, SHOWN_MATCHES);
   box.replaceChildren();
   let prev = 0;
   let hunk = null;
@@ -330,43 +552,73 @@ function renderMatches(box, f, q, base, all) {
     prev = n;
     hunk.append(h('div', {class: l.match ? 'line match' : 'line ctx'},
       h('a', {class: 'ln', href: `${base}#L${n}`, 'aria-label': `line ${n}`, tabindex: '-1'}, String(n)),
-      h('code', null, marked(l.text, l.ranges))));
+      h('code', null, lineText(l.text, l.ranges))));
   }
-  const rest = f.matches.length - shown.length;
+  if (same > 0) box.append(h('p', {class: 'same muted'}, fresh.length ? `and ${plural(same, 'matching line')} as above` : `the same ${plural(same, 'matching line')} as above`));
+  const rest = fresh.length - shown.length;
   if (rest > 0) {
-    box.append(h('button', {type: 'button', class: 'linkish', on: {click: () => renderMatches(box, f, q, base, true)}},
+    box.append(h('button', {type: 'button', class: 'linkish', on: {click: () => renderMatches(box, f, base, true, skip)}},
       `show ${plural(rest, 'more matching line')}`));
   }
 }
 
-function fileCard(f, i, q) {
+function branchTags(f, repoDefault, q) {
+  return f.branches.map((b) => h('a', {class: 'branch' + (b.name === repoDefault ? ' default' : ''), href: fileHref(f.repo, b.name, f.path, q),
+    title: `commit ${b.commit}` + (b.name === repoDefault ? ' (default branch)' : '')}, b.name));
+}
+
+// groupCard shows one path of one repository: its first version (the
+// default branch's when it has one) in full, then the other versions with
+// only the matching lines the ones above do not have.
+function groupCard(g, files, i, q) {
+  const versions = g.files.map((fi) => files[fi]);
+  const f = versions[0];
   const first = f.branches[0] || {name: '', commit: ''};
-  const others = f.branches.slice(1);
+  const def = g.default ? first.name : '';
   const href = fileHref(f.repo, first.name, f.path, q);
-  const card = h('article', {class: 'file', tabindex: '-1', dataset: {index: i}, 'aria-label': `${f.repo} ${f.path}`});
-  const head = h('header', {class: 'file-title'},
+  const card = h('article', {class: 'file', tabindex: '-1', dataset: {index: i, versions: String(versions.length), branches: String(g.branches)},
+    'aria-label': `${f.repo} ${f.path}`});
+  const detail = versions.length > 1 ? `${plural(versions.length, 'version')} on ${plural(g.branches, 'branch', 'branches')}`
+    : g.branches > 1 ? `on ${plural(g.branches, 'branch', 'branches')}` : '';
+  const listId = `branches-${i}`;
+  const list = h('div', {class: 'branch-list', hidden: true, id: listId},
+    versions.map((v, k) => h('div', {class: 'version-branches'}, h('span', {class: 'muted'}, versions.length > 1 ? `version ${k + 1}: ` : ''), branchTags(v, def, q))));
+  const toggle = detail ? h('button', {type: 'button', class: 'also', 'aria-expanded': 'false', 'aria-controls': listId,
+    on: {click: () => { list.hidden = !list.hidden; toggle.setAttribute('aria-expanded', String(!list.hidden)); }}}, detail) : null;
+  card.append(h('header', {class: 'file-title'},
     h('span', {class: 'repo'}, f.repo),
     h('a', {class: 'path open', href}, f.path),
     h('span', {class: 'tags'},
-      h('span', {class: 'branch', title: `commit ${first.commit}`}, first.name),
+      h('span', {class: 'branch' + (def ? ' default' : ''), title: `commit ${first.commit}` + (def ? ' (default branch)' : '')}, first.name),
+      toggle,
+      g.generated ? h('span', {class: 'tag'}, 'generated') : null,
+      g.vendored ? h('span', {class: 'tag'}, 'vendored') : null,
       f.language ? h('span', {class: 'lang'}, f.language) : null,
-      safeURL(f.url) ? h('a', {class: 'permalink', href: f.url, rel: 'noopener noreferrer'}, 'permalink') : null));
-  card.append(head);
-  if (others.length) {
-    const list = h('ul', {class: 'branch-list', hidden: true, id: `branches-${i}`},
-      others.map((b) => h('li', null, h('a', {href: fileHref(f.repo, b.name, f.path, q), title: `commit ${b.commit}`}, b.name))));
-    const btn = h('button', {type: 'button', class: 'also', 'aria-expanded': 'false', 'aria-controls': `branches-${i}`,
-      on: {click: () => {
-        list.hidden = !list.hidden;
-        btn.setAttribute('aria-expanded', String(!list.hidden));
-      }}}, `also on ${plural(others.length, 'branch', 'branches')}`);
-    head.querySelector('.tags').insertBefore(btn, head.querySelector('.lang, .permalink'));
-    card.append(list);
-  }
-  if (f.matches && f.matches.length) {
+      safeURL(f.url) ? h('a', {class: 'permalink', href: f.url, rel: 'noopener noreferrer'}, 'permalink') : null)), list);
+  const seen = new Set();
+  const addVersion = (v, k) => {
+    const b = v.branches[0] || {name: ''};
+    const base = fileHref(v.repo, b.name, v.path, q);
     const box = h('div', {class: 'matches'});
-    renderMatches(box, f, q, href, false);
-    card.append(box);
+    if (k > 0) {
+      card.append(h('div', {class: 'version-head'}, h('a', {href: base}, `version ${k + 1}`), ' on ',
+        h('span', {class: 'branch'}, b.name), v.branches.length > 1 ? ` and ${plural(v.branches.length - 1, 'other branch', 'other branches')}` : ''));
+    }
+    if (v.matches && v.matches.length) {
+      renderMatches(box, v, base, false, k > 0 ? new Set(seen) : null);
+      for (const m of v.matches) seen.add(m.text);
+      card.append(box);
+    }
+  };
+  const hasMatches = versions.some((v) => v.matches && v.matches.length);
+  versions.slice(0, hasMatches ? SHOWN_VERSIONS : 1).forEach(addVersion);
+  const rest = hasMatches ? versions.length - SHOWN_VERSIONS : 0;
+  if (rest > 0) {
+    const btn = h('button', {type: 'button', class: 'linkish more-versions', on: {click: () => {
+      btn.remove();
+      versions.slice(SHOWN_VERSIONS).forEach((v, k) => addVersion(v, k + SHOWN_VERSIONS));
+    }}}, `show ${plural(rest, 'more version')}`);
+    card.append(btn);
   }
   return card;
 }
