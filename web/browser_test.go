@@ -154,6 +154,13 @@ func (c *consoleErrors) check(t *testing.T, when string) {
 	c.msgs = nil
 }
 
+// drop forgets the messages so far: those a test provoked on purpose.
+func (c *consoleErrors) drop() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.msgs = nil
+}
+
 func screenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
 	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
@@ -710,4 +717,215 @@ func fmtThousands(n int) string {
 		s = s[:i] + "," + s[i:]
 	}
 	return s
+}
+
+// resultsOrg is manyVersionsOrg and a repository with more paths than one
+// page holds.
+func resultsOrg() []testRepo {
+	org := manyVersionsOrg()
+	bulk := testRepo{name: "acme/bulk", defaultBranch: "main", branches: map[string]map[string]string{"main": {}}}
+	for i := range 150 {
+		bulk.branches["main"][fmt.Sprintf("pkg/p%03d/lib.go", i)] = fmt.Sprintf("package p%03d // lib %d\n", i, i)
+	}
+	return append(org, bulk)
+}
+
+// cardsView is what the result list shows, card by card.
+type cardsView struct {
+	Paths    []string `json:"paths"`
+	Versions []string `json:"versions"`
+	Branches []string `json:"branches"`
+	Default  []string `json:"default"`
+	Expanded int      `json:"expanded"`
+	Summary  string   `json:"summary"`
+	Requests []string `json:"requests"`
+	Hint     string   `json:"hint"`
+}
+
+const readCards = `(() => {
+  const cards = [...document.querySelectorAll('#results .file')];
+  return {
+    paths: cards.map((c) => c.querySelector('.repo').textContent + ':' + c.querySelector('.path').textContent),
+    versions: cards.map((c) => c.dataset.versions),
+    branches: cards.map((c) => c.dataset.branches),
+    default: cards.map((c) => (c.querySelector('.file-title .branch.default') || {}).textContent || ''),
+    expanded: document.querySelectorAll('#results .also[aria-expanded="true"]').length,
+    summary: document.getElementById('summary').textContent,
+    requests: performance.getEntriesByType('resource').map((e) => e.name).filter((n) => n.includes('/api/search')),
+    hint: (document.querySelector('.no-match') || {}).textContent || '',
+  };
+})()`
+
+// TestBrowserResults covers ranked, grouped results with true totals, a
+// cursor that continues without reordering, typing a regex character by
+// character, the case and regex toggles, and the hint for no match.
+func TestBrowserResults(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a browser")
+	}
+	idx := openIndex(t, resultsOrg())
+	srv := serve(t, idx, Options{})
+	ctx := browser(t)
+	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+	console := watchConsole(ctx)
+	read := func() cardsView {
+		t.Helper()
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[cardsView](readCards))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+
+	full, err := search.New(idx).Search(context.Background(), "lib", search.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths := map[string]bool{}
+	for _, f := range full.Files {
+		paths[f.Repo+":"+f.Path] = true
+	}
+	err = chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/?q=lib"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitRendered(t, ctx, "lib")
+	v := read()
+	wantSummary := fmt.Sprintf("%s files in %d paths, %s matching lines", fmtThousands(len(full.Files)), len(paths), fmtThousands(full.Stats.Matches))
+	if !strings.HasPrefix(v.Summary, wantSummary) {
+		t.Errorf("summary %q, want it to start %q", v.Summary, wantSummary)
+	}
+	if len(v.Paths) == 0 || len(v.Paths) >= len(paths) {
+		t.Fatalf("first page shows %d of %d paths: want a part", len(v.Paths), len(paths))
+	}
+	i := slices.Index(v.Paths, "acme/app:config.json")
+	if i < 0 || v.Versions[i] != "38" || v.Branches[i] != "40" || v.Default[i] != "main" {
+		t.Errorf("config.json card: index %d, %v versions on %v branches, default %v", i, v.Versions, v.Branches, v.Default)
+	}
+	screenshot(t, ctx, "search-grouped.png")
+
+	// Expand a card, then continue: the first page stays as it was.
+	err = chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`#results .file:first-child .also`)),
+		chromedp.Click(chromedp.CSS(`#more`)),
+		chromedp.WaitReady(chromedp.CSS(fmt.Sprintf(`#results[data-cards="%d"]`, len(paths)))),
+	)
+	if err != nil {
+		t.Fatalf("show more: %v", err)
+	}
+	after := read()
+	if !slices.Equal(after.Paths[:len(v.Paths)], v.Paths) || after.Expanded != 1 {
+		t.Errorf("after Show more the first page changed or collapsed: %d expanded", after.Expanded)
+	}
+	if len(after.Requests) != 2 || !strings.Contains(after.Requests[1], "cursor=") {
+		t.Errorf("requests %q: want the first page, then one by cursor", after.Requests)
+	}
+	seen := map[string]bool{}
+	for _, p := range after.Paths {
+		if seen[p] || !paths[p] {
+			t.Errorf("card %s is repeated or not in the answer", p)
+		}
+		seen[p] = true
+	}
+	if !strings.HasPrefix(after.Summary, wantSummary) {
+		t.Errorf("summary after Show more %q", after.Summary)
+	}
+
+	// Type a regex character by character: nothing flashes an error and no
+	// request is refused on the way.
+	const typed = `/"lib": "1\.(1|2)\.0"/`
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => {
+  window.sawError = '';
+  new MutationObserver(() => {
+    const s = document.getElementById('summary');
+    if (s.classList.contains('error')) window.sawError = s.textContent;
+  }).observe(document.getElementById('summary'), {attributes: true, childList: true, subtree: true});
+  performance.clearResourceTimings();
+  document.getElementById('q').value = '';
+  return true;
+})()`)); err != nil {
+		t.Fatal(err)
+	}
+	err = chromedp.Do(ctx, chromedp.Focus(chromedp.CSS("#q")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range typed {
+		if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS("#q"), string(r)), chromedp.Sleep(100*time.Millisecond)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitRendered(t, ctx, typed)
+	type typing struct {
+		SawError string `json:"sawError"`
+		Refused  int    `json:"refused"`
+		Cards    int    `json:"cards"`
+	}
+	ty, err := chromedp.Run(ctx, chromedp.Evaluate[typing](`({
+  sawError: window.sawError,
+  refused: performance.getEntriesByType('resource').filter((e) => e.name.includes('/api/search') && e.responseStatus >= 400).length,
+  cards: document.querySelectorAll('#results .file').length,
+})`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ty.SawError != "" || ty.Refused != 0 || ty.Cards != 1 {
+		t.Errorf("typing %s: error shown %q, %d requests refused, %d cards (want config.json only)", typed, ty.SawError, ty.Refused, ty.Cards)
+	}
+
+	console.check(t, "typing a regex")
+
+	// A real error points at its place in the query as typed.
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(srv.URL+"/?"+url.Values{"q": {"lib /a(b/"}}.Encode()),
+		chromedp.WaitReady(chromedp.CSS("#summary.error .caret")),
+	)
+	if err != nil {
+		t.Fatalf("parse error: %v", err)
+	}
+	console.drop() // the browser logs the 400 of the query that does not parse
+	caret, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('#summary').textContent`))
+	if strings.Contains(caret, "(?i)") || !strings.Contains(caret, "character 6") {
+		t.Errorf("error %q: want it at character 6 without (?i)", caret)
+	}
+
+	// The toggles write the query, and the URL follows.
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(srv.URL+"/?q=LIB"),
+		chromedp.WaitReady(chromedp.CSS(`#case-toggle[aria-pressed="true"]`)),
+		chromedp.Click(chromedp.CSS("#case-toggle")),
+		chromedp.WaitReady(chromedp.CSS(`#results[data-query="LIB case:no"]`)),
+		chromedp.Click(chromedp.CSS("#regex-toggle")),
+		chromedp.WaitReady(chromedp.CSS(`#results[data-query="/LIB/ case:no"]`)),
+		chromedp.WaitReady(chromedp.CSS(`#regex-toggle[aria-pressed="true"]`)),
+		chromedp.WaitReady(chromedp.CSS(`#case-toggle[aria-pressed="false"]`)),
+	)
+	if err != nil {
+		t.Fatalf("toggles: %v", err)
+	}
+	if loc, _ := chromedp.Run(ctx, chromedp.Location()); !strings.Contains(loc, url.Values{"q": {"/LIB/ case:no"}}.Encode()) {
+		t.Errorf("URL %s does not hold the toggled query", loc)
+	}
+
+	// Nothing matches: the hint names the case and the filter in force,
+	// and its link searches without the filter.
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(srv.URL+"/?"+url.Values{"q": {"Lib repo:^acme/other$"}}.Encode()),
+		chromedp.WaitReady(chromedp.CSS(`.no-match`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := read().Hint; !strings.Contains(h, "case-sensitive") || !strings.Contains(h, "repo:^acme/other$") {
+		t.Errorf("hint %q", h)
+	}
+	err = chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`.no-match li:first-child a`)),
+		chromedp.WaitReady(chromedp.CSS(`#results[data-query="Lib repo:^acme/other$ case:no"] .file`)),
+	)
+	if err != nil {
+		t.Fatalf("follow the hint: %v", err)
+	}
+	console.check(t, "results")
 }
