@@ -386,6 +386,9 @@ func (c *Crawler) crawlRepo(ctx context.Context, r Repo, indexed []indexer.Branc
 	if meta.DefaultBranch == "" && repo != nil {
 		meta.DefaultBranch = defaultBranch(repo, heads)
 	}
+	if meta.URL == "" && repo != nil {
+		meta.URL = webURL(repo) // folders and clone URLs: from the origin remote
+	}
 	if head, ok := heads[meta.DefaultBranch]; ok {
 		file, err := optedOut(repo, head)
 		if err != nil {

@@ -727,6 +727,12 @@ func resultsOrg() []testRepo {
 	for i := range 150 {
 		bulk.branches["main"][fmt.Sprintf("pkg/p%03d/lib.go", i)] = fmt.Sprintf("package p%03d // lib %d\n", i, i)
 	}
+	var long strings.Builder
+	for i := 1; i <= 300; i++ {
+		fmt.Fprintf(&long, "line %d of a long file\n", i)
+	}
+	bulk.branches["main"]["long.txt"] = long.String()
+	bulk.branches["main"]["dist/app.min.js"] = strings.Repeat("var a=1;", 2000) + "needle();" + strings.Repeat("var b=2;", 2000) + "\n"
 	return append(org, bulk)
 }
 
@@ -928,4 +934,132 @@ func TestBrowserResults(t *testing.T) {
 		t.Fatalf("follow the hint: %v", err)
 	}
 	console.check(t, "results")
+}
+
+// TestBrowserFileView covers line anchors and ranges below the sticky
+// header, shift-click, y for a commit link, and long lines trimmed around
+// the match.
+func TestBrowserFileView(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a browser")
+	}
+	idx := openIndex(t, resultsOrg())
+	srv := serve(t, idx, Options{})
+	ctx := browser(t)
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	console := watchConsole(ctx)
+	type fileView struct {
+		Current   []string `json:"current"`
+		Hash      string   `json:"hash"`
+		Search    string   `json:"search"`
+		Permalink string   `json:"permalink"`
+		TopGap    float64  `json:"topGap"` // first current row's top minus the header's bottom
+		InView    bool     `json:"inView"`
+	}
+	const readView = `(() => {
+  const cur = [...document.querySelectorAll('tr.current')];
+  const top = cur.length ? cur[0].getBoundingClientRect().top : -1;
+  return {
+    current: cur.map((tr) => tr.id),
+    hash: location.hash,
+    search: location.search,
+    permalink: (document.querySelector('.file-meta a.permalink') || {}).href || '',
+    topGap: top - document.querySelector('header.top').getBoundingClientRect().bottom,
+    inView: top >= 0 && top < window.innerHeight,
+  };
+})()`
+	read := func() fileView {
+		t.Helper()
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[fileView](readView))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	page := srv.URL + "/file?" + url.Values{"repo": {"acme/bulk"}, "branch": {"main"}, "path": {"long.txt"}}.Encode()
+
+	// A range in the URL: its lines are marked and the first shows below
+	// the header.
+	err := chromedp.Do(ctx, chromedp.Navigate(page+"#L200-L204"), chromedp.WaitReady(chromedp.CSS(`#file-body[data-range="200-204"]`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := read()
+	if !slices.Equal(v.Current, []string{"L200", "L201", "L202", "L203", "L204"}) || v.TopGap < 0 || !v.InView {
+		t.Errorf("#L200-L204: marked %v, %.0f px below the header (in view %v)", v.Current, v.TopGap, v.InView)
+	}
+	if !strings.HasSuffix(v.Permalink, "/blob/"+commitID("acme/bulk", "main")+"/long.txt#L200-L204") {
+		t.Errorf("forge link %q does not carry the range", v.Permalink)
+	}
+
+	// Click a line number, then shift-click another: the mark follows.
+	err = chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`#L203 td.ln a`)),
+		chromedp.WaitReady(chromedp.CSS(`#file-body[data-range="203-203"]`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := read(); v.Hash != "#L203" || !slices.Equal(v.Current, []string{"L203"}) {
+		t.Errorf("after a click: hash %q, marked %v", v.Hash, v.Current)
+	}
+	nodes, err := chromedp.Run(ctx, chromedp.Nodes(chromedp.CSS(`#L206 td.ln a`)))
+	if err != nil || len(nodes) != 1 {
+		t.Fatalf("line 206: %v", err)
+	}
+	err = chromedp.Do(ctx,
+		chromedp.MouseClickNode(nodes[0], chromedp.ButtonModifiers(chromedp.ModifierShift)),
+		chromedp.WaitReady(chromedp.CSS(`#file-body[data-range="203-206"]`)),
+	)
+	if err != nil {
+		t.Fatalf("shift-click: %v", err)
+	}
+	if v := read(); v.Hash != "#L203-L206" || len(v.Current) != 4 {
+		t.Errorf("after a shift-click: hash %q, marked %v", v.Hash, v.Current)
+	}
+
+	// y pins the link to the commit.
+	if err := chromedp.Do(ctx, chromedp.KeyEvent("y")); err != nil {
+		t.Fatal(err)
+	}
+	if v := read(); !strings.Contains(v.Search, "commit="+commitID("acme/bulk", "main")) || v.Hash != "#L203-L206" {
+		t.Errorf("after y: %s%s, want the commit and the range", v.Search, v.Hash)
+	}
+	screenshot(t, ctx, "file-range.png")
+
+	// A minified line is trimmed around its match, in results and in the
+	// file view, and expands on request.
+	type longLine struct {
+		Trimmed int  `json:"trimmed"`
+		Mark    bool `json:"mark"`
+		Full    int  `json:"full"`
+	}
+	const readLong = `(() => {
+  const t = document.querySelector('.trimmed');
+  return {trimmed: t ? t.textContent.length : -1, mark: !!(t && t.querySelector('mark')),
+    full: Math.max(0, ...[...document.querySelectorAll('code')].map((c) => c.textContent.length))};
+})()`
+	for _, where := range []string{srv.URL + "/?q=needle", srv.URL + "/file?" + url.Values{"repo": {"acme/bulk"}, "branch": {"main"}, "path": {"dist/app.min.js"}, "q": {"needle"}}.Encode()} {
+		err := chromedp.Do(ctx, chromedp.Navigate(where), chromedp.WaitReady(chromedp.CSS(`.trimmed mark`)))
+		if err != nil {
+			t.Fatalf("%s: %v", where, err)
+		}
+		l, err := chromedp.Run(ctx, chromedp.Evaluate[longLine](readLong))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l.Trimmed < 0 || l.Trimmed > 600 || !l.Mark {
+			t.Errorf("%s: trimmed line of %d characters, marked %v", where, l.Trimmed, l.Mark)
+		}
+		err = chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`.trimmed .expand`)), chromedp.WaitNotPresent(chromedp.CSS(`.trimmed`)))
+		if err != nil {
+			t.Fatalf("expand: %v", err)
+		}
+		l, _ = chromedp.Run(ctx, chromedp.Evaluate[longLine](readLong))
+		if l.Full != 2000*16+9 {
+			t.Errorf("%s: expanded line has %d characters, want %d", where, l.Full, 2000*16+9)
+		}
+	}
+	console.check(t, "file view")
 }

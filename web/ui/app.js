@@ -518,9 +518,9 @@ function hunkLines(matches) {
 function lineText(text, ranges) {
   if (text.length <= LONG_LINE) return marked(text, ranges);
   const buf = enc.encode(text);
-  const first = ranges && ranges.length ? [...ranges].sort((a, b) => a[0] - b[0])[0] : [0, 0];
-  let s = Math.max(0, first[0] - 120);
-  let e = Math.min(buf.length, Math.max(first[1], s) + 240);
+  const first = ranges && ranges.length ? [...ranges].sort((a, b) => a[0] - b[0])[0] : null;
+  let s = first ? Math.max(0, first[0] - 120) : 0;
+  let e = Math.min(buf.length, first ? Math.max(first[1], s) + 240 : LONG_LINE);
   while (s > 0 && (buf[s] & 0xc0) === 0x80) s--;
   while (e < buf.length && (buf[e] & 0xc0) === 0x80) e++;
   const part = dec.decode(buf.subarray(s, e));
@@ -661,6 +661,7 @@ async function initFile() {
   if (f.commit) meta.append(h('span', {class: 'muted', title: f.commit}, `commit ${f.commit.slice(0, 10)}`));
   if (safeURL(f.url)) meta.append(h('a', {class: 'permalink', href: f.url, rel: 'noopener noreferrer'}, 'permalink'));
   if (q) meta.append(h('a', {href: searchHref(q)}, '← results'));
+  meta.append(h('span', {class: 'muted keys'}, 'click a line number, shift-click for a range · ', h('kbd', null, 'y'), ' pins the link to this commit'));
   head.replaceChildren(title, meta);
 
   if (f.locations && f.locations.length) {
@@ -681,8 +682,8 @@ async function initFile() {
     const n = i + 1;
     const r = byLine.get(n);
     tbody.append(h('tr', {id: `L${n}`, class: r ? 'match' : null},
-      h('td', {class: 'ln'}, h('a', {href: `#L${n}`, 'aria-label': `line ${n}`}, String(n))),
-      h('td', {class: 'src'}, h('code', null, marked(line, r)))));
+      h('td', {class: 'ln'}, h('a', {href: `#L${n}`, 'aria-label': `line ${n}`, dataset: {line: String(n)}}, String(n))),
+      h('td', {class: 'src'}, h('code', null, lineText(line, r)))));
   });
   const nav = h('p', {class: 'match-nav', role: 'status'});
   body.replaceChildren(nav, h('table', {class: 'code'}, h('caption', {class: 'sr-only'}, f.path || f.blob),
@@ -690,15 +691,66 @@ async function initFile() {
 
   const hits = [...tbody.querySelectorAll('tr.match')];
   let at = -1;
+  const clearCurrent = () => tbody.querySelectorAll('tr.current').forEach((tr) => tr.classList.remove('current'));
   function go(i) {
     if (hits.length === 0) return;
     at = (i + hits.length) % hits.length;
-    tbody.querySelectorAll('tr.current').forEach((tr) => tr.classList.remove('current'));
+    clearCurrent();
     hits[at].classList.add('current');
     hits[at].scrollIntoView({block: 'center'});
     nav.textContent = `match ${at + 1} of ${hits.length} (j/k)`;
   }
   if (q) nav.textContent = hits.length ? plural(hits.length, 'matching line') + ' (j/k to move)' : 'No lines match here.';
+
+  // Line anchors: #L10 or #L10-L20, set by clicking a line number
+  // (shift-click extends), shown below the sticky header.
+  let anchor = 0;
+  const range = () => {
+    const m = /^#L(\d+)(?:-L?(\d+))?$/.exec(location.hash);
+    if (!m) return null;
+    const a = Number(m[1]);
+    const b = m[2] ? Number(m[2]) : a;
+    return [Math.min(a, b), Math.min(Math.max(a, b), rows.length)];
+  };
+  const permalink = meta.querySelector('a.permalink');
+  const forgeBase = permalink ? permalink.href.replace(/#.*$/, '') : '';
+  function showRange(scroll) {
+    const r = range();
+    clearCurrent();
+    if (permalink) permalink.href = forgeBase + (r ? (r[0] === r[1] ? `#L${r[0]}` : `#L${r[0]}-L${r[1]}`) : '');
+    if (!r || !$(`L${r[0]}`)) return false;
+    for (let n = r[0]; n <= r[1]; n++) $(`L${n}`).classList.add('current');
+    if (scroll) $(`L${r[0]}`).scrollIntoView({block: r[0] === r[1] ? 'center' : 'start'});
+    body.dataset.range = r.join('-');
+    return true;
+  }
+  tbody.addEventListener('click', (ev) => {
+    const a = ev.target.closest('td.ln a');
+    if (!a) return;
+    ev.preventDefault();
+    const n = Number(a.dataset.line);
+    const hash = ev.shiftKey && anchor ? `#L${Math.min(anchor, n)}-L${Math.max(anchor, n)}` : `#L${n}`;
+    if (!ev.shiftKey || !anchor) anchor = n;
+    history.replaceState(null, '', location.pathname + location.search + hash);
+    showRange(false);
+  });
+  window.addEventListener('hashchange', () => showRange(true));
+
+  // y pins the URL to the commit shown, as GitHub's y does, so a shared
+  // link says which commit it meant.
+  function pin() {
+    if (!f.commit) return;
+    const u = new URL(location.href);
+    u.searchParams.set('commit', f.commit);
+    history.replaceState(null, '', u);
+    nav.textContent = `Link pinned to commit ${f.commit.slice(0, 10)}.`;
+  }
+  const pinned = p.get('commit');
+  if (pinned && f.commit && pinned !== f.commit) {
+    head.append(h('p', {class: 'summary moved'}, `This link was made at commit ${pinned.slice(0, 10)}; ${f.branch} is now at ${f.commit.slice(0, 10)}, shown here. `,
+      safeURL(f.url) ? h('a', {href: f.url.replace(f.commit, pinned), rel: 'noopener noreferrer'}, `see ${pinned.slice(0, 10)} on the forge`) : null));
+  }
+
   document.addEventListener('keydown', (ev) => {
     if (ev.ctrlKey || ev.metaKey || ev.altKey || ev.target.matches('input, select, textarea')) {
       if (ev.key === 'Escape') ev.target.blur();
@@ -706,11 +758,12 @@ async function initFile() {
     }
     if (ev.key === 'j') go(at + 1);
     else if (ev.key === 'k') go(at - 1);
+    else if (ev.key === 'y') pin();
     else if (ev.key === '/') { ev.preventDefault(); $('q').focus(); $('q').select(); }
   });
-  const target = /^#L(\d+)$/.exec(location.hash);
-  const row = target && $(`L${target[1]}`);
-  if (row) { row.classList.add('current'); row.scrollIntoView({block: 'center'}); } else if (hits.length) go(0);
+  const r0 = range();
+  if (r0) anchor = r0[0];
+  if (!showRange(true) && hits.length) go(0);
   body.dataset.renderedAt = String(performance.now());
 }
 
