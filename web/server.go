@@ -82,7 +82,8 @@ type Server struct {
 	timeout       time.Duration
 	streamTimeout time.Duration
 
-	answers answers // ranked answers that cursors continue, see results.go
+	answers  answers  // ranked answers that cursors continue, see results.go
+	depNames depNames // dependency names for name search, see depnames.go
 
 	pages  *template.Template
 	assets map[string]asset
@@ -136,6 +137,7 @@ func (s *Server) Handler() http.Handler {
 	// CSV and NDJSON exports are exhaustive; handleDeps bounds JSON answers
 	// by the shorter timeout itself.
 	s.api(mux, "GET /api/deps", s.streamTimeout, s.handleDeps)
+	s.api(mux, "GET /api/deps/names", s.timeout, s.handleDepNames)
 	if s.crawler != nil {
 		s.api(mux, "POST /api/crawl", s.timeout, s.handleCrawl)
 	}
