@@ -1063,3 +1063,103 @@ func TestBrowserFileView(t *testing.T) {
 	}
 	console.check(t, "file view")
 }
+
+// TestBrowserDeps covers name search by substring with suggestions, bars
+// that name their repositories and filter the table when clicked, the
+// default branch marked, a range rejected at its faulty character, and a
+// table instead of bars for one repository.
+func TestBrowserDeps(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a browser")
+	}
+	org := generatedOrg()
+	idx := openIndex(t, org)
+	putDeps(t, idx, orgDeps(org))
+	srv := serve(t, idx, Options{})
+	ctx := browser(t)
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	console := watchConsole(ctx)
+	eval := func(js string) []string {
+		t.Helper()
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](js))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	deps := func(params url.Values) string { return srv.URL + "/deps?" + params.Encode() }
+
+	// Part of a name finds nothing exactly, and suggests the full name.
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(deps(url.Values{"name": {"bleve"}})),
+		chromedp.WaitReady(chromedp.CSS(`.suggestions a.suggestion`)),
+		chromedp.Click(chromedp.CSS(`.suggestions a.suggestion`)),
+		chromedp.WaitReady(chromedp.CSS(fmt.Sprintf(`#deps[data-rendered=%q]`, url.Values{"name": {bleveModule}}.Encode()))),
+	)
+	if err != nil {
+		t.Fatalf("suggestion: %v", err)
+	}
+	repos := eval(`[...document.querySelectorAll('.bar-repos')].map((e) => e.textContent)`)
+	if want := []string{"acme/api, acme/billing, acme/web", "acme/api, acme/billing, acme/infra +1", "acme/billing, acme/infra, acme/web"}; !slices.Equal(repos, want) {
+		t.Errorf("bars name %q, want %q", repos, want)
+	}
+	defaults := eval(`[...document.querySelectorAll('#deps-table tbody tr')].filter((tr) => tr.querySelector('.tag')).map((tr) => tr.cells[0].textContent + '@' + tr.cells[1].textContent)`)
+	if want := []string{"acme/api@maindefault", "acme/billing@maindefault", "acme/infra@maindefault", "acme/web@maindefault"}; !slices.Equal(defaults, want) {
+		t.Errorf("default branches marked: %q", defaults)
+	}
+	// A click on a bar keeps the table to its version.
+	err = chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`.bar-row[data-version="v2.4.4"]`)),
+		chromedp.WaitReady(chromedp.CSS(`#deps[data-only="v2.4.4"]`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	visible := eval(`[...document.querySelectorAll('#deps-table tbody tr')].filter((tr) => !tr.hidden).map((tr) => tr.cells[3].textContent)`)
+	if !slices.Equal(visible, []string{"v2.4.4", "v2.4.4", "v2.4.4"}) {
+		t.Errorf("after clicking v2.4.4 the table shows %q", visible)
+	}
+	screenshot(t, ctx, "deps-bars.png")
+
+	// A range that does not parse is rejected at its faulty character.
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(deps(url.Values{"name": {bleveModule}, "version": {">>2"}})),
+		chromedp.WaitReady(chromedp.CSS(`#summary.error .caret`)),
+		chromedp.WaitReady(chromedp.CSS(`input[name="version"][aria-invalid="true"]`)),
+	)
+	if err != nil {
+		t.Fatalf("bad range: %v", err)
+	}
+	if msg := eval(`[document.getElementById('summary').textContent]`)[0]; !strings.Contains(msg, "character 1") {
+		t.Errorf("bad range message %q", msg)
+	}
+	console.drop() // the 400 of the bad range
+
+	// One repository: a table of versions and branches, default first.
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(deps(url.Values{"name": {bleveModule}, "repo": {"^acme/billing$"}})),
+		chromedp.WaitReady(chromedp.CSS(`table.versions`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := eval(`[...document.querySelectorAll('table.versions tbody tr')].map((tr) => [...tr.cells].map((c) => c.textContent).join(' ') + (tr.querySelector('.branch.default') ? ' *' : ''))`)
+	if want := []string{"v2.6.3 main *", "v2.5.0 develop", "v2.4.4 release/2.0"}; !slices.Equal(rows, want) {
+		t.Errorf("one repository's versions %q, want %q", rows, want)
+	}
+	if n := eval(`[String(document.querySelectorAll('.bar-row').length)]`)[0]; n != "0" {
+		t.Errorf("%s bars drawn for one repository", n)
+	}
+
+	// Typing part of a name offers the names containing it.
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(srv.URL+"/deps"),
+		chromedp.SendKeys(chromedp.CSS(`#deps-form input[name="name"]`), "blev"),
+		chromedp.WaitReady(chromedp.CSS(fmt.Sprintf(`#dep-names option[value=%q]`, bleveModule))),
+	)
+	if err != nil {
+		t.Fatalf("name suggestions: %v", err)
+	}
+	console.check(t, "dependencies")
+}

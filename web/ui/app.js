@@ -978,16 +978,18 @@ async function initDeps() {
     for (const el of form.elements) if (el.name && !el.value) el.disabled = true;
   });
   window.addEventListener('pageshow', () => { for (const el of form.elements) el.disabled = false; });
+  suggestNames(form.elements.name);
   retry = initDeps;
   if (!params.name && !params.repo && !params.branch) {
     form.elements.name.focus();
-    summary.textContent = 'Name a dependency, or a repository or branch to list what it uses.';
+    summary.textContent = 'Name a dependency (part of a name is enough), or a repository or branch to list what it uses.';
     return;
   }
   document.title = `${params.name || 'dependencies'} · trawl`;
   summary.classList.remove('error');
   summary.classList.add('busy');
   let sum, list;
+  const reposP = api('/api/repos').catch(() => ({repos: []})); // only marks default branches
   try {
     [sum, list] = await Promise.all([
       api('/api/deps', {...params, summary: '1'}),
@@ -995,9 +997,10 @@ async function initDeps() {
     ]);
   } catch (err) {
     summary.classList.remove('busy');
-    showError(summary, err);
+    showDepsError(err, form);
     return;
   }
+  const defaults = new Map((await reposP).repos.map((r) => [r.name, r.default_branch]));
   summary.classList.remove('busy');
   const recs = list.dependencies;
   const csv = '/api/deps?' + new URLSearchParams({...params, format: 'csv'});
@@ -1006,25 +1009,42 @@ async function initDeps() {
     ' · ', h('a', {id: 'deps-csv', href: csv, download: 'dependencies.csv', on: {click: (ev) => download(ev, csv)}}, 'Download CSV'));
   if (sum.limit_hit) summary.append(h('span', {class: 'limit'}, ' · counted the first records only'));
 
-  $('histogram').replaceChildren(...histogram(sum.summary));
   const names = new Set(recs.map((d) => d.name));
   const cols = ['Repository', 'Branch', 'File', ...(names.size > 1 ? ['Dependency'] : []), 'Version', 'Resolved', 'Source', 'Scope'];
   const dash = () => h('span', {class: 'muted'}, '—');
+  const shownVersion = (d) => d.resolved_version || d.version;
+  const tbody = h('tbody', null, recs.map((d) => h('tr', {dataset: {version: shownVersion(d)}},
+    h('td', null, d.repo),
+    h('td', null, h('span', {class: 'branch' + (defaults.get(d.repo) === d.branch ? ' default' : '')}, d.branch),
+      defaults.get(d.repo) === d.branch ? h('span', {class: 'tag'}, 'default') : null),
+    h('td', null, h('a', {href: fileHref(d.repo, d.branch, d.path) + `#L${d.line}`}, h('code', null, `${d.path}:${d.line}`))),
+    names.size > 1 ? h('td', {title: d.purl}, h('code', null, d.name)) : null,
+    h('td', null, d.version ? h('code', null, d.version) : dash()),
+    h('td', null, d.resolved_version ? h('code', null, d.resolved_version) : dash()),
+    h('td', null, d.version_source || dash()),
+    h('td', null, d.scope || dash(), d.direct ? null : h('span', {class: 'tag'}, 'transitive')))));
   const table = h('table', {class: 'grid deps'},
     h('caption', {class: 'sr-only'}, 'Dependency records'),
-    h('thead', null, h('tr', null, cols.map((c) => h('th', {scope: 'col'}, c)))),
-    h('tbody', null, recs.map((d) => h('tr', null,
-      h('td', null, d.repo),
-      h('td', null, h('span', {class: 'branch'}, d.branch)),
-      h('td', null, h('a', {href: fileHref(d.repo, d.branch, d.path) + `#L${d.line}`}, h('code', null, `${d.path}:${d.line}`))),
-      names.size > 1 ? h('td', {title: d.purl}, h('code', null, d.name)) : null,
-      h('td', null, d.version ? h('code', null, d.version) : dash()),
-      h('td', null, d.resolved_version ? h('code', null, d.resolved_version) : dash()),
-      h('td', null, d.version_source || dash()),
-      h('td', null, d.scope || dash(), d.direct ? null : h('span', {class: 'tag'}, 'transitive'))))));
-  const parts = [h('h2', null, 'Where')];
-  if (recs.length === 0) parts.push(h('p', {class: 'empty'}, 'No dependency matches.'));
-  else parts.push(h('div', {class: 'scroll'}, table));
+    h('thead', null, h('tr', null, cols.map((c) => h('th', {scope: 'col'}, c)))), tbody);
+  const filterNote = h('p', {class: 'muted filter-note', hidden: true});
+  // Clicking a version keeps the table to its records; clicking it again
+  // shows every record.
+  let only = null;
+  const pick = (version) => {
+    only = only === version ? null : version;
+    for (const tr of tbody.rows) tr.hidden = only !== null && tr.dataset.version !== only;
+    for (const el of $('histogram').querySelectorAll('[data-version]')) el.setAttribute('aria-pressed', String(el.dataset.version === only));
+    filterNote.hidden = only === null;
+    filterNote.replaceChildren(`Showing version ${only || ''} only · `, h('button', {type: 'button', class: 'linkish', on: {click: () => pick(only)}}, 'show all'));
+    box.dataset.only = only || '';
+  };
+  const repos = new Set(sum.summary.flatMap((v) => v.repo_names || []));
+  $('histogram').replaceChildren(...(repos.size === 1 ? versionTable(sum.summary, recs, defaults, pick) : histogram(sum.summary, pick)));
+  const parts = [h('h2', null, 'Where'), filterNote];
+  if (recs.length === 0) {
+    parts.push(h('p', {class: 'empty'}, 'No dependency matches.'));
+    if (params.name) parts.push(await nameSuggestions(params.name));
+  } else parts.push(h('div', {class: 'scroll'}, table));
   if (list.limit_hit) parts.push(h('p', {class: 'muted'}, `The first ${plural(recs.length, 'record')} are shown; the CSV holds every one.`));
   $('deps-table').replaceChildren(...parts);
   // Keys sorted, as url.Values.Encode sorts them, for the browser test.
@@ -1033,10 +1053,68 @@ async function initDeps() {
   box.dataset.rendered = shown.toString();
 }
 
+// showDepsError points at the faulty place of a version range, as the
+// server names it ("at character N").
+function showDepsError(err, form) {
+  const summary = $('summary');
+  showError(summary, err);
+  const m = /parameter (version|name)\b.*at character (\d+): ([\s\S]*)$/.exec(err.message);
+  if (!m) return;
+  const input = form.elements[m[1]];
+  const at = Number(m[2]) - 1;
+  input.setAttribute('aria-invalid', 'true');
+  input.addEventListener('input', () => input.removeAttribute('aria-invalid'), {once: true});
+  const v = input.value;
+  summary.replaceChildren(`The ${m[1] === 'version' ? 'version range' : 'name'} is wrong at character ${at + 1}: ${m[3]}`,
+    h('code', {class: 'query-caret', 'aria-hidden': 'true'}, v.slice(0, at), h('span', {class: 'caret'}, v.slice(at, at + 1) || ' '), v.slice(at + 1)));
+  input.focus();
+  input.setSelectionRange(at, at + 1);
+}
+
+// nameSuggestions offers the names that contain what was typed.
+async function nameSuggestions(name) {
+  let res;
+  try { res = await api('/api/deps/names', {q: name}); } catch { return ''; }
+  if (res.names.length === 0) return h('p', {class: 'muted'}, `No dependency name contains “${name}”.`);
+  const link = (n) => h('a', {href: '/deps?' + new URLSearchParams({name: n.name}), class: 'suggestion'}, n.name);
+  return h('div', {class: 'suggestions'}, h('p', null, `No dependency is named exactly “${name}”. Names containing it:`),
+    h('ul', {class: 'plain'}, res.names.map((n) => h('li', null, link(n), h('span', {class: 'muted'}, ` ${n.ecosystem} · ${plural(n.repos, 'repo')} · ${plural(n.branches, 'branch', 'branches')}`)))),
+    res.total > res.names.length ? h('p', {class: 'muted'}, `and ${plural(res.total - res.names.length, 'more name')}`) : null);
+}
+
+// suggestNames fills a datalist with names containing what is typed.
+function suggestNames(input) {
+  const list = h('datalist', {id: 'dep-names'});
+  input.after(list);
+  input.setAttribute('list', 'dep-names');
+  let timer = 0;
+  let ctrl = null;
+  input.addEventListener('input', () => {
+    clearTimeout(timer);
+    const v = input.value.trim();
+    if (v.length < 2 || v.startsWith('pkg:')) return;
+    timer = setTimeout(async () => {
+      if (ctrl) ctrl.abort();
+      ctrl = new AbortController();
+      try {
+        const res = await api('/api/deps/names', {q: v}, ctrl.signal);
+        list.replaceChildren(...res.names.map((n) => h('option', {value: n.name}, `${n.ecosystem} · ${plural(n.repos, 'repo')}`)));
+      } catch { /* suggestions are a help, not a need */ }
+    }, 150);
+  });
+}
+
+// repoList names up to three repositories, then how many more.
+function repoList(names) {
+  if (!names || names.length === 0) return '';
+  return names.slice(0, 3).join(', ') + (names.length > 3 ? ` +${names.length - 3}` : '');
+}
+
 // histogram draws one bar per version, as long as the number of branches
-// using it; the width is set through the CSSOM, which the page's policy
+// using it, naming its repositories; a click keeps the table to that
+// version. The width is set through the CSSOM, which the page's policy
 // allows where a style attribute would be blocked.
-function histogram(versions) {
+function histogram(versions, pick) {
   if (versions.length === 0) return [];
   const oneName = new Set(versions.map((v) => v.ecosystem + ' ' + v.name)).size === 1;
   const sorted = [...versions].sort((a, b) => (oneName ? 0 : a.name.localeCompare(b.name)) || versionOrder(a.version, b.version));
@@ -1048,14 +1126,40 @@ function histogram(versions) {
     const bar = h('span', {class: 'bar'});
     bar.style.width = `${Math.max(1, (100 * v.branches) / max)}%`;
     const label = v.version || '(no version)';
-    list.append(h('li', {class: 'bar-row', dataset: {version: v.version, branches: String(v.branches), repos: String(v.repos)}},
+    list.append(h('li', {class: 'bar-row', dataset: {version: v.version, branches: String(v.branches), repos: String(v.repos)},
+      role: 'button', tabindex: '0', 'aria-pressed': 'false', title: `Show only ${label}: ${(v.repo_names || []).join(', ')}`,
+      on: {click: () => pick(v.version), keydown: (ev) => { if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); pick(v.version); } }}},
       h('span', {class: 'bar-label', title: oneName ? label : `${v.name} ${label}`}, oneName ? label : `${v.name} ${label}`),
       h('span', {class: 'bar-track'}, bar),
-      h('span', {class: 'bar-count'}, `${plural(v.repos, 'repo')} · ${plural(v.branches, 'branch', 'branches')}`)));
+      h('span', {class: 'bar-count'}, `${plural(v.repos, 'repo')} · ${plural(v.branches, 'branch', 'branches')}`),
+      h('span', {class: 'bar-repos'}, repoList(v.repo_names))));
   }
   out.push(list);
   if (sorted.length > shown.length) out.push(h('p', {class: 'muted'}, `and ${plural(sorted.length - shown.length, 'more version')}: see the CSV.`));
   return out;
+}
+
+// versionTable replaces the bars for one repository, where every bar would
+// say "1 repo": each version with the branches using it, the default
+// branch marked.
+function versionTable(versions, recs, defaults, pick) {
+  const branches = new Map();
+  for (const d of recs) {
+    const v = d.resolved_version || d.version;
+    if (!branches.has(v)) branches.set(v, new Set());
+    branches.get(v).add(d.branch);
+  }
+  const repo = versions[0].repo_names[0];
+  const def = defaults.get(repo);
+  const sorted = [...versions].sort((a, b) => a.name.localeCompare(b.name) || versionOrder(a.version, b.version));
+  const oneName = new Set(versions.map((v) => v.name)).size === 1;
+  return [h('h2', null, `Versions in ${repo}`), h('div', {class: 'scroll'}, h('table', {class: 'grid versions'},
+    h('thead', null, h('tr', null, [...(oneName ? [] : ['Dependency']), 'Version', 'Branches'].map((c) => h('th', {scope: 'col'}, c)))),
+    h('tbody', null, sorted.map((v) => h('tr', {dataset: {version: v.version}, 'aria-pressed': 'false'},
+      oneName ? null : h('td', null, h('code', null, v.name)),
+      h('td', null, h('button', {type: 'button', class: 'linkish', title: 'Show only this version', on: {click: () => pick(v.version)}}, v.version || '(no version)')),
+      h('td', null, [...(branches.get(v.version) || [])].sort((a, b) => (b === def) - (a === def) || a.localeCompare(b)).map((b) =>
+        h('span', {class: 'branch' + (b === def ? ' default' : ''), title: b === def ? 'default branch' : null}, b))))))))];
 }
 
 // download fetches the CSV with the token when one is set: a plain link
