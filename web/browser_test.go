@@ -172,6 +172,13 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 		t.Fatal(err)
 	}
 	t.Logf("screenshot: %s", path)
+	// TRAWL_SCREENSHOTS names a folder to keep them in (the README's come
+	// from a run with it set).
+	if dir := os.Getenv("TRAWL_SCREENSHOTS"); dir != "" {
+		if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // facetCounts is what the facet column shows: group name to "value=count".
@@ -676,7 +683,7 @@ func TestBrowserStatus(t *testing.T) {
 			t.Errorf("the page does not say %q", human)
 		}
 	}
-	screenshot(t, ctx, "status.png")
+	screenshot(t, ctx, "status-org.png")
 
 	// Filter the skips by reason, then retry the failing repository.
 	for _, step := range []struct {
@@ -1162,4 +1169,92 @@ func TestBrowserDeps(t *testing.T) {
 		t.Fatalf("name suggestions: %v", err)
 	}
 	console.check(t, "dependencies")
+}
+
+// widthsView is what a page's layout does at one width.
+type widthsView struct {
+	PageWidth float64  `json:"pageWidth"` // document scroll width
+	Viewport  float64  `json:"viewport"`  // window inner width
+	Overflow  []string `json:"overflow"`  // visible elements reaching past the viewport, outside scroll boxes
+	TableFits bool     `json:"tableFits"` // the dependency table's last column is inside its box
+	TagsRight float64  `json:"tagsRight"` // right edge of the widest branch tag row
+}
+
+const readWidths = `(() => {
+  const vw = window.innerWidth;
+  const inScroll = (e) => { for (let p = e.parentElement; p; p = p.parentElement) { const o = getComputedStyle(p).overflowX; if (o === 'auto' || o === 'scroll' || o === 'hidden') return true; } return false; };
+  const over = [...document.querySelectorAll('main *, header.top *')].filter((e) => {
+    const r = e.getBoundingClientRect();
+    return r.width > 0 && r.right > vw + 1 && !inScroll(e);
+  }).slice(0, 5).map((e) => e.tagName.toLowerCase() + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right));
+  const t = document.querySelector('table.deps');
+  let fits = true;
+  if (t) { const last = t.querySelector('thead th:last-child').getBoundingClientRect(); fits = last.right <= t.parentElement.getBoundingClientRect().right + 1; }
+  return {
+    pageWidth: document.documentElement.scrollWidth, viewport: vw, overflow: over, tableFits: fits,
+    tagsRight: Math.max(0, ...[...document.querySelectorAll('.tags, .version-branches, .branch-list')].map((e) => e.getBoundingClientRect().right)),
+  };
+})()`
+
+// TestBrowserWidths opens every page at a phone's, a tablet's and a
+// laptop's width: nothing reaches past the viewport, branch tags wrap, and
+// the dependency table fits at 1400 px. It saves a screenshot of each.
+func TestBrowserWidths(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a browser")
+	}
+	org := generatedOrg()
+	long := testRepo{name: "acme/phone", defaultBranch: "main", branches: map[string]map[string]string{}}
+	for _, b := range []string{"main", "feature/a-very-long-branch-name-that-would-never-fit-on-a-phone-screen", "dependabot/npm_and_yarn/web/src/lodash-4.17.21"} {
+		long.branches[b] = map[string]string{"token.go": "package auth\n\n// checkToken " + b + "\nfunc checkToken() {}\n"}
+	}
+	org = append(org, long)
+	idx := openIndex(t, org)
+	putDeps(t, idx, orgDeps(generatedOrg()))
+	srv := serve(t, idx, Options{})
+	ctx := browser(t)
+	ctx, cancel := context.WithTimeout(ctx, 120*time.Second)
+	defer cancel()
+	console := watchConsole(ctx)
+	pages := []struct {
+		name, path, ready string
+	}{
+		{"search", "/?q=checktoken", `#results[data-query="checktoken"]`},
+		{"file", "/file?" + url.Values{"repo": {"acme/phone"}, "branch": {"main"}, "path": {"token.go"}, "q": {"checktoken"}}.Encode() + "#L3", `#file-body[data-rendered-at]`},
+		{"status", "/status", `#status-repos .section-body[data-loaded]`},
+		{"deps", "/deps?" + url.Values{"name": {bleveModule}}.Encode(), `#deps[data-rendered]`},
+	}
+	for _, width := range []int64{390, 800, 1400} {
+		for _, p := range pages {
+			err := chromedp.Do(ctx,
+				chromedp.EmulateViewport(width, 900),
+				chromedp.Navigate(srv.URL+p.path),
+				chromedp.WaitReady(chromedp.CSS(p.ready)),
+			)
+			if err != nil {
+				t.Fatalf("%s at %d px: %v", p.name, width, err)
+			}
+			if p.name == "search" {
+				// Open every branch list, so their wrapping is measured too.
+				if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(document.querySelectorAll('.also').forEach((b) => b.click()), true)`)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			v, err := chromedp.Run(ctx, chromedp.Evaluate[widthsView](readWidths))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v.PageWidth > v.Viewport || len(v.Overflow) > 0 {
+				t.Errorf("%s at %d px: page %v px wide; past the edge: %q", p.name, width, v.PageWidth, v.Overflow)
+			}
+			if v.TagsRight > v.Viewport+1 {
+				t.Errorf("%s at %d px: branch tags reach %v px", p.name, width, v.TagsRight)
+			}
+			if p.name == "deps" && width == 1400 && !v.TableFits {
+				t.Errorf("deps at 1400 px: the table's last column is cut off")
+			}
+			screenshot(t, ctx, fmt.Sprintf("%s-%d.png", p.name, width))
+		}
+	}
+	console.check(t, "widths")
 }

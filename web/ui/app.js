@@ -946,7 +946,7 @@ async function skippedSection(statusP) {
 
 function initStatus() {
   retry = initStatus;
-  $('summary').textContent = '';
+  $('summary').hidden = true; // each section says its own state
   const st = statusSection();
   reposSection();
   skippedSection(st);
