@@ -180,16 +180,16 @@ func facetsOf(files []File) Facets {
 		if f.Language != "" {
 			lang[f.Language]++
 		}
-		if e := Extension(f.Path); e != "" {
+		if e := extension(f.Path); e != "" {
 			ext[e]++
 		}
 	}
 	return Facets{Repository: sortedFacet(repo), Branch: sortedFacet(branch), Language: sortedFacet(lang), Extension: sortedFacet(ext)}
 }
 
-// Extension is the extension the facet counts: from the last dot of the
+// extension is the extension the facet counts: from the last dot of the
 // base name, not counting a leading dot (".gitignore" has none).
-func Extension(p string) string {
+func extension(p string) string {
 	base := path.Base(p)
 	if i := strings.LastIndexByte(base, '.'); i > 0 {
 		return base[i:]

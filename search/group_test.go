@@ -22,8 +22,8 @@ func TestGroupFilesHonestTotals(t *testing.T) {
 		t.Errorf("branch facet %+v", b)
 	}
 	for _, tc := range []struct{ path, ext string }{{"a/.gitignore", ""}, {"x.tar.gz", ".gz"}, {"Makefile", ""}, {"a.b/c", ""}} {
-		if got := Extension(tc.path); got != tc.ext {
-			t.Errorf("Extension(%q) = %q, want %q", tc.path, got, tc.ext)
+		if got := extension(tc.path); got != tc.ext {
+			t.Errorf("extension(%q) = %q, want %q", tc.path, got, tc.ext)
 		}
 	}
 }

@@ -54,10 +54,11 @@ type pageGroup struct {
 	Vendored  bool   `json:"vendored,omitempty"`
 }
 
-// Kept answers: a few, for a while. An answer holds at most maxMatches
-// lines, so the bound on their number bounds the memory.
+// Kept answers: a few, for a while; only those longer than a page. An
+// answer holds at most maxMatches lines, so the bound on their number
+// bounds the memory.
 const (
-	maxKeptAnswers = 8
+	maxKeptAnswers = 16
 	keptAnswerTTL  = 10 * time.Minute
 )
 
@@ -160,9 +161,12 @@ func (s *Server) handleRanked(w http.ResponseWriter, r *http.Request, q string, 
 			return
 		}
 		kept = &keptAnswer{id: newAnswerID(), query: q, context: opt.Context, ranked: ranked, at: time.Now()}
-		s.answers.put(kept)
 	}
-	writeJSON(w, http.StatusOK, page(kept, offset, limit))
+	resp := page(kept, offset, limit)
+	if offset == 0 && resp.Cursor != "" {
+		s.answers.put(kept) // only an answer that goes on needs keeping
+	}
+	writeJSON(w, http.StatusOK, resp)
 }
 
 // page cuts the page starting at group offset from a kept answer.

@@ -311,7 +311,8 @@ function initSearch() {
       const res = await api('/api/search', {q: current, group: 'path', limit: PAGE_FILES, context: ctx.value, cursor});
       render(res, current, true);
     } catch (err) {
-      showError(summary, err);
+      // The server keeps an answer for a while only: search again.
+      if (err.status === 410) run(); else showError(summary, err);
     } finally {
       more.disabled = false;
     }
