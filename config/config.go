@@ -110,4 +110,6 @@ type Server struct {
 	Listen           string `yaml:"listen"` // default 127.0.0.1:8080
 	WebhookSecretEnv string `yaml:"webhook_secret_env"`
 	APITokenEnv      string `yaml:"api_token_env"`
+
+	ServerLimits `yaml:",inline"` // timeouts and bounds, see serverlimits.go
 }

@@ -68,5 +68,7 @@ server:
   listen: 127.0.0.1:8080
   webhook_secret_env: TRAWL_WEBHOOK_SECRET
   # api_token_env: TRAWL_API_TOKEN     # require "Authorization: Bearer" on the API
+  # allowed_hosts: [trawl.example.com] # Host names served without a token, besides localhost and IPs
+  # max_concurrent_searches: 4         # more limits: README, "Query and server limits"
 `
 }

@@ -155,6 +155,7 @@ func (c *checker) server(s *Server) {
 	}
 	c.env("server.webhook_secret_env", s.WebhookSecretEnv)
 	c.env("server.api_token_env", s.APITokenEnv)
+	c.serverLimits(&s.ServerLimits)
 }
 
 // env checks a field that names an environment variable. Its value is

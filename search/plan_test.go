@@ -1,6 +1,7 @@
 package search
 
 import (
+	"context"
 	"math/rand/v2"
 	"regexp"
 	"slices"
@@ -144,7 +145,12 @@ func checkPlanComplete(t *testing.T, query, text string) (rejected bool) {
 		t.Fatalf("plan %s of %q rejects text %q, whose lines %v match", q.Plan(), query, text, want)
 	}
 	var got []int
-	for _, m := range newVerifier(terms).match([]byte(text)).matches(0) {
+	tm, err := newVerifier(terms).match(context.Background(), []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, _, _ := tm.matches(0, 0, 0)
+	for _, m := range ms {
 		got = append(got, m.Line)
 	}
 	if !slices.Equal(got, want) {

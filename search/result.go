@@ -15,7 +15,18 @@ type Stats struct {
 	Candidates int     `json:"candidates"` // blobs the trigram plan selected and the verifier read
 	DurationMS float64 `json:"duration_ms"`
 	LimitHit   bool    `json:"limit_hit"` // a limit stopped the search: the answer is incomplete
+	// LimitReason says which limit, when LimitHit: one of the Limit
+	// constants.
+	LimitReason string `json:"limit_reason,omitempty"`
 }
+
+// Reasons a search stopped early, in Stats.LimitReason.
+const (
+	LimitFiles   = "max_files"        // Options.MaxFiles files
+	LimitMatches = "max_matches"      // Options.MaxMatches matching lines
+	LimitBytes   = "max_answer_bytes" // Options.MaxBytes of answer
+	LimitTimeout = "timeout"          // Options.Timeout passed
+)
 
 // File is one (repo, path, blob) with every branch where the path holds the blob.
 type File struct {

@@ -23,6 +23,11 @@ type Options struct {
 	MaxMatches int           // matching lines in the answer
 	Context    int           // context lines before and after each match
 	Timeout    time.Duration // wall time; the answer so far is returned with LimitHit
+	// MaxBytes bounds the size of the answer, counted as the JSON size of
+	// the lines returned (matches and context) plus a fixed cost per match
+	// and per file: about the size of its JSON. It keeps a wide query with
+	// context from building hundreds of megabytes in memory.
+	MaxBytes int
 }
 
 // Searcher runs queries against an index.
@@ -96,7 +101,7 @@ func (s *Searcher) Stream(ctx context.Context, query string, opt Options, fn fun
 	case errors.Is(err, errLimit):
 		r.stats.LimitHit = true
 	case err != nil && opt.Timeout > 0 && ctx.Err() == nil && errors.Is(runCtx.Err(), context.DeadlineExceeded):
-		r.stats.LimitHit = true
+		r.stats.LimitHit, r.stats.LimitReason = true, LimitTimeout
 	case err != nil:
 		return r.stats, err
 	}
@@ -116,6 +121,7 @@ type run struct {
 	branches map[indexer.BranchKey]indexer.Branch
 	verifier *verifier // nil for a query with filters only
 	emitErr  error     // what the caller's fn returned, to hand back unwrapped
+	bytes    int       // answer size so far, as Options.MaxBytes counts it
 
 	scanPaths, candidatePaths int // see Searcher
 }
@@ -393,7 +399,9 @@ func (r *run) blob(ctx context.Context, id string, locs []indexer.Location, text
 			return fmt.Errorf("read blob %s: %w", id, err)
 		}
 		r.stats.Candidates++
-		tm = r.verifier.match(text)
+		if tm, err = r.verifier.match(ctx, text); err != nil {
+			return err
+		}
 	}
 	locs = slices.DeleteFunc(locs, func(l indexer.Location) bool {
 		return eval(r.q.Root, r.locationLeaf(l, tm)) != yes
@@ -401,9 +409,14 @@ func (r *run) blob(ctx context.Context, id string, locs []indexer.Location, text
 	if len(locs) == 0 {
 		return nil
 	}
-	matches := []Match{}
+	if err := r.full(); err != nil {
+		return err
+	}
+	// Rendering stops at the bounds, so that a limit keeps the memory low
+	// and not just the answer; file applies them exactly.
+	matches, sizes, cut := []Match{}, []int(nil), false
 	if tm != nil {
-		matches = tm.matches(r.opt.Context)
+		matches, sizes, cut = tm.matches(r.opt.Context, r.left(r.opt.MaxMatches, r.stats.Matches), r.left(r.opt.MaxBytes, r.bytes))
 	}
 	slices.SortFunc(locs, func(a, b indexer.Location) int {
 		return cmp.Or(strings.Compare(a.Repo, b.Repo), strings.Compare(a.Path, b.Path))
@@ -413,23 +426,89 @@ func (r *run) blob(ctx context.Context, id string, locs []indexer.Location, text
 		for n < len(locs) && locs[n].Repo == locs[0].Repo && locs[n].Path == locs[0].Path {
 			n++
 		}
-		if err := r.file(locs[:n], matches); err != nil {
+		if err := r.file(locs[:n], matches, sizes); err != nil {
 			return err
 		}
 		locs = locs[n:]
 	}
+	if cut {
+		return r.limit(r.cutReason())
+	}
 	return nil
 }
 
-// file emits one (repo, path, blob) within the limits.
-func (r *run) file(locs []indexer.Location, matches []Match) error {
-	if r.opt.MaxFiles > 0 && r.stats.Files >= r.opt.MaxFiles ||
-		r.opt.MaxMatches > 0 && r.stats.Matches >= r.opt.MaxMatches {
-		return errLimit
+// left returns what is left of limit after used, or 0 (no bound) when
+// limit is 0; at least 1 otherwise, as full stops a search that has none.
+func (r *run) left(limit, used int) int {
+	if limit <= 0 {
+		return 0
 	}
-	truncated := false
+	return max(1, limit-used)
+}
+
+// limit records why the search stops and returns the signal to stop.
+func (r *run) limit(reason string) error {
+	r.stats.LimitHit, r.stats.LimitReason = true, reason
+	return errLimit
+}
+
+// full stops the search once the answer has reached a limit.
+func (r *run) full() error {
+	switch {
+	case r.opt.MaxFiles > 0 && r.stats.Files >= r.opt.MaxFiles:
+		return r.limit(LimitFiles)
+	case r.opt.MaxMatches > 0 && r.stats.Matches >= r.opt.MaxMatches:
+		return r.limit(LimitMatches)
+	case r.opt.MaxBytes > 0 && r.bytes >= r.opt.MaxBytes:
+		return r.limit(LimitBytes)
+	}
+	return nil
+}
+
+// cutReason names the bound that cut a file's matches short.
+func (r *run) cutReason() string {
+	if r.opt.MaxMatches > 0 && r.stats.Matches >= r.opt.MaxMatches {
+		return LimitMatches
+	}
+	return LimitBytes
+}
+
+// fileOverhead is what a file costs in an answer besides its matches.
+func fileOverhead(locs []indexer.Location) int {
+	n := 256 + 2*len(locs[0].Path) + len(locs[0].Repo)
+	for _, l := range locs {
+		n += 64 + len(l.Branch)
+	}
+	return n
+}
+
+// file emits one (repo, path, blob) within the limits; sizes holds the
+// size of each match, as Options.MaxBytes counts it.
+func (r *run) file(locs []indexer.Location, matches []Match, sizes []int) error {
+	if err := r.full(); err != nil {
+		return err
+	}
+	cut := ""
 	if left := r.opt.MaxMatches - r.stats.Matches; r.opt.MaxMatches > 0 && len(matches) > left {
-		matches, truncated = matches[:left], true
+		matches, cut = matches[:left], LimitMatches
+	}
+	size := fileOverhead(locs)
+	if r.opt.MaxBytes > 0 {
+		n := 0
+		for n < len(matches) && r.bytes+size+sizes[n] <= r.opt.MaxBytes {
+			size += sizes[n]
+			n++
+		}
+		switch {
+		case n < len(matches) && n == 0:
+			// Not one line fits: the file is left out rather than shown
+			// without the lines that made it match.
+			return r.limit(LimitBytes)
+		case n < len(matches):
+			matches, cut = matches[:n], LimitBytes
+		case r.bytes+size > r.opt.MaxBytes:
+			return r.limit(LimitBytes)
+		}
 	}
 	l := locs[0]
 	defaultBranch := r.branches[indexer.BranchKey{Repo: l.Repo, Name: l.Branch}].Meta.DefaultBranch
@@ -462,12 +541,13 @@ func (r *run) file(locs []indexer.Location, matches []Match) error {
 	f.URL = r.branches[indexer.BranchKey{Repo: l.Repo, Name: refs[0].Name}].Meta.Permalink(refs[0].Commit, l.Path, line)
 	r.stats.Files++
 	r.stats.Matches += len(matches)
+	r.bytes += size
 	if err := r.emit(f); err != nil {
 		r.emitErr = err
 		return err
 	}
-	if truncated {
-		return errLimit
+	if cut != "" {
+		return r.limit(cut)
 	}
 	return nil
 }

@@ -2,7 +2,7 @@ package search
 
 import (
 	"bytes"
-	"regexp"
+	"context"
 	"regexp/syntax"
 	"slices"
 	"sort"
@@ -58,7 +58,7 @@ func (l *lines) lineOf(off int) int {
 
 // matcher matches one content term against lines.
 type matcher struct {
-	re *regexp.Regexp
+	re *lineRe
 	// lit, when set, occurs in every line the term matches: only lines
 	// holding it are given to re. With fold it is ASCII lower case and is
 	// looked up in the text lowered the same way (see asciiExact).
@@ -68,7 +68,7 @@ type matcher struct {
 }
 
 func newMatcher(t *Term) *matcher {
-	m := &matcher{re: t.Re}
+	m := &matcher{re: newLineRe(t.Re, t.syn)}
 	best := 0
 	for _, l := range requiredLiterals(t.syn) {
 		s := string(l.runes)
@@ -172,18 +172,22 @@ func (d *doc) lower() []byte {
 }
 
 // scan calls fn with each line the term matches and the match offsets in
-// it, in line order, until fn returns false.
-func (m *matcher) scan(d *doc, fn func(line int, locs [][]int) bool) {
+// it, in line order, until fn returns false or b's context is done.
+func (m *matcher) scan(b *budget, d *doc, fn func(line int, locs [][]int) bool) error {
 	if m.never {
-		return
+		return nil
 	}
 	if m.lit == nil {
 		for i := range d.count() {
-			if locs := m.re.FindAllIndex(d.line(i), -1); locs != nil && !fn(i, locs) {
-				return
+			locs, err := m.re.findAll(b, d.line(i))
+			if err != nil {
+				return err
+			}
+			if locs != nil && !fn(i, locs) {
+				return nil
 			}
 		}
-		return
+		return nil
 	}
 	hay := d.text
 	if m.fold {
@@ -192,15 +196,23 @@ func (m *matcher) scan(d *doc, fn func(line int, locs [][]int) bool) {
 	for pos := 0; pos < len(hay); {
 		j := bytes.Index(hay[pos:], m.lit)
 		if j < 0 {
-			return
+			return nil
+		}
+		if err := b.charge(j); err != nil {
+			return err
 		}
 		i := d.lineOf(pos + j)
-		if locs := m.re.FindAllIndex(d.line(i), -1); locs != nil && !fn(i, locs) {
-			return
+		locs, err := m.re.findAll(b, d.line(i))
+		if err != nil {
+			return err
+		}
+		if locs != nil && !fn(i, locs) {
+			return nil
 		}
 		_, end := d.bounds(i)
 		pos = end + 1
 	}
+	return nil
 }
 
 // verifier matches the content terms of a query against one text.
@@ -225,11 +237,13 @@ type textMatch struct {
 }
 
 // match finds which terms match text and, for positive terms, every
-// matching line and range.
-func (v *verifier) match(text []byte) *textMatch {
+// matching line and range. Once ctx is done it returns what it found so
+// far with ctx's error.
+func (v *verifier) match(ctx context.Context, text []byte) (*textMatch, error) {
 	tm := &textMatch{doc: &doc{lines: newLines(text)}, found: map[*Term]bool{}, ranges: map[int][][2]int{}}
+	b := &budget{ctx: ctx}
 	for i, t := range v.terms {
-		v.matchers[i].scan(tm.doc, func(line int, locs [][]int) bool {
+		err := v.matchers[i].scan(b, tm.doc, func(line int, locs [][]int) bool {
 			tm.found[t] = true
 			if t.Negated {
 				return false
@@ -246,29 +260,75 @@ func (v *verifier) match(text []byte) *textMatch {
 			tm.ranges[line] = rs
 			return true
 		})
+		if err != nil {
+			return tm, err
+		}
 	}
-	return tm
+	return tm, nil
 }
 
-// matches renders the matching lines with n lines of context.
-func (tm *textMatch) matches(n int) []Match {
+// jsonSize is the size of line as a JSON string with the escapes
+// encoding/json writes by default (HTML characters as \u003c), which can
+// make a line of markup six times longer; invalid UTF-8 is counted as is.
+func jsonSize(line []byte) int {
+	n := len(line) + 2
+	for _, c := range line {
+		switch {
+		case c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t':
+			n++
+		case c < 0x20 || c == '<' || c == '>' || c == '&':
+			n += 5
+		}
+	}
+	return n
+}
+
+// matchOverhead is what a match costs in an answer besides its text: the
+// JSON keys, line number and brackets.
+const matchOverhead = 64
+
+// matches renders the matching lines with n lines of context, at most
+// maxCount of them and about maxBytes of text (zero: no bound). It returns
+// the size it counted for each match and whether a bound left matches out.
+func (tm *textMatch) matches(n, maxCount, maxBytes int) (out []Match, sizes []int, cut bool) {
 	nums := make([]int, 0, len(tm.ranges))
 	for i := range tm.ranges {
 		nums = append(nums, i)
 	}
 	slices.Sort(nums)
-	out := make([]Match, 0, len(nums))
+	capacity := len(nums)
+	if maxCount > 0 {
+		capacity = min(capacity, maxCount)
+	}
+	out = make([]Match, 0, capacity)
+	size := 0
 	for _, i := range nums {
-		m := Match{Line: i + 1, Text: string(tm.doc.line(i)), Ranges: mergeRanges(tm.ranges[i]), Before: []string{}, After: []string{}}
-		for j := max(0, i-n); j < i; j++ {
+		if maxCount > 0 && len(out) >= maxCount {
+			return out, sizes, true
+		}
+		// Measure before copying anything: a bound must keep the memory
+		// low, not just the answer.
+		first, last := max(0, i-n), min(i+n, tm.doc.count()-1)
+		rs := mergeRanges(tm.ranges[i])
+		cost := matchOverhead + 16*len(rs)
+		for j := first; j <= last; j++ {
+			cost += jsonSize(tm.doc.line(j)) + 4
+		}
+		if maxBytes > 0 && size+cost > maxBytes {
+			return out, sizes, true
+		}
+		size += cost
+		sizes = append(sizes, cost)
+		m := Match{Line: i + 1, Text: string(tm.doc.line(i)), Ranges: rs, Before: []string{}, After: []string{}}
+		for j := first; j < i; j++ {
 			m.Before = append(m.Before, string(tm.doc.line(j)))
 		}
-		for j := i + 1; j <= i+n && j < tm.doc.count(); j++ {
+		for j := i + 1; j <= last; j++ {
 			m.After = append(m.After, string(tm.doc.line(j)))
 		}
 		out = append(out, m)
 	}
-	return out
+	return out, sizes, false
 }
 
 // mergeRanges sorts ranges and merges those that overlap or touch.
@@ -288,8 +348,9 @@ func mergeRanges(rs [][2]int) [][2]int {
 
 // Highlight returns the lines of text that the positive content terms of
 // query match, with their ranges and no context, for a file view. Filters
-// in the query are ignored.
-func Highlight(query string, text []byte) ([]Match, error) {
+// in the query are ignored. Once ctx is done it returns the lines found so
+// far with ctx's error.
+func Highlight(ctx context.Context, query string, text []byte) ([]Match, error) {
 	q, err := Parse(query)
 	if err != nil {
 		return nil, err
@@ -300,5 +361,7 @@ func Highlight(query string, text []byte) ([]Match, error) {
 			pos = append(pos, t)
 		}
 	}
-	return newVerifier(pos).match(text).matches(0), nil
+	tm, err := newVerifier(pos).match(ctx, text)
+	out, _, _ := tm.matches(0, 0, 0)
+	return out, err
 }

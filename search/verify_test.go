@@ -14,7 +14,12 @@ func verify(t *testing.T, query, text string, context int) []Match {
 	if err != nil {
 		t.Fatalf("Parse(%q): %v", query, err)
 	}
-	return newVerifier(q.ContentTerms()).match([]byte(text)).matches(context)
+	tm, err := newVerifier(q.ContentTerms()).match(t.Context(), []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, _, _ := tm.matches(context, 0, 0)
+	return ms
 }
 
 func lineNums(ms []Match) []int {
@@ -118,7 +123,7 @@ func TestVerifyFastPathExact(t *testing.T) {
 }
 
 func TestHighlight(t *testing.T) {
-	got, err := Highlight(`repo:x foo -bar /ba+z/`, []byte("foo bar\nbaaz foo\nnothing\n"))
+	got, err := Highlight(t.Context(), `repo:x foo -bar /ba+z/`, []byte("foo bar\nbaaz foo\nnothing\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +134,7 @@ func TestHighlight(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Highlight = %+v, want %+v", got, want)
 	}
-	if _, err := Highlight(`(`, nil); err == nil {
+	if _, err := Highlight(t.Context(), `(`, nil); err == nil {
 		t.Error("Highlight of a bad query: no error")
 	}
 }

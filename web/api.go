@@ -98,13 +98,19 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 	}
 	opt.MaxFiles = limit
 	opt.MaxMatches = maxMatches
+	opt.MaxBytes = s.limits.MaxAnswerBytes
 	// Stop a little before the request's deadline so the answer so far
 	// comes back with limit_hit rather than as a 504.
-	opt.Timeout = s.timeout * 9 / 10
+	opt.Timeout = s.searchTime(r)
 	res, err := s.searcher.Search(r.Context(), q, opt)
 	if err != nil {
 		s.fail(w, r, "search", err)
 		return
+	}
+	if res.Stats.LimitReason == search.LimitTimeout || res.Stats.LimitReason == search.LimitBytes {
+		// The query is left out: people search for secrets.
+		s.log.Info("search stopped by a limit", "reason", res.Stats.LimitReason, "query_bytes", len(q),
+			"files", res.Stats.Files, "duration_ms", res.Stats.DurationMS)
 	}
 	if res.Files == nil {
 		res.Files = []search.File{}
@@ -133,6 +139,7 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
 	}
 	stats, err := s.searcher.Stream(r.Context(), q, opt, func(f search.File) error {
 		start()
+		s.extendWrite(rc)
 		if err := enc.Encode(f); err != nil {
 			return fmt.Errorf("write result: %w", err)
 		}
@@ -145,10 +152,12 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.log.Warn("stream search failed", "query", q, "err", err)
+		s.extendWrite(rc)
 		enc.Encode(errorBody{Error: "search: " + streamErrorText(err)})
 		return
 	}
 	start()
+	s.extendWrite(rc)
 	enc.Encode(struct {
 		Stats search.Stats `json:"stats"`
 	}{stats})
@@ -185,6 +194,10 @@ type fileResponse struct {
 	Branches  []fileBranch       `json:"branches,omitempty"`  // ?repo=: every branch holding Path, default first
 	Locations []indexer.Location `json:"locations,omitempty"` // ?blob=: every location of the blob
 	Matches   []search.Match     `json:"matches"`             // of q; empty without q
+	// LimitHit says that highlighting stopped at its deadline: Matches
+	// holds the lines found until then; LimitReason says why.
+	LimitHit    bool   `json:"limit_hit,omitempty"`
+	LimitReason string `json:"limit_reason,omitempty"`
 }
 
 // handleFile answers GET /api/file?repo=&branch=&path=&q= and
@@ -209,13 +222,8 @@ func (s *Server) handleFile(w http.ResponseWriter, r *http.Request) {
 	}
 	resp.Matches = []search.Match{}
 	if strings.TrimSpace(q) != "" && resp.Skip == "" {
-		m, err := search.Highlight(q, []byte(resp.Text))
-		if err != nil {
-			s.fail(w, r, "highlight", err)
+		if !s.highlight(w, r, q, resp) {
 			return
-		}
-		if m != nil {
-			resp.Matches = m
 		}
 	}
 	writeJSON(w, http.StatusOK, resp)

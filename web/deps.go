@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/trawl-dev/trawl/deps"
 	"github.com/trawl-dev/trawl/indexer"
+	"github.com/trawl-dev/trawl/internal/csvsafe"
 )
 
 // Limits of GET /api/deps. A JSON answer is built in memory, so it is
@@ -201,7 +201,7 @@ func (s *Server) depsSummary(w http.ResponseWriter, r *http.Request, req depsReq
 		}{namedSummary(sum, recs), len(recs), limitHit})
 	case "csv":
 		setCSVHeaders(w, "dependency-versions.csv")
-		cw := csv.NewWriter(w)
+		cw := csvsafe.NewWriter(w)
 		cw.Write(summaryCSVHeader)
 		for _, v := range sum {
 			cw.Write(summaryCSVRow(v))
@@ -229,7 +229,7 @@ func setCSVHeaders(w http.ResponseWriter, filename string) {
 func (s *Server) depsStream(w http.ResponseWriter, r *http.Request, req depsRequest) {
 	rc := http.NewResponseController(w)
 	var (
-		cw      *csv.Writer
+		cw      *csvsafe.Writer
 		enc     *json.Encoder
 		started bool
 		n       int
@@ -241,7 +241,7 @@ func (s *Server) depsStream(w http.ResponseWriter, r *http.Request, req depsRequ
 		started = true
 		if req.format == "csv" {
 			setCSVHeaders(w, "dependencies.csv")
-			cw = csv.NewWriter(w)
+			cw = csvsafe.NewWriter(w)
 			cw.Write(csvHeader)
 		} else {
 			w.Header().Set("Content-Type", "application/x-ndjson")

@@ -30,6 +30,9 @@ type rankedResponse struct {
 	Cursor string `json:"cursor,omitempty"`
 }
 
+// limitPage is the limit_reason of a page that the cursor continues.
+const limitPage = "page"
+
 // rankedStats holds §6's stats for this page and the totals of the whole
 // answer. limit_hit says the answer goes on past this page or a limit
 // stopped the search; total_exact says which.
@@ -154,7 +157,8 @@ func (s *Server) handleRanked(w http.ResponseWriter, r *http.Request, q string, 
 	} else {
 		opt.MaxFiles = maxLimit
 		opt.MaxMatches = maxMatches
-		opt.Timeout = s.timeout * 9 / 10
+		opt.MaxBytes = s.limits.MaxAnswerBytes // of the whole answer kept, not of a page
+		opt.Timeout = s.searchTime(r)
 		ranked, err := s.searcher.Rank(r.Context(), q, opt)
 		if err != nil {
 			s.fail(w, r, "search", err)
@@ -193,5 +197,11 @@ func page(k *keptAnswer, offset, limit int) *rankedResponse {
 		resp.Cursor = cursor{k.id, i}.String()
 	}
 	resp.Stats.LimitHit = resp.Cursor != "" || !rk.Totals.Exact
+	switch {
+	case !rk.Totals.Exact:
+		resp.Stats.LimitReason = rk.Stats.LimitReason
+	case resp.Cursor != "":
+		resp.Stats.LimitReason = limitPage
+	}
 	return resp
 }

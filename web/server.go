@@ -5,7 +5,9 @@
 // Every response carries a Content-Security-Policy that forbids inline
 // script and style, so the UI builds its DOM from data with textContent
 // only. API calls are bounded in time and checked, when Options.APIToken is
-// set, against a bearer token.
+// set, against a bearer token; without one, the Host header is checked
+// against DNS rebinding. Searches are bounded in number, time and answer
+// size (limits.go).
 package web
 
 import (
@@ -50,6 +52,16 @@ type Options struct {
 	// StreamTimeout bounds GET /api/search/stream, which is exhaustive;
 	// zero means 10 minutes.
 	StreamTimeout time.Duration
+	// Limits bound concurrent searches and answer sizes (limits.go).
+	Limits Limits
+	// Listen and AllowedHosts are the Host names answered besides loopback
+	// names and IP addresses when APIToken is empty (see checkHost).
+	Listen       string
+	AllowedHosts []string
+	// DataDir and PrivateDirs are folders shown as <data> and <private>
+	// in GET /api/status, whose errors name files (see pathScrubber).
+	DataDir     string
+	PrivateDirs []string
 }
 
 // Limits of the API. They keep one request from holding the server: the
@@ -81,6 +93,10 @@ type Server struct {
 	extra         map[string]http.Handler
 	timeout       time.Duration
 	streamTimeout time.Duration
+	limits        Limits
+	searchSlots   chan struct{} // one token per search under way
+	allowedHosts  []string
+	scrub         *pathScrubber
 
 	answers  answers  // ranked answers that cursors continue, see results.go
 	depNames depNames // dependency names for name search, see depnames.go
@@ -102,6 +118,8 @@ func New(o Options) *Server {
 		timeout:       o.Timeout,
 		streamTimeout: o.StreamTimeout,
 		crawler:       o.Crawler,
+		allowedHosts:  normalHosts(o.AllowedHosts, o.Listen),
+		scrub:         newPathScrubber(o.DataDir, o.PrivateDirs),
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -112,6 +130,8 @@ func New(o Options) *Server {
 	if s.streamTimeout <= 0 {
 		s.streamTimeout = defaultStreamTime
 	}
+	s.limits = o.Limits.withDefaults(s.timeout)
+	s.searchSlots = make(chan struct{}, s.limits.MaxConcurrentSearches)
 	if o.APIToken != "" {
 		s.authOn = true
 		s.tokenSum = sha256.Sum256([]byte(o.APIToken))
@@ -128,8 +148,8 @@ func New(o Options) *Server {
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 
-	s.api(mux, "GET /api/search", s.timeout, s.handleSearch)
-	s.api(mux, "GET /api/search/stream", s.streamTimeout, s.handleStream)
+	s.api(mux, "GET /api/search", s.timeout, s.limited(s.handleSearch))
+	s.api(mux, "GET /api/search/stream", s.streamTimeout, s.limited(s.handleStream))
 	s.api(mux, "GET /api/file", s.timeout, s.handleFile)
 	s.api(mux, "GET /api/repos", s.timeout, s.handleRepos)
 	s.api(mux, "GET /api/skipped", s.timeout, s.handleSkipped)
@@ -168,7 +188,7 @@ func (s *Server) Handler() http.Handler {
 	for pattern, h := range s.extra {
 		mux.Handle(pattern, h)
 	}
-	return s.secure(s.logRequests(mux))
+	return s.secure(s.logRequests(s.checkHost(mux)))
 }
 
 // api mounts an API handler under pattern ("GET /api/x") with the bearer
@@ -179,6 +199,9 @@ func (s *Server) api(mux *http.ServeMux, pattern string, limit time.Duration, h 
 	mux.Handle(pattern, s.authorize(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), limit)
 		defer cancel()
+		// Routes longer than the server's WriteTimeout (the stream,
+		// exports) get their own time to write.
+		http.NewResponseController(w).SetWriteDeadline(time.Now().Add(max(limit+writeSlack, s.limits.WriteTimeout)))
 		w.Header().Set("Cache-Control", "no-store")
 		h(w, r.WithContext(ctx))
 	})))

@@ -46,11 +46,17 @@ type repoInfo struct {
 	Branches  []repoBranch `json:"branches"`
 }
 
+// repoErrors returns the failing repositories' errors without machine
+// paths, as the crawl status shows them (scrub.go).
 func (s *Server) repoErrors() map[string]string {
 	if s.crawler == nil {
 		return nil
 	}
-	return s.crawler.RepoErrors()
+	out := map[string]string{}
+	for repo, e := range s.crawler.RepoErrors() {
+		out[repo] = s.scrub.text(e)
+	}
+	return out
 }
 
 // handleRepos answers GET /api/repos: every repository with its branches,
@@ -142,10 +148,11 @@ type statusResponse struct {
 // handleStatus answers GET /api/status.
 func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 	resp := statusResponse{Skipped: map[string]int{}, CanRetry: s.crawler != nil}
-	if s.status != nil {
-		resp.Crawl = s.status()
-	}
 	var err error
+	if resp.Crawl, err = s.crawlStatus(); err != nil {
+		s.fail(w, r, "crawl status", err)
+		return
+	}
 	if resp.Index, err = s.idx.Stats(r.Context()); err != nil {
 		s.fail(w, r, "index stats", err)
 		return

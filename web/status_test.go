@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -84,7 +86,8 @@ func TestStatusFromCounts(t *testing.T) {
 	if err := base.Commit(context.Background(), &indexer.Changes{PutBranches: states}); err != nil {
 		t.Fatal(err)
 	}
-	crawler := &recordingCrawler{errs: map[string]string{"org/repo09": "fetch org/repo09: authentication required", "org/gone": "list branches: not found"}}
+	mirror := filepath.Join(os.TempDir(), "trawl-data", "mirrors", "org", "repo09.git")
+	crawler := &recordingCrawler{errs: map[string]string{"org/repo09": "fetch org/repo09: open " + mirror + ": authentication required", "org/gone": "list branches: not found"}}
 	srv := serve(t, noScan{base, t}, Options{Crawler: crawler})
 
 	var wantFiles int
@@ -122,6 +125,8 @@ func TestStatusFromCounts(t *testing.T) {
 	}
 	if r := repos.Repos[1]; r.Name != "org/repo09" || !strings.Contains(r.Error, "authentication required") {
 		t.Errorf("second %+v, want the failing org/repo09", r)
+	} else if strings.Contains(r.Error, os.TempDir()) {
+		t.Errorf("the error %q shows a path of the machine", r.Error)
 	}
 	if r := repos.Repos[2]; r.Name != "org/repo00" || r.Error != "" || r.Files != 26*1460 {
 		t.Errorf("third %+v, want org/repo00 with %d files", r, 26*1460)

@@ -10,15 +10,24 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
+	"time"
 )
 
-// MaxBody is the largest payload GitHub delivers (25 MB); anything larger
-// is not from GitHub.
+// MaxBody is the largest payload GitHub delivers ("Payloads are capped at
+// 25 MB"); anything larger is not from GitHub. A Content-Length over it is
+// refused before any byte of the body is read.
 const MaxBody = 25 << 20
+
+// ReadTimeout bounds the reading of one delivery: GitHub sends a whole
+// payload at once, while a sender trickling bytes would hold a connection
+// and a goroutine for as long as it likes.
+const ReadTimeout = 10 * time.Second
 
 // Events receives what the webhooks report. Either function may be nil.
 // They are called on the request's goroutine and should only queue work.
@@ -36,46 +45,57 @@ type Events struct {
 // Handler verifies each delivery's X-Hub-Signature-256 (HMAC-SHA256 of the
 // raw body with secret) and dispatches it. A missing or wrong signature is
 // answered 401 and nothing is done; with an empty secret every delivery is
-// refused, since an unverified hook would let anyone trigger crawls.
+// answered 401 too, unread, since an unverified hook would let anyone
+// trigger crawls.
 //
-// Answers: ping 200; an event acted on 202; an event or ref trawl does not
+// Answers, every one but ping's as {"error": ...} or {"status": ...}
+// JSON: ping 200; an event acted on 202; an event or ref trawl does not
 // use (issues, tags...) also 202, since an organisation hook often sends
-// every event and GitHub shows any 4xx as a failed delivery; a payload
-// that is not JSON 400; a body over MaxBody 413.
+// every event and GitHub shows any 4xx as a failed delivery (events trawl
+// never uses are answered without reading their body); a payload that is
+// not JSON 400; a body over MaxBody 413; a body not sent within
+// ReadTimeout 408.
 func Handler(secret []byte, ev Events, log *slog.Logger) http.Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &handler{secret: secret, ev: ev, log: log}
+	return &handler{secret: secret, ev: ev, log: log, readTimeout: ReadTimeout}
 }
 
 type handler struct {
-	secret []byte
-	ev     Events
-	log    *slog.Logger
+	secret      []byte
+	ev          Events
+	log         *slog.Logger
+	readTimeout time.Duration
+}
+
+// used reports whether trawl reads the payload of event.
+func used(event string) bool {
+	switch event {
+	case "ping", "push", "create", "delete", "repository":
+		return true
+	}
+	return false
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		http.Error(w, "webhooks are POSTed", http.StatusMethodNotAllowed)
+		writeError(w, http.StatusMethodNotAllowed, "webhooks are POSTed")
 		return
 	}
 	event := r.Header.Get("X-GitHub-Event")
-	log := h.log.With("event", event, "delivery", r.Header.Get("X-GitHub-Delivery"))
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			http.Error(w, "payload too large", http.StatusRequestEntityTooLarge)
-			return
+	log := h.logger().With("event", event, "delivery", r.Header.Get("X-GitHub-Delivery"))
+	if !used(event) {
+		// Never read: only what the headers say is checked.
+		if !h.refuseUnread(w, r, log) {
+			log.Debug("webhook ignored: event not used")
+			writeStatus(w, http.StatusAccepted, "ignored")
 		}
-		http.Error(w, "cannot read payload", http.StatusBadRequest)
 		return
 	}
-	if !h.verify(r.Header.Get("X-Hub-Signature-256"), body) {
-		log.Warn("webhook refused: missing or wrong signature", "remote", r.RemoteAddr)
-		http.Error(w, "missing or wrong X-Hub-Signature-256", http.StatusUnauthorized)
+	body, ok := h.readSigned(w, r, log)
+	if !ok {
 		return
 	}
 	if event == "ping" {
@@ -85,7 +105,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	var p payload
 	if err := json.Unmarshal(body, &p); err != nil {
-		http.Error(w, "payload is not JSON", http.StatusBadRequest)
+		writeError(w, http.StatusBadRequest, "payload is not JSON")
 		return
 	}
 	repo := p.Repository.FullName
@@ -120,10 +140,105 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if acted {
 		log.Info("webhook", "repo", repo, "ref", p.Ref, "action", p.Action)
-	} else {
-		log.Debug("webhook ignored", "repo", repo, "ref", p.Ref, "action", p.Action)
+		writeStatus(w, http.StatusAccepted, "queued")
+		return
 	}
-	w.WriteHeader(http.StatusAccepted)
+	log.Debug("webhook ignored", "repo", repo, "ref", p.Ref, "action", p.Action)
+	writeStatus(w, http.StatusAccepted, "ignored")
+}
+
+func (h *handler) logger() *slog.Logger {
+	if h.log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return h.log
+}
+
+// refuseUnread answers the deliveries that can be refused without reading
+// their body: no secret configured, no well-formed signature, a
+// Content-Length over MaxBody. It reports whether it answered.
+func (h *handler) refuseUnread(w http.ResponseWriter, r *http.Request, log *slog.Logger) bool {
+	switch {
+	case len(h.secret) == 0:
+		log.Warn("webhook refused: no secret configured (server.webhook_secret_env)", "remote", r.RemoteAddr)
+		writeError(w, http.StatusUnauthorized, "webhooks are off: this server has no webhook secret (server.webhook_secret_env)")
+	case !wellFormed(r.Header.Get("X-Hub-Signature-256")):
+		log.Warn("webhook refused: missing or malformed signature", "remote", r.RemoteAddr)
+		writeError(w, http.StatusUnauthorized, "missing or wrong X-Hub-Signature-256")
+	case r.ContentLength > MaxBody:
+		log.Warn("webhook refused: payload too large", "bytes", r.ContentLength, "limit", MaxBody)
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("payload of %d bytes is over GitHub's cap of %d", r.ContentLength, MaxBody))
+	default:
+		return false
+	}
+	return true
+}
+
+// readSigned reads a delivery's body within the read timeout and MaxBody
+// and checks its signature; it answers the request itself and returns
+// false when the delivery is refused. Wrappers of Handler that read other
+// events (pull_request) use it too, so that every delivery is bounded and
+// checked alike.
+func (h *handler) readSigned(w http.ResponseWriter, r *http.Request, log *slog.Logger) ([]byte, bool) {
+	if h.refuseUnread(w, r, log) {
+		return nil, false
+	}
+	timeout := h.readTimeout
+	if timeout <= 0 {
+		timeout = ReadTimeout
+	}
+	http.NewResponseController(w).SetReadDeadline(time.Now().Add(timeout))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		var ne net.Error
+		switch {
+		case errors.As(err, &tooBig):
+			log.Warn("webhook refused: payload too large", "limit", MaxBody)
+			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("payload over GitHub's cap of %d bytes", MaxBody))
+		case errors.As(err, &ne) && ne.Timeout():
+			log.Warn("webhook refused: payload not sent in time", "timeout", timeout, "remote", r.RemoteAddr)
+			writeError(w, http.StatusRequestTimeout, fmt.Sprintf("payload not received within %s", timeout))
+		default:
+			writeError(w, http.StatusBadRequest, "cannot read payload")
+		}
+		return nil, false
+	}
+	if !h.verify(r.Header.Get("X-Hub-Signature-256"), body) {
+		log.Warn("webhook refused: missing or wrong signature", "remote", r.RemoteAddr)
+		writeError(w, http.StatusUnauthorized, "missing or wrong X-Hub-Signature-256")
+		return nil, false
+	}
+	return body, true
+}
+
+// wellFormed reports whether header can be a signature: "sha256=" and 64
+// hex digits.
+func wellFormed(header string) bool {
+	hexSig, ok := strings.CutPrefix(header, "sha256=")
+	if !ok || len(hexSig) != 2*sha256.Size {
+		return false
+	}
+	_, err := hex.DecodeString(hexSig)
+	return err == nil
+}
+
+func writeError(w http.ResponseWriter, code int, msg string) {
+	writeJSON(w, code, struct {
+		Error string `json:"error"`
+	}{msg})
+}
+
+func writeStatus(w http.ResponseWriter, code int, status string) {
+	writeJSON(w, code, struct {
+		Status string `json:"status"`
+	}{status})
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(v)
 }
 
 func (h *handler) push(repo, branch string) bool {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/trawl-dev/trawl/deps"
 	"github.com/trawl-dev/trawl/indexer"
+	"github.com/trawl-dev/trawl/internal/csvsafe"
 )
 
 const depsHelp = `
@@ -103,7 +103,7 @@ func cmdDeps(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		enc.SetIndent("", "  ")
 		return enc.Encode(map[string]any{"dependencies": records})
 	case asCSV:
-		w := csv.NewWriter(stdout)
+		w := csvsafe.NewWriter(stdout)
 		w.Write([]string{"repo", "branch", "commit", "path", "line", "ecosystem", "name", "purl", "version", "resolved_version", "version_source", "scope", "direct"})
 		for _, d := range records {
 			w.Write([]string{d.Repo, d.Branch, d.Commit, d.Path, strconv.Itoa(d.Line), d.Ecosystem, d.Name, d.PURL,
@@ -127,7 +127,7 @@ func printDepSummary(w io.Writer, rows []deps.VersionCount, asJSON, asCSV bool) 
 		enc.SetIndent("", "  ")
 		return enc.Encode(map[string]any{"summary": rows})
 	case asCSV:
-		cw := csv.NewWriter(w)
+		cw := csvsafe.NewWriter(w)
 		cw.Write([]string{"ecosystem", "name", "version", "repos", "branches", "files"})
 		for _, r := range rows {
 			cw.Write([]string{r.Ecosystem, r.Name, r.Version, strconv.Itoa(r.Repos), strconv.Itoa(r.Branches), strconv.Itoa(r.Files)})

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -83,26 +84,28 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usageError{fmt.Errorf("schedule.cron: %w", err)}
 	}
 	extra := map[string]http.Handler{}
+	// Mounted without a secret too, so that deliveries get the documented
+	// 401 saying why rather than a 404.
+	secret := ""
 	if cfg.Server.WebhookSecretEnv != "" {
-		secret, err := config.Secret(cfg.Server.WebhookSecretEnv)
-		if err != nil {
+		if secret, err = config.Secret(cfg.Server.WebhookSecretEnv); err != nil {
 			return usageError{fmt.Errorf("server.webhook_secret_env: %w", err)}
 		}
-		extra["POST /hooks/github"] = webhook.Handler([]byte(secret), webhook.Events{
-			Push: func(repo, branch string) {
-				for _, s := range gh.all() {
-					s.MarkChanged(repo)
-				}
-				log.Info("push webhook", "repo", repo, "branch", branch)
-				svc.Request(repo)
-			},
-			// Only a full listing deletes or renames repositories.
-			Repository: func(repo string) {
-				log.Info("repository webhook", "repo", repo)
-				svc.Request()
-			},
-		}, log)
 	}
+	extra["POST /hooks/github"] = webhook.Handler([]byte(secret), webhook.Events{
+		Push: func(repo, branch string) {
+			for _, s := range gh.all() {
+				s.MarkChanged(repo)
+			}
+			log.Info("push webhook", "repo", repo, "branch", branch)
+			svc.Request(repo)
+		},
+		// Only a full listing deletes or renames repositories.
+		Repository: func(repo string) {
+			log.Info("repository webhook", "repo", repo)
+			svc.Request()
+		},
+	}, log)
 	srv := web.New(web.Options{
 		Indicators: func(ctx context.Context) (any, error) {
 			docs, err := indicators.Compute(ctx, idx, cfg.Indicators, indicators.Options{})
@@ -116,13 +119,28 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Status:   func() any { return svc.Status() },
 		Crawler:  svc,
 		Metrics:  promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
+		// Limits: README, "Query and server limits".
+		Timeout:       cfg.Server.SearchTimeout,
+		StreamTimeout: cfg.Server.StreamTimeout,
+		Limits: web.Limits{
+			MaxConcurrentSearches: cfg.Server.MaxConcurrentSearches,
+			SearchQueueWait:       cfg.Server.SearchQueueWait,
+			MaxAnswerBytes:        int(cfg.Server.MaxAnswerBytes),
+			ReadTimeout:           cfg.Server.ReadTimeout,
+			WriteTimeout:          cfg.Server.WriteTimeout,
+			IdleTimeout:           cfg.Server.IdleTimeout,
+		},
+		Listen:       listen,
+		AllowedHosts: cfg.Server.AllowedHosts,
+		DataDir:      cfg.Index.Path,
+		PrivateDirs:  []string{filepath.Dir(cfg.Path)},
 	})
 
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", listen, err)
 	}
-	httpSrv := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	httpSrv := srv.HTTPServer()
 	log.Info("serving", "url", "http://"+ln.Addr().String(), "backend", cfg.Index.Backend)
 	fmt.Fprintf(stdout, "trawl serving on http://%s\n", ln.Addr())
 

@@ -93,6 +93,16 @@ server:
 	}
 	waitFor("the first crawl", func() bool { return hits("listen") == 1 })
 
+	// Without an API token, a name the server does not know is refused
+	// (DNS rebinding), whatever the address it arrived on.
+	rebind, _ := http.NewRequest("GET", base+"/api/search?q=listen", nil)
+	rebind.Host = "attacker.example"
+	if resp, err := http.DefaultClient.Do(rebind); err != nil {
+		t.Fatal(err)
+	} else if resp.Body.Close(); resp.StatusCode != http.StatusMisdirectedRequest {
+		t.Errorf("search under Host attacker.example: %d, want 421", resp.StatusCode)
+	}
+
 	work.Commit("pushed", map[string]string{"app.conf": "listen = 8080\npushed-line-42\n"})
 	gittest.Run(t, work.Dir, "push", "-q", cloneURL, "main")
 
