@@ -50,7 +50,7 @@ type FacetValue struct {
 
 // Group is one path of one repository with each version (blob) of it the
 // answer holds: the version on the default branch first, then the ones on
-// most branches.
+// most branches, then by branch name.
 type Group struct {
 	Repo      string `json:"repo"`
 	Path      string `json:"path"`
@@ -60,9 +60,6 @@ type Group struct {
 	Generated bool   `json:"generated,omitempty"`
 	Vendored  bool   `json:"vendored,omitempty"`
 }
-
-// Files counts the versions of g.
-func (g *Group) Files() int { return len(g.Versions) }
 
 // Rank runs query within opt's limits and returns its answer grouped and
 // ranked, with totals and facets over everything the search found. The
@@ -123,12 +120,19 @@ func GroupFiles(res *Result, defaults map[string]string) *Ranked {
 				}
 				return 1
 			}
-			return cmp.Or(cmp.Compare(len(b.Branches), len(a.Branches)), strings.Compare(a.Blob, b.Blob))
+			return cmp.Or(cmp.Compare(len(b.Branches), len(a.Branches)), strings.Compare(firstBranch(a), firstBranch(b)), strings.Compare(a.Blob, b.Blob))
 		})
 	}
 	out.Totals.Paths = len(out.Groups)
 	slices.SortFunc(out.Groups, compareGroups)
 	return out
+}
+
+func firstBranch(f File) string {
+	if len(f.Branches) == 0 {
+		return ""
+	}
+	return f.Branches[0].Name
 }
 
 // head returns the first lines of f when its matches and their context
