@@ -496,7 +496,7 @@ async function emptyPage(box) {
   const about = h('p', {class: 'muted index-size'});
   const examples = h('div', {id: 'examples', class: 'examples'});
   box.replaceChildren(h('div', {class: 'home'}, about, examples));
-  if (typeof loadExamples === 'function') loadExamples(examples); // eslint-disable-line no-undef
+  if (typeof loadExamples === 'function') loadExamples(examples); // defined by the examples feature, when present
   try {
     const st = await api('/api/status');
     about.textContent = `Searching ${plural(st.files, 'file')} on ${plural(st.index.branches, 'branch', 'branches')} of ${plural(st.repos, 'repository', 'repositories')}.`;
@@ -814,7 +814,7 @@ function section(id, title) {
   return body;
 }
 
-async function statusSection(retryAll) {
+async function statusSection() {
   const body = section('status-index', 'Index and crawler');
   let st;
   try { st = await api('/api/status'); } catch (err) { body.replaceChildren(h('p', {class: 'summary'})); showError(body.firstChild, err); return null; }
