@@ -1,34 +1,40 @@
 # trawl: two commands set everything up on a fresh machine:
-#   make run    build, crawl the demo source (this repository, offline), serve the UI
+#   make run    build, generate the demo organisation (offline), crawl it, print answers, serve the UI
 #   make test   every test (lint, unit, parity with git grep, kill -9, browser, fuzz seeds)
 
 GO      ?= go
 BIN     := bin/trawl
-DEMO    := examples/demo.yaml
+DEMO    := demo-org
 PKGS    := ./...
 
-.PHONY: all build run demo-crawl test test-go lint bench fuzz clean
+.PHONY: all build run demo demo-crawl test test-go lint lint-deploy bench fuzz clean
 
 all: build
 
 build:
 	$(GO) build -o $(BIN) ./cmd/trawl
 
-# The demo crawls this repository itself (every branch), so it works offline.
-demo-crawl: build
-	$(BIN) crawl -c $(DEMO)
-	@echo
-	@echo "\$$ trawl search --limit 5 '\"func main\"'"
-	@$(BIN) search -c $(DEMO) --limit 5 '"func main"'
-	@echo
+# The demo: a generated acme organisation (6 repositories, 30 branches),
+# written in seconds without network; see trawl demo -h.
+demo: build
+	$(BIN) demo init $(DEMO)
+
+demo-crawl: demo
+	$(BIN) crawl -c $(DEMO)/trawl.yaml
+	$(BIN) demo tour -c $(DEMO)/trawl.yaml
 
 run: demo-crawl
-	$(BIN) serve -c $(DEMO)
+	@echo "open http://127.0.0.1:8080 (the empty search page suggests queries from this index)"
+	$(BIN) serve -c $(DEMO)/trawl.yaml
 
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet $(PKGS)
+
+# The deployment examples, linted with yamllint and systemd-analyze (also in make test).
+lint-deploy:
+	$(GO) test -count=1 ./deploy
 
 # Fuzz targets run their seed corpus as ordinary tests here.
 test-go:
@@ -50,4 +56,4 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^$(FUZZ)$$' -fuzztime $(TIME) $(PKG)
 
 clean:
-	rm -rf bin trawl-data
+	rm -rf bin trawl-data $(DEMO)

@@ -21,6 +21,14 @@ type Config struct {
 	// query time (trawl indicators).
 	Indicators Indicators `yaml:"indicators"`
 
+	Compatibility    string            `yaml:"compatibility"`     // github-crawler: its parsers' exact behaviour (DESIGN.md §4)
+	Groups           []string          `yaml:"groups"`            // copied into every indicator document (github-crawler's Spring profiles)
+	RepositoryTasks  []RepositoryTask  `yaml:"repository_tasks"`  // github-crawler's misc-repository-tasks
+	IndicatorsExport *IndicatorsExport `yaml:"indicators_export"` // where trawl serve sends indicator documents after each crawl
+
+	// Change configures bulk changes through pull requests (trawl change).
+	Change Change `yaml:"change"`
+
 	// Path is the file the configuration was read from; relative paths in
 	// it are resolved against its folder.
 	Path string `yaml:"-"`
@@ -69,6 +77,7 @@ type Filter struct {
 type Globs struct {
 	Include []string `yaml:"include"`
 	Exclude []string `yaml:"exclude"`
+	Default bool     `yaml:"-"` // branches: default: each repository's default branch only
 }
 
 // Files selects the files to index.

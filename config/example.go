@@ -7,13 +7,14 @@ func Example() string {
 # Only sources is required; max_size, backend, path, addresses, index_prefix,
 # interval and listen below show the defaults. Relative paths are relative to
 # this file's folder. Secrets never appear here: keys ending in _env name the
-# environment variable that holds them.
+# environment variable that holds them; trawl config check says when one is
+# unset, so the keys that need one are commented out until you export it.
 
 sources:                               # at least one; each sets one of github, git or dir
   - github:
       org: acme                        # or user: somebody
       api_url: https://api.github.com  # GitHub Enterprise: https://ghe.example.com/api/v3
-      token_env: GITHUB_TOKEN          # optional for public repositories
+      # token_env: GITHUB_TOKEN        # private repositories, higher rate limit: export GITHUB_TOKEN first
       include_forks: false
       include_archived: false
       topics:                          # RE2 on repository topics (optional)
@@ -23,12 +24,12 @@ sources:                               # at least one; each sets one of github, 
       urls:                            # http(s), ssh, git, file URLs or local paths
         - https://git.example.com/team/api.git
         - ./mirrors/tools.git
-      username: trawl                  # optional, with password_env
-      password_env: GIT_PASSWORD
+      # username: trawl                # optional, with password_env (export GIT_PASSWORD first)
+      # password_env: GIT_PASSWORD
   - dir: ./checkouts                   # every git repository below this folder, read in place
 
-repos:                                 # RE2 on full names (acme/api, git.example.com/team/api)
-  include: ['^acme/', '^git\.example\.com/']
+repos:                                 # RE2 on full names: acme/api, git.example.com/team/api, a dir's path below it
+  # include: ['^acme/']                # default: every repository the sources list
   exclude: ['-sandbox$']
 
 branches:                              # doublestar globs on branch names
@@ -63,12 +64,25 @@ indicators:                            # github-crawler compatible: trawl indica
     - name: baseImage
       type: findFirstValueWithRegexpCapture
       params: {pattern: 'FROM\s+(\S+)'}
+# compatibility: github-crawler        # its parsers' exact behaviour (trawl config import github-crawler writes it)
+# groups: [backend]                    # copied into every indicator document
+# repository_tasks:                    # github-crawler's misc-repository-tasks
+#   - {name: nbBranches, type: nbBranchesOnRepo}
+# indicators_export:                   # trawl serve sends the documents after every crawl
+#   elasticsearch: {url: 'http://127.0.0.1:9200', index: 'technologymap-{yyyy-MM}'}
 
 server:
   listen: 127.0.0.1:8080
-  webhook_secret_env: TRAWL_WEBHOOK_SECRET
+  # webhook_secret_env: TRAWL_WEBHOOK_SECRET  # POST /hooks/github: export the variable first
   # api_token_env: TRAWL_API_TOKEN     # require "Authorization: Bearer" on the API
   # allowed_hosts: [trawl.example.com] # Host names served without a token, besides localhost and IPs
   # max_concurrent_searches: 4         # more limits: README, "Query and server limits"
+
+change:                                # trawl change: bulk changes through pull requests
+  max_repos: 10                        # apply refuses more repositories without --yes
+  author: {name: trawl, email: trawl@localhost}
+  write:                               # write credentials; the crawl's read token never writes
+    - repos: '^acme/'                  # first entry whose repos (RE2) matches wins
+      write_token_env: GITHUB_WRITE_TOKEN
 `
 }

@@ -29,6 +29,16 @@ type Indicators []IndicatorFile
 type IndicatorFile struct {
 	Path       string // in the repository, without github-crawler's [ ] escape
 	Indicators []Indicator
+
+	// strict are the problems trawl's RE2 reading finds in patterns that
+	// github-crawler's Java reading accepts: errors unless compatibility
+	// is github-crawler, which is only known once the whole file is read.
+	strict []deferredError
+}
+
+type deferredError struct {
+	line, column int
+	msg          string
 }
 
 // Indicator is one value to read from a file.
@@ -86,7 +96,7 @@ func (in *Indicators) UnmarshalYAML(n *yaml.Node) error {
 		}
 		names := map[string]bool{}
 		for _, item := range v.Content {
-			ind, ok := decodeIndicator(item, at, unknown)
+			ind, ok := decodeIndicator(item, at, unknown, &f.strict)
 			if !ok {
 				continue
 			}
@@ -105,7 +115,7 @@ func (in *Indicators) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-func decodeIndicator(item *yaml.Node, at func(*yaml.Node, string, ...any), unknown func(key *yaml.Node)) (Indicator, bool) {
+func decodeIndicator(item *yaml.Node, at func(*yaml.Node, string, ...any), unknown func(key *yaml.Node), strict *[]deferredError) (Indicator, bool) {
 	var ind Indicator
 	if item.Kind != yaml.MappingNode {
 		at(item, "must be a mapping with name, type and params, not %s", kindName(item))
@@ -170,6 +180,16 @@ func decodeIndicator(item *yaml.Node, at func(*yaml.Node, string, ...any), unkno
 		err = p.CheckPattern()
 	}
 	var pe *parser.ParamError
+	if errors.As(err, &pe) && pe.Param == "pattern" && params != nil {
+		// Java syntax, or no single capture group: fine for
+		// compatibility: github-crawler, checked once the file is read.
+		if _, jerr := parser.CompileMode(ind.Type, ind.Params, parser.GitHubCrawler); jerr == nil {
+			if v := paramValue(params, "pattern"); v != nil {
+				*strict = append(*strict, deferredError{line: v.Line, column: v.Column, msg: pe.Msg})
+				return ind, true
+			}
+		}
+	}
 	if errors.As(err, &pe) {
 		switch {
 		case pe.Param == "":

@@ -44,6 +44,8 @@ func (c *checker) check(cfg *Config) {
 	c.index(&cfg.Index)
 	c.schedule(&cfg.Schedule)
 	c.server(&cfg.Server)
+	c.checkGitHubCrawler(cfg)
+	c.change(&cfg.Change)
 }
 
 func (c *checker) source(path string, s *Source) {
@@ -322,4 +324,37 @@ func resolvePaths(cfg *Config, path string) error {
 		}
 	}
 	return nil
+}
+
+// UnsetSecrets lists, as "key: problem", every _env key the configuration
+// sets whose environment variable is unset or empty in this process:
+// crawl and serve would stop on each. Elasticsearch credentials count only
+// with backend elasticsearch. trawl config check reports them, so that an
+// "ok" means the commands will start.
+func UnsetSecrets(cfg *Config) []string {
+	type ref struct{ path, name string }
+	var refs []ref
+	for i, s := range cfg.Sources {
+		if s.GitHub != nil {
+			refs = append(refs, ref{fmt.Sprintf("sources[%d].github.token_env", i), s.GitHub.TokenEnv})
+		}
+		if s.Git != nil {
+			refs = append(refs, ref{fmt.Sprintf("sources[%d].git.password_env", i), s.Git.PasswordEnv})
+		}
+	}
+	if cfg.Index.Backend == "elasticsearch" {
+		es := cfg.Index.Elasticsearch
+		refs = append(refs, ref{"index.elasticsearch.password_env", es.PasswordEnv}, ref{"index.elasticsearch.api_key_env", es.APIKeyEnv})
+	}
+	refs = append(refs, ref{"server.webhook_secret_env", cfg.Server.WebhookSecretEnv}, ref{"server.api_token_env", cfg.Server.APITokenEnv})
+	var out []string
+	for _, r := range refs {
+		if r.name == "" {
+			continue
+		}
+		if _, err := Secret(r.name); err != nil {
+			out = append(out, r.path+": "+strings.TrimPrefix(err.Error(), "read secret: "))
+		}
+	}
+	return out
 }

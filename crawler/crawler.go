@@ -389,6 +389,9 @@ func (c *Crawler) crawlRepo(ctx context.Context, r Repo, indexed []indexer.Branc
 	if meta.URL == "" && repo != nil {
 		meta.URL = webURL(repo) // folders and clone URLs: from the origin remote
 	}
+	if c.cfg.Branches.Default { // branches: default
+		heads = onlyDefault(heads, meta.DefaultBranch)
+	}
 	if head, ok := heads[meta.DefaultBranch]; ok {
 		file, err := optedOut(repo, head)
 		if err != nil {
@@ -474,7 +477,8 @@ func (c *Crawler) crawlRepo(ctx context.Context, r Repo, indexed []indexer.Branc
 func sameMeta(a, b indexer.Repo) bool {
 	return a.Name == b.Name && a.URL == b.URL && a.DefaultBranch == b.DefaultBranch &&
 		a.Archived == b.Archived && a.Fork == b.Fork && a.Visibility == b.Visibility &&
-		slices.Equal(a.Topics, b.Topics) && a.PushedAt.Equal(b.PushedAt)
+		slices.Equal(a.Topics, b.Topics) && a.PushedAt.Equal(b.PushedAt) &&
+		a.CreatedAt.Equal(b.CreatedAt) && a.UpdatedAt.Equal(b.UpdatedAt)
 }
 
 // add folds a repository's counts into s.

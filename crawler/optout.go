@@ -20,6 +20,7 @@ var optOutFiles = []struct {
 	{".trawl.yml", "exclude"},
 	{".trawl.yaml", "exclude"},
 	{".githubCrawler", "excluded"},
+	{".gitlabCrawler", "excluded"}, // github-crawler's name for it on GitLab
 }
 
 // optedOut reports which opt-out file on the default branch (commit)

@@ -23,12 +23,14 @@ func TestOptOut(t *testing.T) {
 	leaves.Commit("first", map[string]string{"a.txt": "findme\n"})
 	legacy := gittest.Init(t, filepath.Join(root, "legacy"))
 	legacy.Commit("first", map[string]string{"a.txt": "findme\n", ".githubCrawler": "excluded: true\n"})
+	lab := gittest.Init(t, filepath.Join(root, "lab"))
+	lab.Commit("first", map[string]string{"a.txt": "findme\n", ".gitlabCrawler": "excluded: true\n"})
 
 	data := t.TempDir()
 	cfg := dirConfig(t, root, data, "")
 	sum := crawlOnce(t, cfg)
-	if sum.ReposExcluded != 1 {
-		t.Errorf("first crawl: %d repositories opted out, want 1 (legacy)", sum.ReposExcluded)
+	if sum.ReposExcluded != 2 {
+		t.Errorf("first crawl: %d repositories opted out, want 2 (legacy, lab)", sum.ReposExcluded)
 	}
 	leaves.Commit("opt out", map[string]string{".trawl.yml": "# we hold secrets\nexclude: true\n"})
 	crawlOnce(t, cfg)

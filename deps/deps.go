@@ -1,6 +1,6 @@
 // Package deps extracts dependency declarations from build manifests and
 // lockfiles (Maven, Gradle, npm, Go, Python, Docker, Helm, GitHub Actions,
-// Jenkins) and resolves them into the dependency records of DESIGN.md §7.
+// Jenkins) and resolves them into the dependency records of docs/design.md §7.
 //
 // Work is split in two so that it follows trawl's content-once data model:
 // Parse looks at one file's content only, so its result can be cached by blob
@@ -17,11 +17,11 @@ import (
 	"strings"
 )
 
-// Dependency is one dependency record of DESIGN.md §7. The caller adds the
+// Dependency is one dependency record of docs/design.md §7. The caller adds the
 // repository, branch and commit.
 type Dependency = indexer.Dependency
 
-// Version sources, as DESIGN.md §7 names them.
+// Version sources, as docs/design.md §7 names them.
 const (
 	SourceLiteral  = "literal"
 	SourceProperty = "property"

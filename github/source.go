@@ -275,6 +275,8 @@ func (s *Source) repo(r *gh.Repository) crawler.Repo {
 		Topics:        topics,
 		Visibility:    visibility,
 		PushedAt:      r.GetPushedAt().Time.UTC(),
+		CreatedAt:     r.GetCreatedAt().Time.UTC(),
+		UpdatedAt:     r.GetUpdatedAt().Time.UTC(),
 	}
 	owner, name := r.GetOwner().GetLogin(), r.GetName()
 	cloneURL, size := r.GetCloneURL(), r.GetSize()

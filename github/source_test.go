@@ -103,7 +103,8 @@ func TestListPaginatesFiltersAndDescribes(t *testing.T) {
 	api := repos[slices.IndexFunc(repos, func(r crawler.Repo) bool { return r.Meta.Name == "acme/api" })].Meta
 	if api.URL != "https://github.example/acme/api" || api.DefaultBranch != "main" || api.Visibility != "public" ||
 		!slices.Equal(api.Topics, []string{"api", "octocat"}) || api.Archived || api.Fork ||
-		!api.PushedAt.Equal(time.Date(2011, 1, 26, 19, 6, 43, 0, time.UTC)) {
+		!api.PushedAt.Equal(time.Date(2011, 1, 26, 19, 6, 43, 0, time.UTC)) ||
+		!api.CreatedAt.Equal(time.Date(2011, 1, 26, 19, 1, 12, 0, time.UTC)) || !api.UpdatedAt.Equal(time.Date(2011, 1, 26, 19, 14, 43, 0, time.UTC)) {
 		t.Errorf("metadata of acme/api: %+v", api)
 	}
 	web := repos[slices.IndexFunc(repos, func(r crawler.Repo) bool { return r.Meta.Name == "acme/web" })].Meta

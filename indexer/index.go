@@ -82,6 +82,8 @@ type Repo struct {
 	Topics        []string  `json:"topics,omitempty"`
 	Visibility    string    `json:"visibility,omitempty"`
 	PushedAt      time.Time `json:"pushed_at,omitzero"`
+	CreatedAt     time.Time `json:"created_at,omitzero"` // GitHub's created_at: github-crawler's creationDate
+	UpdatedAt     time.Time `json:"updated_at,omitzero"` // GitHub's updated_at: github-crawler's lastUpdateDate
 }
 
 // Permalink is {URL}/blob/{commit}/{path}, with #L{line} when line > 0;
@@ -156,7 +158,7 @@ type BranchKey struct {
 }
 
 // Dependency is one library, image or action a manifest on a branch
-// declares or locks (DESIGN.md §7).
+// declares or locks (docs/design.md §7).
 type Dependency struct {
 	Repo            string `json:"repo"`
 	Branch          string `json:"branch"`

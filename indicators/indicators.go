@@ -36,16 +36,18 @@ const runIDLayout = "20060102_150405"
 type Document struct {
 	Name             string            `json:"name"` // repository name without owner, as GitHub's name
 	BranchName       string            `json:"branchName"`
-	CreationDate     *string           `json:"creationDate"`   // unknown to trawl: null
-	LastUpdateDate   *string           `json:"lastUpdateDate"` // last push, when the source says
+	CreationDate     *string           `json:"creationDate"`   // GitHub's created_at; null when the source does not say
+	LastUpdateDate   *string           `json:"lastUpdateDate"` // GitHub's updated_at; null when the source does not say
 	Indicators       map[string]string `json:"indicators"`
 	Tags             []string          `json:"tags"`   // repository topics
 	Groups           []string          `json:"groups"` // Options.Groups
 	CrawlerRunID     string            `json:"crawlerRunId"`
-	MiscTasksResults map[string]any    `json:"miscTasksResults"` // always empty: no misc tasks
+	MiscTasksResults map[string]any    `json:"miscTasksResults"` // repository_tasks, on the default branch's document only
 	Timestamp        string            `json:"timestamp"`
 	FullName         string            `json:"fullName"`
 	Commit           string            `json:"commit"`
+
+	isDefault bool // the repository's default branch
 }
 
 // ID returns the document's id: the same repository and branch always
@@ -62,7 +64,11 @@ func ID(repo, branch string) string {
 // Options are what a crawler run adds to every document, and which
 // branches to report.
 type Options struct {
-	Groups []string         // github-crawler copies its Spring profiles here
+	Groups []string    // github-crawler copies its Spring profiles here
+	Mode   parser.Mode // parser.GitHubCrawler under compatibility: github-crawler
+	// Tasks are the repository_tasks results per repository full name,
+	// reported on the default branch's document as github-crawler does.
+	Tasks  map[string]map[string]any
 	RunID  string           // crawlerRunId; default the time as yyyyMMdd_HHmmss
 	Repo   *regexp.Regexp   // only repositories whose full name matches
 	Branch *regexp.Regexp   // only branches whose name matches
@@ -72,7 +78,7 @@ type Options struct {
 // Compute returns one document per (repository, branch) in the index,
 // ordered by repository and branch.
 func Compute(ctx context.Context, idx indexer.Index, cfg config.Indicators, opts Options) ([]Document, error) {
-	files, err := compile(cfg)
+	files, err := compile(cfg, opts.Mode)
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +115,15 @@ func Compute(ctx context.Context, idx indexer.Index, cfg config.Indicators, opts
 	if opts.Repo == nil && opts.Branch == nil {
 		keys = nil // every branch: no need to list them in the query
 	}
-	values, err := readValues(ctx, idx, files, keys, len(branches) > 0)
+	defaults := map[string]string{}
+	for _, b := range branches {
+		defaults[b.Repo] = b.Meta.DefaultBranch
+	}
+	redir, err := readRedirects(ctx, idx, defaults)
+	if err != nil {
+		return nil, err
+	}
+	values, err := readValues(ctx, idx, files, keys, len(branches) > 0, redir)
 	if err != nil {
 		return nil, err
 	}
@@ -127,9 +141,12 @@ func Compute(ctx context.Context, idx indexer.Index, cfg config.Indicators, opts
 			MiscTasksResults: map[string]any{},
 			Timestamp:        stamp,
 		}
-		if !b.Meta.PushedAt.IsZero() {
-			s := b.Meta.PushedAt.UTC().Format(time.RFC3339)
-			d.LastUpdateDate = &s
+		d.CreationDate, d.LastUpdateDate = date(b.Meta.CreatedAt), date(b.Meta.UpdatedAt)
+		d.isDefault = b.Name == b.Meta.DefaultBranch
+		if d.isDefault {
+			for k, v := range opts.Tasks[b.Repo] {
+				d.MiscTasksResults[k] = v
+			}
 		}
 		// Later files win, as github-crawler folds its per-file maps.
 		for _, f := range files {
@@ -148,12 +165,12 @@ type file struct {
 	parsers []*parser.Parser
 }
 
-func compile(cfg config.Indicators) ([]file, error) {
+func compile(cfg config.Indicators, mode parser.Mode) ([]file, error) {
 	files := make([]file, 0, len(cfg))
 	for _, f := range cfg {
 		cf := file{path: f.Path}
 		for _, ind := range f.Indicators {
-			p, err := parser.Compile(ind.Type, ind.Params)
+			p, err := parser.CompileMode(ind.Type, ind.Params, mode)
 			if err != nil {
 				return nil, fmt.Errorf("indicator %s of %s: %w", ind.Name, f.Path, err)
 			}
@@ -165,24 +182,55 @@ func compile(cfg config.Indicators) ([]file, error) {
 	return files, nil
 }
 
-// readValues returns, per branch and path, the indicator values of the
-// file there. Each blob's text is read once and parsed once per path.
-// branches nil means every branch; some says whether any branch is selected.
-func readValues(ctx context.Context, idx indexer.Index, files []file, branches []indexer.BranchKey, some bool) (map[indexer.BranchKey]map[string]map[string]string, error) {
+// readValues returns, per branch and configured path, the indicator
+// values of the file there, or of the file the repository's .githubCrawler
+// redirects that path to. Each blob's text is read once and parsed once
+// per configured path. branches nil means every branch; some says whether
+// any branch is selected.
+func readValues(ctx context.Context, idx indexer.Index, files []file, branches []indexer.BranchKey, some bool, redir redirects) (map[indexer.BranchKey]map[string]map[string]string, error) {
 	out := map[indexer.BranchKey]map[string]map[string]string{}
 	if len(files) == 0 || !some {
 		return out, nil
 	}
 	byPath := map[string]*file{}
-	paths := make([]string, len(files))
+	var paths []string
+	seen := map[string]bool{}
+	addPath := func(p string) {
+		if !seen[p] {
+			seen[p] = true
+			paths = append(paths, p)
+		}
+	}
 	for i := range files {
 		byPath[files[i].path] = &files[i]
-		paths[i] = files[i].path
+		addPath(files[i].path)
+	}
+	for _, m := range redir {
+		for name, target := range m {
+			if byPath[name] != nil {
+				addPath(target)
+			}
+		}
+	}
+	// served returns the configured paths the file at p of repo stands for.
+	served := func(repo, p string) []string {
+		var out []string
+		m := redir[repo]
+		for _, f := range files {
+			target := f.path
+			if t, ok := m[f.path]; ok {
+				target = t
+			}
+			if target == p {
+				out = append(out, f.path)
+			}
+		}
+		return out
 	}
 	var locs []indexer.Location
 	q := indexer.LocationQuery{Paths: paths, Branches: branches, Skipped: indexer.AnySkipped}
 	if err := idx.Locations(ctx, q, func(l indexer.Location) error {
-		if byPath[l.Path] != nil {
+		if len(served(l.Repo, l.Path)) > 0 {
 			locs = append(locs, l)
 		}
 		return nil
@@ -191,40 +239,42 @@ func readValues(ctx context.Context, idx indexer.Index, files []file, branches [
 	}
 	// Locations come ordered by blob: read a blob, evaluate every path it
 	// appears at, move on; only the current text is held.
-	type blobPath struct{ blob, path string }
+	type blobPath struct{ blob, configured, path string }
 	cache := map[blobPath]map[string]string{}
 	var text []byte
 	textOf := ""
 	for _, l := range locs {
-		key := blobPath{l.Blob, l.Path}
-		vals, ok := cache[key]
-		if !ok {
-			f := byPath[l.Path]
-			if l.Skip == "" && textOf != l.Blob {
-				t, err := idx.BlobText(ctx, l.Blob)
-				if err != nil {
-					return nil, fmt.Errorf("read blob %s (%s@%s:%s): %w", l.Blob, l.Repo, l.Branch, l.Path, err)
+		for _, configured := range served(l.Repo, l.Path) {
+			key := blobPath{l.Blob, configured, l.Path}
+			vals, ok := cache[key]
+			if !ok {
+				f := byPath[configured]
+				if l.Skip == "" && textOf != l.Blob {
+					t, err := idx.BlobText(ctx, l.Blob)
+					if err != nil {
+						return nil, fmt.Errorf("read blob %s (%s@%s:%s): %w", l.Blob, l.Repo, l.Branch, l.Path, err)
+					}
+					text, textOf = t, l.Blob
 				}
-				text, textOf = t, l.Blob
-			}
-			vals = make(map[string]string, len(f.parsers))
-			for i, p := range f.parsers {
-				switch {
-				case p.Type() == parser.TypeFilePath:
-					vals[f.names[i]] = l.Path
-				case l.Skip != "":
-					vals[f.names[i]] = NotIndexedPrefix + l.Skip
-				default:
-					vals[f.names[i]] = p.Eval(l.Path, text)
+				vals = make(map[string]string, len(f.parsers))
+				for i, p := range f.parsers {
+					switch {
+					case p.Type() == parser.TypeFilePath:
+						vals[f.names[i]] = l.Path
+					case l.Skip != "":
+						vals[f.names[i]] = NotIndexedPrefix + l.Skip
+					default:
+						vals[f.names[i]] = p.Eval(l.Path, text)
+					}
 				}
+				cache[key] = vals
 			}
-			cache[key] = vals
+			bk := indexer.BranchKey{Repo: l.Repo, Name: l.Branch}
+			if out[bk] == nil {
+				out[bk] = map[string]map[string]string{}
+			}
+			out[bk][configured] = vals
 		}
-		bk := indexer.BranchKey{Repo: l.Repo, Name: l.Branch}
-		if out[bk] == nil {
-			out[bk] = map[string]map[string]string{}
-		}
-		out[bk][l.Path] = vals
 	}
 	return out, nil
 }
@@ -238,4 +288,24 @@ func shortName(full string) string {
 		}
 	}
 	return full
+}
+
+// date formats t as github-crawler's OutputIndicator does
+// (yyyy-MM-dd'T'HH:mm:ssXXX, in UTC), or nil when unknown.
+func date(t time.Time) *string {
+	if t.IsZero() {
+		return nil
+	}
+	s := t.UTC().Format(time.RFC3339)
+	return &s
+}
+
+// OptionsFor returns the options trawl.yaml sets: its groups and, under
+// compatibility: github-crawler, github-crawler's parser behaviour.
+func OptionsFor(cfg *config.Config) Options {
+	o := Options{Groups: cfg.Groups}
+	if cfg.GitHubCrawler() {
+		o.Mode = parser.GitHubCrawler
+	}
+	return o
 }

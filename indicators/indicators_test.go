@@ -106,9 +106,11 @@ func fixture(t *testing.T) *countingIndex {
 		big,
 	}
 	pushed := time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)
+	api := indexer.Repo{Name: "acme/api", DefaultBranch: "main", Topics: []string{"java", "spring"}, PushedAt: pushed,
+		CreatedAt: time.Date(2019, 1, 2, 3, 4, 5, 0, time.UTC), UpdatedAt: time.Date(2024, 5, 3, 8, 0, 0, 0, time.UTC)}
 	for _, b := range []indexer.Branch{
-		{Repo: "acme/api", Name: "main", Commit: "c1", Meta: indexer.Repo{Name: "acme/api", Topics: []string{"java", "spring"}, PushedAt: pushed}},
-		{Repo: "acme/api", Name: "release/1.0", Commit: "c2", Meta: indexer.Repo{Name: "acme/api", Topics: []string{"java", "spring"}, PushedAt: pushed}},
+		{Repo: "acme/api", Name: "main", Commit: "c1", Meta: api},
+		{Repo: "acme/api", Name: "release/1.0", Commit: "c2", Meta: api},
 		{Repo: "acme/web", Name: "main", Commit: "c3", Meta: indexer.Repo{Name: "acme/web"}},
 		{Repo: "tools/empty", Name: "main", Commit: "c4", Meta: indexer.Repo{Name: "tools/empty"}},
 	} {
@@ -134,7 +136,8 @@ var now = time.Date(2024, 6, 2, 3, 4, 5, 600_000_000, time.UTC)
 func TestCompute(t *testing.T) {
 	idx := fixture(t)
 	cfg := loadConfig(t)
-	docs, err := Compute(context.Background(), idx, cfg.Indicators, Options{Groups: []string{"backend"}, Now: func() time.Time { return now }})
+	tasks := map[string]map[string]any{"acme/api": {"nbBranches": 2}}
+	docs, err := Compute(context.Background(), idx, cfg.Indicators, Options{Groups: []string{"backend"}, Tasks: tasks, Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +183,8 @@ func TestCompute(t *testing.T) {
 
 	d := docs[0]
 	if d.Name != "api" || d.CrawlerRunID != now.Local().Format("20060102_150405") || d.Timestamp != "2024-06-02T03:04:05.600Z" ||
-		d.LastUpdateDate == nil || *d.LastUpdateDate != "2024-05-01T10:00:00Z" || d.CreationDate != nil ||
+		d.LastUpdateDate == nil || *d.LastUpdateDate != "2024-05-03T08:00:00Z" || d.CreationDate == nil || *d.CreationDate != "2019-01-02T03:04:05Z" ||
+		!reflect.DeepEqual(d.MiscTasksResults, map[string]any{"nbBranches": 2}) || len(docs[1].MiscTasksResults) != 0 ||
 		!reflect.DeepEqual(d.Tags, []string{"java", "spring"}) || !reflect.DeepEqual(d.Groups, []string{"backend"}) || d.Commit != "c1" {
 		t.Errorf("document fields: %+v", d)
 	}

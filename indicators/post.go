@@ -9,16 +9,22 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
+
+	"github.com/trawl-dev/trawl/config"
 )
 
 // Post sends each document as JSON with its own POST to target, as
-// github-crawler's HTTP output does. "{id}" in target is replaced by the
+// github-crawler's HTTP output does. Date placeholders in target
+// (technologymap-{yyyy-MM}) are replaced by the local date when Post
+// starts, as github-crawler computes its URL once per run. "{id}" in target is replaced by the
 // document's ID (e.g. http://es:9200/technologymap/_doc/{id}), so that a
 // rerun updates the documents instead of adding new ones.
 func Post(ctx context.Context, client *http.Client, target string, docs []Document) error {
 	if client == nil {
 		client = http.DefaultClient
 	}
+	target = ExpandTarget(target, time.Now())
 	for i := range docs {
 		d := &docs[i]
 		u := strings.ReplaceAll(target, "{id}", d.ID())
@@ -41,7 +47,7 @@ func Post(ctx context.Context, client *http.Client, target string, docs []Docume
 // ES says where PostES writes.
 type ES struct {
 	URL      string // cluster address, e.g. http://127.0.0.1:9200
-	Index    string
+	Index    string // may hold date placeholders: technologymap-{yyyy-MM}
 	Username string // with Password: basic authentication
 	Password string
 	APIKey   string // base64 id:key, as Elasticsearch issues it
@@ -54,21 +60,64 @@ const bulkDocs = 500
 // ID, so that a rerun replaces the previous documents. It speaks plain
 // HTTP so that Elasticsearch 7, 8 and OpenSearch all accept it.
 func PostES(ctx context.Context, client *http.Client, es ES, docs []Document) error {
+	ids := make([]string, len(docs))
+	bodies := make([]any, len(docs))
+	for i := range docs {
+		ids[i], bodies[i] = docs[i].ID(), &docs[i]
+	}
+	return bulk(ctx, client, es, ids, bodies)
+}
+
+// postRunsES indexes the run documents beside the documents.
+func postRunsES(ctx context.Context, client *http.Client, es ES, runs []RunDocument) error {
+	ids := make([]string, len(runs))
+	bodies := make([]any, len(runs))
+	for i := range runs {
+		ids[i], bodies[i] = runs[i].ID(), &runs[i]
+	}
+	return bulk(ctx, client, es, ids, bodies)
+}
+
+// postRuns posts each run document as Post posts documents.
+func postRuns(ctx context.Context, client *http.Client, target string, runs []RunDocument) error {
+	if client == nil {
+		client = http.DefaultClient
+	}
+	target = ExpandTarget(target, time.Now())
+	for i := range runs {
+		body, err := json.Marshal(&runs[i])
+		if err != nil {
+			return err
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.ReplaceAll(target, "{id}", runs[i].ID()), bytes.NewReader(body))
+		if err != nil {
+			return fmt.Errorf("post run document to %s: %w", redact(target), err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		if err := do(client, req, nil); err != nil {
+			return fmt.Errorf("post run document %s to %s: %w", runs[i].ID(), redact(target), err)
+		}
+	}
+	return nil
+}
+
+func bulk(ctx context.Context, client *http.Client, es ES, ids []string, bodies []any) error {
 	if client == nil {
 		client = http.DefaultClient
 	}
 	endpoint := strings.TrimRight(es.URL, "/") + "/_bulk"
-	for start := 0; start < len(docs); start += bulkDocs {
-		end := min(start+bulkDocs, len(docs))
+	index := ExpandTarget(es.Index, time.Now())
+	for start := 0; start < len(ids); start += bulkDocs {
+		end := min(start+bulkDocs, len(ids))
 		var body bytes.Buffer
 		enc := json.NewEncoder(&body)
 		for i := start; i < end; i++ {
-			action := map[string]any{"index": map[string]string{"_index": es.Index, "_id": docs[i].ID()}}
+			action := map[string]any{"index": map[string]string{"_index": index, "_id": ids[i]}}
 			if err := enc.Encode(action); err != nil {
 				return err
 			}
-			if err := enc.Encode(&docs[i]); err != nil {
-				return fmt.Errorf("encode indicators of %s@%s: %w", docs[i].FullName, docs[i].BranchName, err)
+			if err := enc.Encode(bodies[i]); err != nil {
+				return fmt.Errorf("encode document %s: %w", ids[i], err)
 			}
 		}
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, &body)
@@ -84,10 +133,10 @@ func PostES(ctx context.Context, client *http.Client, es ES, docs []Document) er
 		}
 		var resp bulkResponse
 		if err := do(client, req, &resp); err != nil {
-			return fmt.Errorf("index indicators into %s/%s: %w", redact(es.URL), es.Index, err)
+			return fmt.Errorf("index indicators into %s/%s: %w", redact(es.URL), index, err)
 		}
 		if resp.Errors {
-			return fmt.Errorf("index indicators into %s/%s: %s", redact(es.URL), es.Index, resp.firstError())
+			return fmt.Errorf("index indicators into %s/%s: %s", redact(es.URL), index, resp.firstError())
 		}
 	}
 	return nil
@@ -146,4 +195,11 @@ func redact(s string) string {
 		return "(invalid URL)"
 	}
 	return u.Redacted()
+}
+
+// ExpandTarget replaces github-crawler's date placeholders in a target URL
+// or index name ({yyyy-MM}, {yyyy-MM-dd}: java.time patterns) by at's local
+// date; {id} is left for the document's id.
+func ExpandTarget(target string, at time.Time) string {
+	return config.ExpandDates(target, at.Local().Format, "id")
 }

@@ -1,5 +1,5 @@
 // Package sbom writes a CycloneDX software bill of materials for one
-// branch from the dependency records trawl extracted (DESIGN.md §7).
+// branch from the dependency records trawl extracted (docs/design.md §7).
 //
 // The BOM is deterministic: the same index state gives the same bytes. Its
 // serial number is a name-based UUID of the repository, branch and commit,

@@ -131,7 +131,7 @@ func (n *Node) String() string {
 	return "(" + name + " " + strings.Join(parts, " ") + ")"
 }
 
-// Parse parses query (DESIGN.md §3). Errors are *ParseError.
+// Parse parses query (docs/design.md §3). Errors are *ParseError.
 func Parse(query string) (*Query, error) {
 	if len(query) > MaxQueryLen {
 		return nil, &ParseError{Pos: MaxQueryLen, Msg: fmt.Sprintf("query longer than %d bytes", MaxQueryLen)}

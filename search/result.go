@@ -1,6 +1,6 @@
 package search
 
-// Result is the answer to one query, as DESIGN.md §6 fixes it for the CLI's
+// Result is the answer to one query, as docs/design.md §6 fixes it for the CLI's
 // --json output and GET /api/search.
 type Result struct {
 	Query string `json:"query"`

@@ -75,7 +75,7 @@ func (s *Server) searchOptions(v url.Values) (string, search.Options, error) {
 }
 
 // handleSearch answers GET /api/search?q=&limit=&context= with the JSON of
-// DESIGN.md §6. limit counts files: default 100, and both 0 ("no limit")
+// docs/design.md §6. limit counts files: default 100, and both 0 ("no limit")
 // and anything larger mean maxLimit here; the stream is exhaustive.
 func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 	v := r.URL.Query()

@@ -27,7 +27,7 @@ const (
 // errDepsLimit stops deps.Find once a capped answer is full.
 var errDepsLimit = errors.New("dependency limit reached")
 
-// csvHeader is the column order of DESIGN.md §7.
+// csvHeader is the column order of docs/design.md §7.
 var csvHeader = []string{"repo", "branch", "commit", "path", "line", "ecosystem", "name", "purl",
 	"version", "resolved_version", "version_source", "scope", "direct"}
 
@@ -125,7 +125,7 @@ func parseDepsRequest(v url.Values) (depsRequest, error) {
 }
 
 // handleDeps answers GET /api/deps?name=&version=&repo=&branch=&undecided=
-// &summary=&format=&limit= with the records of DESIGN.md §7: JSON
+// &summary=&format=&limit= with the records of docs/design.md §7: JSON
 // {"dependencies": [...], "limit_hit": b} (at most maxDeps records), CSV
 // with a header row, or NDJSON, one record a line. With summary=1 it
 // answers how many repositories, branches and files use each version

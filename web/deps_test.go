@@ -102,7 +102,7 @@ func TestDepsAPI(t *testing.T) {
 		})
 	}
 
-	t.Run("field names of DESIGN.md §7", func(t *testing.T) {
+	t.Run("field names of docs/design.md §7", func(t *testing.T) {
 		resp := get(t, srv, "/api/deps?name=lodash", "")
 		var raw struct {
 			Dependencies []map[string]any `json:"dependencies"`

@@ -22,6 +22,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/trawl-dev/trawl/change"
 	"github.com/trawl-dev/trawl/indexer"
 	"github.com/trawl-dev/trawl/search"
 )
@@ -47,6 +48,9 @@ type Options struct {
 	Metrics http.Handler
 	// Extra mounts more routes by ServeMux pattern, e.g. "POST /hooks/github".
 	Extra map[string]http.Handler
+	// Changes holds trawl change's campaigns for the Changes page; nil
+	// leaves the page and GET /api/changes unmounted.
+	Changes *change.Store
 	// Timeout bounds each API request; zero means 10 s.
 	Timeout time.Duration
 	// StreamTimeout bounds GET /api/search/stream, which is exhaustive;
@@ -97,6 +101,7 @@ type Server struct {
 	searchSlots   chan struct{} // one token per search under way
 	allowedHosts  []string
 	scrub         *pathScrubber
+	changes       *change.Store
 
 	answers  answers  // ranked answers that cursors continue, see results.go
 	depNames depNames // dependency names for name search, see depnames.go
@@ -118,6 +123,7 @@ func New(o Options) *Server {
 		timeout:       o.Timeout,
 		streamTimeout: o.StreamTimeout,
 		crawler:       o.Crawler,
+		changes:       o.Changes,
 		allowedHosts:  normalHosts(o.AllowedHosts, o.Listen),
 		scrub:         newPathScrubber(o.DataDir, o.PrivateDirs),
 	}
@@ -154,6 +160,7 @@ func (s *Server) Handler() http.Handler {
 	s.api(mux, "GET /api/repos", s.timeout, s.handleRepos)
 	s.api(mux, "GET /api/skipped", s.timeout, s.handleSkipped)
 	s.api(mux, "GET /api/status", s.timeout, s.handleStatus)
+	s.api(mux, "GET /api/examples", s.timeout, newExamples(s.idx).handle)
 	// CSV and NDJSON exports are exhaustive; handleDeps bounds JSON answers
 	// by the shorter timeout itself.
 	s.api(mux, "GET /api/deps", s.streamTimeout, s.handleDeps)
@@ -164,6 +171,7 @@ func (s *Server) Handler() http.Handler {
 	if s.indicators != nil {
 		s.api(mux, "GET /api/indicators", s.timeout, s.handleIndicators)
 	}
+	s.changesRoutes(mux)
 	mux.Handle("/api/", s.authorize(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such endpoint: "+r.URL.Path)
 	})))

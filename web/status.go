@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/trawl-dev/trawl/indexer"
+	"github.com/trawl-dev/trawl/internal/buildinfo"
 )
 
 // Crawler is the crawl service as the Status page sees it.
@@ -143,11 +144,13 @@ type statusResponse struct {
 	Uncounted   int  `json:"uncounted_branches"`
 	FailedRepos int  `json:"failed_repos"`
 	CanRetry    bool `json:"can_retry"` // POST /api/crawl is served
+
+	Version buildinfo.Info `json:"version"` // as trawl version --json
 }
 
 // handleStatus answers GET /api/status.
 func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
-	resp := statusResponse{Skipped: map[string]int{}, CanRetry: s.crawler != nil}
+	resp := statusResponse{Skipped: map[string]int{}, CanRetry: s.crawler != nil, Version: buildinfo.Read()}
 	var err error
 	if resp.Crawl, err = s.crawlStatus(); err != nil {
 		s.fail(w, r, "crawl status", err)

@@ -85,7 +85,7 @@ type pageData struct {
 
 func (s *Server) page(name string) http.HandlerFunc {
 	titles := map[string]string{"search": "trawl code search", "file": "file · trawl", "status": "status · trawl",
-		"deps": "dependencies · trawl"}
+		"deps": "dependencies · trawl", "changes": "changes · trawl"}
 	return func(w http.ResponseWriter, r *http.Request) {
 		d := pageData{Page: name, Title: titles[name], Query: r.URL.Query().Get("q"), Auth: s.authOn}
 		var buf bytes.Buffer

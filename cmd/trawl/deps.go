@@ -48,7 +48,7 @@ func cmdDeps(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.BoolVar(&undecided, "undecided", false, "with --version: also list versions that cannot be decided (a range without a lockfile)")
 	fs.StringVar(&repo, "repo", "", "only repositories whose full name matches `RE`")
 	fs.StringVar(&branch, "branch", "", "only branches whose name matches `RE`")
-	fs.BoolVar(&asJSON, "json", false, "print JSON (DESIGN.md §7)")
+	fs.BoolVar(&asJSON, "json", false, "print JSON (docs/design.md §7)")
 	fs.BoolVar(&asCSV, "csv", false, "print CSV with a header row")
 	fs.BoolVar(&summary, "summary", false, "versions in use with counts of repositories and branches")
 	words, err := parse(fs, args)
@@ -88,10 +88,14 @@ func cmdDeps(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	defer idx.Close()
 
 	records := []indexer.Dependency{}
-	if err := deps.Find(ctx, idx, f, func(d indexer.Dependency) error {
+	bar := newCounter(stderr, "deps: records read")
+	err = deps.Find(ctx, idx, f, func(d indexer.Dependency) error {
 		records = append(records, d)
+		bar.add(1)
 		return nil
-	}); err != nil {
+	})
+	bar.stop()
+	if err != nil {
 		return fmt.Errorf("deps: %w", err)
 	}
 	if summary {

@@ -7,17 +7,19 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/trawl-dev/trawl/config"
 	"github.com/trawl-dev/trawl/indicators"
 )
 
 const indicatorsHelp = `
-Usage: trawl indicators [-c trawl.yaml] [--repo RE] [--branch RE] [--json]
+Usage: trawl indicators [-c trawl.yaml] [--repo RE] [--branch RE] [--json] [--outputs]
                         [--post URL | --es URL --es-index NAME] [--group NAME]... [--run-id ID]
 
 Reads the values the indicators section of trawl.yaml asks for out of the
@@ -29,12 +31,20 @@ out; "not found" means the file exists without the value.
 --post URL sends each document with its own POST, as github-crawler's HTTP
 output does; {id} in URL becomes the document's id (a SHA-256 of repository
 and branch), so a rerun updates rather than duplicates. --es indexes them
-with the _bulk API under those ids.
+with the _bulk API under those ids. Date placeholders in github-crawler's
+syntax ({yyyy-MM}) in the URL or index name become today's date.
+
+repository_tasks in trawl.yaml fill miscTasksResults of each repository's
+default branch document. --outputs writes the files indicators_export.files
+asks for (PREFIX_yyyyMMdd_HHmmss.txt, CIdroidReadyContent_*.csv/json,
+SearchPatternInCode_*.csv, RecentRepositories_*.csv). trawl serve runs
+indicators_export after every crawl.
 
 Examples:
   trawl indicators --json
   trawl indicators --es http://127.0.0.1:9200 --es-index technologymap --group backend
-  trawl indicators --post 'http://es:9200/technologymap/_doc/{id}'
+  trawl indicators --post 'http://es:9200/technologymap-{yyyy-MM}/_doc/{id}'
+  trawl indicators --outputs
 `
 
 func cmdIndicators(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -44,13 +54,14 @@ func cmdIndicators(ctx context.Context, args []string, stdout, stderr io.Writer)
 		repo, branch, runID         string
 		post, esURL, esIndex        string
 		esUser, esPassEnv, esKeyEnv string
-		asJSON                      bool
+		asJSON, outputs             bool
 		groups                      []string
 	)
 	c.register(fs)
 	fs.StringVar(&repo, "repo", "", "only repositories whose full name matches `RE`")
 	fs.StringVar(&branch, "branch", "", "only branches whose name matches `RE`")
 	fs.BoolVar(&asJSON, "json", false, "print JSON: {\"documents\": [...]}")
+	fs.BoolVar(&outputs, "outputs", false, "write the files indicators_export.files asks for (github-crawler's file and CSV outputs)")
 	fs.Func("group", "add `NAME` to every document's groups (repeatable; github-crawler's Spring profiles)", func(s string) error {
 		groups = append(groups, s)
 		return nil
@@ -96,12 +107,32 @@ func cmdIndicators(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return err
 	}
 	defer idx.Close()
-	if len(cfg.Indicators) == 0 {
+	if len(cfg.Indicators) == 0 && len(cfg.RepositoryTasks) == 0 {
 		return usageError{fmt.Errorf("indicators: %s has no indicators section (see trawl indicators -h)", c.configPath)}
 	}
-	docs, err := indicators.Compute(ctx, idx, cfg.Indicators, opts)
+	log, err := c.logger(stderr)
+	if err != nil {
+		return err
+	}
+	docs, problems, err := computeDocuments(ctx, cfg, idx, newGitHubSources(log), opts)
+	for _, p := range problems {
+		log.Warn("repository task failed", "err", p)
+	}
 	if err != nil {
 		return fmt.Errorf("indicators: %w", err)
+	}
+	if outputs {
+		x := cfg.IndicatorsExport
+		if x == nil || x.Files == nil {
+			return usageError{fmt.Errorf("indicators: --outputs: %s has no indicators_export.files section", c.configPath)}
+		}
+		paths, err := indicators.WriteFiles(exportDir(cfg), *x.Files, docs, time.Now())
+		for _, p := range paths {
+			fmt.Fprintf(stdout, "wrote %s\n", p)
+		}
+		if err != nil {
+			return err
+		}
 	}
 	if post != "" {
 		if err := indicators.Post(ctx, nil, post, docs); err != nil {
@@ -118,7 +149,7 @@ func cmdIndicators(ctx context.Context, args []string, stdout, stderr io.Writer)
 		enc.SetIndent("", "  ")
 		return enc.Encode(map[string]any{"documents": docs})
 	}
-	if post != "" || es != nil {
+	if post != "" || es != nil || outputs {
 		fmt.Fprintf(stdout, "sent %d documents\n", len(docs))
 		return nil
 	}
@@ -150,7 +181,10 @@ func esTarget(addr, index, user, passEnv, keyEnv string) (*indicators.ES, error)
 	}
 	// Elasticsearch index names: lower case, no \/*?"<>|,# or spaces, not
 	// starting with -, _ or +.
-	if !regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`).MatchString(index) {
+	if msg := config.CheckDatePlaceholders(index); msg != "" {
+		return nil, usageError{fmt.Errorf("indicators: --es-index: %s", msg)}
+	}
+	if !regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`).MatchString(indicators.ExpandTarget(index, time.Now())) {
 		return nil, usageError{fmt.Errorf("indicators: --es-index %q is not a valid index name (lower-case letters, digits, '.', '_' and '-')", index)}
 	}
 	es := &indicators.ES{URL: addr, Index: index, Username: user}
@@ -182,4 +216,16 @@ func checkPostURL(s string) error {
 		return errors.New("must not hold a password; use --es-user and --es-password-env")
 	}
 	return nil
+}
+
+// exportDir is where indicator output files go: indicators_export.files.dir,
+// else the configuration's folder.
+func exportDir(cfg *config.Config) string {
+	if x := cfg.IndicatorsExport; x != nil && x.Files != nil && x.Files.Dir != "" {
+		if filepath.IsAbs(x.Files.Dir) {
+			return x.Files.Dir
+		}
+		return filepath.Join(filepath.Dir(cfg.Path), x.Files.Dir)
+	}
+	return filepath.Dir(cfg.Path)
 }

@@ -12,7 +12,7 @@ import (
 	"syscall"
 )
 
-// Exit codes, as DESIGN.md §5 fixes them.
+// Exit codes, as docs/design.md §5 fixes them.
 const (
 	exitOK    = 0
 	exitError = 1
@@ -32,7 +32,12 @@ Commands:
   indicators     github-crawler compatible indicator documents (JSON, POST, Elasticsearch)
   sbom           CycloneDX SBOM of one branch (--repo R --branch B)
   serve          scheduled crawls, webhooks, HTTP API and web UI
+  change         bulk changes through pull requests: plan, apply, status
   config check   validate trawl.yaml (config example prints a commented one)
+  config import  github-crawler application.yml to trawl.yaml, with a report per key
+  demo init DIR  write a demo organisation to crawl (demo tour asks it questions)
+  version        module version, commit, build date and Go version (also --version)
+  completion SH  shell completion script for bash, zsh or fish
 
 Every command reads ./trawl.yaml unless -c names another file.
 Run 'trawl <command> -h' for the command's flags and examples.
@@ -70,6 +75,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdServe(ctx, rest, stdout, stderr)
 	case "config":
 		err = cmdConfig(ctx, rest, stdout, stderr)
+	case "change":
+		err = cmdChange(ctx, rest, stdout, stderr)
+	case "demo":
+		err = cmdDemo(ctx, rest, stdout, stderr)
+	case "version", "--version", "-version":
+		err = cmdVersion(ctx, rest, stdout, stderr)
+	case "completion":
+		err = cmdCompletion(ctx, rest, stdout, stderr)
+	case "__complete": // hidden: the completion scripts' helper
+		cmdComplete(ctx, rest, stdout)
+		return exitOK
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK

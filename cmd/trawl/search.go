@@ -22,12 +22,15 @@ once per branch holding that file content.
 Query language (terms are ANDed per file):
   foo              literal substring        "foo bar"   literal with spaces
   /fo+[a-z]/       RE2 regular expression   a or b, -foo, ( ... )
+  'or' (lower case) binds looser than AND: a b or c = (a b) or c; OR is a literal
   repo:RE  branch:RE  file:RE (path:RE)  lang:NAME   filters; -repo:RE excludes
   case:yes|no|auto (default auto: case-sensitive if the pattern has upper case)
 
 Examples:
   trawl search 'log4j-core file:pom.xml'
-  trawl search '/spring-boot.*2\.[0-7]\./ repo:^acme/' --limit 0
+  trawl search '/^FROM\s+\S+:(11|16)-/ file:Dockerfile$' --limit 0   # regexes match line by line
+  trawl search '"err != nil" lang:go'      # quoted: one literal; unquoted: three terms
+  trawl search -- '-file:_test log4j'      # -- before a query that starts with -
   trawl search --json 'file:CODEOWNERS branch:^main$'
 `
 
@@ -40,7 +43,7 @@ func cmdSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		context int
 	)
 	c.register(fs)
-	fs.BoolVar(&asJSON, "json", false, "print the result as JSON (DESIGN.md §6)")
+	fs.BoolVar(&asJSON, "json", false, "print the result as JSON (docs/design.md §6)")
 	fs.IntVar(&limit, "limit", 100, "at most `N` files; 0 means no limit (exhaustive)")
 	fs.IntVar(&context, "context", 0, "`N` lines of context around each match")
 	words, err := parse(fs, args)

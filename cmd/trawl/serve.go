@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/trawl-dev/trawl/change"
 	"github.com/trawl-dev/trawl/config"
 	"github.com/trawl-dev/trawl/crawler"
 	"github.com/trawl-dev/trawl/indexer"
@@ -79,11 +80,21 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	gh := newGitHubSources(log)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), githubCollector{gh})
-	svc, err := service.New(crawlFunc(cfg, idx, log, gh), cfg.Schedule.Interval, cfg.Schedule.Cron, log, reg)
+	crawl := crawlFunc(cfg, idx, log, gh)
+	exp, err := newExporter(cfg, idx, gh, log) // indicators_export, after every crawl
+	if err != nil {
+		return usageError{err}
+	}
+	if exp != nil {
+		crawl = afterCrawl(crawl, exp, log)
+		reg.MustRegister(exportCollector{exp})
+	}
+	svc, err := service.New(crawl, cfg.Schedule.Interval, cfg.Schedule.Cron, log, reg)
 	if err != nil {
 		return usageError{fmt.Errorf("schedule.cron: %w", err)}
 	}
 	extra := map[string]http.Handler{}
+	campaigns := change.New(cfg, idx, change.Options{})
 	// Mounted without a secret too, so that deliveries get the documented
 	// 401 saying why rather than a 404.
 	secret := ""
@@ -92,7 +103,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return usageError{fmt.Errorf("server.webhook_secret_env: %w", err)}
 		}
 	}
-	extra["POST /hooks/github"] = webhook.Handler([]byte(secret), webhook.Events{
+	extra["POST /hooks/github"] = webhook.PullRequests([]byte(secret), pullRequestEvents(campaigns, log), webhook.Handler([]byte(secret), webhook.Events{
 		Push: func(repo, branch string) {
 			for _, s := range gh.all() {
 				s.MarkChanged(repo)
@@ -105,18 +116,19 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			log.Info("repository webhook", "repo", repo)
 			svc.Request()
 		},
-	}, log)
+	}, log))
 	srv := web.New(web.Options{
 		Indicators: func(ctx context.Context) (any, error) {
-			docs, err := indicators.Compute(ctx, idx, cfg.Indicators, indicators.Options{})
+			docs, err := indicators.Compute(ctx, idx, cfg.Indicators, indicators.OptionsFor(cfg))
 			return map[string]any{"documents": docs}, err
 		},
 		Extra:    extra,
+		Changes:  campaigns.Store(),
 		Index:    idx,
 		Searcher: search.New(idx),
 		Logger:   log,
 		APIToken: apiToken,
-		Status:   func() any { return svc.Status() },
+		Status:   func() any { return statusWithExport(svc.Status(), exp) },
 		Crawler:  svc,
 		Metrics:  promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
 		// Limits: README, "Query and server limits".

@@ -31,3 +31,25 @@ func FuzzJSONPath(f *testing.F) {
 		_ = jsonValue([]byte(doc), p)
 	})
 }
+
+// FuzzGitHubCrawlerMode checks that github-crawler mode answers every
+// parser type on any file without panicking: filters, the SAX-style pom
+// pass and the namespace check are hand-written.
+func FuzzGitHubCrawlerMode(f *testing.F) {
+	f.Add("$.packages[?(@.name == 'x' || @.v >= 2)].name", `{"packages": [{"name": "x"}]}`)
+	f.Add("jackson-databind", `<project><version>1</version><artifactId>jackson-databind</artifactId></project>`)
+	f.Add("project/modules", `<project><mvn:modules/></project>`)
+	f.Fuzz(func(t *testing.T, param, doc string) {
+		for typ, name := range map[string]string{
+			TypeJSONPath: "jsonPath", TypeDependencyVersionInXML: "artifactId", TypeCountXMLElements: "xpathToMatch",
+		} {
+			p, err := CompileMode(typ, map[string]string{name: param}, GitHubCrawler)
+			if err != nil {
+				continue
+			}
+			if p.Eval("f", []byte(doc)) == "" && typ != TypeJSONPath && typ != TypeDependencyVersionInXML {
+				t.Fatalf("%s %q: empty value", typ, param)
+			}
+		}
+	})
+}

@@ -11,7 +11,9 @@ import (
 
 // JSONPath is the subset of Jayway JsonPath that findValueForJsonPath
 // configurations use: $ (optional, as in Jayway), .name, ['name'],
-// [N] (negative counts from the end), [*], .* and ..name. Names in dot
+// [N] (negative counts from the end), [*], .* and ..name, and filters
+// [?(@.name == 'x')] (==, !=, <, <=, >, >=, &&, || and @.path alone
+// for "exists"). Names in dot
 // notation run to the next . or [, so dependencies.@angular/core works.
 type JSONPath struct {
 	segs     []seg
@@ -19,9 +21,10 @@ type JSONPath struct {
 }
 
 type seg struct {
-	deep  bool   // ..
-	name  string // member name; "*" any member or element
-	index *int   // array index
+	deep   bool   // ..
+	name   string // member name; "*" any member or element
+	index  *int   // array index
+	filter filter // [?(...)]: the elements (or the object) it accepts
 }
 
 // ParseJSONPath compiles expr.
@@ -74,6 +77,13 @@ func ParseJSONPath(expr string) (*JSONPath, error) {
 		in := strings.TrimSpace(s[1:end])
 		s = s[end+1:]
 		switch {
+		case strings.HasPrefix(in, "?"):
+			f, err := parseFilter(strings.TrimSpace(in[1:]))
+			if err != nil {
+				return nil, fmt.Errorf("JSON path %q: filter: %w", expr, err)
+			}
+			sg.filter = f
+			p.definite = false
 		case in == "*":
 			sg.name = "*"
 			p.definite = false
@@ -109,6 +119,9 @@ func (p *JSONPath) eval(v any) []any {
 }
 
 func (sg seg) step(v any) []any {
+	if sg.filter != nil {
+		return sg.filter.apply(v)
+	}
 	switch t := v.(type) {
 	case orderedObject:
 		if sg.index != nil {

@@ -13,6 +13,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/dlclark/regexp2"
 )
 
 // Parser types, as github-crawler's configuration names them.
@@ -78,17 +80,24 @@ type Parser struct {
 	re     *regexp.Regexp
 	xpath  *XPath
 	json   *JSONPath
-	groups int // capture groups of re
+	groups int // capture groups of re or java
+	mode   Mode
+	java   *regexp2.Regexp // the pattern in GitHubCrawler mode
 }
 
-// Compile checks a definition and prepares its parser. Errors are
-// *ParamError.
+// Compile checks a definition and prepares its parser, in Strict mode.
+// Errors are *ParamError.
 func Compile(typ string, params map[string]string) (*Parser, error) {
+	return CompileMode(typ, params, Strict)
+}
+
+// CompileMode is Compile in the given mode.
+func CompileMode(typ string, params map[string]string, mode Mode) (*Parser, error) {
 	names, ok := required[typ]
 	if !ok {
 		return nil, &ParamError{Msg: fmt.Sprintf("unknown type %q (use one of %s)", typ, strings.Join(Types(), ", "))}
 	}
-	p := &Parser{typ: typ}
+	p := &Parser{typ: typ, mode: mode}
 	for _, name := range names {
 		v, ok := params[name]
 		if !ok || strings.TrimSpace(v) == "" {
@@ -99,6 +108,13 @@ func Compile(typ string, params map[string]string) (*Parser, error) {
 	var err error
 	switch typ {
 	case TypeRegexpCapture:
+		if mode == GitHubCrawler {
+			// Java's syntax, lookarounds included; search stays RE2.
+			if p.java, p.groups, err = compileJava(p.param); err != nil {
+				return nil, &ParamError{Param: "pattern", Msg: "invalid regular expression (Java syntax): " + err.Error()}
+			}
+			break
+		}
 		if p.re, err = regexp.Compile(p.param); err != nil {
 			return nil, &ParamError{Param: "pattern", Msg: "invalid regular expression (RE2 syntax): " + strings.TrimPrefix(err.Error(), "error parsing regexp: ")}
 		}
@@ -120,7 +136,7 @@ func Compile(typ string, params map[string]string) (*Parser, error) {
 // one capture group. Configuration checks call it; Eval answers
 // RegexpConfigIssue instead.
 func (p *Parser) CheckPattern() error {
-	if p.re != nil && p.groups != 1 {
+	if p.mode == Strict && p.re != nil && p.groups != 1 {
 		return &ParamError{Param: "pattern", Msg: fmt.Sprintf("must have exactly one capture group, has %d", p.groups)}
 	}
 	return nil
@@ -135,6 +151,9 @@ func (p *Parser) Eval(path string, text []byte) string {
 	case TypeFilePath:
 		return path
 	case TypeRegexpCapture:
+		if p.java != nil {
+			return evalJava(p.java, p.groups, text)
+		}
 		if p.groups != 1 {
 			return RegexpConfigIssue
 		}
@@ -144,8 +163,14 @@ func (p *Parser) Eval(path string, text []byte) string {
 		}
 		return string(m[1])
 	case TypeDependencyVersionInXML:
+		if p.mode == GitHubCrawler {
+			return saxVersion(text, p.param)
+		}
 		return dependencyVersion(text, p.param)
 	case TypeCountXMLElements:
+		if p.mode == GitHubCrawler {
+			return countCompat(text, p.xpath)
+		}
 		root, err := parseXML(text)
 		if err != nil {
 			return XMLErrorPrefix + err.Error()
@@ -154,6 +179,9 @@ func (p *Parser) Eval(path string, text []byte) string {
 	case TypeYAMLProperty:
 		return yamlProperty(text, p.param)
 	case TypeJSONPath:
+		if p.mode == GitHubCrawler {
+			return jsonCompat(text, p.json)
+		}
 		return jsonValue(text, p.json)
 	}
 	return NotFound

@@ -166,7 +166,7 @@ func TestCompileErrors(t *testing.T) {
 		{TypeDependencyVersionInXML, nil, "artifactId"},
 		{TypeRegexpCapture, map[string]string{"pattern": "a("}, "pattern"},
 		{TypeYAMLProperty, map[string]string{"propertyName": " "}, "propertyName"},
-		{TypeJSONPath, map[string]string{"jsonPath": "$.a[?(@.x)]"}, "jsonPath"},
+		{TypeJSONPath, map[string]string{"jsonPath": "$.a[1:3]"}, "jsonPath"},
 		{TypeCountXMLElements, map[string]string{"xpathToMatch": "//a[contains(.,'x')]"}, "xpathToMatch"},
 		{TypeCountXMLElements, map[string]string{"xpathToMatch": "//a/@b/c"}, "xpathToMatch"},
 		{TypeCountXMLElements, map[string]string{"xpathToMatch": "//a[0]"}, "xpathToMatch"},

@@ -13,6 +13,7 @@ import (
 // users mean.
 type node struct {
 	name     string
+	space    string // namespace URI ("" when none): github-crawler's XPath matches unprefixed names only in no namespace
 	attrs    []xml.Attr
 	children []*node
 	text     strings.Builder // the element's own character data
@@ -47,7 +48,7 @@ func parseXML(text []byte) (*node, error) {
 			if len(stack) > maxDepth {
 				return nil, errors.New("elements nested too deeply")
 			}
-			e := &node{name: t.Name.Local, attrs: t.Attr, order: n}
+			e := &node{name: t.Name.Local, space: t.Name.Space, attrs: t.Attr, order: n}
 			n++
 			top := stack[len(stack)-1]
 			top.children = append(top.children, e)

@@ -18,9 +18,10 @@ type XPath struct {
 }
 
 type step struct {
-	deep  bool   // reached with // rather than /
-	name  string // local name or "*"
-	preds []pred
+	deep     bool   // reached with // rather than /
+	name     string // local name or "*"
+	prefixed bool   // the name test had a prefix
+	preds    []pred
 }
 
 type pred struct {
@@ -64,7 +65,7 @@ func ParseXPath(expr string) (*XPath, error) {
 		if name == "" {
 			return nil, fmt.Errorf("XPath %q: unsupported step at %q (supported: names, *, @attr, predicates)", expr, s)
 		}
-		st := step{deep: deep, name: localName(name)}
+		st := step{deep: deep, name: localName(name), prefixed: strings.Contains(name, ":")}
 		for strings.HasPrefix(rest, "[") {
 			end := closingBracket(rest)
 			if end < 0 {
@@ -204,14 +205,31 @@ func parsePred(s string) (pred, error) {
 	return p, nil
 }
 
-// Count returns how many nodes x selects in the document doc.
-func (x *XPath) Count(doc *node) int {
+// Count returns how many nodes x selects in the document doc; a name
+// test matches the local name whatever the namespace.
+func (x *XPath) Count(doc *node) int { return x.count(doc, false) }
+
+// countNS counts as a namespace-aware XPath 1.0 engine does (dom4j's, in
+// github-crawler) without namespace bindings: an unprefixed name test
+// matches only elements in no namespace, so //dependency finds nothing in
+// a pom.xml that declares the Maven namespace; local-name() still does.
+// ok is false for a prefixed name test, which such an engine refuses.
+func (x *XPath) countNS(doc *node) (n int, ok bool) {
+	for _, st := range x.steps {
+		if st.prefixed {
+			return 0, false
+		}
+	}
+	return x.count(doc, true), true
+}
+
+func (x *XPath) count(doc *node, ns bool) int {
 	ctx := []*node{doc}
 	for _, st := range x.steps {
 		seen := map[*node]bool{}
 		var next []*node
 		for _, c := range ctx {
-			for _, n := range st.apply(c) {
+			for _, n := range st.apply(c, ns) {
 				if !seen[n] {
 					seen[n] = true
 					next = append(next, n)
@@ -238,13 +256,13 @@ func (x *XPath) Count(doc *node) int {
 // apply returns the nodes st selects from context node c. Positions are
 // counted among the candidates of each parent, as XPath does for child
 // steps (//x[1] is every x that is the first x of its parent).
-func (st step) apply(c *node) []*node {
+func (st step) apply(c *node, ns bool) []*node {
 	var out []*node
 	var visit func(parent *node)
 	visit = func(parent *node) {
 		var cands []*node
 		for _, ch := range parent.children {
-			if st.name == "*" || ch.name == st.name {
+			if st.name == "*" || ch.name == st.name && (!ns || ch.space == "") {
 				cands = append(cands, ch)
 			}
 		}

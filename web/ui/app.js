@@ -490,13 +490,13 @@ function initSearch() {
   if (q.value.trim()) run(); else { emptyPage(results); q.focus(); }
 }
 
-// emptyPage shows what the index holds and example queries; the examples
-// come from loadExamples (examples.go's /api/examples) when it exists.
+// emptyPage shows what the index holds and example queries (showExamples,
+// from /api/examples).
 async function emptyPage(box) {
   const about = h('p', {class: 'muted index-size'});
-  const examples = h('div', {id: 'examples', class: 'examples'});
+  const examples = h('div', {id: 'examples-slot'});
   box.replaceChildren(h('div', {class: 'home'}, about, examples));
-  if (typeof loadExamples === 'function') loadExamples(examples); // defined by the examples feature, when present
+  showExamples(); // fills #examples-slot from /api/examples
   try {
     const st = await api('/api/status');
     about.textContent = `Searching ${plural(st.files, 'file')} on ${plural(st.index.branches, 'branch', 'branches')} of ${plural(st.repos, 'repository', 'repositories')}.`;
@@ -1181,6 +1181,22 @@ async function download(ev, href) {
   } catch (err) {
     showError($('summary'), err);
   }
+}
+
+// ---- example queries on the empty search page (GET /api/examples) ----------
+
+// showExamples offers queries computed from what the index holds. The page
+// works without them, so a failure shows nothing.
+async function showExamples() {
+  const results = $('results');
+  if (!results || $('q').value.trim()) return;
+  let res;
+  try { res = await api('/api/examples'); } catch { return; }
+  if ($('q').value.trim() || !res || !res.examples || res.examples.length === 0) return;
+  ($('examples-slot') || results).replaceChildren(h('section', {id: 'examples', class: 'examples', 'aria-label': 'Example queries'},
+    h('p', {class: 'muted', text: 'Questions this index can answer:'}),
+    h('ul', null, res.examples.map((ex) => h('li', {dataset: {kind: ex.kind}},
+      h('a', {href: searchHref(ex.query)}, h('code', {text: ex.query})), ' ', h('span', {class: 'muted', text: ex.why}))))));
 }
 
 // ---- start ----------------------------------------------------------------

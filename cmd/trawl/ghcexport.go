@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/trawl-dev/trawl/config"
+	"github.com/trawl-dev/trawl/crawler"
+	"github.com/trawl-dev/trawl/indexer"
+	"github.com/trawl-dev/trawl/indicators"
+	"github.com/trawl-dev/trawl/service"
+)
+
+// newExporter builds the indicators_export of trawl.yaml, or nil when it
+// has none.
+func newExporter(cfg *config.Config, idx indexer.Index, gh *githubSources, log *slog.Logger) (*indicators.Exporter, error) {
+	x := cfg.IndicatorsExport
+	if x == nil || x.Elasticsearch == nil && x.HTTP == nil && x.Files == nil {
+		return nil, nil
+	}
+	xc := *x
+	if xc.Files != nil {
+		f := *xc.Files
+		f.Dir = exportDir(cfg)
+		xc.Files = &f
+	}
+	var es *indicators.ES
+	if e := x.Elasticsearch; e != nil {
+		es = &indicators.ES{URL: e.URL, Index: e.Index, Username: e.Username}
+		var err error
+		if e.PasswordEnv != "" {
+			if es.Password, err = config.Secret(e.PasswordEnv); err != nil {
+				return nil, fmt.Errorf("indicators_export.elasticsearch.password_env: %w", err)
+			}
+		}
+		if e.APIKeyEnv != "" {
+			if es.APIKey, err = config.Secret(e.APIKeyEnv); err != nil {
+				return nil, fmt.Errorf("indicators_export.elasticsearch.api_key_env: %w", err)
+			}
+		}
+	}
+	compute := func(ctx context.Context) ([]indicators.Document, []error, error) {
+		return computeDocuments(ctx, cfg, idx, gh, indicators.Options{})
+	}
+	return indicators.NewExporter(xc, filepath.Join(cfg.Index.Path, "indicators-export"), es, compute, log), nil
+}
+
+// afterCrawl runs the export after each crawl, in the crawl's turn, so that
+// it never reads the index while a crawl writes it. A failed export does
+// not fail the crawl: it shows in /api/status and the metrics, and what it
+// did not send is sent by the next one.
+func afterCrawl(crawl service.CrawlFunc, e *indicators.Exporter, log *slog.Logger) service.CrawlFunc {
+	return func(ctx context.Context, repos []string) (*crawler.Summary, error) {
+		sum, err := crawl(ctx, repos)
+		if ctx.Err() == nil {
+			if xerr := e.Run(ctx); xerr != nil {
+				log.Warn("indicators export failed; kept for the next run", "err", xerr)
+			}
+		}
+		return sum, err
+	}
+}
+
+// serveStatus is /api/status: the service's status, with the export's.
+type serveStatus struct {
+	service.Status
+	IndicatorsExport *indicators.ExportStatus `json:"indicators_export,omitempty"`
+}
+
+func statusWithExport(st service.Status, e *indicators.Exporter) any {
+	if e == nil {
+		return st
+	}
+	x := e.Status()
+	return serveStatus{Status: st, IndicatorsExport: &x}
+}
+
+// exportCollector exports the export's counters.
+type exportCollector struct{ e *indicators.Exporter }
+
+var (
+	xRuns     = prometheus.NewDesc("trawl_indicators_export_runs_total", "Indicator exports run.", nil, nil)
+	xFailures = prometheus.NewDesc("trawl_indicators_export_failures_total", "Indicator exports that left documents unsent.", nil, nil)
+	xSent     = prometheus.NewDesc("trawl_indicators_export_sent_documents_total", "Indicator and run documents sent.", nil, nil)
+	xPending  = prometheus.NewDesc("trawl_indicators_export_pending_documents", "Indicator and run documents waiting for the next export.", nil, nil)
+	xSuccess  = prometheus.NewDesc("trawl_indicators_export_last_success_timestamp_seconds", "When an export last sent everything.", nil, nil)
+)
+
+func (c exportCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{xRuns, xFailures, xSent, xPending, xSuccess} {
+		ch <- d
+	}
+}
+
+func (c exportCollector) Collect(ch chan<- prometheus.Metric) {
+	st := c.e.Status()
+	ch <- prometheus.MustNewConstMetric(xRuns, prometheus.CounterValue, float64(st.Runs))
+	ch <- prometheus.MustNewConstMetric(xFailures, prometheus.CounterValue, float64(st.Failures))
+	ch <- prometheus.MustNewConstMetric(xSent, prometheus.CounterValue, float64(st.Sent))
+	ch <- prometheus.MustNewConstMetric(xPending, prometheus.GaugeValue, float64(st.Pending))
+	success := 0.0
+	if !st.LastSuccess.IsZero() {
+		success = float64(st.LastSuccess.Unix())
+	}
+	ch <- prometheus.MustNewConstMetric(xSuccess, prometheus.GaugeValue, success)
+}

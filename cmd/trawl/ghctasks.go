@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"path/filepath"
+
+	"github.com/trawl-dev/trawl/config"
+	"github.com/trawl-dev/trawl/github"
+	"github.com/trawl-dev/trawl/indexer"
+	"github.com/trawl-dev/trawl/indicators"
+)
+
+// ghAPI adapts a GitHub source to what the repository tasks ask.
+type ghAPI struct{ s *github.Source }
+
+func (a ghAPI) CountBranches(ctx context.Context, repo string) (int, error) {
+	return a.s.CountBranches(ctx, repo)
+}
+
+func (a ghAPI) CountOpenPulls(ctx context.Context, repo string) (int, error) {
+	return a.s.CountOpenPulls(ctx, repo)
+}
+
+func (a ghAPI) RecentCommits(ctx context.Context, repo string, n int) ([]indicators.Commit, error) {
+	cs, err := a.s.RecentCommits(ctx, repo, n)
+	out := make([]indicators.Commit, len(cs))
+	for i, c := range cs {
+		out[i] = indicators.Commit{Author: c.Author, Changes: c.Changes}
+	}
+	return out, err
+}
+
+func (a ghAPI) Teams(ctx context.Context) (map[string][]string, error) { return a.s.Teams(ctx) }
+
+// taskEnv gives the repository tasks the index and the configured GitHub
+// sources (the same ones the crawl uses, so they share rate-limit state).
+func taskEnv(cfg *config.Config, idx indexer.Index, gh *githubSources) (indicators.TaskEnv, error) {
+	mirrors := filepath.Join(cfg.Index.Path, "mirrors")
+	var apis []*github.Source
+	for _, s := range cfg.Sources {
+		if s.GitHub == nil {
+			continue
+		}
+		src, err := gh.get(s.GitHub, mirrors)
+		if err != nil {
+			return indicators.TaskEnv{}, err
+		}
+		apis = append(apis, src.(*github.Source))
+	}
+	return indicators.TaskEnv{Index: idx, GitHub: func(repo string) indicators.GitHubAPI {
+		for _, a := range apis {
+			if a.Owns(repo) {
+				return ghAPI{a}
+			}
+		}
+		return nil
+	}}, nil
+}
+
+// computeDocuments runs the repository tasks, then computes the indicator
+// documents with trawl.yaml's options over opts. Task failures are logged
+// by the caller from the returned problems; they do not stop the run.
+func computeDocuments(ctx context.Context, cfg *config.Config, idx indexer.Index, gh *githubSources, opts indicators.Options) ([]indicators.Document, []error, error) {
+	base := indicators.OptionsFor(cfg)
+	opts.Mode, opts.Groups = base.Mode, append(base.Groups, opts.Groups...)
+	var problems []error
+	if len(cfg.RepositoryTasks) > 0 {
+		env, err := taskEnv(cfg, idx, gh)
+		if err != nil {
+			return nil, nil, err
+		}
+		if opts.Tasks, problems, err = indicators.RunTasks(ctx, cfg.RepositoryTasks, env); err != nil {
+			return nil, problems, err
+		}
+	}
+	docs, err := indicators.Compute(ctx, idx, cfg.Indicators, opts)
+	return docs, problems, err
+}
