@@ -48,6 +48,14 @@ type branchCrawl struct {
 	orphan  bool            // ch may leave a blob without locations
 	pending []treeFile      // changed files waiting for resolveKnown
 	sent    bool            // a part of this branch was sent before its state
+
+	// counts totals the head's locations for the state: from scratch when
+	// every file is looked at, else the indexed totals corrected by the
+	// diff. replaced holds the paths whose indexed location the diff
+	// changes or deletes; their old counts are taken out before the batch
+	// that rewrites them is sent, while the index still holds them.
+	counts   indexer.BranchCounts
+	replaced []string
 }
 
 // entry is a file of the new head that differs from what the index holds.
@@ -75,7 +83,9 @@ func (b *branchCrawl) run(ctx context.Context) error {
 	// have been killed before its state was written, and any branch after
 	// a killed crawl. Otherwise the tree diff from the indexed commit is
 	// exactly what changed.
-	resettle := b.prev == nil || b.prev.Settings != b.state.Settings || b.repair
+	// A state written before branch counts existed has no totals to
+	// correct, so its files are counted again too.
+	resettle := b.prev == nil || b.prev.Settings != b.state.Settings || b.repair || b.prev.Counts == nil
 	var prevRoot plumbing.Hash
 	if !resettle {
 		pc, err := b.repo.CommitObject(plumbing.NewHash(b.prev.Commit))
@@ -86,6 +96,9 @@ func (b *branchCrawl) run(ctx context.Context) error {
 		} else {
 			prevRoot = pc.TreeHash
 		}
+	}
+	if !resettle {
+		b.counts = b.prev.Counts.Clone()
 	}
 	files := b.c.cfg.Files
 	if resettle {
@@ -100,6 +113,7 @@ func (b *branchCrawl) run(ctx context.Context) error {
 			if !files.Match(c.path) {
 				return nil
 			}
+			b.replaced = append(b.replaced, c.path)
 			if c.deleted {
 				return b.delete(ctx, c.path)
 			}
@@ -141,6 +155,11 @@ func (b *branchCrawl) run(ctx context.Context) error {
 	b.sum.Dependencies += len(records)
 	b.sum.ManifestErrors = append(b.sum.ManifestErrors, problems...)
 	b.ch.PutDeps = []indexer.BranchDeps{{Branch: key, Deps: records}}
+	if err := b.takeOutReplaced(ctx); err != nil {
+		return err
+	}
+	counts := b.counts
+	b.state.Counts = &counts
 	// The state goes last, in the same write as the branch's last documents.
 	b.ch.PutBranches = []indexer.Branch{b.state}
 	if err := b.send(ctx, b.ch, b.orphan); err != nil {
@@ -214,6 +233,7 @@ func (b *branchCrawl) resolvePending(ctx context.Context) error {
 			b.sum.Skipped++
 		}
 		b.ch.PutLocs = append(b.ch.PutLocs, loc)
+		b.counts.Add(loc)
 		b.sum.FilesWritten++
 		b.progress.addFile()
 		if err := b.maybeFlush(ctx); err != nil {
@@ -239,10 +259,34 @@ func (b *branchCrawl) maybeFlush(ctx context.Context) error {
 		}
 	}
 	b.sent = true
+	if err := b.takeOutReplaced(ctx); err != nil {
+		return err
+	}
 	if err := b.send(ctx, b.ch, b.orphan); err != nil {
 		return err
 	}
 	b.ch, b.mine, b.orphan = &indexer.Changes{}, map[string]bool{}, false
+	return nil
+}
+
+// takeOutReplaced removes from b.counts the indexed locations of the paths
+// the diff replaced since the last batch. It must run before the batch
+// that rewrites those paths is sent: until then the index holds their old
+// locations, and each path comes once in a diff.
+func (b *branchCrawl) takeOutReplaced(ctx context.Context) error {
+	key := b.state.Key()
+	for len(b.replaced) > 0 {
+		n := min(len(b.replaced), resolveBatch)
+		q := indexer.LocationQuery{Branches: []indexer.BranchKey{key}, Paths: b.replaced[:n], Skipped: indexer.AnySkipped}
+		if err := b.c.idx.Locations(ctx, q, func(l indexer.Location) error {
+			b.counts.Remove(l)
+			return nil
+		}); err != nil {
+			return fmt.Errorf("count replaced locations: %w", err)
+		}
+		b.replaced = b.replaced[n:]
+	}
+	b.replaced = nil
 	return nil
 }
 

@@ -439,6 +439,9 @@ func (c *Crawler) crawlRepoIn(ctx context.Context, r Repo, indexed []indexer.Bra
 	if meta.DefaultBranch == "" && repo != nil {
 		meta.DefaultBranch = defaultBranch(repo, heads)
 	}
+	if meta.URL == "" && repo != nil {
+		meta.URL = webURL(repo) // folders and clone URLs: from the origin remote
+	}
 	if c.cfg.Branches.Default { // branches: default
 		heads = onlyDefault(heads, meta.DefaultBranch)
 	}
@@ -491,9 +494,13 @@ func (c *Crawler) crawlRepoIn(ctx context.Context, r Repo, indexed []indexer.Bra
 		atomic.AddInt64(&p.branches, 1)
 		state := indexer.Branch{Repo: name, Name: branch, Commit: heads[branch], Settings: settings, Meta: meta}
 		prev, had := old[branch]
-		if had && prev.Commit == state.Commit && prev.Settings == settings {
+		// A state written before branch counts existed is crawled once more
+		// (nothing changed, so that writes little more than its counts).
+		recount := had && prev.Counts == nil
+		if had && !recount && prev.Commit == state.Commit && prev.Settings == settings {
 			if !sameMeta(prev.Meta, meta) {
 				state.CrawledAt = time.Now().UTC()
+				state.Counts = prev.Counts // same head, same files
 				if err := w.send(ctx, &indexer.Changes{PutBranches: []indexer.Branch{state}}, false); err != nil {
 					return sum, err
 				}

@@ -65,6 +65,9 @@ func ParseRange(ecosystem, s string) (Range, error) {
 	if s == "" {
 		return r, fmt.Errorf("parse range %q: empty", s)
 	}
+	if err := checkRange(ecosystem, s); err != nil {
+		return r, fmt.Errorf("parse range %q: %w", s, err)
+	}
 	if rest, ok := strings.CutPrefix(s, "vers:"); ok {
 		typ, list, ok := strings.Cut(rest, "/")
 		if !ok {

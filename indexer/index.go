@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"maps"
 	"net/url"
 	"strconv"
 	"strings"
@@ -120,6 +121,60 @@ type Branch struct {
 	Settings  string    `json:"settings"` // fingerprint of the file settings the locations were computed with
 	CrawledAt time.Time `json:"crawled_at"`
 	Meta      Repo      `json:"meta"`
+	// Counts are the branch's totals at Commit, computed by the crawl that
+	// wrote the state, so that status pages never list locations to count
+	// them. Nil in states written before counts existed.
+	Counts *BranchCounts `json:"counts,omitempty"`
+}
+
+// BranchCounts totals the locations of one branch head.
+type BranchCounts struct {
+	Files   int            `json:"files"`             // indexed locations
+	Bytes   int64          `json:"bytes"`             // size of the indexed locations
+	Skipped map[string]int `json:"skipped,omitempty"` // skipped locations by reason
+}
+
+// Add counts one location of the branch.
+func (c *BranchCounts) Add(l Location) {
+	if l.Skip == "" {
+		c.Files++
+		c.Bytes += l.Size
+		return
+	}
+	if c.Skipped == nil {
+		c.Skipped = map[string]int{}
+	}
+	c.Skipped[l.Skip]++
+}
+
+// Remove takes one location that Add counted out again.
+func (c *BranchCounts) Remove(l Location) {
+	if l.Skip == "" {
+		c.Files--
+		c.Bytes -= l.Size
+		return
+	}
+	if c.Skipped[l.Skip] <= 1 {
+		delete(c.Skipped, l.Skip) // a no-op on a nil map
+		return
+	}
+	c.Skipped[l.Skip]--
+}
+
+// Clone returns a copy that shares nothing with c.
+func (c *BranchCounts) Clone() BranchCounts {
+	d := *c
+	d.Skipped = maps.Clone(c.Skipped)
+	return d
+}
+
+// SkippedTotal is the number of skipped locations.
+func (c *BranchCounts) SkippedTotal() int {
+	n := 0
+	for _, v := range c.Skipped {
+		n += v
+	}
+	return n
 }
 
 // Key identifies the branch.

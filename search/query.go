@@ -1,6 +1,7 @@
 package search
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"regexp/syntax"
@@ -537,7 +538,7 @@ func (p *parser) finish(n *Node, negated bool) error {
 		return p.compileContent(t)
 	}
 	if err := checkRegex(t.Value, syntax.Perl); err != nil {
-		return &ParseError{Pos: t.Pos, Msg: err.Error()}
+		return &ParseError{Pos: p.errPos(t, err), Msg: err.Error()}
 	}
 	re, err := regexp.Compile(t.Value)
 	if err != nil {
@@ -561,6 +562,11 @@ func (p *parser) compileContent(t *Term) error {
 	case CaseAuto:
 		t.Fold = !hasUpper(t.Value, t.Regex)
 	}
+	// The user's pattern is checked as written, so that an error quotes
+	// it without the (?i) added below and points into it.
+	if err := checkRegex(pattern, syntax.Perl); err != nil {
+		return &ParseError{Pos: p.errPos(t, err), Msg: fmt.Sprintf("term %s: %v", termText(t), err)}
+	}
 	if t.Fold {
 		pattern = "(?i)" + pattern
 	}
@@ -577,6 +583,19 @@ func (p *parser) compileContent(t *Term) error {
 	}
 	t.syn, t.Re = syn, re
 	return nil
+}
+
+// errPos is where in the query the regexp error err of t lies: the
+// offending part, when the parser names one found in the term's source,
+// else the term's start.
+func (p *parser) errPos(t *Term, err error) int {
+	var se *syntax.Error
+	if errors.As(err, &se) && se.Expr != "" && t.Pos < len(p.src) {
+		if i := strings.Index(p.src[t.Pos:], se.Expr); i >= 0 {
+			return t.Pos + i
+		}
+	}
+	return t.Pos
 }
 
 func termText(t *Term) string {

@@ -81,8 +81,8 @@ func TestParseErrors(t *testing.T) {
 		{`or a`, 0, `missing term before "or"`},
 		{`a or or b`, 5, `missing term before "or"`},
 		{`()`, 0, `empty group`},
-		{`/a(/`, 0, `missing closing )`},
-		{`repo:(`, 0, `missing closing )`},
+		{`/a(/`, 1, `missing closing )`}, // at the part the regexp parser names
+		{`repo:(`, 5, `missing closing )`},
 		{`repo:`, 0, `repo: needs a value`},
 		{`lang:klingonese`, 0, `unknown language`},
 		{`case:maybe x`, 0, `case: wants yes, no or auto`},

@@ -94,6 +94,9 @@ func (s *Service) Status() Status {
 	return st
 }
 
+// RepoErrors returns each failing repository's last error.
+func (s *Service) RepoErrors() map[string]string { return s.Status().RepoErrors }
+
 // Run crawls at once, then on schedule and on request, until ctx ends.
 // A crawl under way when ctx ends stops at its next step; the index stays
 // consistent because branch states are written last.

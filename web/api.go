@@ -12,11 +12,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/trawl-dev/trawl/indexer"
-	"github.com/trawl-dev/trawl/internal/buildinfo"
 	"github.com/trawl-dev/trawl/search"
 )
 
@@ -93,6 +91,10 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 	}
 	if limit == 0 || limit > maxLimit {
 		limit = maxLimit
+	}
+	if v.Get("group") == "path" || v.Has("cursor") {
+		s.handleRanked(w, r, q, opt, limit) // results.go
+		return
 	}
 	opt.MaxFiles = limit
 	opt.MaxMatches = maxMatches
@@ -329,71 +331,6 @@ func (s *Server) fileByPath(r *http.Request, v url.Values) (*fileResponse, error
 	return resp, nil
 }
 
-// repoBranch is one branch in GET /api/repos.
-type repoBranch struct {
-	Name      string    `json:"name"`
-	Commit    string    `json:"commit"`
-	CrawledAt time.Time `json:"crawled_at"`
-	Files     int       `json:"files"`   // indexed files
-	Skipped   int       `json:"skipped"` // files matched by the patterns but not indexed
-}
-
-// repoInfo is one repository in GET /api/repos.
-type repoInfo struct {
-	indexer.Repo
-	LastCrawl time.Time    `json:"last_crawl"`
-	Files     int          `json:"files"` // indexed locations over every branch
-	Branches  []repoBranch `json:"branches"`
-}
-
-// handleRepos answers GET /api/repos: every repository with its branches,
-// their heads, crawl times and file counts.
-func (s *Server) handleRepos(w http.ResponseWriter, r *http.Request) {
-	branches, err := s.idx.Branches(r.Context())
-	if err != nil {
-		s.fail(w, r, "list repositories", err)
-		return
-	}
-	counts, err := s.branchCounts(r.Context(), branches)
-	if err != nil {
-		s.fail(w, r, "count files", err)
-		return
-	}
-	byName := map[string]*repoInfo{}
-	for _, b := range branches {
-		ri := byName[b.Repo]
-		if ri == nil {
-			ri = &repoInfo{Repo: b.Meta}
-			ri.Name = b.Repo
-			byName[b.Repo] = ri
-		}
-		c := counts[keyOf(b)]
-		ri.Branches = append(ri.Branches, repoBranch{Name: b.Name, Commit: b.Commit, CrawledAt: b.CrawledAt,
-			Files: c.files, Skipped: c.skipped})
-		ri.Files += c.files
-		if b.CrawledAt.After(ri.LastCrawl) {
-			ri.LastCrawl = b.CrawledAt
-		}
-	}
-	repos := make([]*repoInfo, 0, len(byName))
-	for _, ri := range byName {
-		slices.SortFunc(ri.Branches, func(a, b repoBranch) int {
-			if (a.Name == ri.DefaultBranch) != (b.Name == ri.DefaultBranch) {
-				if a.Name == ri.DefaultBranch {
-					return -1
-				}
-				return 1
-			}
-			return cmp.Compare(a.Name, b.Name)
-		})
-		repos = append(repos, ri)
-	}
-	slices.SortFunc(repos, func(a, b *repoInfo) int { return cmp.Compare(a.Name, b.Name) })
-	writeJSON(w, http.StatusOK, struct {
-		Repos []*repoInfo `json:"repos"`
-	}{repos})
-}
-
 // skippedFile is one skipped (repo, path, blob) with the branches where it
 // was skipped: the same file is usually skipped on every branch.
 type skippedFile struct {
@@ -478,42 +415,4 @@ func (s *Server) handleSkipped(w http.ResponseWriter, r *http.Request) {
 		Locations int            `json:"locations"` // skipped locations seen, over every branch
 		LimitHit  bool           `json:"limit_hit"`
 	}{files, locations, limitHit})
-}
-
-// statusResponse is the answer of GET /api/status.
-type statusResponse struct {
-	Crawl     any           `json:"crawl,omitempty"` // Options.Status()
-	Index     indexer.Stats `json:"index"`
-	Repos     int           `json:"repos"`
-	LastCrawl time.Time     `json:"last_crawl,omitzero"` // latest branch crawl
-
-	Version buildinfo.Info `json:"version"` // as trawl version --json
-}
-
-// handleStatus answers GET /api/status.
-func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
-	resp := statusResponse{Version: buildinfo.Read()}
-	var err error
-	if resp.Crawl, err = s.crawlStatus(); err != nil {
-		s.fail(w, r, "crawl status", err)
-		return
-	}
-	if resp.Index, err = s.idx.Stats(r.Context()); err != nil {
-		s.fail(w, r, "index stats", err)
-		return
-	}
-	branches, err := s.idx.Branches(r.Context())
-	if err != nil {
-		s.fail(w, r, "list branches", err)
-		return
-	}
-	repos := map[string]bool{}
-	for _, b := range branches {
-		repos[b.Repo] = true
-		if b.CrawledAt.After(resp.LastCrawl) {
-			resp.LastCrawl = b.CrawledAt
-		}
-	}
-	resp.Repos = len(repos)
-	writeJSON(w, http.StatusOK, resp)
 }

@@ -195,10 +195,10 @@ func (s *Server) depsSummary(w http.ResponseWriter, r *http.Request, req depsReq
 	switch req.format {
 	case "json":
 		writeJSON(w, http.StatusOK, struct {
-			Summary  []deps.VersionCount `json:"summary"`
-			Records  int                 `json:"records"` // records counted
-			LimitHit bool                `json:"limit_hit"`
-		}{sum, len(recs), limitHit})
+			Summary  []versionSummary `json:"summary"` // depnames.go
+			Records  int              `json:"records"` // records counted
+			LimitHit bool             `json:"limit_hit"`
+		}{namedSummary(sum, recs), len(recs), limitHit})
 	case "csv":
 		setCSVHeaders(w, "dependency-versions.csv")
 		cw := csvsafe.NewWriter(w)

@@ -59,6 +59,7 @@ func openIndex(t testing.TB, repos []testRepo) indexer.Index {
 	for _, r := range repos {
 		meta := indexer.Repo{Name: r.name, URL: "https://github.com/" + r.name, DefaultBranch: r.defaultBranch, Visibility: "private"}
 		for branch, files := range r.branches {
+			counts := &indexer.BranchCounts{} // as the crawl keeps them
 			for path, text := range files {
 				id := gitBlobID(text)
 				loc := indexer.Location{Repo: r.name, Branch: branch, Path: path, Blob: id,
@@ -71,9 +72,10 @@ func openIndex(t testing.TB, repos []testRepo) indexer.Index {
 						Trigrams: trigram.Extract([]byte(text)), Lines: indexer.CountLines([]byte(text))})
 				}
 				c.PutLocs = append(c.PutLocs, loc)
+				counts.Add(loc)
 			}
 			c.PutBranches = append(c.PutBranches, indexer.Branch{Repo: r.name, Name: branch,
-				Commit: commitID(r.name, branch), Settings: "test", CrawledAt: crawledAt, Meta: meta})
+				Commit: commitID(r.name, branch), Settings: "test", CrawledAt: crawledAt, Meta: meta, Counts: counts})
 		}
 	}
 	if err := idx.Commit(ctx, c); err != nil {

@@ -20,7 +20,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/trawl-dev/trawl/change"
@@ -39,6 +38,9 @@ type Options struct {
 	APIToken string
 	// Status returns the crawler's state for GET /api/status; nil omits it.
 	Status func() any
+	// Crawler, when set, names failing repositories on the Status page and
+	// serves POST /api/crawl?repo= to retry one.
+	Crawler Crawler
 	// Indicators returns the value of GET /api/indicators, as JSON; nil
 	// leaves the route unmounted.
 	Indicators func(ctx context.Context) (any, error)
@@ -89,6 +91,7 @@ type Server struct {
 	tokenSum      [32]byte // sha256 of the token; compared in constant time
 	authOn        bool
 	status        func() any
+	crawler       Crawler
 	indicators    func(context.Context) (any, error)
 	metrics       http.Handler
 	extra         map[string]http.Handler
@@ -100,11 +103,11 @@ type Server struct {
 	scrub         *pathScrubber
 	changes       *change.Store
 
+	answers  answers  // ranked answers that cursors continue, see results.go
+	depNames depNames // dependency names for name search, see depnames.go
+
 	pages  *template.Template
 	assets map[string]asset
-
-	countsMu sync.Mutex
-	counts   map[countKey]branchCount // file counts per branch head, see repoCounts
 }
 
 // New returns a Server for o.
@@ -119,8 +122,8 @@ func New(o Options) *Server {
 		extra:         o.Extra,
 		timeout:       o.Timeout,
 		streamTimeout: o.StreamTimeout,
+		crawler:       o.Crawler,
 		changes:       o.Changes,
-		counts:        map[countKey]branchCount{},
 		allowedHosts:  normalHosts(o.AllowedHosts, o.Listen),
 		scrub:         newPathScrubber(o.DataDir, o.PrivateDirs),
 	}
@@ -161,6 +164,10 @@ func (s *Server) Handler() http.Handler {
 	// CSV and NDJSON exports are exhaustive; handleDeps bounds JSON answers
 	// by the shorter timeout itself.
 	s.api(mux, "GET /api/deps", s.streamTimeout, s.handleDeps)
+	s.api(mux, "GET /api/deps/names", s.timeout, s.handleDepNames)
+	if s.crawler != nil {
+		s.api(mux, "POST /api/crawl", s.timeout, s.handleCrawl)
+	}
 	if s.indicators != nil {
 		s.api(mux, "GET /api/indicators", s.timeout, s.handleIndicators)
 	}

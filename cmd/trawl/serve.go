@@ -135,6 +135,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Logger:   log,
 		APIToken: apiToken,
 		Status:   comp.withStatus(func() any { return statusWithExport(svc.Status(), exp) }),
+		Crawler:  svc,
 		Metrics:  promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
 		// Limits: README, "Query and server limits".
 		Timeout:       cfg.Server.SearchTimeout,

@@ -31,13 +31,14 @@ type locationDoc struct {
 }
 
 type branchDoc struct {
-	Kind      string       `json:"kind"` // "branch"; the dirty flag's document is "meta"
-	Repo      string       `json:"repo"`
-	Name      string       `json:"name"`
-	Commit    string       `json:"commit"`
-	Settings  string       `json:"settings"`
-	CrawledAt time.Time    `json:"crawled_at"`
-	Meta      indexer.Repo `json:"meta"`
+	Kind      string                `json:"kind"` // "branch"; the dirty flag's document is "meta"
+	Repo      string                `json:"repo"`
+	Name      string                `json:"name"`
+	Commit    string                `json:"commit"`
+	Settings  string                `json:"settings"`
+	CrawledAt time.Time             `json:"crawled_at"`
+	Meta      indexer.Repo          `json:"meta"`
+	Counts    *indexer.BranchCounts `json:"counts,omitempty"`
 }
 
 // depDoc is a dependency record. Every field is always sent, empty or not,
@@ -136,7 +137,7 @@ func (x *Index) Commit(ctx context.Context, c *indexer.Changes) error {
 	ops = ops[:0]
 	for _, b := range c.PutBranches {
 		body, err := json.Marshal(branchDoc{Kind: kindBranch, Repo: b.Repo, Name: b.Name, Commit: b.Commit,
-			Settings: b.Settings, CrawledAt: b.CrawledAt, Meta: b.Meta})
+			Settings: b.Settings, CrawledAt: b.CrawledAt, Meta: b.Meta, Counts: b.Counts})
 		if err != nil {
 			return fmt.Errorf("commit: encode branch %s@%s: %w", b.Repo, b.Name, err)
 		}

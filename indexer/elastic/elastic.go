@@ -103,8 +103,24 @@ func Open(ctx context.Context, cfg config.Elasticsearch) (*Index, error) {
 			return nil, fmt.Errorf("open elasticsearch at %s: %w", where, err)
 		}
 	}
+	if err := x.addBranchCounts(ctx); err != nil {
+		return nil, fmt.Errorf("open elasticsearch at %s: %w", where, err)
+	}
 	ok = true
 	return x, nil
+}
+
+// addBranchCounts adds the counts field to a branches index made before
+// it existed. Adding a field is allowed in place and repeating it is
+// harmless, so the schema version stays.
+func (x *Index) addBranchCounts(ctx context.Context) error {
+	res, err := x.es.Indices.PutMapping([]string{x.branches},
+		strings.NewReader(`{"properties": {"counts": {"type": "object", "enabled": false}}}`),
+		x.es.Indices.PutMapping.WithContext(ctx))
+	if err := check(res, err); err != nil {
+		return fmt.Errorf("add counts to the mapping of %s: %w", x.branches, err)
+	}
+	return nil
 }
 
 // Mappings are strict so that a field this code does not know about is an
@@ -156,6 +172,7 @@ const (
       "settings":   {"type": "keyword"},
       "crawled_at": {"type": "date"},
       "meta":       {"type": "object", "enabled": false},
+      "counts":     {"type": "object", "enabled": false},
       "dirty":      {"type": "boolean"}
     }
   }

@@ -372,7 +372,7 @@ func (x *Index) Branches(ctx context.Context) ([]indexer.Branch, error) {
 			return fmt.Errorf("decode branch %s: %w", h.ID, err)
 		}
 		out = append(out, indexer.Branch{Repo: d.Repo, Name: d.Name, Commit: d.Commit,
-			Settings: d.Settings, CrawledAt: d.CrawledAt, Meta: d.Meta})
+			Settings: d.Settings, CrawledAt: d.CrawledAt, Meta: d.Meta, Counts: d.Counts})
 		return nil
 	})
 	if err != nil {
