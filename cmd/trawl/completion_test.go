@@ -67,7 +67,7 @@ func TestCompleteHelper(t *testing.T) {
 	if slices.Contains(cmds, "__complete") {
 		t.Errorf("the hidden helper is offered: %v", cmds)
 	}
-	if got := complete(t, "subcommands", "config"); !slices.Equal(got, []string{"check", "example"}) {
+	if got := complete(t, "subcommands", "config"); !slices.Equal(got, []string{"check", "example", "import"}) {
 		t.Errorf("config subcommands %v", got)
 	}
 	if got := complete(t, "subcommands", "demo"); !slices.Equal(got, []string{"init", "tour"}) {

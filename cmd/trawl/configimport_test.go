@@ -42,6 +42,7 @@ func TestConfigImport(t *testing.T) {
 		t.Errorf("unmapped key not reported: %+v\n%s", rep, stderr.String())
 	}
 	stdout.Reset()
+	t.Setenv("GITHUB_TOKEN", "test-token") // the import names the variable; config check wants it set
 	if code := run(context.Background(), []string{"config", "check", "-c", out}, &stdout, &stderr); code != 0 {
 		t.Errorf("config check of the import: exit %d\n%s", code, stderr.String())
 	}
