@@ -13,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-git/go-git/v5/plumbing/transport/client"
+	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
+
 	"github.com/trawl-dev/trawl/change"
 	"github.com/trawl-dev/trawl/config"
 	"github.com/trawl-dev/trawl/crawler"
@@ -44,7 +47,12 @@ func newFixture(t *testing.T, repos map[string]map[string]map[string]string, ext
 func newFixtureOn(t *testing.T, backend string, repos map[string]map[string]map[string]string, extra string) *fixture {
 	t.Helper()
 	f := &fixture{t: t, work: map[string]*gittest.Repo{}}
-	f.srv = gittest.Serve(t, t.TempDir(), "ci", testPassword)
+	// Over https: trawl sends a password only there. go-git's https client
+	// is process-wide, so it trusts the test server's certificate for the
+	// test's duration (these tests do not run in parallel).
+	f.srv = gittest.ServeTLS(t, t.TempDir(), "ci", testPassword)
+	client.InstallProtocol("https", githttp.NewClient(f.srv.Client()))
+	t.Cleanup(func() { client.InstallProtocol("https", githttp.DefaultClient) })
 	var urls []string
 	for name, branches := range repos {
 		w := gittest.Init(t, filepath.Join(t.TempDir(), name))

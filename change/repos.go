@@ -58,7 +58,7 @@ func (r *resolver) locate(name string) (*target, error) {
 				if crawler.RepoNameFromURL(u) != name {
 					continue
 				}
-				return &target{name: name, kind: sourceGit, dir: filepath.Join(r.mirrors, mirrorDir(name)), pushURL: u}, nil
+				return &target{name: name, kind: sourceGit, dir: filepath.Join(r.mirrors, crawler.MirrorDir(name)), pushURL: u}, nil
 			}
 		case s.Dir != "":
 			if dir, ok := inDir(s.Dir, name); ok {
@@ -97,15 +97,6 @@ func (t *target) open() (*git.Repository, error) {
 		return nil, fmt.Errorf("open mirror of %s: %w", t.name, err)
 	}
 	return r, nil
-}
-
-// mirrorDir is crawler's folder name for a git URL's mirror. It is
-// repeated here because crawler keeps it unexported (and is edited by
-// others); every test of this package crawls through crawler and then
-// plans from the mirror found here, so they fail if the two ever differ.
-func mirrorDir(name string) string {
-	r := strings.NewReplacer("/", "__", "\\", "__", ":", "_", "..", "_")
-	return r.Replace(name) + ".git"
 }
 
 // inDir finds the repository name of a dir source below root, as the

@@ -83,9 +83,7 @@ func (b *branchCrawl) run(ctx context.Context) error {
 	// have been killed before its state was written, and any branch after
 	// a killed crawl. Otherwise the tree diff from the indexed commit is
 	// exactly what changed.
-	// A state written before branch counts existed has no totals to
-	// correct, so its files are counted again too.
-	resettle := b.prev == nil || b.prev.Settings != b.state.Settings || b.repair || b.prev.Counts == nil
+	resettle := b.prev == nil || b.prev.Settings != b.state.Settings || b.repair
 	var prevRoot plumbing.Hash
 	if !resettle {
 		pc, err := b.repo.CommitObject(plumbing.NewHash(b.prev.Commit))
@@ -98,7 +96,9 @@ func (b *branchCrawl) run(ctx context.Context) error {
 		}
 	}
 	if !resettle {
-		b.counts = b.prev.Counts.Clone()
+		if err := b.startCounts(ctx); err != nil {
+			return err
+		}
 	}
 	files := b.c.cfg.Files
 	if resettle {
@@ -266,6 +266,24 @@ func (b *branchCrawl) maybeFlush(ctx context.Context) error {
 		return err
 	}
 	b.ch, b.mine, b.orphan = &indexer.Changes{}, map[string]bool{}, false
+	return nil
+}
+
+// startCounts sets b.counts to the indexed state's totals, which the diff
+// then corrects. A state written before branch counts existed has none:
+// its locations are counted once instead, without rewriting them.
+func (b *branchCrawl) startCounts(ctx context.Context) error {
+	if b.prev.Counts != nil {
+		b.counts = b.prev.Counts.Clone()
+		return nil
+	}
+	q := indexer.LocationQuery{Branches: []indexer.BranchKey{b.prev.Key()}, Skipped: indexer.AnySkipped}
+	if err := b.c.idx.Locations(ctx, q, func(l indexer.Location) error {
+		b.counts.Add(l)
+		return nil
+	}); err != nil {
+		return fmt.Errorf("count indexed locations: %w", err)
+	}
 	return nil
 }
 

@@ -13,7 +13,7 @@ import (
 // ordinary tests.
 
 func TestMirrorDirInjective(t *testing.T) {
-	if mirrorDir("a__b/c") == mirrorDir("a/b__c") {
+	if MirrorDir("a__b/c") == MirrorDir("a/b__c") {
 		t.Error("a__b/c and a/b__c share a mirror folder")
 	}
 	for _, c := range []struct{ name, want string }{
@@ -22,12 +22,12 @@ func TestMirrorDirInjective(t *testing.T) {
 		{"..", "...git"},
 		{"", ".git"},
 	} {
-		if got := mirrorDir(c.name); got != c.want {
-			t.Errorf("mirrorDir(%q) = %q, want %q", c.name, got, c.want)
+		if got := MirrorDir(c.name); got != c.want {
+			t.Errorf("MirrorDir(%q) = %q, want %q", c.name, got, c.want)
 		}
 	}
 	long := strings.Repeat("x", 300)
-	if a, b := mirrorDir(long+"a"), mirrorDir(long+"b"); a == b || len(a) > 255 {
+	if a, b := MirrorDir(long+"a"), MirrorDir(long+"b"); a == b || len(a) > 255 {
 		t.Errorf("long names: %q %q", a, b)
 	}
 }
@@ -41,7 +41,7 @@ func TestLegacyMirrorAdopted(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(old, "objects"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	dir := filepath.Join(mirrors, mirrorDir(name))
+	dir := filepath.Join(mirrors, MirrorDir(name))
 	adoptLegacyMirror(mirrors, name, dir)
 	if _, err := os.Stat(filepath.Join(dir, "objects")); err != nil {
 		t.Errorf("legacy mirror not moved: %v", err)
@@ -56,11 +56,11 @@ func TestLegacyMirrorAdopted(t *testing.T) {
 func FuzzMirrorDir(f *testing.F) {
 	f.Add("a__b/c", "a/b__c")
 	f.Fuzz(func(t *testing.T, a, b string) {
-		da := mirrorDir(a)
+		da := MirrorDir(a)
 		if strings.ContainsAny(da, `/\`) || da == "." || da == ".." || filepath.Base(da) != da || len(da) > 255 {
-			t.Fatalf("mirrorDir(%q) = %q is not one safe path element", a, da)
+			t.Fatalf("MirrorDir(%q) = %q is not one safe path element", a, da)
 		}
-		if a != b && da == mirrorDir(b) {
+		if a != b && da == MirrorDir(b) {
 			t.Fatalf("%q and %q share the mirror folder %q", a, b, da)
 		}
 	})
@@ -75,7 +75,7 @@ func FuzzRepoNameFromURL(f *testing.F) {
 		if strings.HasPrefix(name, "/") || strings.HasSuffix(name, "/") || strings.HasSuffix(name, "/.git") {
 			t.Fatalf("RepoNameFromURL(%q) = %q", raw, name)
 		}
-		if d := mirrorDir(name); filepath.Base(d) != d {
+		if d := MirrorDir(name); filepath.Base(d) != d {
 			t.Fatalf("mirror folder of %q escapes: %q", name, d)
 		}
 	})

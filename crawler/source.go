@@ -82,7 +82,7 @@ func (s *gitSource) List(ctx context.Context) ([]Repo, error) {
 			auth = nil // ssh, git, file and local paths never take a password
 		}
 		name := RepoNameFromURL(u)
-		dir := filepath.Join(s.mirrors, mirrorDir(name))
+		dir := filepath.Join(s.mirrors, MirrorDir(name))
 		repos = append(repos, Repo{
 			Meta: indexer.Repo{Name: name},
 			Open: func(ctx context.Context) (*git.Repository, error) {
@@ -154,14 +154,15 @@ func RepoNameFromURL(raw string) string {
 	return strings.TrimSuffix(name, ".git")
 }
 
-// mirrorDir maps a full name to one folder name below the mirrors folder.
+// MirrorDir maps a full name to its folder name below the mirrors folder
+// (trawl change reads the same mirrors).
 // The map is injective, so two repositories never share a mirror (the
 // old one sent a__b/c and a/b__c to one folder): letters, digits, '.', '-'
 // and '_' stay, '/' becomes '+', and every other byte, '+' included, is
 // written %XX. The result is one path element: it holds no separator and
 // ends in ".git", so it is never "." or "..". Names too long for a folder
 // keep a prefix and add a SHA-256 of the whole name.
-func mirrorDir(name string) string {
+func MirrorDir(name string) string {
 	var b strings.Builder
 	for i := 0; i < len(name); i++ {
 		switch c := name[i]; {
@@ -182,7 +183,7 @@ func mirrorDir(name string) string {
 	return enc + ".git"
 }
 
-// legacyMirrorDir is the folder name trawl used before mirrorDir was
+// legacyMirrorDir is the folder name trawl used before MirrorDir was
 // injective.
 func legacyMirrorDir(name string) string {
 	r := strings.NewReplacer("/", "__", "\\", "__", ":", "_", "..", "_")

@@ -194,4 +194,19 @@ indicators:                            # trawl indicators, GET /api/indicators
 
 server:
   listen: 127.0.0.1:8080
+
+rules:                                 # trawl check, GET /api/compliance, the Compliance page
+  - id: log4shell
+    title: No log4j-core before 2.17.1 (CVE-2021-44228)
+    severity: error
+    forbid_dependency: {name: org.apache.logging.log4j:log4j-core, version: '<2.17.1'}
+  - id: codeowners
+    title: Every repository names its owners
+    severity: warning
+    branches: default
+    require_file: [CODEOWNERS, .github/CODEOWNERS, docs/CODEOWNERS]
+  - id: no-plain-passwords
+    title: No plain-text passwords in configuration
+    severity: warning
+    forbid_match: '/password\s*[:=]\s*\S+/ file:\.(properties|ya?ml)$'
 `

@@ -35,6 +35,7 @@ const (
 	VulnerableRepo    = "acme/payments-api"
 	VulnerableBranch  = "release/1.0"
 	VulnerableVersion = "2.14.1"
+	FixedVersion      = "2.17.1" // the tour's planned change sets it
 	NoOwnersRepo      = "acme/inventory-service"
 	ConfigKey         = "connection-timeout"
 	LargeFile         = "public/vendor.bundle.js"

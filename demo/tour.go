@@ -11,6 +11,9 @@ type Question struct {
 	// is absent from the answer (the search lists who has a file; the
 	// question is who has not).
 	Missing bool
+	// Gate marks a question whose command exits 1 when it finds what it
+	// looks for (trawl check with a failing rule): that is its answer.
+	Gate bool
 }
 
 // Tour is what `make run` asks of the demo organisation.
@@ -46,6 +49,18 @@ func Tour() []Question {
 			ID:    "skipped",
 			Title: "What was not indexed, and why",
 			Args:  []string{"skipped"},
+		},
+		{
+			ID:    "check",
+			Title: "Which rules fail, on which branch, with what evidence (exit 1: a CI gate)",
+			Args:  []string{"check"},
+			Gate:  true,
+		},
+		{
+			ID:    "change-plan",
+			Title: "The fix, planned: one pull request per vulnerable branch (plan changes nothing; change apply pushes it)",
+			Args: []string{"change", "plan", "--id", "log4shell", "--dependency", "org.apache.logging.log4j:log4j-core",
+				"--version", "<2.17.1", "--set-dependency", "org.apache.logging.log4j:log4j-core=" + FixedVersion},
 		},
 	}
 }

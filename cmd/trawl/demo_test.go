@@ -41,8 +41,12 @@ func TestDemoTour(t *testing.T) {
 			}
 			return out.String()
 		}
-		if code := run(ctx, append(append([]string{}, q.Args...), "-c", cfg), &out, &errb); code != exitOK {
-			t.Fatalf("%s: exit %d\n%s", q.ID, code, errb.String())
+		want := exitOK
+		if q.Gate {
+			want = exitError // a failing rule is the answer
+		}
+		if code := run(ctx, append(append([]string{}, q.Args...), "-c", cfg), &out, &errb); code != want {
+			t.Fatalf("%s: exit %d, want %d\n%s", q.ID, code, want, errb.String())
 		}
 		return out.String()
 	}
@@ -94,6 +98,28 @@ func TestDemoTour(t *testing.T) {
 			}
 			if !strings.HasSuffix(out, "not in this answer: "+demo.NoOwnersRepo+"\n") {
 				t.Errorf("the repository without CODEOWNERS is not named:\n%s", out)
+			}
+		},
+		"check": func(t *testing.T, out string) {
+			for _, want := range []string{
+				`(?m)^log4shell\s+error\s+fail\s+30\s+1\s`,
+				`(?m)^codeowners\s+warning\s+fail\s+6\s+1\s`,
+				`(?m)^  ` + regexp.QuoteMeta(vulnerable) + `:pom\.xml:\d+: org\.apache\.logging\.log4j:log4j-core .*\(` + regexp.QuoteMeta(demo.VulnerableVersion) + `\)$`,
+				`(?m)^  ` + regexp.QuoteMeta(demo.NoOwnersRepo) + `@main$`,
+			} {
+				if !regexp.MustCompile(want).MatchString(out) {
+					t.Errorf("check output lacks %s:\n%s", want, out)
+				}
+			}
+		},
+		"change-plan": func(t *testing.T, out string) {
+			if n := len(regexp.MustCompile(`(?m)^# acme/`).FindAllString(out, -1)); n != 1 || !strings.Contains(out, "# "+vulnerable+" (base ") {
+				t.Errorf("planned %d resources, want only %s:\n%s", n, vulnerable, out)
+			}
+			for _, want := range []string{"-    <log4j2.version>" + demo.VulnerableVersion + "</log4j2.version>\n", "+    <log4j2.version>" + demo.FixedVersion + "</log4j2.version>\n"} {
+				if !strings.Contains(out, want) {
+					t.Errorf("plan lacks %q:\n%s", want, out)
+				}
 			}
 		},
 		"skipped": func(t *testing.T, out string) {
