@@ -540,6 +540,14 @@ func checkDepsPage(t *testing.T, ctx context.Context, base string) {
 		t.Fatalf("query the Dependencies page: %v", err)
 	}
 	v := wait(url.Values{"name": {bleveModule}})
+	// The version matrix of the same dependency is one click away.
+	matrix, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('deps-matrix').href`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if link := base + "/matrix?" + (url.Values{"dependency": {bleveModule}}).Encode(); matrix != link {
+		t.Errorf("matrix link %q, want %q", matrix, link)
+	}
 	// Newest first; develop of all four repositories uses v2.5.0, the
 	// widest bar; the others are 3 of those 4 branches wide.
 	type bar struct {

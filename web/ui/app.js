@@ -987,6 +987,8 @@ async function initDeps() {
     return;
   }
   document.title = `${params.name || 'dependencies'} · trawl`;
+  // The matrix of the same dependency, one click away.
+  if (params.name) $('deps-matrix').href = '/matrix?' + new URLSearchParams({dependency: params.name, ...(params.repo && {repo: params.repo}), ...(params.branch && {branch: params.branch})});
   summary.classList.remove('error');
   summary.classList.add('busy');
   let sum, list;
