@@ -26,7 +26,11 @@ const maxDepth = 1000
 
 // parseXML reads text into a tree whose root is a document node holding
 // the root element.
-func parseXML(text []byte) (*node, error) {
+func parseXML(text []byte) (*node, error) { return buildTree(text, nil) }
+
+// buildTree is parseXML that also records, when spans is not nil, where
+// each element stands in text (Select edits documents in place).
+func buildTree(text []byte, spans map[*node]*Span) (*node, error) {
 	doc := &node{}
 	stack := []*node{doc}
 	d := xml.NewDecoder(bytes.NewReader(text))
@@ -36,6 +40,7 @@ func parseXML(text []byte) (*node, error) {
 	d.CharsetReader = func(_ string, r io.Reader) (io.Reader, error) { return r, nil }
 	n := 1
 	for {
+		before := int(d.InputOffset())
 		tok, err := d.Token()
 		if err == io.EOF {
 			break
@@ -52,8 +57,23 @@ func parseXML(text []byte) (*node, error) {
 			n++
 			top := stack[len(stack)-1]
 			top.children = append(top.children, e)
+			if spans != nil {
+				if s := spans[top]; s != nil {
+					s.ChildIndents = append(s.ChildIndents, lineIndent(text, before))
+				}
+				after := int(d.InputOffset())
+				spans[e] = &Span{Start: before, SelfClosing: after >= 2 && text[after-2] == '/'}
+			}
 			stack = append(stack, e)
 		case xml.EndElement:
+			if s := spans[stack[len(stack)-1]]; s != nil {
+				s.End = int(d.InputOffset())
+				if s.SelfClosing {
+					s.InnerEnd = s.End
+				} else {
+					s.InnerEnd = before
+				}
+			}
 			stack = stack[:len(stack)-1]
 		case xml.CharData:
 			if len(stack) > 1 {

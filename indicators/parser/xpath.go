@@ -1,6 +1,7 @@
 package parser
 
 import (
+	"encoding/xml"
 	"fmt"
 	"sort"
 	"strconv"
@@ -224,6 +225,24 @@ func (x *XPath) countNS(doc *node) (n int, ok bool) {
 }
 
 func (x *XPath) count(doc *node, ns bool) int {
+	ctx := x.selectNodes(doc, ns)
+	if x.attr == "" {
+		return len(ctx)
+	}
+	count := 0
+	for _, n := range ctx {
+		for _, a := range n.attrs {
+			if attrMatches(a, x.attr) {
+				count++
+			}
+		}
+	}
+	return count
+}
+
+// selectNodes returns the elements x's steps select from doc, in document
+// order; ns is as in countNS.
+func (x *XPath) selectNodes(doc *node, ns bool) []*node {
 	ctx := []*node{doc}
 	for _, st := range x.steps {
 		seen := map[*node]bool{}
@@ -239,18 +258,13 @@ func (x *XPath) count(doc *node, ns bool) int {
 		sort.Slice(next, func(i, j int) bool { return next[i].order < next[j].order })
 		ctx = next
 	}
-	if x.attr == "" {
-		return len(ctx)
-	}
-	count := 0
-	for _, n := range ctx {
-		for _, a := range n.attrs {
-			if a.Name.Space != "xmlns" && !(a.Name.Space == "" && a.Name.Local == "xmlns") && (x.attr == "*" || a.Name.Local == x.attr) {
-				count++
-			}
-		}
-	}
-	return count
+	return ctx
+}
+
+// attrMatches reports whether a is the attribute an @name step names (any
+// attribute for @*); namespace declarations are not attributes in XPath.
+func attrMatches(a xml.Attr, name string) bool {
+	return a.Name.Space != "xmlns" && !(a.Name.Space == "" && a.Name.Local == "xmlns") && (name == "*" || a.Name.Local == name)
 }
 
 // apply returns the nodes st selects from context node c. Positions are
