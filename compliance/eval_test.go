@@ -372,7 +372,18 @@ func TestReportOutputs(t *testing.T) {
 
 func validateSARIF(t *testing.T, doc []byte) {
 	t.Helper()
-	schema, err := os.ReadFile(filepath.Join("testdata", "sarif-schema-2.1.0.json"))
+	// The official schema is not kept in this repository: the npm package
+	// @microsoft/jest-sarif ships it, and scripts/sarif-schema.sh (run by
+	// .ci/run) fetches it and prints its path.
+	path := os.Getenv("TRAWL_SARIF_SCHEMA")
+	if path == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("TRAWL_SARIF_SCHEMA is unset: .ci/run sets it from scripts/sarif-schema.sh")
+		}
+		t.Log("SARIF not validated: set TRAWL_SARIF_SCHEMA=$(bash scripts/sarif-schema.sh)")
+		return
+	}
+	schema, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
