@@ -1,14 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -117,25 +115,7 @@ func TestServeChangesWebhook(t *testing.T) {
 		}
 	}
 	bin := buildTrawl(t)
-	cmd := exec.Command(bin, "serve", "-c", cfg, "--no-crawl")
-	stdout, _ := cmd.StdoutPipe()
-	var logs bytes.Buffer
-	cmd.Stderr = &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("serve logs:\n%s", logs.String())
-		}
-	})
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		t.Fatalf("serve printed no address: %v", err)
-	}
-	base := strings.TrimSpace(strings.TrimPrefix(line, "trawl serving on "))
+	base := startServe(t, bin, nil, "serve", "-c", cfg, "--no-crawl").base
 
 	states := func() string {
 		resp, err := http.Get(base + "/api/changes/rename")

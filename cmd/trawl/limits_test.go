@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -75,26 +74,8 @@ func TestTreeBomb(t *testing.T) {
 	}
 
 	// trawl serve
-	srv := exec.Command(bin, "serve", "-c", cfg)
-	pipe, _ := srv.StdoutPipe()
-	var logs bytes.Buffer
-	srv.Stderr = &logs
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		srv.Process.Kill()
-		srv.Wait()
-		if t.Failed() {
-			t.Logf("trawl serve logs:\n%s", logs.String())
-		}
-	})
-	line, err := bufio.NewReader(pipe).ReadString('\n')
-	if err != nil {
-		t.Fatalf("serve printed no address: %v", err)
-	}
-	go io.Copy(io.Discard, pipe)
-	base := strings.TrimSpace(strings.TrimPrefix(line, "trawl serving on "))
+	proc := startServe(t, bin, nil, "serve", "-c", cfg)
+	srv, base := proc.cmd, proc.base
 	get := func(path string) (int, []byte) {
 		resp, err := http.Get(base + path)
 		if err != nil {

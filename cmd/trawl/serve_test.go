@@ -1,15 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -46,27 +43,8 @@ server:
   webhook_secret_env: TRAWL_TEST_HOOK
 `, cloneURL, t.TempDir())), 0o644)
 
-	cmd := exec.Command(bin, "serve", "-c", cfg)
-	cmd.Env = append(os.Environ(), "TRAWL_TEST_HOOK=hook-secret")
-	stdout, _ := cmd.StdoutPipe()
-	var logs bytes.Buffer
-	cmd.Stderr = &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		if t.Failed() {
-			t.Logf("trawl serve logs:\n%s", logs.String())
-		}
-	})
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		t.Fatalf("serve printed no address: %v\n%s", err, logs.String())
-	}
-	go func() { io.Copy(io.Discard, stdout); exited <- cmd.Wait() }()
-	base := strings.TrimSpace(strings.TrimPrefix(line, "trawl serving on "))
+	proc := startServe(t, bin, []string{"TRAWL_TEST_HOOK=hook-secret"}, "serve", "-c", cfg)
+	cmd, exited, base, logs := proc.cmd, proc.exited, proc.base, proc.logs
 
 	// waitFor polls the API until cond holds; the deadline only bounds a
 	// broken run, it is not a speed assertion.
