@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -28,7 +27,7 @@ func MirrorDir(cfg *config.GitHub, mirrors, fullName string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return filepath.Join(mirrors, "github", safeName(u.Host), safeName(owner), safeName(name)+".git"), nil
+	return mirrorPath(mirrorRoot(mirrors, u.Host), owner, name), nil
 }
 
 // Owns reports whether the repository fullName belongs to cfg's owner.

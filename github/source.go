@@ -111,7 +111,7 @@ func New(cfg *config.GitHub, mirrors string, opts Options) (*Source, error) {
 	if err != nil || u.Host == "" {
 		return nil, fmt.Errorf("github source %s: api_url %q is not a URL", s.owner, apiURL)
 	}
-	s.root = filepath.Join(mirrors, "github", safeName(u.Host))
+	s.root = mirrorRoot(mirrors, u.Host)
 	s.st = loadState(filepath.Join(s.root, safeName(s.owner)+".state.json"))
 	s.tr = &transport{
 		base:      opts.Transport,
@@ -290,7 +290,7 @@ func (s *Source) repo(r *gh.Repository) crawler.Repo {
 
 // open brings the repository's mirror up to date and opens it.
 func (s *Source) open(ctx context.Context, meta indexer.Repo, owner, name, cloneURL string, size int) (*git.Repository, error) {
-	dir := filepath.Join(s.root, safeName(owner), safeName(name)+".git")
+	dir := mirrorPath(s.root, owner, name)
 	if s.st.fetched(meta.Name, meta.PushedAt) {
 		if r, err := openMirror(dir); err == nil {
 			return r, nil
@@ -391,6 +391,17 @@ func stripCredentials(raw string) string {
 	}
 	u.User = nil
 	return u.String()
+}
+
+// mirrorRoot is the folder below mirrors that holds one GitHub host's
+// mirrors and state files.
+func mirrorRoot(mirrors, host string) string {
+	return filepath.Join(mirrors, "github", safeName(host))
+}
+
+// mirrorPath is the bare mirror of owner/name below a host's mirrorRoot.
+func mirrorPath(root, owner, name string) string {
+	return filepath.Join(root, safeName(owner), safeName(name)+".git")
 }
 
 // safeName maps a host, owner or repository name to one path element that
