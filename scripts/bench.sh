@@ -18,4 +18,4 @@ if [ -z "${TRAWL_ES_URL:-}" ] && [ "${BENCH_ES:-1}" = 1 ]; then
   fi
 fi
 [ -n "$started" ] && trap 'bash scripts/elasticsearch.sh stop >/dev/null || true' EXIT
-go run ./internal/bench -out BENCHMARKS.md "$@"
+go run ./cmd/trawl-bench -out BENCHMARKS.md "$@"

@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"fmt"
@@ -23,7 +23,7 @@ func (r *Report) Markdown() string {
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 
 	p("# trawl benchmarks\n\n")
-	p("Written by `make bench` (`go run ./internal/bench`) on %s. Every figure was measured in that run, on the machine below, ", r.Date.Format("2006-01-02 15:04 MST"))
+	p("Written by `make bench` (`go run ./cmd/trawl-bench`) on %s. Every figure was measured in that run, on the machine below, ", r.Date.Format("2006-01-02 15:04 MST"))
 	p("on a generated organisation; speeds are also given as ratios against baselines measured in the same run on the same repositories ")
 	p("(git grep over every branch for queries, the unique content for index size), which carry over between machines better than absolute times. ")
 	p("MB is 10^6 bytes; MiB is 2^20.\n\n")

@@ -1,24 +1,21 @@
-// Command bench measures trawl on a generated organisation and writes the
-// figures as a Markdown report (make bench writes BENCHMARKS.md).
+// Package bench measures trawl on a generated organisation against
+// baselines measured in the same run on the same corpus, and renders the
+// figures as a Markdown report; cmd/trawl-bench is its command (make bench
+// writes BENCHMARKS.md with it).
 //
 // Absolute figures depend on the machine and its load, so every speed is
-// also given as a ratio against a baseline measured in the same run on the
-// same corpus: git grep over every branch for queries, the unique content
-// for index size. The crawl runs as a child `trawl crawl` process so that
-// its peak memory is its own.
-//
-//	go run ./internal/bench -out BENCHMARKS.md
-//	go run ./internal/bench -repos 10 -branches 5 -out /tmp/b.md   # quick
-package main
+// also given as a ratio against a baseline: git grep over every branch and
+// Russ Cox's csearch over the unique blobs for queries, the unique content
+// for index size. The crawl and the whole-process queries run as child
+// `trawl` processes so that their peak memory is their own.
+package bench
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"strings"
 	"time"
@@ -26,37 +23,25 @@ import (
 	"github.com/trawl-dev/trawl/search"
 )
 
-func main() {
-	var (
-		p       OrgParams
-		out     string
-		work    string
-		runs    int
-		verbose bool
-	)
-	flag.IntVar(&p.Repos, "repos", 50, "repositories in the generated org")
-	flag.IntVar(&p.Branches, "branches", 20, "branches per repository")
-	flag.Float64Var(&p.Scale, "scale", 1, "size factor of each repository (1: about 1.5 MB per branch)")
-	flag.StringVar(&out, "out", "BENCHMARKS.md", "Markdown report `file`")
-	flag.StringVar(&work, "work", ".bench", "`folder` for the cached org, the binary and the indexes")
-	flag.IntVar(&runs, "runs", 20, "timed runs per query")
-	flag.BoolVar(&verbose, "v", true, "log progress to stderr")
-	flag.Parse()
-	if p.Repos < 1 || p.Branches < 1 || p.Scale <= 0 || runs < 1 {
-		fmt.Fprintln(os.Stderr, "bench: -repos, -branches, -scale and -runs must be positive")
-		os.Exit(2)
+// Options says where a run writes and how long it measures.
+type Options struct {
+	Out     string // Markdown report file
+	Work    string // folder for the cached org, the binary and the indexes
+	Runs    int    // timed in-process runs per query
+	Csearch bool   // measure the csearch baseline when cindex and csearch are installed
+	Logf    func(format string, args ...any)
+}
+
+// Run generates (or reuses) the org for p, measures every backend and the
+// baselines on it, and writes the report to opt.Out.
+func Run(ctx context.Context, p OrgParams, opt Options) error {
+	if p.Repos < 1 || p.Branches < 1 || p.Scale <= 0 || opt.Runs < 1 {
+		return errors.New("repos, branches, scale and runs must be positive")
 	}
-	logf := func(format string, args ...any) {
-		if verbose {
-			fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
-		}
+	if opt.Logf == nil {
+		opt.Logf = func(string, ...any) {}
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if err := run(ctx, p, out, work, runs, logf); err != nil {
-		fmt.Fprintln(os.Stderr, "bench:", err)
-		os.Exit(1)
-	}
+	return run(ctx, p, opt)
 }
 
 // Report is everything one run measured.
@@ -80,14 +65,15 @@ type BackendResult struct {
 	Queries []QueryResult
 }
 
-func run(ctx context.Context, p OrgParams, out, work string, runs int, logf func(string, ...any)) error {
+func run(ctx context.Context, p OrgParams, opt Options) error {
+	out, runs, logf := opt.Out, opt.Runs, opt.Logf
 	rep := &Report{Date: time.Now().UTC(), Params: p, QueryRuns: runs}
 	var err error
 	if p.GoRoot, err = goEnv(ctx, "GOROOT"); err != nil {
 		return err
 	}
 	rep.Machine = machine(ctx)
-	work, err = filepath.Abs(work)
+	work, err := filepath.Abs(opt.Work)
 	if err != nil {
 		return err
 	}
