@@ -34,6 +34,7 @@ type Backend interface {
 type DiskUsage struct {
 	Total  int64
 	Stored int64 // stored fields, nearly all of it the blobs' text
+	Folder int64 // the whole data folder (index.path), index included; 0 when the index lives elsewhere
 }
 
 // bleveBackend is the embedded backend, in <index.path>/index like the CLI.
@@ -84,7 +85,8 @@ func (b bleveBackend) Disk(_ context.Context, cfg *config.Config) (DiskUsage, er
 	if err != nil {
 		return u, fmt.Errorf("size of index %s: %w", dir, err)
 	}
-	return u, nil
+	_, u.Folder, err = folderSize(cfg.Index.Path)
+	return u, err
 }
 
 // zapStoredBytes reads the footer of a zap v17 segment (bleve v2.6's

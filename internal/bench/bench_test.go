@@ -94,11 +94,13 @@ func TestQueriesMatchGitGrep(t *testing.T) {
 	}
 	s := search.New(idx)
 	matched := 0
+	var results []QueryResult
 	for _, q := range queries {
 		got, err := measureQuery(ctx, s, q, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
+		results = append(results, got)
 		want, err := gitGrep(ctx, org, q)
 		if err != nil {
 			t.Fatal(err)
@@ -121,6 +123,34 @@ func TestQueriesMatchGitGrep(t *testing.T) {
 		t.Errorf("only %d of %d queries found anything in the small org", matched, len(queries))
 	}
 
+	// csearch over the unique blobs finds what trawl finds, counted once
+	// per blob.
+	if why := csearchTools(); why != "" {
+		t.Logf("csearch comparison skipped: %s", why)
+	} else {
+		_, blobs, err := corpusStats(ctx, org)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cs, err := csearchBaseline(ctx, dir, "org", blobs, 1, t.Logf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cs.Skipped != "" || len(cs.Queries) != len(queries) || cs.IndexBytes == 0 || cs.Blobs != int64(len(blobs)) || cs.Ignored*10 > len(blobs) {
+			t.Fatalf("csearch baseline: %+v for %d blobs", cs, len(blobs))
+		}
+		for i, q := range queries {
+			c := cs.Queries[i]
+			if c.NoEquivalent != "" {
+				t.Errorf("%s: no csearch equivalent: %s", q.Query, c.NoEquivalent)
+				continue
+			}
+			if want := results[i].linesIn(cs.IgnoredBlobs); q.Limit == 0 && c.Results != want {
+				t.Errorf("%s: csearch %s found %d, trawl %d in the distinct blobs cindex indexed", q.Query, shellWords(c.Args), c.Results, want)
+			}
+		}
+	}
+
 	if err := idx.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -131,6 +161,107 @@ func TestQueriesMatchGitGrep(t *testing.T) {
 	// The stored text is compressed but not to nothing.
 	if disk.Stored <= sum.BytesIndexed/10 || disk.Stored >= disk.Total {
 		t.Errorf("stored fields %d bytes of %d on disk for %d bytes of text", disk.Stored, disk.Total, sum.BytesIndexed)
+	}
+	if disk.Folder < disk.Total {
+		t.Errorf("data folder %d bytes, smaller than the index in it (%d)", disk.Folder, disk.Total)
+	}
+}
+
+func TestCsearchArgs(t *testing.T) {
+	for _, tc := range []struct {
+		query string
+		want  string // shell words, or the start of the no-equivalent reason
+	}{
+		{"MaxHeaderBytes", "csearch -c -- MaxHeaderBytes"},
+		{"maximum-pool-size", "csearch -i -c -- maximum-pool-size"},
+		{`case:yes "sql: no rows"`, "csearch -c -- 'sql: no rows'"},
+		{`"<version>1.3.0</version>"`, `csearch -i -c -- '<version>1\.3\.0</version>'`},
+		{`/func \w+Context\(/`, `csearch -c -- 'func \w+Context\('`},
+		{`/Serve(HTTP|Conn)\(w/`, `csearch -c -- 'Serve(HTTP|Conn)\(w'`},
+		{`case:no /FOO/`, "csearch -i -c -- FOO"},
+		{`file:pom\.xml`, `csearch -f 'pom\.xml' -l -- ''`},
+		{`log4j-core file:build\.gradle$`, `csearch -f 'build\.gradle$' -i -c -- log4j-core`},
+		{"x branch:main", "repo: and branch:"},
+		{"x repo:acme/api", "repo: and branch:"},
+		{"x lang:go", "lang:"},
+		{"x -file:_test", "a negated term"},
+		{"a b", "several content terms"},
+		{"a or b", "OR"},
+		{"x file:^src/", "a file: filter anchored"},
+		{`x file:\Asrc/`, "a file: filter anchored"},
+	} {
+		args, why, err := csearchArgs(Query{Query: tc.query})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.query, err)
+		}
+		got := why
+		if why == "" {
+			got = shellWords(args)
+		} else if args != nil {
+			t.Errorf("%s: arguments %q beside the reason %q", tc.query, args, why)
+		}
+		if !strings.HasPrefix(got, tc.want) {
+			t.Errorf("%s: %q, want %q", tc.query, got, tc.want)
+		}
+	}
+	if _, _, err := csearchArgs(Query{Query: "/(/"}); err == nil {
+		t.Error("a bad regexp was translated")
+	}
+}
+
+func TestExportName(t *testing.T) {
+	hash := "0123456789abcdef0123456789abcdef01234567"
+	for path, want := range map[string]string{
+		"pom.xml":                  "01/23456789abcdef0123456789abcdef01234567/pom.xml",
+		".github/workflows/ci.yml": "01/23456789abcdef0123456789abcdef01234567/_.github/workflows/ci.yml",
+		"a/#b/~c/d~":               "01/23456789abcdef0123456789abcdef01234567/a/_#b/_~c/d~_",
+	} {
+		got, err := exportName(blobRef{Hash: hash, Path: path})
+		if err != nil || got != want {
+			t.Errorf("%s: %q, %v; want %q", path, got, err, want)
+		}
+	}
+	for _, path := range []string{"../x", "/etc/passwd", ""} {
+		if _, err := exportName(blobRef{Hash: hash, Path: path}); err == nil {
+			t.Errorf("%q was exported", path)
+		}
+	}
+}
+
+func TestCountCsearch(t *testing.T) {
+	out := []byte("/x/a.go: 3\n/x/b c.go: 12\n")
+	if n, err := countCsearch(out, []string{"-c", "--", "x"}); err != nil || n != 15 {
+		t.Errorf("-c: %d, %v; want 15", n, err)
+	}
+	// "-c" after -- is the pattern, not the flag: csearch listed files.
+	if n, err := countCsearch(out, []string{"-l", "--", "-c"}); err != nil || n != 2 {
+		t.Errorf("-l: %d, %v; want 2", n, err)
+	}
+	if _, err := countCsearch([]byte("no count\n"), []string{"-c", "--", "x"}); err == nil {
+		t.Error("a line without a count was accepted")
+	}
+}
+
+// TestCsearchMissing checks that the baseline is skipped, with the reason
+// in the report, when the tools are not installed.
+func TestCsearchMissing(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	cs, err := csearchBaseline(t.Context(), t.TempDir(), "org", nil, 1, t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(cs.Skipped, "cindex and csearch not found") {
+		t.Fatalf("skipped = %q", cs.Skipped)
+	}
+	r := &Report{Csearch: cs, Backends: []BackendResult{{Name: "bleve", Queries: make([]QueryResult, len(queries))}}, Grep: make([]GrepResult, len(queries))}
+	for i, q := range queries {
+		r.Backends[0].Queries[i].Query = q
+	}
+	md := r.Markdown()
+	for _, want := range []string{"Not measured in this run: cindex and csearch not found", "| csearch not measured | - |"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report lacks %q", want)
+		}
 	}
 }
 

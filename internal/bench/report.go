@@ -15,6 +15,8 @@ const (
 	targetRecrawlBranches = 1000            // no-change recrawl of this many branches...
 	targetRecrawlTime     = time.Second * 5 // ...in less than this
 	targetMemory          = 1 << 30         // crawl peak RSS
+	targetCsearchRatio    = 3               // trawl search ÷ csearch, whole process, on literal, regex and common queries
+	targetCLIMemory       = 64 << 20        // peak RSS of one trawl search process
 )
 
 // Markdown renders the report.
@@ -25,7 +27,7 @@ func (r *Report) Markdown() string {
 	p("# trawl benchmarks\n\n")
 	p("Written by `make bench` (`go run ./cmd/trawl-bench`) on %s. Every figure was measured in that run, on the machine below, ", r.Date.Format("2006-01-02 15:04 MST"))
 	p("on a generated organisation; speeds are also given as ratios against baselines measured in the same run on the same repositories ")
-	p("(git grep over every branch for queries, the unique content for index size), which carry over between machines better than absolute times. ")
+	p("(git grep over every branch and csearch over the unique blobs for queries, the unique content for index size), which carry over between machines better than absolute times. ")
 	p("MB is 10^6 bytes; MiB is 2^20.\n\n")
 
 	p("## Machine\n\n| | |\n|---|---|\n")
@@ -58,14 +60,17 @@ func (r *Report) Markdown() string {
 
 	p("## Queries\n\n")
 	p("trawl: %d timed runs of `Searcher.Search` in one process after a warm-up run, index open; `limit` 0 is exhaustive, like git grep. ", r.QueryRuns)
+	p("trawl search: the same query as a whole `trawl search --json --limit N` process, the way a user runs it (start, index open and output included), ")
+	p("median of up to 5 runs (1 when a run takes over 5 s), with the highest peak RSS. ")
 	p("git grep: `git grep -I -n -c [-i] -F|-P -e PATTERN BRANCH...` once per repository with all its branches, one repository after the other ")
 	p("(`-l` for a filter-only query; `-i` where trawl's case:auto folds case); the median of up to 3 runs (1 when a run takes over 5 s). ")
-	p("ratio = git grep time / trawl p50. results counts (branch, path, line) for content queries and (branch, path) for filter-only ones; ")
+	p("git grep ÷ trawl compares git grep with the in-process p50; trawl search ÷ csearch compares two whole processes (csearch below). ")
+	p("results counts (branch, path, line) for content queries and (branch, path) for filter-only ones; ")
 	p("equal counts show both found the same matches.\n\n")
 	for _, be := range r.Backends {
 		p("### %s\n\n", be.Name)
-		p("| query | kind | limit | trawl p50 | trawl p95 | candidate blobs | git grep | ratio | results trawl / git grep |\n")
-		p("|---|---|---|---|---|---|---|---|---|\n")
+		p("| query | kind | limit | trawl p50 | trawl p95 | candidate blobs | git grep | git grep ÷ trawl | trawl search (peak RSS) | csearch | trawl search ÷ csearch | results trawl / git grep |\n")
+		p("|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 		for i, q := range be.Queries {
 			g := r.Grep[i]
 			limit := "0"
@@ -83,15 +88,103 @@ func (r *Report) Markdown() string {
 			if g.Runs > 1 {
 				grep += fmt.Sprintf(" (%d runs)", g.Runs)
 			}
-			p("| `%s` | %s | %s | %s | %s | %d | %s | %s | %s |\n",
-				strings.ReplaceAll(q.Query.Query, "|", `\|`), q.Query.Kind, limit, ms(q.P50), ms(q.P95), q.Candidates, grep, times(g.Median, q.P50), results)
+			cs, vs := "-", "-"
+			if c, ok := r.csearchQuery(i); ok {
+				cs = ms(c.P50)
+				vs = times(q.CLI.Median, c.P50)
+			} else if r.Csearch.Skipped == "" {
+				cs = "no equivalent"
+			}
+			p("| `%s` | %s | %s | %s | %s | %d | %s | %s | %s (%s) | %s | %s | %s |\n",
+				mdCode(q.Query.Query), q.Query.Kind, limit, ms(q.P50), ms(q.P95), q.Candidates, grep, times(g.Median, q.P50),
+				ms(q.CLI.Median), mib(q.CLI.PeakRSS), cs, vs, results)
 		}
 		p("\n")
 	}
+	r.csearchSection(p)
 	p("Kinds: selective, regex and case are the selective queries the 100x target is about; filter lists files by path; ")
-	p("common matches most Go files (exhaustive); limited stops at `limit` files while git grep, having no such limit, reads everything.\n")
+	p("common matches most Go files (exhaustive); limited stops at `limit` files while git grep and csearch, having no such limit, read everything. ")
+	p("The csearch target counts every kind but filter and limited.\n")
 	return b.String()
 }
+
+// csearchQuery is csearch's measurement of query i, when it has one.
+func (r *Report) csearchQuery(i int) (CsearchResult, bool) {
+	if r.Csearch.Skipped != "" || i >= len(r.Csearch.Queries) || r.Csearch.Queries[i].NoEquivalent != "" {
+		return CsearchResult{}, false
+	}
+	return r.Csearch.Queries[i], true
+}
+
+// csearchSection describes the csearch baseline, or why it is missing.
+func (r *Report) csearchSection(p func(string, ...any)) {
+	cs := r.Csearch
+	p("### Baseline: csearch\n\n")
+	if cs.Skipped != "" {
+		p("Not measured in this run: %s.\n\n", cs.Skipped)
+		return
+	}
+	version := ""
+	if cs.Version != "" {
+		version = " " + cs.Version
+	}
+	p("Russ Cox's `cindex`/`csearch` (Debian package codesearch%s) over the org's unique blobs: each distinct blob written once ", version)
+	p("as `<hash>/<first path it was seen at>` (dot-files gain a `_` so that cindex does not skip them), %d files, %s", cs.Blobs, mb(cs.Bytes))
+	if cs.ExportTime > 0 {
+		p(", exported in %s (cached under .bench/csearch/ for reruns)", cs.ExportTime.Round(time.Millisecond))
+	}
+	p(". csearch knows no branches: it searches each text once where trawl answers for every branch, so it is a floor to approach, not a peer. ")
+	p("Each query is a whole `csearch` process with `CSEARCHINDEX` set: `-i` where trawl folds case, literals quoted as RE2 (`regexp.QuoteMeta`), ")
+	p("`-f` for a file: filter, `-c` to count lines like git grep, `-l` with an empty pattern for a filter-only query; ")
+	p("p50 of up to %d runs after a warm-up run (fewer once 10 s have gone). ", r.QueryRuns)
+	p("results count lines (files for `-l`) in the unique blobs; trawl's are its matches counted once per distinct blob, in the blobs cindex indexed, ")
+	p("with those in the blobs it ignored (which csearch cannot find) in brackets.\n\n")
+	p("| cindex | |\n|---|---|\n")
+	p("| wall time | %s |\n| peak RSS | %s |\n| index size | %s |\n| index ÷ unique content | %.2f× |\n| files cindex ignored without a word (a line over 2000 bytes, over 20000 trigrams, not UTF-8) | %d |\n\n",
+		cs.IndexTime.Round(time.Millisecond), mib(cs.IndexPeakRSS), mb(cs.IndexBytes), ratio(float64(cs.IndexBytes), float64(cs.Bytes)), cs.Ignored)
+	p("| query | csearch arguments | csearch p50 | peak RSS | results csearch |%s\n", r.backendCols("results"))
+	p("|---|---|---|---|---|%s\n", strings.Repeat("---|", len(r.Backends)))
+	for i, q := range queries {
+		c := cs.Queries[i]
+		if c.NoEquivalent != "" {
+			p("| `%s` | no equivalent: %s | - | - | - |%s\n", mdCode(q.Query), c.NoEquivalent, strings.Repeat(" - |", len(r.Backends)))
+			continue
+		}
+		p("| `%s` | `%s` | %s | %s | %d |", mdCode(q.Query), mdCode(shellWords(c.Args)), ms(c.P50), mib(c.PeakRSS), c.Results)
+		for _, be := range r.Backends {
+			bq := be.Queries[i]
+			n := bq.linesIn(cs.IgnoredBlobs)
+			cell := fmt.Sprint(n)
+			switch {
+			case bq.LimitHit:
+				cell += " (limit hit)"
+			case n != c.Results:
+				cell += " **differ**"
+			}
+			if extra := bq.BlobLines - n; extra > 0 {
+				cell += fmt.Sprintf(" (+%d)", extra)
+			}
+			p(" %s |", cell)
+		}
+		p("\n")
+	}
+	p("\n")
+}
+
+// shellWords renders args as one would type them after csearch.
+func shellWords(args []string) string {
+	out := []string{"csearch"}
+	for _, a := range args {
+		if a == "" || strings.ContainsAny(a, " \t\\\"'$`*?[]{}()|&;<>!#~") {
+			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+		out = append(out, a)
+	}
+	return strings.Join(out, " ")
+}
+
+// mdCode escapes what would end a Markdown table cell.
+func mdCode(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
 
 func (r *Report) backendCols(cols ...string) string {
 	var out []string
@@ -113,6 +206,35 @@ func (r *Report) targets(p func(string, ...any)) {
 		}
 		p("\n")
 	}
+	if r.Csearch.Skipped != "" {
+		p("| literal, regex and common queries vs csearch, whole process | within %d× | csearch not measured |%s\n", targetCsearchRatio, strings.Repeat(" - |", 2*len(r.Backends)-1))
+	} else {
+		row("literal, regex and common queries vs csearch, whole process", fmt.Sprintf("within %d×", targetCsearchRatio), func(be BackendResult) (string, bool) {
+			hi, worst, n, met := 0.0, "", 0, 0
+			for i, q := range be.Queries {
+				c := r.Csearch.Queries[i]
+				if !q.Query.vsCsearch() || c.NoEquivalent != "" {
+					continue
+				}
+				x := ratio(float64(q.CLI.Median), float64(c.P50))
+				if x > hi {
+					hi, worst = x, q.Query.Query
+				}
+				n++
+				if x <= targetCsearchRatio {
+					met++
+				}
+			}
+			return fmt.Sprintf("slowest %s (`%s`); %d of %d queries meet it", timesX(hi), mdCode(worst), met, n), n > 0 && met == n
+		})
+	}
+	row("trawl search memory", fmt.Sprintf("< %s peak RSS", mib(targetCLIMemory)), func(be BackendResult) (string, bool) {
+		var peak int64
+		for _, q := range be.Queries {
+			peak = max(peak, q.CLI.PeakRSS)
+		}
+		return "highest " + mib(peak), peak > 0 && peak < targetCLIMemory
+	})
 	row("selective queries vs git grep", fmt.Sprintf("≥ %d× faster", targetSelectiveRatio), func(be BackendResult) (string, bool) {
 		lo, n, met := math.Inf(1), 0, 0
 		for i, q := range be.Queries {
@@ -175,6 +297,12 @@ func (r *Report) crawlSection(p func(string, ...any), be BackendResult) {
 		p("| stored fields (the text, compressed, and small stored values) | %s | %.2f× |\n", mb(d.Stored), ratio(float64(d.Stored), u))
 		p("| the rest (trigram postings, location doc values, dictionaries) | %s | %.2f× |\n", mb(d.Total-d.Stored), ratio(float64(d.Total-d.Stored), u))
 	}
+	if d.Folder > 0 {
+		p("| the whole data folder (index.path) | %s | %.2f× |\n", mb(d.Folder), ratio(float64(d.Folder), u))
+	}
+	if cs := r.Csearch; cs.Skipped == "" {
+		p("| baseline: csearch's index of the unique blobs (÷ its %s) | %s | %.2f× |\n", mb(cs.Bytes), mb(cs.IndexBytes), ratio(float64(cs.IndexBytes), float64(cs.Bytes)))
+	}
 	p("\n")
 }
 
@@ -196,8 +324,9 @@ func ratio(a, b float64) float64 {
 	return a / b
 }
 
-func times(grep, trawl time.Duration) string {
-	x := ratio(float64(grep), float64(trawl))
+func times(a, b time.Duration) string { return timesX(ratio(float64(a), float64(b))) }
+
+func timesX(x float64) string {
 	if x < 10 {
 		return fmt.Sprintf("%.1f×", x)
 	}

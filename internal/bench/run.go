@@ -53,6 +53,7 @@ type Report struct {
 	GenTime   time.Duration // zero when the org came from the cache
 	Backends  []BackendResult
 	Grep      []GrepResult // by query, shared by every backend
+	Csearch   CsearchRun   // its Queries by query, shared too
 	QueryRuns int
 }
 
@@ -86,7 +87,8 @@ func run(ctx context.Context, p OrgParams, opt Options) error {
 	if d := time.Since(start); d > time.Second {
 		rep.GenTime = d
 	}
-	if rep.Corpus, err = corpusStats(ctx, org); err != nil {
+	var blobs []blobRef
+	if rep.Corpus, blobs, err = corpusStats(ctx, org); err != nil {
 		return err
 	}
 	logf("corpus: %d branches, %s across branches, %s unique", rep.Corpus.Branches, mb(rep.Corpus.Bytes), mb(rep.Corpus.UniqueBytes))
@@ -113,6 +115,14 @@ func run(ctx context.Context, p OrgParams, opt Options) error {
 			return err
 		}
 		rep.Grep = append(rep.Grep, g)
+	}
+
+	if opt.Csearch {
+		if rep.Csearch, err = csearchBaseline(ctx, work, filepath.Base(org.Dir), blobs, runs, logf); err != nil {
+			return fmt.Errorf("csearch baseline: %w", err)
+		}
+	} else {
+		rep.Csearch.Skipped = "turned off with -csearch=false"
 	}
 
 	if err := os.WriteFile(out, []byte(rep.Markdown()), 0o644); err != nil {
@@ -170,15 +180,25 @@ func measureBackend(ctx context.Context, b Backend, org *Org, bin, work string, 
 	if err != nil {
 		return res, err
 	}
-	defer idx.Close()
 	s := search.New(idx)
 	for _, q := range queries {
 		logf("%s: query %s", b.Name(), q.Query)
 		r, err := measureQuery(ctx, s, q, runs)
 		if err != nil {
+			idx.Close()
 			return res, err
 		}
 		res.Queries = append(res.Queries, r)
+	}
+	// The trawl search processes open the index themselves.
+	if err := idx.Close(); err != nil {
+		return res, fmt.Errorf("close index: %w", err)
+	}
+	for i, q := range queries {
+		logf("%s: trawl search %s", b.Name(), q.Query)
+		if res.Queries[i].CLI, err = measureCLI(ctx, bin, cfgPath, q); err != nil {
+			return res, err
+		}
 	}
 	return res, nil
 }
