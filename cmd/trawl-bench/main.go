@@ -39,6 +39,9 @@ Flags:
 `
 
 func main() {
+	if bench.ServeChild() {
+		return
+	}
 	var (
 		p       bench.OrgParams
 		opt     bench.Options

@@ -1,9 +1,11 @@
 package bench
 
 import (
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +13,13 @@ import (
 	"github.com/trawl-dev/trawl/crawler"
 	"github.com/trawl-dev/trawl/search"
 )
+
+func TestMain(m *testing.M) {
+	if ServeChild() {
+		return
+	}
+	os.Exit(m.Run())
+}
 
 // smallOrg generates a three-repository org (net/http, crypto/x509 and
 // database/sql, one package each) with two branches under root.
@@ -313,4 +322,32 @@ func TestZapStoredBytesRejectsShortFiles(t *testing.T) {
 	if _, err := zapStoredBytes(path); err == nil {
 		t.Error("a 5-byte file was read as a zap segment")
 	}
+}
+
+// TestRunMeasured checks that a small command run from a large process is
+// reported at its own size, and that its exit code and output come back.
+func TestRunMeasured(t *testing.T) {
+	ballast := make([]byte, 128<<20)
+	for i := range ballast {
+		if i%4096 == 0 {
+			ballast[i] = 1
+		}
+	}
+	var out strings.Builder
+	m, err := runMeasured(t.Context(), "git", []string{"--version"}, nil, nil, &out, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(out.String(), "git version") {
+		t.Errorf("output %q", out.String())
+	}
+	if m.PeakRSS <= 0 || m.PeakRSS >= 64<<20 || m.Wall <= 0 {
+		t.Errorf("git --version measured at %d bytes peak RSS in %v, from a process holding %d MiB", m.PeakRSS, m.Wall, len(ballast)>>20)
+	}
+	_, err = runMeasured(t.Context(), "git", []string{"no-such-subcommand"}, nil, nil, nil, nil)
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+		t.Errorf("a failing command returned %v, want exit status 1", err)
+	}
+	runtime.KeepAlive(ballast)
 }

@@ -319,17 +319,12 @@ func csearchBaseline(ctx context.Context, work, orgKey string, blobs []blobRef, 
 	env := append(os.Environ(), "CSEARCHINDEX="+index)
 	// -verbose lists every file indexed; cindex drops the others (lines
 	// over 2000 bytes, over 20000 trigrams, invalid UTF-8) without a word.
-	cmd := exec.CommandContext(ctx, "cindex", "-verbose", dir)
-	cmd.Env = env
 	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	start := time.Now()
-	err := cmd.Run()
-	cs.IndexTime = time.Since(start)
+	m, err := runMeasured(ctx, "cindex", []string{"-verbose", dir}, env, nil, nil, &stderr)
 	if err != nil {
 		return cs, fmt.Errorf("cindex %s: %w: %s", dir, err, lastLines(stderr.String(), 5))
 	}
-	cs.IndexPeakRSS = peakRSS(cmd.ProcessState)
+	cs.IndexTime, cs.IndexPeakRSS = m.Wall, m.PeakRSS
 	indexed := indexedFiles(stderr.String())
 	cs.IgnoredBlobs = map[string]bool{}
 	for _, b := range blobs {
@@ -393,13 +388,8 @@ func timeCsearch(ctx context.Context, env, args []string, runs int) (CsearchResu
 	var times []time.Duration
 	begin := time.Now()
 	for i := 0; i <= runs && (i < 2 || time.Since(begin) < 10*time.Second); i++ {
-		cmd := exec.CommandContext(ctx, "csearch", args...)
-		cmd.Env = env
 		var stdout, stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		start := time.Now()
-		err := cmd.Run()
-		elapsed := time.Since(start)
+		m, err := runMeasured(ctx, "csearch", args, env, nil, &stdout, &stderr)
 		var exit *exec.ExitError
 		if errors.As(err, &exit) && exit.ExitCode() == 1 && stderr.Len() == 0 {
 			err = nil // no match
@@ -407,14 +397,14 @@ func timeCsearch(ctx context.Context, env, args []string, runs int) (CsearchResu
 		if err != nil {
 			return r, fmt.Errorf("csearch %s: %w: %s", strings.Join(args, " "), err, lastLines(stderr.String(), 5))
 		}
-		r.PeakRSS = max(r.PeakRSS, peakRSS(cmd.ProcessState))
+		r.PeakRSS = max(r.PeakRSS, m.PeakRSS)
 		n, err := countCsearch(stdout.Bytes(), args)
 		if err != nil {
 			return r, err
 		}
 		r.Results = n
 		if i > 0 {
-			times = append(times, elapsed)
+			times = append(times, m.Wall)
 		}
 	}
 	r.Runs = len(times)

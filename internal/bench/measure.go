@@ -25,7 +25,7 @@ import (
 // CrawlRun is one `trawl crawl --json` in a child process.
 type CrawlRun struct {
 	Wall    time.Duration
-	PeakRSS int64 // bytes, the child's own high-water mark
+	PeakRSS int64 // bytes, the child's own high-water mark (see runMeasured)
 	Summary crawler.Summary
 }
 
@@ -34,14 +34,8 @@ type CrawlRun struct {
 func runCrawl(ctx context.Context, bin, cfgPath string) (CrawlRun, error) {
 	var run CrawlRun
 	var stdout, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, bin, "crawl", "-c", cfgPath, "--json", "-log-level", "warn")
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	start := time.Now()
-	err := cmd.Run()
-	run.Wall = time.Since(start)
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		run.PeakRSS = maxRSSBytes(ru)
-	}
+	m, err := runMeasured(ctx, bin, []string{"crawl", "-c", cfgPath, "--json", "-log-level", "warn"}, nil, nil, &stdout, &stderr)
+	run.Wall, run.PeakRSS = m.Wall, m.PeakRSS
 	if jerr := json.Unmarshal(stdout.Bytes(), &run.Summary); jerr != nil {
 		if err == nil {
 			err = jerr
@@ -169,16 +163,13 @@ func measureCLI(ctx context.Context, bin, cfgPath string, q Query) (CLIResult, e
 	var r CLIResult
 	var times []time.Duration
 	for len(times) < 5 {
-		cmd := exec.CommandContext(ctx, bin, "search", "-c", cfgPath, "--json", "--limit", strconv.Itoa(q.Limit), "-log-level", "warn", "--", q.Query)
 		var stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = io.Discard, &stderr
-		start := time.Now()
-		err := cmd.Run()
-		elapsed := time.Since(start)
+		m, err := runMeasured(ctx, bin, []string{"search", "-c", cfgPath, "--json", "--limit", strconv.Itoa(q.Limit), "-log-level", "warn", "--", q.Query}, nil, nil, io.Discard, &stderr)
 		if err != nil {
 			return r, fmt.Errorf("trawl search %q: %w: %s", q.Query, err, strings.TrimSpace(stderr.String()))
 		}
-		r.PeakRSS = max(r.PeakRSS, peakRSS(cmd.ProcessState))
+		elapsed := m.Wall
+		r.PeakRSS = max(r.PeakRSS, m.PeakRSS)
 		times = append(times, elapsed)
 		if elapsed > 5*time.Second {
 			break
