@@ -39,9 +39,6 @@ Flags:
 `
 
 func main() {
-	if bench.ServeChild() {
-		return
-	}
 	var (
 		p       bench.OrgParams
 		opt     bench.Options

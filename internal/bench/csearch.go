@@ -276,7 +276,7 @@ func writeFrom(path string, r io.Reader, n int64) error {
 // csearchBaseline exports the org's unique blobs below work (once per
 // org: the export is cached beside it), indexes them with cindex and times
 // every query with csearch.
-func csearchBaseline(ctx context.Context, work, orgKey string, blobs []blobRef, runs int, logf func(string, ...any)) (CsearchRun, error) {
+func csearchBaseline(ctx context.Context, rn runner, work, orgKey string, blobs []blobRef, runs int, logf func(string, ...any)) (CsearchRun, error) {
 	var cs CsearchRun
 	if why := csearchTools(); why != "" {
 		cs.Skipped = why
@@ -320,7 +320,7 @@ func csearchBaseline(ctx context.Context, work, orgKey string, blobs []blobRef, 
 	// -verbose lists every file indexed; cindex drops the others (lines
 	// over 2000 bytes, over 20000 trigrams, invalid UTF-8) without a word.
 	var stderr bytes.Buffer
-	m, err := runMeasured(ctx, "cindex", []string{"-verbose", dir}, env, nil, nil, &stderr)
+	m, err := rn.run(ctx, "cindex", []string{"-verbose", dir}, env, nil, nil, &stderr)
 	if err != nil {
 		return cs, fmt.Errorf("cindex %s: %w: %s", dir, err, lastLines(stderr.String(), 5))
 	}
@@ -351,7 +351,7 @@ func csearchBaseline(ctx context.Context, work, orgKey string, blobs []blobRef, 
 		r := CsearchResult{Args: args, NoEquivalent: why}
 		if why == "" {
 			logf("csearch: %s", q.Query)
-			if r, err = timeCsearch(ctx, env, args, runs); err != nil {
+			if r, err = timeCsearch(ctx, rn, env, args, runs); err != nil {
 				return cs, err
 			}
 		}
@@ -383,13 +383,13 @@ func indexedFiles(log string) map[string]bool {
 // timeCsearch runs csearch once to warm the page cache, then up to runs
 // times (fewer once 10 s have gone), and reports the median wall time and
 // the highest peak RSS.
-func timeCsearch(ctx context.Context, env, args []string, runs int) (CsearchResult, error) {
+func timeCsearch(ctx context.Context, rn runner, env, args []string, runs int) (CsearchResult, error) {
 	r := CsearchResult{Args: args}
 	var times []time.Duration
 	begin := time.Now()
 	for i := 0; i <= runs && (i < 2 || time.Since(begin) < 10*time.Second); i++ {
 		var stdout, stderr bytes.Buffer
-		m, err := runMeasured(ctx, "csearch", args, env, nil, &stdout, &stderr)
+		m, err := rn.run(ctx, "csearch", args, env, nil, &stdout, &stderr)
 		var exit *exec.ExitError
 		if errors.As(err, &exit) && exit.ExitCode() == 1 && stderr.Len() == 0 {
 			err = nil // no match

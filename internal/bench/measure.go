@@ -25,16 +25,16 @@ import (
 // CrawlRun is one `trawl crawl --json` in a child process.
 type CrawlRun struct {
 	Wall    time.Duration
-	PeakRSS int64 // bytes, the child's own high-water mark (see runMeasured)
+	PeakRSS int64 // bytes, the child's own high-water mark (see runner)
 	Summary crawler.Summary
 }
 
 // runCrawl runs the trawl binary's crawl and reads its summary. Repository
 // errors (exit code 1 with a summary) are returned in the summary.
-func runCrawl(ctx context.Context, bin, cfgPath string) (CrawlRun, error) {
+func runCrawl(ctx context.Context, rn runner, bin, cfgPath string) (CrawlRun, error) {
 	var run CrawlRun
 	var stdout, stderr bytes.Buffer
-	m, err := runMeasured(ctx, bin, []string{"crawl", "-c", cfgPath, "--json", "-log-level", "warn"}, nil, nil, &stdout, &stderr)
+	m, err := rn.run(ctx, bin, []string{"crawl", "-c", cfgPath, "--json", "-log-level", "warn"}, nil, nil, &stdout, &stderr)
 	run.Wall, run.PeakRSS = m.Wall, m.PeakRSS
 	if jerr := json.Unmarshal(stdout.Bytes(), &run.Summary); jerr != nil {
 		if err == nil {
@@ -159,12 +159,12 @@ func (r QueryResult) linesIn(skip map[string]bool) int64 {
 // process start, index open and output included. Like the git grep
 // baseline it takes the median of up to 5 runs, fewer once a run takes
 // over 5 s.
-func measureCLI(ctx context.Context, bin, cfgPath string, q Query) (CLIResult, error) {
+func measureCLI(ctx context.Context, rn runner, bin, cfgPath string, q Query) (CLIResult, error) {
 	var r CLIResult
 	var times []time.Duration
 	for len(times) < 5 {
 		var stderr bytes.Buffer
-		m, err := runMeasured(ctx, bin, []string{"search", "-c", cfgPath, "--json", "--limit", strconv.Itoa(q.Limit), "-log-level", "warn", "--", q.Query}, nil, nil, io.Discard, &stderr)
+		m, err := rn.run(ctx, bin, []string{"search", "-c", cfgPath, "--json", "--limit", strconv.Itoa(q.Limit), "-log-level", "warn", "--", q.Query}, nil, nil, io.Discard, &stderr)
 		if err != nil {
 			return r, fmt.Errorf("trawl search %q: %w: %s", q.Query, err, strings.TrimSpace(stderr.String()))
 		}

@@ -61,7 +61,7 @@ func (r *Report) Markdown() string {
 	p("## Queries\n\n")
 	p("trawl: %d timed runs of `Searcher.Search` in one process after a warm-up run, index open; `limit` 0 is exhaustive, like git grep. ", r.QueryRuns)
 	p("trawl search: the same query as a whole `trawl search --json --limit N` process, the way a user runs it (start, index open and output included), ")
-	p("median of up to 5 runs (1 when a run takes over 5 s), with the highest peak RSS. ")
+	p("median of up to 5 runs (1 when a run takes over 5 s), with the highest peak RSS (taken like the crawl's). ")
 	p("git grep: `git grep -I -n -c [-i] -F|-P -e PATTERN BRANCH...` once per repository with all its branches, one repository after the other ")
 	p("(`-l` for a filter-only query; `-i` where trawl's case:auto folds case); the median of up to 3 runs (1 when a run takes over 5 s). ")
 	p("git grep ÷ trawl compares git grep with the in-process p50; trawl search ÷ csearch compares two whole processes (csearch below). ")
@@ -186,6 +186,12 @@ func shellWords(args []string) string {
 // mdCode escapes what would end a Markdown table cell.
 func mdCode(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
 
+// rssNote says how child processes' peak RSS was taken.
+func (r *Report) rssNote() string {
+	return fmt.Sprintf("as reported by the small helper internal/bench/rusage that starts it, which adds up to %s (its figure for true(1)); "+
+		"read from this process, every child would seem to need the benchmark's own memory", mib(r.RSSFloor))
+}
+
 func (r *Report) backendCols(cols ...string) string {
 	var out []string
 	for _, be := range r.Backends {
@@ -279,7 +285,7 @@ func (r *Report) targets(p func(string, ...any)) {
 func (r *Report) crawlSection(p func(string, ...any), be BackendResult) {
 	f, rc := be.Full, be.Recrawl
 	p("## Crawl: %s\n\n", be.Name)
-	p("`trawl crawl --json` as a child process on an empty index, then again with nothing changed; peak RSS is the child's (getrusage ru_maxrss).\n\n")
+	p("`trawl crawl --json` as a child process on an empty index, then again with nothing changed; peak RSS is the child's (getrusage ru_maxrss) %s.\n\n", r.rssNote())
 	p("| | full crawl | no-change recrawl |\n|---|---|---|\n")
 	p("| wall time | %s | %s |\n", f.Wall.Round(time.Millisecond), rc.Wall.Round(time.Millisecond))
 	p("| branches seen / changed | %d / %d | %d / %d |\n", f.Summary.Branches, f.Summary.BranchesChanged, rc.Summary.Branches, rc.Summary.BranchesChanged)
@@ -347,6 +353,9 @@ func ms(d time.Duration) string {
 func mb(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/1e6) }
 
 func mib(n int64) string {
+	if n > 0 && n < 10<<20 {
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	}
 	if n >= 1<<30 {
 		return fmt.Sprintf("%.2f GiB", float64(n)/(1<<30))
 	}

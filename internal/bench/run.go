@@ -54,6 +54,7 @@ type Report struct {
 	Backends  []BackendResult
 	Grep      []GrepResult // by query, shared by every backend
 	Csearch   CsearchRun   // its Queries by query, shared too
+	RSSFloor  int64        // the peak RSS the measuring helper reports for true(1)
 	QueryRuns int
 }
 
@@ -100,8 +101,17 @@ func run(ctx context.Context, p OrgParams, opt Options) error {
 		return fmt.Errorf("go build ./cmd/trawl (run from the module root): %w: %s", err, msg)
 	}
 
+	rn, err := buildRunner(ctx, filepath.Join(work, "bin"))
+	if err != nil {
+		return err
+	}
+	// What the helper itself adds to a peak RSS: its figure for true(1).
+	if m, err := rn.run(ctx, "true", nil, nil, nil, nil, nil); err == nil {
+		rep.RSSFloor = m.PeakRSS
+	}
+
 	for _, b := range backends() {
-		res, err := measureBackend(ctx, b, org, bin, work, runs, logf)
+		res, err := measureBackend(ctx, rn, b, org, bin, work, runs, logf)
 		if err != nil {
 			return fmt.Errorf("backend %s: %w", b.Name(), err)
 		}
@@ -118,7 +128,7 @@ func run(ctx context.Context, p OrgParams, opt Options) error {
 	}
 
 	if opt.Csearch {
-		if rep.Csearch, err = csearchBaseline(ctx, work, filepath.Base(org.Dir), blobs, runs, logf); err != nil {
+		if rep.Csearch, err = csearchBaseline(ctx, rn, work, filepath.Base(org.Dir), blobs, runs, logf); err != nil {
 			return fmt.Errorf("csearch baseline: %w", err)
 		}
 	} else {
@@ -142,7 +152,7 @@ func backends() []Backend {
 	return bs
 }
 
-func measureBackend(ctx context.Context, b Backend, org *Org, bin, work string, runs int, logf func(string, ...any)) (BackendResult, error) {
+func measureBackend(ctx context.Context, rn runner, b Backend, org *Org, bin, work string, runs int, logf func(string, ...any)) (BackendResult, error) {
 	res := BackendResult{Name: b.Name()}
 	dir := filepath.Join(work, "run-"+b.Name())
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -158,7 +168,7 @@ func measureBackend(ctx context.Context, b Backend, org *Org, bin, work string, 
 	}
 
 	logf("%s: full crawl", b.Name())
-	if res.Full, err = runCrawl(ctx, bin, cfgPath); err != nil {
+	if res.Full, err = runCrawl(ctx, rn, bin, cfgPath); err != nil {
 		return res, err
 	}
 	if err := crawlErrors(res.Full); err != nil {
@@ -166,7 +176,7 @@ func measureBackend(ctx context.Context, b Backend, org *Org, bin, work string, 
 	}
 	logf("%s: full crawl took %s", b.Name(), res.Full.Wall.Round(time.Millisecond))
 	logf("%s: no-change recrawl", b.Name())
-	if res.Recrawl, err = runCrawl(ctx, bin, cfgPath); err != nil {
+	if res.Recrawl, err = runCrawl(ctx, rn, bin, cfgPath); err != nil {
 		return res, err
 	}
 	if err := crawlErrors(res.Recrawl); err != nil {
@@ -196,7 +206,7 @@ func measureBackend(ctx context.Context, b Backend, org *Org, bin, work string, 
 	}
 	for i, q := range queries {
 		logf("%s: trawl search %s", b.Name(), q.Query)
-		if res.Queries[i].CLI, err = measureCLI(ctx, bin, cfgPath, q); err != nil {
+		if res.Queries[i].CLI, err = measureCLI(ctx, rn, bin, cfgPath, q); err != nil {
 			return res, err
 		}
 	}
