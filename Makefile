@@ -43,8 +43,10 @@ test-go:
 test: lint test-go
 
 # Benchmarks on a generated org, Bleve and Elasticsearch side by side;
-# figures are ratios against git grep on the same corpus, measured in the
-# same run (see BENCHMARKS.md). BENCH_ES=0 measures Bleve only.
+# figures are ratios against git grep and csearch on the same corpus,
+# measured in the same run (see BENCHMARKS.md). BENCH_ES=0 measures Bleve
+# only; scripts/bench.sh installs codesearch (cindex, csearch) when it is
+# missing and apt-get can, and the report skips csearch without it.
 bench: build
 	bash scripts/bench.sh
 

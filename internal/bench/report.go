@@ -138,11 +138,11 @@ func (r *Report) csearchSection(p func(string, ...any)) {
 	p("`-f` for a file: filter, `-c` to count lines like git grep, `-l` with an empty pattern for a filter-only query; ")
 	p("p50 of up to %d runs after a warm-up run (fewer once 10 s have gone). ", r.QueryRuns)
 	p("results count lines (files for `-l`) in the unique blobs; trawl's are its matches counted once per distinct blob, in the blobs cindex indexed, ")
-	p("with those in the blobs it ignored (which csearch cannot find) in brackets.\n\n")
+	p("with those in the blobs it ignored (which csearch cannot find) as (+N).\n\n")
 	p("| cindex | |\n|---|---|\n")
 	p("| wall time | %s |\n| peak RSS | %s |\n| index size | %s |\n| index ÷ unique content | %.2f× |\n| files cindex ignored without a word (a line over 2000 bytes, over 20000 trigrams, not UTF-8) | %d |\n\n",
 		cs.IndexTime.Round(time.Millisecond), mib(cs.IndexPeakRSS), mb(cs.IndexBytes), ratio(float64(cs.IndexBytes), float64(cs.Bytes)), cs.Ignored)
-	p("| query | csearch arguments | csearch p50 | peak RSS | results csearch |%s\n", r.backendCols("results"))
+	p("| query | csearch arguments | csearch p50 | peak RSS | results csearch | %s |\n", r.backendCols("results"))
 	p("|---|---|---|---|---|%s\n", strings.Repeat("---|", len(r.Backends)))
 	for i, q := range queries {
 		c := cs.Queries[i]
