@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/trawl-dev/trawl/deps"
 	"github.com/trawl-dev/trawl/trigram"
 )
 
@@ -185,23 +186,10 @@ type BranchKey struct {
 	Repo, Name string
 }
 
-// Dependency is one library, image or action a manifest on a branch
-// declares or locks (docs/design.md §7).
-type Dependency struct {
-	Repo            string `json:"repo"`
-	Branch          string `json:"branch"`
-	Commit          string `json:"commit"`
-	Path            string `json:"path"`
-	Line            int    `json:"line"`
-	Ecosystem       string `json:"ecosystem"` // purl type: maven, npm, golang, pypi, docker, github...
-	Name            string `json:"name"`
-	PURL            string `json:"purl"`
-	Version         string `json:"version"`          // as declared; a range stays a range
-	ResolvedVersion string `json:"resolved_version"` // exact version from a lockfile, property, parent or catalog
-	VersionSource   string `json:"version_source"`   // literal, property, parent, lockfile, catalog, bom
-	Scope           string `json:"scope"`
-	Direct          bool   `json:"direct"`
-}
+// Dependency is one dependency record of docs/design.md §7. Package deps
+// defines it, since it is what parsing manifests produces; the index stores
+// and answers it.
+type Dependency = deps.Dependency
 
 // BranchDeps replaces every dependency record of one branch.
 type BranchDeps struct {

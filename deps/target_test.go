@@ -1,17 +1,13 @@
 package deps
 
-import (
-	"testing"
-
-	"github.com/trawl-dev/trawl/indexer"
-)
+import "testing"
 
 func TestMatchUnresolvedPropertyIsUndecided(t *testing.T) {
 	r, err := ParseRange("maven", "<2.0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	in, known := r.Match(indexer.Dependency{Version: "${slf4j.version}"})
+	in, known := r.Match(Dependency{Version: "${slf4j.version}"})
 	if in || known {
 		t.Errorf("Match(${slf4j.version}) = %v, %v; want undecided", in, known)
 	}
@@ -39,17 +35,5 @@ func TestParseTarget(t *testing.T) {
 	}
 	if _, err := ParseTarget("pkg:nothing", ""); err == nil {
 		t.Error("a purl without a name parsed")
-	}
-}
-
-func TestSummarize(t *testing.T) {
-	recs := []indexer.Dependency{
-		{Repo: "a", Branch: "main", Path: "pom.xml", Name: "x", Version: "1"},
-		{Repo: "a", Branch: "dev", Path: "pom.xml", Name: "x", Version: "1"},
-		{Repo: "b", Branch: "main", Path: "pom.xml", Name: "x", Version: "${v}", ResolvedVersion: "2"},
-	}
-	got := Summarize(recs)
-	if len(got) != 2 || got[0].Version != "1" || got[0].Repos != 1 || got[0].Branches != 2 || got[1].Version != "2" {
-		t.Errorf("Summarize = %+v", got)
 	}
 }
