@@ -80,7 +80,7 @@ func parseTOML(b []byte) (*ttable, error) {
 		e := p.Expression()
 		switch e.Kind {
 		case unstable.Table, unstable.ArrayTable:
-			keys, line := tomlKey(p, e.Key(), lines)
+			keys, line := tomlKey(e.Key(), lines)
 			t, err := openTable(root, keys, e.Kind == unstable.ArrayTable, line)
 			if err != nil {
 				return nil, err
@@ -99,7 +99,7 @@ func parseTOML(b []byte) (*ttable, error) {
 }
 
 // tomlKey returns a dotted key's parts and the line of its first part.
-func tomlKey(p *unstable.Parser, it unstable.Iterator, lines lineIndex) ([]string, int) {
+func tomlKey(it unstable.Iterator, lines lineIndex) ([]string, int) {
 	var keys []string
 	line := 0
 	for it.Next() {
@@ -114,7 +114,7 @@ func tomlKey(p *unstable.Parser, it unstable.Iterator, lines lineIndex) ([]strin
 
 // tomlAssign sets key = value of a KeyValue node in t.
 func tomlAssign(p *unstable.Parser, t *ttable, kv *unstable.Node, lines lineIndex) error {
-	keys, line := tomlKey(p, kv.Key(), lines)
+	keys, line := tomlKey(kv.Key(), lines)
 	v, err := tomlValue(p, kv.Value(), line, lines)
 	if err != nil {
 		return err
