@@ -2,7 +2,6 @@ package config
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -37,8 +36,8 @@ type IndicatorFile struct {
 }
 
 type deferredError struct {
-	line, column int
-	msg          string
+	node *yaml.Node
+	msg  string
 }
 
 // Indicator is one value to read from a file.
@@ -57,20 +56,13 @@ func (in Indicators) Paths() []string {
 	return out
 }
 
-// UnmarshalYAML decodes and checks the section. Problems are returned
-// together as *yaml.TypeError lines that Parse turns into errors naming
-// the key path and line.
-func (in *Indicators) UnmarshalYAML(n *yaml.Node) error {
-	var errs []string
-	at := func(v *yaml.Node, format string, args ...any) {
-		errs = append(errs, fmt.Sprintf("line %d: column %d: ", v.Line, v.Column)+fmt.Sprintf(format, args...))
-	}
-	unknown := func(k *yaml.Node) {
-		errs = append(errs, fmt.Sprintf("line %d: field %s not found in type config.Indicator", k.Line, k.Value))
-	}
+// decodeNode decodes and checks the section, reporting each problem at
+// its node.
+func (in *Indicators) decodeNode(d *decoder, _ string, n *yaml.Node) {
+	at, unknown := d.at, d.unknownKey
 	if n.Kind != yaml.MappingNode {
 		at(n, "must be a mapping of file paths to lists of indicators, not %s", kindName(n))
-		return &yaml.TypeError{Errors: errs}
+		return
 	}
 	*in = nil
 	seenPath := map[string]bool{}
@@ -109,10 +101,6 @@ func (in *Indicators) UnmarshalYAML(n *yaml.Node) error {
 		}
 		*in = append(*in, f)
 	}
-	if len(errs) > 0 {
-		return &yaml.TypeError{Errors: errs}
-	}
-	return nil
 }
 
 func decodeIndicator(item *yaml.Node, at func(*yaml.Node, string, ...any), unknown func(key *yaml.Node), strict *[]deferredError) (Indicator, bool) {
@@ -158,8 +146,6 @@ func decodeIndicator(item *yaml.Node, at func(*yaml.Node, string, ...any), unkno
 				ind.Params[pk.Value] = pv.Value
 			}
 		default:
-			// Worded as yaml.v3 words it, so that Parse reports it like
-			// every other unknown key.
 			unknown(k)
 			ok = false
 		}
@@ -185,7 +171,7 @@ func decodeIndicator(item *yaml.Node, at func(*yaml.Node, string, ...any), unkno
 		// compatibility: github-crawler, checked once the file is read.
 		if _, jerr := parser.CompileMode(ind.Type, ind.Params, parser.GitHubCrawler); jerr == nil {
 			if v := paramValue(params, "pattern"); v != nil {
-				*strict = append(*strict, deferredError{line: v.Line, column: v.Column, msg: pe.Msg})
+				*strict = append(*strict, deferredError{node: v, msg: pe.Msg})
 				return ind, true
 			}
 		}
