@@ -95,10 +95,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	reg.MustRegister(compliance.Collector{Report: comp.report})
-	svc, err := service.New(comp.after(crawl), cfg.Schedule.Interval, cfg.Schedule.Cron, log, reg)
-	if err != nil {
-		return usageError{fmt.Errorf("schedule.cron: %w", err)}
-	}
+	svc := service.New(comp.after(crawl), cfg.Schedule.Next, log, reg)
 	extra := map[string]http.Handler{}
 	campaigns := change.New(cfg, idx, change.Options{})
 	// Mounted without a secret too, so that deliveries get the documented
