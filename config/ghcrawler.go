@@ -99,13 +99,7 @@ func (c *checker) checkGitHubCrawler(cfg *Config) {
 			c.errorf(fmt.Sprintf("groups[%d]", i), "is empty")
 		}
 	}
-	if !cfg.GitHubCrawler() {
-		for _, f := range cfg.Indicators {
-			for _, d := range f.strict {
-				c.errs = append(c.errs, c.idx.errorAt(c.file, d.node, scopeNone, d.msg+" (compatibility: github-crawler accepts it, as github-crawler does)"))
-			}
-		}
-	}
+	c.compileIndicators(cfg)
 	names := map[string]bool{}
 	for i, t := range cfg.RepositoryTasks {
 		path := fmt.Sprintf("repository_tasks[%d]", i)
