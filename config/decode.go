@@ -25,8 +25,8 @@ type decoder struct {
 }
 
 // maxDecodeNodes bounds the nodes one file may expand to through aliases;
-// a real trawl.yaml has a few hundred.
-const maxDecodeNodes = 1 << 20
+// a real trawl.yaml has a few hundred, a large one a few thousand.
+const maxDecodeNodes = 1 << 17
 
 // nodeDecoder is a type that decodes and checks itself, reporting each
 // problem with d.at or d.unknownKey.
@@ -84,11 +84,7 @@ func isNull(n *yaml.Node) bool {
 
 // decode fills v (addressable) from n, found at path.
 func (d *decoder) decode(path string, n *yaml.Node, v reflect.Value) {
-	d.budget--
-	if d.budget == 0 {
-		d.errorf(path, n.Line, scopeMapping, "the file expands to more than %d values through aliases", d.limit)
-	}
-	if d.budget <= 0 {
+	if !d.spend(path, n) {
 		return
 	}
 	if n.Kind == yaml.AliasNode && n.Alias != nil {
@@ -155,6 +151,15 @@ func (d *decoder) decode(path string, n *yaml.Node, v reflect.Value) {
 			d.mismatch(path, n, v.Type())
 		}
 	}
+}
+
+// spend takes one node off the budget, and reports whether any was left.
+func (d *decoder) spend(path string, n *yaml.Node) bool {
+	d.budget--
+	if d.budget == 0 {
+		d.errorf(path, n.Line, scopeMapping, "the file expands to more than %d values through aliases", d.limit)
+	}
+	return d.budget > 0
 }
 
 // field is one key of a struct, possibly of an inlined struct.
@@ -226,6 +231,10 @@ func (d *decoder) decodeStruct(path string, n *yaml.Node, v reflect.Value) {
 // merge decodes the keys of a merged mapping (or list of mappings) that
 // the mapping itself does not set.
 func (d *decoder) merge(path string, m *yaml.Node, v reflect.Value, fields map[string]field, own map[string]bool) {
+	// A merge may name a list that holds itself: the budget ends it.
+	if !d.spend(path, m) {
+		return
+	}
 	if m.Kind == yaml.AliasNode && m.Alias != nil {
 		m = m.Alias
 	}

@@ -98,3 +98,12 @@ func indexOf(t *testing.T, src string) (*nodeIndex, *yaml.Node) {
 	}
 	return newNodeIndex(&doc), &doc
 }
+
+// TestMergeCycle checks that a merge naming a list that holds itself ends
+// with an error instead of running forever.
+func TestMergeCycle(t *testing.T) {
+	_, err := Parse([]byte("sources:\n  - github:\n      <<: &m [*m]\n      org: a\n"), "trawl.yaml")
+	if err == nil || !strings.Contains(err.Error(), "trawl.yaml:3: sources[0].github: the file expands to more than") {
+		t.Errorf("Parse error = %v, want one saying the file expands too far", err)
+	}
+}
