@@ -121,7 +121,7 @@ func newServer(cfg *config.Config, idx indexer.Index, log *slog.Logger, listen s
 	if err != nil {
 		return nil, err
 	}
-	reg.MustRegister(compliance.Collector{Report: comp.report})
+	reg.MustRegister(compliance.Collector{Report: comp.Report})
 	svc, err := service.New(comp.after(crawl), cfg.Schedule.Interval, cfg.Schedule.Cron, log, reg)
 	if err != nil {
 		return nil, usageError{fmt.Errorf("schedule.cron: %w", err)}
@@ -199,7 +199,7 @@ func webhookRoutes(cfg *config.Config, set *sources.Set, svc *service.Service, c
 // run crawls on schedule (unless noCrawl) and serves on ln until ctx
 // ends, then shuts the server down and waits for the crawl to stop.
 func (s *server) run(ctx context.Context, ln net.Listener, noCrawl bool) error {
-	s.comp.run(ctx)
+	s.comp.Start(ctx)
 	crawlDone := make(chan struct{})
 	go func() {
 		defer close(crawlDone)
