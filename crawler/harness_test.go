@@ -3,9 +3,12 @@ package crawler_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/trawl-dev/trawl/config"
@@ -15,6 +18,7 @@ import (
 	"github.com/trawl-dev/trawl/indexer/elastic"
 	"github.com/trawl-dev/trawl/internal/gittest"
 	"github.com/trawl-dev/trawl/internal/indexdump"
+	"github.com/trawl-dev/trawl/source/sources"
 )
 
 // loadConfig writes yaml to a trawl.yaml in dir and loads it.
@@ -55,6 +59,7 @@ func dirConfigOn(t *testing.T, backend, root string) *config.Config {
 		return dirConfig(t, root, t.TempDir(), "")
 	}
 	prefix := fmt.Sprintf("trawltest-%x", rand.Uint64())
+	t.Cleanup(func() { deleteESIndices(t, prefix) })
 	return dirConfig(t, root, t.TempDir(), fmt.Sprintf(
 		"  backend: elasticsearch\n  elasticsearch:\n    addresses: [%s]\n    index_prefix: %s\n", os.Getenv("TRAWL_ES_URL"), prefix))
 }
@@ -91,6 +96,13 @@ func crawlWith(t *testing.T, cfg *config.Config, opt crawler.Options) *crawler.S
 	ctx := context.Background()
 	idx := openIndex(t, cfg)
 	defer idx.Close()
+	srcs, err := sources.For(cfg, sources.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opt.Sources == nil {
+		opt.Sources = srcs
+	}
 	c, err := crawler.New(cfg, idx, opt)
 	if err != nil {
 		t.Fatal(err)
@@ -117,4 +129,28 @@ func takeSnapshot(t *testing.T, cfg *config.Config) indexdump.Snapshot {
 func makeOrg(t *testing.T, root string, n int, seed uint64) map[string]*gittest.Repo {
 	t.Helper()
 	return gittest.MakeOrg(t, root, n, seed)
+}
+
+// deleteESIndices drops the test's indices, so that runs do not pile up
+// shards until Elasticsearch refuses new indices (1,000 by default).
+// Wildcard deletes are refused by default, so each index is named.
+func deleteESIndices(t *testing.T, prefix string) {
+	base := os.Getenv("TRAWL_ES_URL")
+	resp, err := http.Get(base + "/_cat/indices/" + prefix + "-*?h=index")
+	if err != nil {
+		t.Logf("list test indices: %v", err)
+		return
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	names := strings.Fields(string(body))
+	if len(names) == 0 {
+		return
+	}
+	req, _ := http.NewRequest(http.MethodDelete, base+"/"+strings.Join(names, ","), nil)
+	if resp, err := http.DefaultClient.Do(req); err != nil {
+		t.Logf("delete test indices: %v", err)
+	} else {
+		resp.Body.Close()
+	}
 }

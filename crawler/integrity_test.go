@@ -69,8 +69,8 @@ func TestDeltaCompressedLargeFiles(t *testing.T) {
 			} {
 				got := hitSet(t, s, q.trawl)
 				want := map[string]bool{}
-				for _, hit := range gitGrep(t, repo.Dir, q.grep) {
-					want[fmt.Sprintf("acme/gen@%s:%s:%d", hit.branch, hit.path, hit.line)] = true
+				for _, hit := range gittest.Grep(t, repo.Dir, q.grep...) {
+					want[fmt.Sprintf("acme/gen@%s:%s:%d", hit.Branch, hit.Path, hit.Line)] = true
 				}
 				if len(want) == 0 {
 					t.Fatalf("git grep finds nothing for %v", q.grep)

@@ -1,12 +1,10 @@
 package crawler_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os/exec"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/trawl-dev/trawl/indexer"
@@ -97,12 +95,12 @@ func testParity(t *testing.T, backend, root string, repos map[string]*gittest.Re
 			}
 			want := map[string]bool{}
 			for name, repo := range repos {
-				for _, hit := range gitGrep(t, repo.Dir, q.grep) {
-					file := name + "@" + hit.branch + ":" + hit.path
+				for _, hit := range gittest.Grep(t, repo.Dir, q.grep...) {
+					file := name + "@" + hit.Branch + ":" + hit.Path
 					if reason := skipped[file]; reason != "" {
 						continue
 					}
-					want[fmt.Sprintf("%s:%d", file, hit.line)] = true
+					want[fmt.Sprintf("%s:%d", file, hit.Line)] = true
 				}
 			}
 			if len(want) == 0 {
@@ -130,52 +128,6 @@ func testParity(t *testing.T, backend, root string, repos map[string]*gittest.Re
 }
 
 func head(l []string) []string { return l[:min(len(l), 10)] }
-
-type grepHit struct {
-	branch, path string
-	line         int
-}
-
-// gitGrep runs git grep -n -I on every branch of the repository in dir.
-func gitGrep(t *testing.T, dir string, args []string) []grepHit {
-	t.Helper()
-	branches := strings.Fields(gitOut(t, dir, "for-each-ref", "--format=%(refname:short)", "refs/heads"))
-	var hits []grepHit
-	for _, branch := range branches {
-		cmd := exec.Command("git", append(append([]string{"-C", dir, "grep", "-n", "-I", "--null", "--no-color"}, args...), branch)...)
-		cmd.Env = append(cmd.Environ(), "LANG=C.UTF-8", "LC_ALL=C.UTF-8")
-		out, err := cmd.Output()
-		if ee, ok := err.(*exec.ExitError); ok && ee.ExitCode() == 1 {
-			continue // no match on this branch
-		}
-		if err != nil {
-			t.Fatalf("git grep %v %s: %v", args, branch, err)
-		}
-		// With --null: "branch:path\0line\0text\n".
-		for _, rec := range bytes.Split(bytes.TrimSuffix(out, []byte("\n")), []byte("\n")) {
-			parts := bytes.SplitN(rec, []byte{0}, 3)
-			if len(parts) < 3 {
-				// A match line holding a newline cannot happen; a text
-				// holding \r\n splits oddly only in the text part.
-				continue
-			}
-			var line int
-			fmt.Sscan(string(parts[1]), &line)
-			path := strings.TrimPrefix(string(parts[0]), branch+":")
-			// git grep lets a pattern that matches the empty string match
-			// a phantom line after a file's final newline; GNU grep does
-			// not, and neither does trawl: it is not a line.
-			if len(parts[2]) == 0 {
-				content := gitOut(t, dir, "cat-file", "blob", branch+":"+path)
-				if strings.HasSuffix(content, "\n") && line == strings.Count(content, "\n")+1 {
-					continue
-				}
-			}
-			hits = append(hits, grepHit{branch: branch, path: path, line: line})
-		}
-	}
-	return hits
-}
 
 func gitOut(t *testing.T, dir string, args ...string) string {
 	t.Helper()

@@ -23,6 +23,7 @@ import (
 	"github.com/trawl-dev/trawl/indicators"
 	"github.com/trawl-dev/trawl/search"
 	"github.com/trawl-dev/trawl/service"
+	"github.com/trawl-dev/trawl/source/sources"
 	"github.com/trawl-dev/trawl/web"
 	"github.com/trawl-dev/trawl/webhook"
 )
@@ -78,9 +79,10 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer idx.Close()
 
-	gh := newGitHubSources(log)
+	gh := sources.New(sources.Options{Logger: log})
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), githubCollector{gh})
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(gh.Collectors()...)
 	crawl := crawlFunc(cfg, idx, log, gh)
 	exp, err := newExporter(cfg, idx, gh, log) // indicators_export, after every crawl
 	if err != nil {
@@ -109,11 +111,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return usageError{fmt.Errorf("server.webhook_secret_env: %w", err)}
 		}
 	}
-	extra["POST /hooks/github"] = webhook.PullRequests([]byte(secret), pullRequestEvents(campaigns, log), webhook.Handler([]byte(secret), webhook.Events{
+	events := webhook.Events{
 		Push: func(repo, branch string) {
-			for _, s := range gh.all() {
-				s.MarkChanged(repo)
-			}
+			gh.MarkChanged(repo)
 			log.Info("push webhook", "repo", repo, "branch", branch)
 			svc.Request(repo)
 		},
@@ -122,7 +122,15 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			log.Info("repository webhook", "repo", repo)
 			svc.Request()
 		},
-	}, log))
+	}
+	extra["POST /hooks/github"] = webhook.PullRequests([]byte(secret), pullRequestEvents(campaigns, log), webhook.Handler([]byte(secret), events, log))
+	hooks, err := sources.Hooks(cfg, events, log)
+	if err != nil {
+		return usageError{err}
+	}
+	for route, h := range hooks {
+		extra[route] = h
+	}
 	srv := web.New(web.Options{
 		Indicators: func(ctx context.Context) (any, error) {
 			docs, err := indicators.Compute(ctx, idx, cfg.Indicators, indicators.OptionsFor(cfg))
@@ -189,40 +197,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 // crawlFunc crawls cfg's sources into idx, all repositories or the named ones.
-func crawlFunc(cfg *config.Config, idx indexer.Index, log *slog.Logger, gh *githubSources) service.CrawlFunc {
+func crawlFunc(cfg *config.Config, idx indexer.Index, log *slog.Logger, gh *sources.Set) service.CrawlFunc {
 	return func(ctx context.Context, repos []string) (*crawler.Summary, error) {
-		c, err := crawler.New(cfg, idx, crawler.Options{Logger: log, Repos: repos, GitHub: gh.get})
+		c, err := crawlerFor(cfg, idx, gh, crawler.Options{Logger: log, Repos: repos})
 		if err != nil {
 			return nil, err
 		}
 		return c.Run(ctx)
-	}
-}
-
-// githubCollector exports the GitHub sources' API counters.
-type githubCollector struct{ gh *githubSources }
-
-var (
-	ghCalls     = prometheus.NewDesc("trawl_github_api_calls_total", "GitHub API calls made.", []string{"source"}, nil)
-	ghNotMod    = prometheus.NewDesc("trawl_github_not_modified_total", "GitHub API calls answered 304 (no quota spent).", []string{"source"}, nil)
-	ghRetries   = prometheus.NewDesc("trawl_github_retries_total", "GitHub API calls retried after 5xx or network errors.", []string{"source"}, nil)
-	ghWaits     = prometheus.NewDesc("trawl_github_rate_limit_waits_total", "Pauses for GitHub rate limits.", []string{"source"}, nil)
-	ghRemaining = prometheus.NewDesc("trawl_github_rate_limit_remaining", "GitHub API calls left in the current window (-1: unknown).", []string{"source"}, nil)
-)
-
-func (c githubCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{ghCalls, ghNotMod, ghRetries, ghWaits, ghRemaining} {
-		ch <- d
-	}
-}
-
-func (c githubCollector) Collect(ch chan<- prometheus.Metric) {
-	for _, s := range c.gh.all() {
-		st, name := s.Stats(), s.Name()
-		ch <- prometheus.MustNewConstMetric(ghCalls, prometheus.CounterValue, float64(st.APICalls), name)
-		ch <- prometheus.MustNewConstMetric(ghNotMod, prometheus.CounterValue, float64(st.NotModified), name)
-		ch <- prometheus.MustNewConstMetric(ghRetries, prometheus.CounterValue, float64(st.Retries), name)
-		ch <- prometheus.MustNewConstMetric(ghWaits, prometheus.CounterValue, float64(st.RateLimitWaits), name)
-		ch <- prometheus.MustNewConstMetric(ghRemaining, prometheus.GaugeValue, float64(st.RateLimitRemaining), name)
 	}
 }

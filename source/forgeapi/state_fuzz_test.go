@@ -1,10 +1,9 @@
-package github
+package forgeapi
 
 import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 )
 
 // FuzzState: whatever the state file holds, loading it never panics and
@@ -17,20 +16,20 @@ func FuzzState(f *testing.F) {
 		if err := os.WriteFile(path, data, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		s := loadState(path)
-		if s.Pages == nil || s.Fetched == nil {
+		s := LoadState(path)
+		if s.Pages == nil || s.Versions == nil {
 			t.Fatal("loaded state lacks its maps")
 		}
 		s.page("k")
-		s.fetched("acme/api", time.Unix(1, 0))
-		pushed := time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC)
-		s.setFetched("acme/fuzz", pushed)
+		s.Fetched("acme/api", "1970-01-01T00:00:01Z")
+		pushed := "2026-12-02T00:00:00Z"
+		s.SetFetched("acme/fuzz", pushed)
 		s.setPage("k", page{ETag: `"e"`, Body: []byte(`[1]`)})
-		if err := s.save(); err != nil {
+		if err := s.Save(); err != nil {
 			t.Fatal(err)
 		}
-		back := loadState(path)
-		if !back.fetched("acme/fuzz", pushed) {
+		back := LoadState(path)
+		if !back.Fetched("acme/fuzz", pushed) {
 			t.Fatal("saved fetch state is not read back")
 		}
 		if p, ok := back.page("k"); !ok || p.ETag != `"e"` {

@@ -13,9 +13,10 @@ import (
 
 	"github.com/trawl-dev/trawl/config"
 	"github.com/trawl-dev/trawl/crawler"
-	"github.com/trawl-dev/trawl/github"
 	"github.com/trawl-dev/trawl/indexer/bleve"
 	"github.com/trawl-dev/trawl/search"
+	"github.com/trawl-dev/trawl/source"
+	"github.com/trawl-dev/trawl/source/github"
 	"github.com/trawl-dev/trawl/webhook"
 )
 
@@ -55,7 +56,7 @@ func TestCrawlOrganisationThenPushWebhook(t *testing.T) {
 	defer idx.Close()
 	crawl := func(repos ...string) *crawler.Summary {
 		t.Helper()
-		c, err := crawler.New(cfg, idx, crawler.Options{Sources: []crawler.Source{src}, Repos: repos})
+		c, err := crawler.New(cfg, idx, crawler.Options{Sources: []source.Source{src}, Repos: repos})
 		if err != nil {
 			t.Fatal(err)
 		}

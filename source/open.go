@@ -1,4 +1,4 @@
-package crawler
+package source
 
 import (
 	"errors"
@@ -16,7 +16,7 @@ import (
 
 var errSHA256 = errors.New("repository uses the sha256 object format, which this build of trawl cannot read (go-git v5 reads SHA-1 repositories)")
 
-// openRepository opens the bare repository or the work tree at dir for
+// OpenRepository opens the bare repository or the work tree at dir for
 // reading objects and refs.
 //
 // It does not set go-git's LargeObjectThreshold: go-git v5.19.3 streams
@@ -24,7 +24,7 @@ var errSHA256 = errors.New("repository uses the sha256 object format, which this
 // delta-compressed ones. Memory stays bounded because the crawler never
 // inflates an object above files.max_size: it reads sizes from object
 // headers (blobSize) first.
-func openRepository(dir string) (*git.Repository, error) {
+func OpenRepository(dir string) (*git.Repository, error) {
 	// go-git v5 reads SHA-1 object ids only, and refuses a repository in
 	// the sha256 object format with "unknown extension: objectformat" (or
 	// would read it as garbage): say so plainly. The hash check itself,

@@ -1,4 +1,4 @@
-// Package github is the crawler source for a GitHub organisation or user,
+// Package github is the source for a GitHub organisation or user,
 // on github.com or GitHub Enterprise Server. It lists repositories through
 // the REST API with conditional requests (an unchanged listing costs a few
 // 304s and no quota), waits out rate limits instead of failing, and
@@ -13,24 +13,21 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/go-git/go-billy/v5/osfs"
 	"github.com/go-git/go-git/v5"
-	"github.com/go-git/go-git/v5/plumbing/cache"
 	gittransport "github.com/go-git/go-git/v5/plumbing/transport"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
-	"github.com/go-git/go-git/v5/storage/filesystem"
 	gh "github.com/google/go-github/v57/github"
 
 	"github.com/trawl-dev/trawl/config"
-	"github.com/trawl-dev/trawl/crawler"
 	"github.com/trawl-dev/trawl/indexer"
+	"github.com/trawl-dev/trawl/source"
+	"github.com/trawl-dev/trawl/source/forgeapi"
 )
 
 const defaultAPIURL = "https://api.github.com"
@@ -55,8 +52,8 @@ type Source struct {
 	owner   string
 	isOrg   bool
 	client  *gh.Client
-	tr      *transport
-	st      *state
+	tr      *forgeapi.Transport
+	st      *forgeapi.State
 	root    string // this source's mirrors
 	token   func(ctx context.Context) (string, error)
 	fetches chan struct{}
@@ -74,15 +71,6 @@ func New(cfg *config.GitHub, mirrors string, opts Options) (*Source, error) {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
-	}
-	if opts.Sleep == nil {
-		opts.Sleep = sleepContext
-	}
-	if opts.Transport == nil {
-		opts.Transport = http.DefaultTransport
-	}
-	if opts.Retries <= 0 {
-		opts.Retries = 4
 	}
 	concurrency := max(cfg.Concurrency, 1)
 	s := &Source{
@@ -112,17 +100,15 @@ func New(cfg *config.GitHub, mirrors string, opts Options) (*Source, error) {
 		return nil, fmt.Errorf("github source %s: api_url %q is not a URL", s.owner, apiURL)
 	}
 	s.root = mirrorRoot(mirrors, u.Host)
-	s.st = loadState(filepath.Join(s.root, safeName(s.owner)+".state.json"))
-	s.tr = &transport{
-		base:      opts.Transport,
-		apiHost:   u.Host,
-		sleep:     opts.Sleep,
-		log:       opts.Logger.With("source", "github "+s.owner),
-		sem:       make(chan struct{}, concurrency),
-		retries:   opts.Retries,
-		pages:     s.st,
-		remaining: -1,
-	}
+	s.st = forgeapi.LoadState(filepath.Join(s.root, safeName(s.owner)+".state.json"))
+	// s.token is set below; the transport asks for it at each call.
+	opts.Logger = opts.Logger.With("source", "github "+s.owner)
+	s.tr = newTransport(u.Host, func(ctx context.Context) (string, error) {
+		if s.token == nil {
+			return "", nil // anonymous: public repositories only
+		}
+		return s.token(ctx)
+	}, opts, concurrency, s.st)
 	s.client = gh.NewClient(&http.Client{Transport: s.tr})
 	if strings.TrimRight(apiURL, "/") != defaultAPIURL {
 		if s.client, err = s.client.WithEnterpriseURLs(apiURL, apiURL); err != nil {
@@ -144,11 +130,10 @@ func New(cfg *config.GitHub, mirrors string, opts Options) (*Source, error) {
 		}
 		s.token = func(context.Context) (string, error) { return tok, nil }
 	}
-	s.tr.token = s.token
 	return s, nil
 }
 
-// Name implements crawler.Source.
+// Name implements source.Source.
 func (s *Source) Name() string {
 	if s.isOrg {
 		return "github org " + s.owner
@@ -157,22 +142,22 @@ func (s *Source) Name() string {
 }
 
 // Stats reports the API calls made so far and the last known quota.
-func (s *Source) Stats() Stats { return s.tr.stats() }
+func (s *Source) Stats() forgeapi.Stats { return s.tr.Stats() }
 
 // MarkChanged makes the next Open of repo fetch even if GitHub's pushed_at
 // has not moved: a push webhook can arrive before the listing shows the
 // push.
-func (s *Source) MarkChanged(repo string) { s.st.forget(repo) }
+func (s *Source) MarkChanged(repo string) { s.st.Forget(repo) }
 
-// List implements crawler.Source: every repository of the owner that the
+// List implements source.Source: every repository of the owner that the
 // filters accept, with its metadata. Forks and archived repositories are
 // left out unless the configuration includes them.
-func (s *Source) List(ctx context.Context) ([]crawler.Repo, error) {
+func (s *Source) List(ctx context.Context) ([]source.Repo, error) {
 	all, err := s.listAll(ctx)
-	if serr := s.st.save(); serr != nil {
+	if serr := s.st.Save(); serr != nil {
 		s.log.Warn("cannot save GitHub listing state", "err", serr)
 	}
-	var repos []crawler.Repo
+	var repos []source.Repo
 	for _, r := range all {
 		if !s.keep(r) {
 			continue
@@ -254,7 +239,7 @@ func (s *Source) keep(r *gh.Repository) bool {
 	return slices.ContainsFunc(r.Topics, func(t string) bool { return anyMatch(s.topicsInclude, t) })
 }
 
-func (s *Source) repo(r *gh.Repository) crawler.Repo {
+func (s *Source) repo(r *gh.Repository) source.Repo {
 	visibility := r.GetVisibility()
 	if visibility == "" {
 		visibility = "public"
@@ -280,7 +265,7 @@ func (s *Source) repo(r *gh.Repository) crawler.Repo {
 	}
 	owner, name := r.GetOwner().GetLogin(), r.GetName()
 	cloneURL, size := r.GetCloneURL(), r.GetSize()
-	return crawler.Repo{
+	return source.Repo{
 		Meta: meta,
 		Open: func(ctx context.Context) (*git.Repository, error) {
 			return s.open(ctx, meta, owner, name, cloneURL, size)
@@ -291,8 +276,8 @@ func (s *Source) repo(r *gh.Repository) crawler.Repo {
 // open brings the repository's mirror up to date and opens it.
 func (s *Source) open(ctx context.Context, meta indexer.Repo, owner, name, cloneURL string, size int) (*git.Repository, error) {
 	dir := mirrorPath(s.root, owner, name)
-	if s.st.fetched(meta.Name, meta.PushedAt) {
-		if r, err := openMirror(dir); err == nil {
+	if s.st.Fetched(meta.Name, version(meta.PushedAt)) {
+		if r, err := source.OpenMirror(dir); err == nil {
 			return r, nil
 		}
 	}
@@ -303,8 +288,8 @@ func (s *Source) open(ctx context.Context, meta indexer.Repo, owner, name, clone
 			return nil, fmt.Errorf("check whether %s is empty: %w", meta.Name, s.redact(ctx, err))
 		}
 		if empty {
-			s.st.forget(meta.Name)
-			return nil, crawler.ErrEmpty
+			s.st.Forget(meta.Name)
+			return nil, source.ErrEmpty
 		}
 	}
 
@@ -325,16 +310,16 @@ func (s *Source) open(ctx context.Context, meta indexer.Repo, owner, name, clone
 		// documentation uses for installation tokens.
 		auth = &githttp.BasicAuth{Username: "x-access-token", Password: tok}
 	}
-	r, err := crawler.Mirror(ctx, stripCredentials(cloneURL), auth, dir)
-	if errors.Is(err, crawler.ErrEmpty) {
-		s.st.forget(meta.Name)
+	r, err := source.Mirror(ctx, source.StripCredentials(cloneURL), auth, dir)
+	if errors.Is(err, source.ErrEmpty) {
+		s.st.Forget(meta.Name)
 		return nil, err
 	}
 	if err != nil {
-		return nil, fmt.Errorf("mirror %s: %w", meta.Name, redact(err, tok))
+		return nil, fmt.Errorf("mirror %s: %w", meta.Name, source.Redact(err, tok))
 	}
-	s.st.setFetched(meta.Name, meta.PushedAt)
-	if err := s.st.save(); err != nil {
+	s.st.SetFetched(meta.Name, version(meta.PushedAt))
+	if err := s.st.Save(); err != nil {
 		s.log.Warn("cannot save GitHub fetch state", "err", err)
 	}
 	return r, nil
@@ -363,34 +348,7 @@ func (s *Source) redact(ctx context.Context, err error) error {
 	if terr != nil {
 		return err
 	}
-	return redact(err, tok)
-}
-
-// openMirror opens a bare mirror for reading. Like the crawler's own
-// mirrors it does not set go-git's LargeObjectThreshold, whose streaming
-// returned wrong bytes for delta-compressed objects; the crawler reads
-// sizes from object headers and never inflates a blob above max_size.
-func openMirror(dir string) (*git.Repository, error) {
-	if _, err := os.Stat(filepath.Join(dir, "objects")); err != nil {
-		return nil, fmt.Errorf("open mirror %s: %w", dir, err)
-	}
-	st := filesystem.NewStorage(osfs.New(dir), cache.NewObjectLRUDefault())
-	r, err := git.Open(st, nil)
-	if err != nil {
-		return nil, fmt.Errorf("open mirror %s: %w", dir, err)
-	}
-	return r, nil
-}
-
-// stripCredentials drops any user info from a clone URL, so that the
-// stored remote never holds a secret.
-func stripCredentials(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
-		return raw
-	}
-	u.User = nil
-	return u.String()
+	return source.Redact(err, tok)
 }
 
 // mirrorRoot is the folder below mirrors that holds one GitHub host's
@@ -428,4 +386,39 @@ func compile(patterns []string) ([]*regexp.Regexp, error) {
 
 func anyMatch(res []*regexp.Regexp, s string) bool {
 	return slices.ContainsFunc(res, func(re *regexp.Regexp) bool { return re.MatchString(s) })
+}
+
+// version is what the state file keeps of a pushed_at: the RFC 3339 text
+// earlier trawl versions wrote, so their state files stay valid.
+func version(pushedAt time.Time) string {
+	if pushedAt.IsZero() {
+		return ""
+	}
+	return pushedAt.UTC().Format(time.RFC3339Nano)
+}
+
+// newTransport is the forgeapi transport for GitHub's API at host, sending
+// token (when it gives one) as a bearer token.
+func newTransport(host string, token func(ctx context.Context) (string, error), opts Options, concurrency int, st *forgeapi.State) *forgeapi.Transport {
+	return forgeapi.NewTransport(forgeapi.Options{
+		Forge: "GitHub",
+		Host:  host,
+		Auth: func(ctx context.Context, r *http.Request) error {
+			if token == nil {
+				return nil
+			}
+			tok, err := token(ctx)
+			if err != nil || tok == "" {
+				return err
+			}
+			r.Header.Set("Authorization", "Bearer "+tok)
+			return nil
+		},
+		Base:        opts.Transport,
+		Sleep:       opts.Sleep,
+		Logger:      opts.Logger,
+		Concurrency: concurrency,
+		Retries:     opts.Retries,
+		State:       st,
+	})
 }

@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	gh "github.com/google/go-github/v57/github"
 
@@ -68,33 +66,13 @@ type PullRequests struct {
 // comes from writeTokenEnv when set, else from cfg's GitHub App (which
 // needs the contents and pull-requests write permissions).
 func NewPullRequests(cfg *config.GitHub, writeTokenEnv string, opts Options) (*PullRequests, error) {
-	if opts.Transport == nil {
-		opts.Transport = http.DefaultTransport
-	}
-	if opts.Sleep == nil {
-		opts.Sleep = sleepContext
-	}
-	if opts.Retries <= 0 {
-		opts.Retries = 4
-	}
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.DiscardHandler)
-	}
 	u, err := apiURL(cfg)
 	if err != nil {
 		return nil, err
 	}
 	p := &PullRequests{}
-	tr := &transport{
-		base:      opts.Transport,
-		apiHost:   u.Host,
-		sleep:     opts.Sleep,
-		log:       opts.Logger,
-		sem:       make(chan struct{}, 2),
-		retries:   opts.Retries,
-		pages:     &state{Pages: map[string]page{}, Fetched: map[string]time.Time{}},
-		remaining: -1,
-	}
+	// p.token is set below; the transport asks for it at each call.
+	tr := newTransport(u.Host, func(ctx context.Context) (string, error) { return p.token(ctx) }, opts, 2, nil)
 	p.client = gh.NewClient(&http.Client{Transport: tr})
 	if strings.TrimRight(u.String(), "/") != defaultAPIURL {
 		if p.client, err = p.client.WithEnterpriseURLs(u.String(), u.String()); err != nil {
@@ -117,7 +95,6 @@ func NewPullRequests(cfg *config.GitHub, writeTokenEnv string, opts Options) (*P
 	default:
 		return nil, errors.New("no write credentials: set change.write[].write_token_env for this repository or a GitHub App on its source (the crawl token is never used to write)")
 	}
-	tr.token = p.token
 	return p, nil
 }
 

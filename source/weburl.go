@@ -1,4 +1,4 @@
-package crawler
+package source
 
 import (
 	"net/url"
@@ -12,11 +12,11 @@ import (
 // to /-/blob/). Other hosts get no link rather than a broken one.
 var forgeHosts = []string{"github", "gitlab", "gitea", "codeberg", "forgejo"}
 
-// webURL is the web page of a repository read from a folder or a clone
+// WebURL is the web page of a repository read from a folder or a clone
 // URL, from its origin remote: https://host/org/name for
 // git@host:org/name.git, ssh://git@host/org/name.git or
 // https://user@host/org/name.git; empty when the host is not a known forge.
-func webURL(r *git.Repository) string {
+func WebURL(r *git.Repository) string {
 	cfg, err := r.Config()
 	if err != nil {
 		return ""

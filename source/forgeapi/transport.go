@@ -1,45 +1,74 @@
-package github
+// Package forgeapi is the HTTP layer under every forge's API client: one
+// http.RoundTripper that authenticates, bounds concurrency, sends
+// conditional requests from a state file (an unchanged listing costs 304s
+// and no quota), waits out rate limits and retries transient failures,
+// refuses HTML where JSON was asked (a login page behind SSO), and counts
+// what it did for metrics. Forge packages (source/github, source/gitlab...)
+// put it under their client and keep only what is theirs: endpoints,
+// shapes and webhooks.
+package forgeapi
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 )
 
-// Stats counts what the source asked of the GitHub API, for metrics.
+// Stats counts what a source asked of its forge's API, for metrics.
 type Stats struct {
 	APICalls       int64 // requests sent, including retries and 304s
 	NotModified    int64 // 304 answers to conditional requests: no quota spent
 	Retries        int64 // requests repeated after a 5xx, a network error or a rate limit
 	RateLimitWaits int64 // pauses for a primary or secondary rate limit
-	// RateLimitRemaining is the last X-RateLimit-Remaining seen, -1 before
-	// any answer carried one.
+	// RateLimitRemaining is the last X-RateLimit-Remaining (or
+	// RateLimit-Remaining) seen, -1 before any answer carried one.
 	RateLimitRemaining int
 	RateLimitReset     time.Time
 }
 
-// transport is the http.RoundTripper under go-github: every API call goes
-// through it, so every call is authenticated, bounded in concurrency,
-// conditional (ETags), and patient with rate limits and transient errors.
-type transport struct {
+// Options configure a Transport.
+type Options struct {
+	Forge string // "GitHub", "GitLab": in log lines and errors
+	Host  string // the API's host: Auth runs only for requests to it
+	// Auth sets credentials on a request to Host; nil sends none.
+	Auth func(ctx context.Context, r *http.Request) error
+	// Base carries the requests; default http.DefaultTransport.
+	Base http.RoundTripper
+	// Sleep waits for d or until ctx ends. Rate-limit pauses and retry
+	// backoffs go through it; tests replace it to avoid real waits.
+	Sleep  func(ctx context.Context, d time.Duration) error
+	Logger *slog.Logger
+	// Concurrency bounds the calls in flight; default 4.
+	Concurrency int
+	// Retries bounds the repeats of a call after a 5xx answer or a
+	// network error; default 4.
+	Retries int
+	// State caches GET answers with their ETags; nil caches nothing.
+	State *State
+}
+
+// Transport is the http.RoundTripper under a forge's API client: every
+// call goes through it, so every call is authenticated, bounded in
+// concurrency, conditional (ETags), and patient with rate limits and
+// transient errors.
+type Transport struct {
+	forge   string
 	base    http.RoundTripper
 	apiHost string // credentials go to this host only
-	token   func(ctx context.Context) (string, error)
+	auth    func(ctx context.Context, r *http.Request) error
 	sleep   func(ctx context.Context, d time.Duration) error
 	log     *slog.Logger
 	sem     chan struct{}
 	retries int // attempts after a 5xx or a network error
-	pages   *state
+	pages   *State
 
 	calls, notModified, retried, waits atomic.Int64
 
@@ -49,11 +78,42 @@ type transport struct {
 	loggedReset time.Time // the reset time last announced in the log
 }
 
+// NewTransport makes a Transport; zero options take their defaults.
+func NewTransport(o Options) *Transport {
+	if o.Base == nil {
+		o.Base = http.DefaultTransport
+	}
+	if o.Sleep == nil {
+		o.Sleep = Sleep
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = 4
+	}
+	if o.Retries <= 0 {
+		o.Retries = 4
+	}
+	if o.State == nil {
+		o.State = NewState()
+	}
+	if o.Forge == "" {
+		o.Forge = "forge"
+	}
+	return &Transport{
+		forge: o.Forge, base: o.Base, apiHost: o.Host, auth: o.Auth, sleep: o.Sleep,
+		log: o.Logger, sem: make(chan struct{}, o.Concurrency), retries: o.Retries,
+		pages: o.State, remaining: -1,
+	}
+}
+
 // Rate-limit waits are bounded too: a token that stays limited after this
 // many pauses is broken, and the error says so.
 const maxRateLimitWaits = 6
 
-func (t *transport) stats() Stats {
+// Stats reports the calls made so far and the last known quota.
+func (t *Transport) Stats() Stats {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return Stats{
@@ -66,7 +126,7 @@ func (t *transport) stats() Stats {
 	}
 }
 
-func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	select {
 	case t.sem <- struct{}{}:
@@ -119,7 +179,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			if primary {
 				t.announce()
 			} else {
-				t.log.Warn("GitHub secondary rate limit: backing off", "wait", d.Round(time.Second))
+				t.log.Warn(t.forge+" secondary rate limit: backing off", "wait", d.Round(time.Second))
 			}
 			if err := t.sleep(ctx, d); err != nil {
 				return nil, err
@@ -149,12 +209,16 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 				t.pages.setPage(key, page{ETag: etag, Link: resp.Header.Get("Link"), Body: body})
 			}
 		}
-		if resp.StatusCode < 300 && resp.Header.Get("X-RateLimit-Remaining") == "0" {
-			// go-github refuses every later call until the reset when it
-			// sees an exhausted quota; this transport waits instead, so it
-			// keeps that knowledge to itself.
-			resp.Header.Del("X-RateLimit-Remaining")
-			resp.Header.Del("X-RateLimit-Reset")
+		if n, ok := remaining(resp.Header); ok && n == 0 && resp.StatusCode < 300 {
+			// Clients (go-github, GitLab's) refuse every later call until
+			// the reset when they see an exhausted quota; this transport
+			// waits instead, so it keeps that knowledge to itself.
+			for _, k := range []string{"X-RateLimit-Remaining", "X-RateLimit-Reset", "RateLimit-Remaining", "RateLimit-Reset"} {
+				resp.Header.Del(k)
+			}
+		}
+		if resp.StatusCode < 300 && isHTML(resp.Header) {
+			return nil, &HTMLError{Forge: t.forge, URL: redactURL(req.URL), Status: resp.StatusCode}
 		}
 		resp.Body = io.NopCloser(bytes.NewReader(body))
 		resp.ContentLength = int64(len(body))
@@ -164,7 +228,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // prepare copies req for one attempt, with credentials and the ETag of the
 // cached answer.
-func (t *transport) prepare(req *http.Request, cached page, haveCached bool) (*http.Request, error) {
+func (t *Transport) prepare(req *http.Request, cached page, haveCached bool) (*http.Request, error) {
 	r := req.Clone(req.Context())
 	if req.GetBody != nil {
 		b, err := req.GetBody()
@@ -176,33 +240,52 @@ func (t *transport) prepare(req *http.Request, cached page, haveCached bool) (*h
 	if haveCached {
 		r.Header.Set("If-None-Match", cached.ETag)
 	}
-	if t.token != nil && r.URL.Host == t.apiHost && r.Header.Get("Authorization") == "" {
-		tok, err := t.token(req.Context())
-		if err != nil {
+	if t.auth != nil && r.URL.Host == t.apiHost && r.Header.Get("Authorization") == "" {
+		if err := t.auth(req.Context(), r); err != nil {
 			return nil, err
 		}
-		r.Header.Set("Authorization", "Bearer "+tok)
 	}
 	return r, nil
 }
 
 // observe records the quota an answer reports.
-func (t *transport) observe(h http.Header) {
-	rem, err := strconv.Atoi(h.Get("X-RateLimit-Remaining"))
-	if err != nil {
+func (t *Transport) observe(h http.Header) {
+	rem, ok := remaining(h)
+	if !ok {
 		return
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.remaining = rem
-	if sec, err := strconv.ParseInt(h.Get("X-RateLimit-Reset"), 10, 64); err == nil {
-		t.reset = time.Unix(sec, 0)
+	if reset, ok := resetTime(h); ok {
+		t.reset = reset
 	}
+}
+
+// remaining reads the quota left: GitHub, Gitea and Azure DevOps say
+// X-RateLimit-Remaining, GitLab RateLimit-Remaining.
+func remaining(h http.Header) (int, bool) {
+	for _, k := range []string{"X-RateLimit-Remaining", "RateLimit-Remaining"} {
+		if n, err := strconv.Atoi(h.Get(k)); err == nil {
+			return n, true
+		}
+	}
+	return 0, false
+}
+
+// resetTime reads when the quota resets, in Unix seconds.
+func resetTime(h http.Header) (time.Time, bool) {
+	for _, k := range []string{"X-RateLimit-Reset", "RateLimit-Reset"} {
+		if sec, err := strconv.ParseInt(h.Get(k), 10, 64); err == nil {
+			return time.Unix(sec, 0), true
+		}
+	}
+	return time.Time{}, false
 }
 
 // waitForReset pauses while the quota is known to be spent, so that calls
 // wait for the reset instead of spending themselves on 403s.
-func (t *transport) waitForReset(ctx context.Context) error {
+func (t *Transport) waitForReset(ctx context.Context) error {
 	t.mu.Lock()
 	spent := t.remaining == 0 && time.Now().Before(t.reset)
 	d := time.Until(t.reset) + time.Second
@@ -221,7 +304,7 @@ func (t *transport) waitForReset(ctx context.Context) error {
 
 // forgetSpent follows a wait for the reset: the quota is unknown until the
 // next answer says.
-func (t *transport) forgetSpent() {
+func (t *Transport) forgetSpent() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.remaining == 0 {
@@ -231,26 +314,26 @@ func (t *transport) forgetSpent() {
 
 // announce logs a primary rate-limit pause once per reset time: a crawl of
 // hundreds of repositories would otherwise log it hundreds of times.
-func (t *transport) announce() {
+func (t *Transport) announce() {
 	t.mu.Lock()
 	reset := t.reset
 	first := !reset.Equal(t.loggedReset)
 	t.loggedReset = reset
 	t.mu.Unlock()
 	if first {
-		t.log.Warn("GitHub API rate limit exhausted: pausing until it resets", "reset", reset.Format(time.RFC3339))
+		t.log.Warn(t.forge+" API rate limit exhausted: pausing until it resets", "reset", reset.Format(time.RFC3339))
 	}
 }
 
 // rateLimited says how long to wait before repeating a request that hit a
 // rate limit, and whether it was the primary (hourly quota) one.
-func (t *transport) rateLimited(resp *http.Response, body []byte, waits int) (time.Duration, bool) {
+func (t *Transport) rateLimited(resp *http.Response, body []byte, waits int) (time.Duration, bool) {
 	if resp.StatusCode != http.StatusForbidden && resp.StatusCode != http.StatusTooManyRequests {
 		return 0, false
 	}
-	if resp.Header.Get("X-RateLimit-Remaining") == "0" {
-		if sec, err := strconv.ParseInt(resp.Header.Get("X-RateLimit-Reset"), 10, 64); err == nil {
-			return max(time.Until(time.Unix(sec, 0))+time.Second, time.Second), true
+	if n, ok := remaining(resp.Header); ok && n == 0 {
+		if reset, ok := resetTime(resp.Header); ok {
+			return max(time.Until(reset)+time.Second, time.Second), true
 		}
 		return time.Minute, true
 	}
@@ -269,7 +352,7 @@ func (t *transport) rateLimited(resp *http.Response, body []byte, waits int) (ti
 
 // backoff waits base·2^(n-1), capped at a minute, with jitter so that
 // workers that failed together do not retry together.
-func (t *transport) backoff(ctx context.Context, n int, base time.Duration) error {
+func (t *Transport) backoff(ctx context.Context, n int, base time.Duration) error {
 	t.retried.Add(1)
 	d := min(base<<min(n-1, 6), time.Minute)
 	return t.sleep(ctx, d/2+jitter(d/2))
@@ -282,8 +365,8 @@ func jitter(d time.Duration) time.Duration {
 	return rand.N(d)
 }
 
-// sleepContext waits for d or until ctx ends.
-func sleepContext(ctx context.Context, d time.Duration) error {
+// Sleep waits for d or until ctx ends.
+func Sleep(ctx context.Context, d time.Duration) error {
 	timer := time.NewTimer(d)
 	defer timer.Stop()
 	select {
@@ -292,12 +375,4 @@ func sleepContext(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-}
-
-// redact replaces every occurrence of secret in err's text.
-func redact(err error, secret string) error {
-	if err == nil || secret == "" || !strings.Contains(err.Error(), secret) {
-		return err
-	}
-	return errors.New(strings.ReplaceAll(err.Error(), secret, "***"))
 }

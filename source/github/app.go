@@ -47,17 +47,7 @@ func newAppToken(cfg *config.GitHub, baseURL *url.URL, opts Options) (*appToken,
 		return nil, fmt.Errorf("read GitHub App key %s: %w", cfg.PrivateKeyFile, err)
 	}
 	a := &appToken{appID: cfg.AppID, installationID: cfg.InstallationID, key: key}
-	tr := &transport{
-		base:      opts.Transport,
-		apiHost:   baseURL.Host,
-		token:     func(context.Context) (string, error) { return a.jwt(time.Now()) },
-		sleep:     opts.Sleep,
-		log:       opts.Logger,
-		sem:       make(chan struct{}, 1),
-		retries:   opts.Retries,
-		pages:     &state{Pages: map[string]page{}, Fetched: map[string]time.Time{}},
-		remaining: -1,
-	}
+	tr := newTransport(baseURL.Host, func(context.Context) (string, error) { return a.jwt(time.Now()) }, opts, 1, nil)
 	a.client = gh.NewClient(&http.Client{Transport: tr})
 	a.client.BaseURL = baseURL
 	return a, nil

@@ -17,8 +17,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/trawl-dev/trawl/config"
-	"github.com/trawl-dev/trawl/crawler"
-	"github.com/trawl-dev/trawl/github"
+	"github.com/trawl-dev/trawl/source"
+	"github.com/trawl-dev/trawl/source/github"
 )
 
 const testToken = "ghp_Zq3vX9kLmN2pR7sT4uW8yA1bC5dE6fG0hJ2k" // fake, shaped like a classic token
@@ -64,7 +64,7 @@ func newSource(t *testing.T, cfg *config.GitHub, mirrors string, sl *sleeps, ret
 	return src
 }
 
-func names(repos []crawler.Repo) []string {
+func names(repos []source.Repo) []string {
 	var out []string
 	for _, r := range repos {
 		out = append(out, r.Meta.Name)
@@ -100,14 +100,14 @@ func TestListPaginatesFiltersAndDescribes(t *testing.T) {
 	if n := f.callCount("/api/v3/orgs/acme/repos"); n != 3 {
 		t.Errorf("%d listing calls, want 3 pages", n)
 	}
-	api := repos[slices.IndexFunc(repos, func(r crawler.Repo) bool { return r.Meta.Name == "acme/api" })].Meta
+	api := repos[slices.IndexFunc(repos, func(r source.Repo) bool { return r.Meta.Name == "acme/api" })].Meta
 	if api.URL != "https://github.example/acme/api" || api.DefaultBranch != "main" || api.Visibility != "public" ||
 		!slices.Equal(api.Topics, []string{"api", "octocat"}) || api.Archived || api.Fork ||
 		!api.PushedAt.Equal(time.Date(2011, 1, 26, 19, 6, 43, 0, time.UTC)) ||
 		!api.CreatedAt.Equal(time.Date(2011, 1, 26, 19, 1, 12, 0, time.UTC)) || !api.UpdatedAt.Equal(time.Date(2011, 1, 26, 19, 14, 43, 0, time.UTC)) {
 		t.Errorf("metadata of acme/api: %+v", api)
 	}
-	web := repos[slices.IndexFunc(repos, func(r crawler.Repo) bool { return r.Meta.Name == "acme/web" })].Meta
+	web := repos[slices.IndexFunc(repos, func(r source.Repo) bool { return r.Meta.Name == "acme/web" })].Meta
 	if web.Visibility != "private" || web.Topics != nil {
 		t.Errorf("metadata of acme/web: %+v", web)
 	}
@@ -301,7 +301,7 @@ func TestServerErrorsAreRetriedABoundedNumberOfTimes(t *testing.T) {
 	}
 }
 
-func branchHead(t *testing.T, r crawler.Repo) string {
+func branchHead(t *testing.T, r source.Repo) string {
 	t.Helper()
 	repo, err := r.Open(context.Background())
 	if err != nil {
@@ -314,9 +314,9 @@ func branchHead(t *testing.T, r crawler.Repo) string {
 	return ref.Hash().String()
 }
 
-func find(t *testing.T, repos []crawler.Repo, name string) crawler.Repo {
+func find(t *testing.T, repos []source.Repo, name string) source.Repo {
 	t.Helper()
-	i := slices.IndexFunc(repos, func(r crawler.Repo) bool { return r.Meta.Name == name })
+	i := slices.IndexFunc(repos, func(r source.Repo) bool { return r.Meta.Name == name })
 	if i < 0 {
 		t.Fatalf("%s not listed in %v", name, names(repos))
 	}
@@ -397,8 +397,8 @@ func TestEmptyRepositories(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := find(t, repos, "acme/empty").Open(context.Background()); !errors.Is(err, crawler.ErrEmpty) {
-		t.Errorf("open of an empty repository: %v, want crawler.ErrEmpty", err)
+	if _, err := find(t, repos, "acme/empty").Open(context.Background()); !errors.Is(err, source.ErrEmpty) {
+		t.Errorf("open of an empty repository: %v, want source.ErrEmpty", err)
 	}
 	if got, want := branchHead(t, find(t, repos, "acme/fresh")), work.Git("rev-parse", "HEAD"); got != want {
 		t.Errorf("fresh repository with size 0: main at %s, want %s", got, want)
