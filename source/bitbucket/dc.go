@@ -50,9 +50,9 @@ type dcRepo struct {
 	Archived bool `json:"archived"` // 8.0 and later
 	// DefaultBranch appears in some versions' answers; otherwise the
 	// default branch comes from the git ref advertisement (HEAD).
-	DefaultBranch string   `json:"defaultBranch"`
-	Origin        *dcRepo  `json:"origin"` // forks only
-	Links         dcLinks  `json:"links"`
+	DefaultBranch string  `json:"defaultBranch"`
+	Origin        *dcRepo `json:"origin"` // forks only
+	Links         dcLinks `json:"links"`
 }
 
 type dcLinks struct {
