@@ -207,6 +207,56 @@ func (s *Source) List(ctx context.Context) ([]source.Repo, error) {
 	return repos, nil
 }
 
+// listed is one repository of a listing pass; key identifies it across
+// renames (Bitbucket's id or uuid).
+type listed struct {
+	key  string
+	repo source.Repo
+}
+
+// maxPasses bounds the listings of one List: offset paging (both
+// products' pages are offsets) shifts when a repository is created,
+// deleted or renamed mid-listing, which shows as one listed twice and may
+// hide another; a pass without duplicates is complete.
+const maxPasses = 3
+
+// collect runs pass until one lists no repository twice, at most
+// maxPasses times, and returns the union of what the passes listed, each
+// repository once, filtered. If every pass saw the listing shift, it
+// returns an error with the union: an incomplete listing deletes nothing.
+func (s *Source) collect(what string, pass func(yield func(listed)) error) ([]source.Repo, error) {
+	var (
+		out  []source.Repo
+		seen = map[string]bool{}
+	)
+	for n := 1; ; n++ {
+		dup := false
+		this := map[string]bool{}
+		err := pass(func(l listed) {
+			if this[l.key] {
+				dup = true
+				return
+			}
+			this[l.key] = true
+			if !seen[l.key] {
+				seen[l.key] = true
+				if s.keep(l.repo.Meta) {
+					out = append(out, l.repo)
+				}
+			}
+		})
+		switch {
+		case err != nil:
+			return out, err
+		case !dup:
+			return out, nil
+		case n == maxPasses:
+			return out, fmt.Errorf("%s: the listing shifted while being paged, %d times in a row (a repository came twice, so another may be missing)", what, n)
+		}
+		s.log.Info("Bitbucket listing shifted while paging: listing again", "scope", what, "pass", n)
+	}
+}
+
 // keep applies the fork and archived filters.
 func (s *Source) keep(m indexer.Repo) bool {
 	return (!m.Fork || s.cfg.IncludeForks) && (!m.Archived || s.cfg.IncludeArchived)

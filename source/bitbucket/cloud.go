@@ -66,56 +66,51 @@ func (s *Source) listCloud(ctx context.Context) ([]source.Repo, error) {
 	if s.cfg.Project != "" {
 		q.Set("q", `project.key="`+strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s.cfg.Project)+`"`)
 	}
-	next := s.api + "/repositories/" + url.PathEscape(ws) + "?" + q.Encode()
-	var (
-		repos   []source.Repo
-		seen    = map[string]bool{}
-		visited = map[string]bool{}
-		listed  int
-	)
-	for pages := 0; next != ""; pages++ {
-		if pages == maxCloudPages || visited[next] {
-			return repos, fmt.Errorf("%s: Bitbucket's next links went on past %d pages or in a circle (at %s)", what, pages, next)
+	first := s.api + "/repositories/" + url.PathEscape(ws) + "?" + q.Encode()
+	listedAny := false
+	repos, err := s.collect(what, func(yield func(listed)) error {
+		visited := map[string]bool{}
+		for next, pages := first, 0; next != ""; pages++ {
+			if pages == maxCloudPages || visited[next] {
+				return fmt.Errorf("%s: Bitbucket's next links went on past %d pages or in a circle", what, pages)
+			}
+			visited[next] = true
+			var page cloudPage
+			if _, err := forgeapi.GetJSON(ctx, s.client, next, &page); err != nil {
+				return explain(err, what)
+			}
+			for _, r := range page.Values {
+				listedAny = true
+				m, cloneURL, ok := s.cloudMeta(r)
+				if !ok {
+					s.log.Warn("Bitbucket repository without an https clone link: skipped", "repo", m.Name)
+					continue
+				}
+				if s.cfg.Project != "" && (r.Project == nil || r.Project.Key != s.cfg.Project) {
+					continue
+				}
+				key := r.UUID
+				if key == "" {
+					key = m.Name
+				}
+				version := r.UpdatedOn
+				yield(listed{key: key, repo: source.Repo{
+					Meta: m,
+					Open: func(ctx context.Context) (*git.Repository, error) {
+						release, err := s.acquire(ctx)
+						if err != nil {
+							return nil, err
+						}
+						defer release()
+						return s.mirror(ctx, m.Name, cloneURL, version, nil)
+					},
+				}})
+			}
+			next = page.Next
 		}
-		visited[next] = true
-		var page cloudPage
-		if _, err := forgeapi.GetJSON(ctx, s.client, next, &page); err != nil {
-			return repos, explain(err, what)
-		}
-		for _, r := range page.Values {
-			m, cloneURL, ok := s.cloudMeta(r)
-			listed++
-			if !ok {
-				s.log.Warn("Bitbucket repository without an https clone link: skipped", "repo", m.Name)
-				continue
-			}
-			key := r.UUID
-			if key == "" {
-				key = m.Name
-			}
-			if seen[key] || (s.cfg.Project != "" && (r.Project == nil || r.Project.Key != s.cfg.Project)) {
-				continue
-			}
-			seen[key] = true
-			if !s.keep(m) {
-				continue
-			}
-			version := r.UpdatedOn
-			repos = append(repos, source.Repo{
-				Meta: m,
-				Open: func(ctx context.Context) (*git.Repository, error) {
-					release, err := s.acquire(ctx)
-					if err != nil {
-						return nil, err
-					}
-					defer release()
-					return s.mirror(ctx, m.Name, cloneURL, version, nil)
-				},
-			})
-		}
-		next = page.Next
-	}
-	if listed == 0 && s.cfg.Project != "" {
+		return nil
+	})
+	if err == nil && !listedAny && s.cfg.Project != "" {
 		// The filter matches nothing: say whether the project exists.
 		var project struct{}
 		u := s.api + "/workspaces/" + url.PathEscape(ws) + "/projects/" + url.PathEscape(s.cfg.Project)
@@ -123,7 +118,7 @@ func (s *Source) listCloud(ctx context.Context) ([]source.Repo, error) {
 			return repos, explain(err, "project "+s.cfg.Project+" of workspace "+ws)
 		}
 	}
-	return repos, nil
+	return repos, err
 }
 
 // cloudMeta is what trawl records of r, with its https clone URL.

@@ -79,50 +79,43 @@ func (s *Source) listDC(ctx context.Context) ([]source.Repo, error) {
 		// versions ignore the parameter and list everything.
 		q.Set("archived", "ALL")
 	}
-	var (
-		repos []source.Repo
-		seen  = map[string]bool{}
-		start = 0
-	)
-	for {
-		q.Set("start", strconv.Itoa(start))
-		var page dcPage
-		if _, err := forgeapi.GetJSON(ctx, s.client, s.api+path+"?"+q.Encode(), &page); err != nil {
-			return repos, explain(err, what)
-		}
-		for _, r := range page.Values {
-			m, cloneURL, ok := s.dcMeta(r)
-			if !ok {
-				s.log.Warn("Bitbucket repository without an http clone link: skipped", "repo", m.Name)
-				continue
+	return s.collect(what, func(yield func(listed)) error {
+		start := 0
+		for {
+			q.Set("start", strconv.Itoa(start))
+			var page dcPage
+			if _, err := forgeapi.GetJSON(ctx, s.client, s.api+path+"?"+q.Encode(), &page); err != nil {
+				return explain(err, what)
 			}
-			// Offset paging shifts when a repository is created or
-			// deleted mid-listing: the same one can come twice.
-			if seen[m.Name] {
-				continue
+			for _, r := range page.Values {
+				m, cloneURL, ok := s.dcMeta(r)
+				if !ok {
+					s.log.Warn("Bitbucket repository without an http clone link: skipped", "repo", m.Name)
+					continue
+				}
+				key := m.Name
+				if r.ID != 0 {
+					key = strconv.Itoa(r.ID)
+				}
+				yield(listed{key: key, repo: source.Repo{
+					Meta: m,
+					Open: func(ctx context.Context) (*git.Repository, error) { return s.openDC(ctx, m, cloneURL) },
+				}})
 			}
-			seen[m.Name] = true
-			if !s.keep(m) {
-				continue
+			if page.IsLastPage || len(page.Values) == 0 {
+				return nil
 			}
-			repos = append(repos, source.Repo{
-				Meta: m,
-				Open: func(ctx context.Context) (*git.Repository, error) { return s.openDC(ctx, m, cloneURL) },
-			})
+			next := start + len(page.Values)
+			if page.NextPageStart != nil {
+				next = *page.NextPageStart
+			}
+			if next <= start {
+				// A server that does not advance would page forever.
+				return fmt.Errorf("%s: Bitbucket paging did not advance (start %d, nextPageStart %d)", what, start, next)
+			}
+			start = next
 		}
-		if page.IsLastPage || len(page.Values) == 0 {
-			return repos, nil
-		}
-		next := start + len(page.Values)
-		if page.NextPageStart != nil {
-			next = *page.NextPageStart
-		}
-		if next <= start {
-			// A server that does not advance would page forever.
-			return repos, fmt.Errorf("%s: Bitbucket paging did not advance (start %d, nextPageStart %d)", what, start, next)
-		}
-		start = next
-	}
+	})
 }
 
 // dcMeta is what trawl records of r, with its https clone URL.

@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -65,6 +66,8 @@ type Server struct {
 	calls     map[string]int
 	total     int
 	etags     bool
+	fetches   int // git-upload-pack POSTs
+	refAds    int // info/refs GETs
 }
 
 type repo struct {
@@ -98,6 +101,21 @@ func start(t testing.TB, s *Server) *Server {
 	s.projects = map[string]bool{}
 	s.calls = map[string]int{}
 	s.Git = gittest.ServeTLS(t, t.TempDir(), s.User, s.Token)
+	// Count what git asks, before the first request: a ref advertisement
+	// (GET info/refs) starts both an ls-remote and a fetch; only a fetch
+	// POSTs to git-upload-pack.
+	backend := s.Git.Config.Handler
+	s.Git.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		switch {
+		case r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/git-upload-pack"):
+			s.fetches++
+		case strings.HasSuffix(r.URL.Path, "/info/refs"):
+			s.refAds++
+		}
+		s.mu.Unlock()
+		backend.ServeHTTP(w, r)
+	})
 	s.API = httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.API.Close)
 	return s
@@ -169,16 +187,13 @@ func (s *Server) Add(work *gittest.Repo, key, slug string, fields map[string]any
 	s.repos = append(s.repos, r)
 }
 
-// PushURL is a URL with credentials that git push accepts for key/slug.
-func (s *Server) PushURL(key, slug string) string {
-	u, _ := url.Parse(s.Git.URL)
-	u.User = url.UserPassword(s.User, s.Token)
+// BareDir is the served repository of key/slug on disk: tests push to it
+// (git over https would have to trust the test certificate).
+func (s *Server) BareDir(key, slug string) string {
 	if s.Flavor == Cloud {
-		u.Path = "/" + s.Workspace + "/" + slug + ".git"
-	} else {
-		u.Path = "/scm/" + strings.ToLower(key) + "/" + slug + ".git"
+		return filepath.Join(s.Git.Root, s.Workspace, slug+".git")
 	}
-	return u.String()
+	return filepath.Join(s.Git.Root, "scm", strings.ToLower(key), slug+".git")
 }
 
 // Set changes a field of a listed repository.
@@ -244,6 +259,20 @@ func (s *Server) Calls(path string) int {
 		return s.total
 	}
 	return s.calls[path]
+}
+
+// Fetches is how many fetches (git-upload-pack requests) git served.
+func (s *Server) Fetches() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.fetches
+}
+
+// RefAdvertisements is how many ref advertisements (info/refs) git served.
+func (s *Server) RefAdvertisements() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.refAds
 }
 
 func (s *Server) is(r *repo, key, slug string) bool {
