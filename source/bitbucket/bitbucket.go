@@ -222,13 +222,23 @@ const maxPasses = 3
 
 // collect runs pass until one lists no repository twice, at most
 // maxPasses times, and returns the union of what the passes listed, each
-// repository once, filtered. If every pass saw the listing shift, it
-// returns an error with the union: an incomplete listing deletes nothing.
+// repository once (as the latest pass saw it: a rename keeps its id),
+// filtered. If every pass saw the listing shift, it returns an error with
+// the union: an incomplete listing deletes nothing.
 func (s *Source) collect(what string, pass func(yield func(listed)) error) ([]source.Repo, error) {
 	var (
-		out  []source.Repo
-		seen = map[string]bool{}
+		order []string
+		byKey = map[string]source.Repo{}
 	)
+	result := func() []source.Repo {
+		var out []source.Repo
+		for _, k := range order {
+			if r := byKey[k]; s.keep(r.Meta) {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
 	for n := 1; ; n++ {
 		dup := false
 		this := map[string]bool{}
@@ -238,20 +248,18 @@ func (s *Source) collect(what string, pass func(yield func(listed)) error) ([]so
 				return
 			}
 			this[l.key] = true
-			if !seen[l.key] {
-				seen[l.key] = true
-				if s.keep(l.repo.Meta) {
-					out = append(out, l.repo)
-				}
+			if _, ok := byKey[l.key]; !ok {
+				order = append(order, l.key)
 			}
+			byKey[l.key] = l.repo
 		})
 		switch {
 		case err != nil:
-			return out, err
+			return result(), err
 		case !dup:
-			return out, nil
+			return result(), nil
 		case n == maxPasses:
-			return out, fmt.Errorf("%s: the listing shifted while being paged, %d times in a row (a repository came twice, so another may be missing)", what, n)
+			return result(), fmt.Errorf("%s: the listing shifted while being paged, %d times in a row (a repository came twice, so another may be missing)", what, n)
 		}
 		s.log.Info("Bitbucket listing shifted while paging: listing again", "scope", what, "pass", n)
 	}

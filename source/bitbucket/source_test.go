@@ -202,6 +202,39 @@ func TestDataCenterMirrorsOnceUntilAPush(t *testing.T) {
 	}
 }
 
+// TestDataCenterRenameMidListing: a repository renamed between two
+// passes is listed once, under its new name (its id stays).
+func TestDataCenterRenameMidListing(t *testing.T) {
+	f := bitbuckettest.NewDataCenter(t, "", testToken)
+	f.TrustGit(t)
+	for _, n := range []string{"a", "b", "c"} {
+		f.Add(newWork(t, map[string]string{n: n + "\n"}), "ACME", n, nil)
+	}
+	once := sync.Once{}
+	f.AfterPage(func(path string, n int) {
+		if n == 1 {
+			once.Do(func() {
+				f.Set("ACME", "a", "slug", "a-renamed")
+				f.MoveFirst("ACME", "c") // [c a b]: page 2 repeats b
+			})
+		}
+	})
+	s, _ := newSource(t, f, config.Bitbucket{Project: "ACME"}, "")
+	if got, want := names(list(t, s)), []string{"ACME/a-renamed", "ACME/b", "ACME/c"}; !slices.Equal(got, want) {
+		t.Fatalf("listed %v, want %v", got, want)
+	}
+}
+
+func TestDataCenterDefaultBranchField(t *testing.T) {
+	f := bitbuckettest.NewDataCenter(t, "", testToken)
+	f.TrustGit(t)
+	f.Add(newWork(t, map[string]string{"a": "a\n"}), "ACME", "api", map[string]any{"defaultBranch": "main"})
+	s, _ := newSource(t, f, config.Bitbucket{Project: "ACME"}, "")
+	if m := list(t, s)[0].Meta; m.DefaultBranch != "main" {
+		t.Fatalf("default branch %q, want the listing's", m.DefaultBranch)
+	}
+}
+
 func TestDataCenterEmptyRepository(t *testing.T) {
 	f := bitbuckettest.NewDataCenter(t, "", testToken)
 	f.TrustGit(t)
@@ -276,6 +309,7 @@ func TestRateLimitRetryAfterIsWaitedOut(t *testing.T) {
 	if got := names(list(t, s)); len(got) != 2 {
 		t.Fatalf("listed %v", got)
 	}
+	var _ forgeapi.Instrumented = s // metrics: trawl_bitbucket_api_calls_total and the like
 	waits := sl.all()
 	if len(waits) != 2 || waits[0] < 7*time.Second {
 		t.Errorf("waits %v: want Retry-After's 7s, then a backoff", waits)
