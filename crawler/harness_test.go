@@ -3,12 +3,9 @@ package crawler_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"math/rand/v2"
-	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/trawl-dev/trawl/config"
@@ -16,6 +13,7 @@ import (
 	"github.com/trawl-dev/trawl/indexer"
 	"github.com/trawl-dev/trawl/indexer/bleve"
 	"github.com/trawl-dev/trawl/indexer/elastic"
+	"github.com/trawl-dev/trawl/internal/estest"
 	"github.com/trawl-dev/trawl/internal/gittest"
 	"github.com/trawl-dev/trawl/internal/indexdump"
 	"github.com/trawl-dev/trawl/source/sources"
@@ -58,10 +56,8 @@ func dirConfigOn(t *testing.T, backend, root string) *config.Config {
 	if backend == "bleve" {
 		return dirConfig(t, root, t.TempDir(), "")
 	}
-	prefix := fmt.Sprintf("trawltest-%x", rand.Uint64())
-	t.Cleanup(func() { deleteESIndices(t, prefix) })
 	return dirConfig(t, root, t.TempDir(), fmt.Sprintf(
-		"  backend: elasticsearch\n  elasticsearch:\n    addresses: [%s]\n    index_prefix: %s\n", os.Getenv("TRAWL_ES_URL"), prefix))
+		"  backend: elasticsearch\n  elasticsearch:\n    addresses: [%s]\n    index_prefix: %s\n", estest.URL(), estest.Prefix(t)))
 }
 
 // openIndex opens the index cfg configures.
@@ -131,26 +127,13 @@ func makeOrg(t *testing.T, root string, n int, seed uint64) map[string]*gittest.
 	return gittest.MakeOrg(t, root, n, seed)
 }
 
-// deleteESIndices drops the test's indices, so that runs do not pile up
-// shards until Elasticsearch refuses new indices (1,000 by default).
-// Wildcard deletes are refused by default, so each index is named.
-func deleteESIndices(t *testing.T, prefix string) {
-	base := os.Getenv("TRAWL_ES_URL")
-	resp, err := http.Get(base + "/_cat/indices/" + prefix + "-*?h=index")
+func head(l []string) []string { return l[:min(len(l), 10)] }
+
+func gitOut(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command("git", append([]string{"-C", dir}, args...)...).Output()
 	if err != nil {
-		t.Logf("list test indices: %v", err)
-		return
+		t.Fatalf("git %v: %v", args, err)
 	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	names := strings.Fields(string(body))
-	if len(names) == 0 {
-		return
-	}
-	req, _ := http.NewRequest(http.MethodDelete, base+"/"+strings.Join(names, ","), nil)
-	if resp, err := http.DefaultClient.Do(req); err != nil {
-		t.Logf("delete test indices: %v", err)
-	} else {
-		resp.Body.Close()
-	}
+	return string(out)
 }

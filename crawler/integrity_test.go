@@ -62,7 +62,10 @@ func TestDeltaCompressedLargeFiles(t *testing.T) {
 			defer idx.Close()
 			checkStoredTexts(t, idx, 20)
 			s := search.New(idx)
-			for _, q := range []parityQuery{
+			for _, q := range []struct {
+				trawl string
+				grep  []string
+			}{
 				{`"edited timeout"`, []string{"-i", "-F", "-e", "edited timeout"}},
 				{`/^0012[0-9]{2} /`, []string{"-E", "-e", `^0012[0-9]{2} `}},
 				{`log4j-core`, []string{"-i", "-F", "-e", "log4j-core"}},

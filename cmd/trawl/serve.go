@@ -67,26 +67,51 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if listen == "" {
 		listen = cfg.Server.Listen
 	}
-	apiToken := ""
-	if cfg.Server.APITokenEnv != "" {
-		if apiToken, err = config.Secret(cfg.Server.APITokenEnv); err != nil {
-			return usageError{fmt.Errorf("server.api_token_env: %w", err)}
-		}
-	}
 	idx, err := openIndex(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer idx.Close()
+	s, err := newServer(cfg, idx, log, listen)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", listen, err)
+	}
+	log.Info("serving", "url", "http://"+ln.Addr().String(), "backend", cfg.Index.Backend)
+	fmt.Fprintf(stdout, "trawl serving on http://%s\n", ln.Addr())
+	return s.run(ctx, ln, noCrawl)
+}
 
-	gh := sources.New(sources.Options{Logger: log})
+// server is trawl serve's parts: the crawl schedule, the compliance
+// evaluation that follows each crawl, and the HTTP server.
+type server struct {
+	svc  *service.Service
+	comp *complianceService
+	http *http.Server
+	log  *slog.Logger
+}
+
+// newServer wires the sources, the schedule, metrics, webhooks and the
+// web server for cfg's index.
+func newServer(cfg *config.Config, idx indexer.Index, log *slog.Logger, listen string) (*server, error) {
+	apiToken := ""
+	if cfg.Server.APITokenEnv != "" {
+		var err error
+		if apiToken, err = config.Secret(cfg.Server.APITokenEnv); err != nil {
+			return nil, usageError{fmt.Errorf("server.api_token_env: %w", err)}
+		}
+	}
+	set := sources.New(sources.Options{Logger: log})
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	reg.MustRegister(gh.Collectors()...)
-	crawl := crawlFunc(cfg, idx, log, gh)
-	exp, err := newExporter(cfg, idx, gh, log) // indicators_export, after every crawl
+	reg.MustRegister(set.Collectors()...)
+	crawl := crawlFunc(cfg, idx, log, set)
+	exp, err := newExporter(cfg, idx, set, log) // indicators_export, after every crawl
 	if err != nil {
-		return usageError{err}
+		return nil, usageError{err}
 	}
 	if exp != nil {
 		crawl = afterCrawl(crawl, exp, log)
@@ -94,49 +119,24 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	comp, err := newComplianceService(cfg, idx, log)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	reg.MustRegister(compliance.Collector{Report: comp.report})
+	reg.MustRegister(compliance.Collector{Report: comp.Report})
 	svc, err := service.New(comp.after(crawl), cfg.Schedule.Interval, cfg.Schedule.Cron, log, reg)
 	if err != nil {
-		return usageError{fmt.Errorf("schedule.cron: %w", err)}
+		return nil, usageError{fmt.Errorf("schedule.cron: %w", err)}
 	}
-	extra := map[string]http.Handler{}
 	campaigns := change.New(cfg, idx, change.Options{})
-	// Mounted without a secret too, so that deliveries get the documented
-	// 401 saying why rather than a 404.
-	secret := ""
-	if cfg.Server.WebhookSecretEnv != "" {
-		if secret, err = config.Secret(cfg.Server.WebhookSecretEnv); err != nil {
-			return usageError{fmt.Errorf("server.webhook_secret_env: %w", err)}
-		}
-	}
-	events := webhook.Events{
-		Push: func(repo, branch string) {
-			gh.MarkChanged(repo)
-			log.Info("push webhook", "repo", repo, "branch", branch)
-			svc.Request(repo)
-		},
-		// Only a full listing deletes or renames repositories.
-		Repository: func(repo string) {
-			log.Info("repository webhook", "repo", repo)
-			svc.Request()
-		},
-	}
-	extra["POST /hooks/github"] = webhook.PullRequests([]byte(secret), pullRequestEvents(campaigns, log), webhook.Handler([]byte(secret), events, log))
-	hooks, err := sources.Hooks(cfg, events, log)
+	hooks, err := webhookRoutes(cfg, set, svc, campaigns, log)
 	if err != nil {
-		return usageError{err}
-	}
-	for route, h := range hooks {
-		extra[route] = h
+		return nil, err
 	}
 	srv := web.New(web.Options{
 		Indicators: func(ctx context.Context) (any, error) {
 			docs, err := indicators.Compute(ctx, idx, cfg.Indicators, indicators.OptionsFor(cfg))
 			return map[string]any{"documents": docs}, err
 		},
-		Extra:    extra,
+		Extra:    hooks,
 		Changes:  campaigns.Store(),
 		Index:    idx,
 		Searcher: search.New(idx),
@@ -161,36 +161,65 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		DataDir:      cfg.Index.Path,
 		PrivateDirs:  []string{filepath.Dir(cfg.Path)},
 	})
+	return &server{svc: svc, comp: comp, http: srv.HTTPServer(), log: log}, nil
+}
 
-	ln, err := net.Listen("tcp", listen)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", listen, err)
+// webhookRoutes are the webhook endpoints: GitHub's (which also serves
+// the pull-request events of bulk changes) and every other configured
+// forge's. A push asks for that repository's crawl; a repository event
+// for a full listing, the only one that sees deletions and renames.
+func webhookRoutes(cfg *config.Config, set *sources.Set, svc *service.Service, campaigns *change.Campaigns, log *slog.Logger) (map[string]http.Handler, error) {
+	events := webhook.Events{
+		Push: func(repo, branch string) {
+			set.MarkChanged(repo)
+			log.Info("push webhook", "repo", repo, "branch", branch)
+			svc.Request(repo)
+		},
+		Repository: func(repo string) {
+			log.Info("repository webhook", "repo", repo)
+			svc.Request()
+		},
 	}
-	httpSrv := srv.HTTPServer()
-	log.Info("serving", "url", "http://"+ln.Addr().String(), "backend", cfg.Index.Backend)
-	fmt.Fprintf(stdout, "trawl serving on http://%s\n", ln.Addr())
+	routes, err := sources.Hooks(cfg, events, log)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	// GitHub's is mounted without a secret too, so that deliveries get
+	// the documented 401 saying why rather than a 404.
+	secret := ""
+	if cfg.Server.WebhookSecretEnv != "" {
+		if secret, err = config.Secret(cfg.Server.WebhookSecretEnv); err != nil {
+			return nil, usageError{fmt.Errorf("server.webhook_secret_env: %w", err)}
+		}
+	}
+	routes["POST /hooks/github"] = webhook.PullRequests([]byte(secret), pullRequestEvents(campaigns, log), webhook.Handler([]byte(secret), events, log))
+	return routes, nil
+}
 
-	comp.run(ctx)
+// run crawls on schedule (unless noCrawl) and serves on ln until ctx
+// ends, then shuts the server down and waits for the crawl to stop.
+func (s *server) run(ctx context.Context, ln net.Listener, noCrawl bool) error {
+	s.comp.Start(ctx)
 	crawlDone := make(chan struct{})
 	go func() {
 		defer close(crawlDone)
 		if !noCrawl {
-			svc.Run(ctx)
+			s.svc.Run(ctx)
 		}
 	}()
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- httpSrv.Serve(ln) }()
+	go func() { serveErr <- s.http.Serve(ln) }()
 
 	select {
 	case <-ctx.Done():
 	case err := <-serveErr:
 		return fmt.Errorf("serve: %w", err)
 	}
-	log.Info("shutting down")
+	s.log.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := httpSrv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		log.Warn("shutdown", "err", err)
+	if err := s.http.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		s.log.Warn("shutdown", "err", err)
 	}
 	<-crawlDone
 	return nil

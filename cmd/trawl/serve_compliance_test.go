@@ -74,7 +74,7 @@ func TestServeEvaluatesAfterCrawl(t *testing.T) {
 		t.Fatal(err)
 	}
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(compliance.Collector{Report: comp.report})
+	reg.MustRegister(compliance.Collector{Report: comp.Report})
 	gauge := func() float64 {
 		t.Helper()
 		mfs, err := reg.Gather()

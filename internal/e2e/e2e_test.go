@@ -12,6 +12,8 @@ import (
 	"github.com/trawl-dev/trawl/crawler"
 	"github.com/trawl-dev/trawl/indexer"
 	"github.com/trawl-dev/trawl/indexer/bleve"
+	"github.com/trawl-dev/trawl/indexer/elastic"
+	"github.com/trawl-dev/trawl/internal/estest"
 	"github.com/trawl-dev/trawl/internal/gittest"
 	"github.com/trawl-dev/trawl/search"
 	"github.com/trawl-dev/trawl/source"
@@ -19,11 +21,29 @@ import (
 )
 
 // loadConfig writes yaml (without an index section) to a trawl.yaml whose
-// index lives in a fresh folder, and loads it as trawl would.
+// Bleve index lives in a fresh folder, and loads it as trawl would.
 func loadConfig(t *testing.T, yaml string) *config.Config {
+	return loadConfigOn(t, "bleve", yaml)
+}
+
+// backends lists the index backends the tests run on: Bleve always,
+// Elasticsearch when TRAWL_ES_URL names a node (scripts/elasticsearch.sh).
+func backends(t *testing.T) []string {
+	if estest.URL() == "" {
+		t.Log("Elasticsearch runs skipped: set TRAWL_ES_URL (bash scripts/elasticsearch.sh start) to run them too")
+		return []string{"bleve"}
+	}
+	return []string{"bleve", "elasticsearch"}
+}
+
+// loadConfigOn is loadConfig on the named backend, with fresh indices.
+func loadConfigOn(t *testing.T, backend, yaml string) *config.Config {
 	t.Helper()
 	dir := t.TempDir()
 	yaml += fmt.Sprintf("index:\n  path: %s\n", filepath.Join(dir, "data"))
+	if backend == "elasticsearch" {
+		yaml += fmt.Sprintf("  backend: elasticsearch\n  elasticsearch:\n    addresses: [%s]\n    index_prefix: %s\n", estest.URL(), estest.Prefix(t))
+	}
 	path := filepath.Join(dir, "trawl.yaml")
 	if err := os.WriteFile(path, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
@@ -35,10 +55,18 @@ func loadConfig(t *testing.T, yaml string) *config.Config {
 	return cfg
 }
 
-// openIndex opens cfg's Bleve index, closed when the test ends.
+// openIndex opens cfg's index, closed when the test ends.
 func openIndex(t *testing.T, cfg *config.Config) indexer.Index {
 	t.Helper()
-	idx, err := bleve.Open(context.Background(), filepath.Join(cfg.Index.Path, "index"))
+	var (
+		idx indexer.Index
+		err error
+	)
+	if cfg.Index.Backend == "elasticsearch" {
+		idx, err = elastic.Open(context.Background(), cfg.Index.Elasticsearch)
+	} else {
+		idx, err = bleve.Open(context.Background(), filepath.Join(cfg.Index.Path, "index"))
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

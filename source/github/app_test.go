@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/trawl-dev/trawl/config"
+	"github.com/trawl-dev/trawl/source/github/githubtest"
 )
 
 // TestGitHubAppInstallationToken checks the App flow: an RS256 JWT signed
@@ -26,9 +27,9 @@ import (
 // is valid.
 func TestGitHubAppInstallationToken(t *testing.T) {
 	installationToken := "ghs_16C7e42F292c6912E7710c838347Ae178B4a"
-	f := newFakeGitHub(t, "acme", installationToken)
-	work := newWork(t, map[string]string{"a.txt": "one\n"})
-	f.addRepo(work, "api", nil)
+	f := githubtest.New(t, "acme", installationToken)
+	work := githubtest.NewWork(t, map[string]string{"a.txt": "one\n"})
+	f.AddRepo(work, "api", nil)
 
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -40,21 +41,21 @@ func TestGitHubAppInstallationToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	exchanges := 0
-	f.handlers["POST /api/v3/app/installations/42/access_tokens"] = func(w http.ResponseWriter, r *http.Request) {
+	f.Handle("POST /api/v3/app/installations/42/access_tokens", func(w http.ResponseWriter, r *http.Request) {
 		exchanges++
 		if msg := checkJWT(r.Header.Get("Authorization"), &key.PublicKey, "7"); msg != "" {
-			writeJSON(w, http.StatusUnauthorized, map[string]string{"message": msg})
+			githubtest.WriteJSON(w, http.StatusUnauthorized, map[string]string{"message": msg})
 			return
 		}
-		writeJSON(w, http.StatusCreated, map[string]any{
+		githubtest.WriteJSON(w, http.StatusCreated, map[string]any{
 			"token":                installationToken,
 			"expires_at":           time.Now().Add(time.Hour).UTC().Format(time.RFC3339),
 			"permissions":          map[string]string{"contents": "read", "metadata": "read"},
 			"repository_selection": "all",
 		})
-	}
+	})
 
-	cfg := &config.GitHub{Org: "acme", APIURL: f.apiURL(), Concurrency: 2, AppID: 7, InstallationID: 42, PrivateKeyFile: keyFile}
+	cfg := &config.GitHub{Org: "acme", APIURL: f.APIURL(), Concurrency: 2, AppID: 7, InstallationID: 42, PrivateKeyFile: keyFile}
 	src := newSource(t, cfg, t.TempDir(), nil, 0)
 	repos, err := src.List(context.Background())
 	if err != nil {

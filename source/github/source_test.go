@@ -19,6 +19,7 @@ import (
 	"github.com/trawl-dev/trawl/config"
 	"github.com/trawl-dev/trawl/source"
 	"github.com/trawl-dev/trawl/source/github"
+	"github.com/trawl-dev/trawl/source/github/githubtest"
 )
 
 const testToken = "ghp_Zq3vX9kLmN2pR7sT4uW8yA1bC5dE6fG0hJ2k" // fake, shaped like a classic token
@@ -47,9 +48,9 @@ func (s *sleeps) list() []time.Duration {
 	return slices.Clone(s.d)
 }
 
-func ghConfig(t *testing.T, f *fakeGitHub) *config.GitHub {
-	t.Setenv("TRAWL_TEST_GH_TOKEN", f.token)
-	return &config.GitHub{Org: f.org, APIURL: f.apiURL(), TokenEnv: "TRAWL_TEST_GH_TOKEN", Concurrency: 2}
+func ghConfig(t *testing.T, f *githubtest.Server) *config.GitHub {
+	t.Setenv("TRAWL_TEST_GH_TOKEN", f.Token)
+	return &config.GitHub{Org: f.Org, APIURL: f.APIURL(), TokenEnv: "TRAWL_TEST_GH_TOKEN", Concurrency: 2}
 }
 
 func newSource(t *testing.T, cfg *config.GitHub, mirrors string, sl *sleeps, retries int) *github.Source {
@@ -74,14 +75,14 @@ func names(repos []source.Repo) []string {
 }
 
 // orgOfFive lists five repositories over three pages of two.
-func orgOfFive(t *testing.T) *fakeGitHub {
-	f := newFakeGitHub(t, "acme", testToken)
-	work := newWork(t, map[string]string{"README.md": "hello\n"})
-	f.addRepo(work, "api", nil)
-	f.addRepo(work, "web", map[string]any{"private": true, "visibility": "private", "topics": []string{}})
-	f.addRepo(work, "forked", map[string]any{"fork": true})
-	f.addRepo(work, "old", map[string]any{"archived": true})
-	f.addRepo(work, "sandbox", map[string]any{"topics": []string{"sandbox"}})
+func orgOfFive(t *testing.T) *githubtest.Server {
+	f := githubtest.New(t, "acme", testToken)
+	work := githubtest.NewWork(t, map[string]string{"README.md": "hello\n"})
+	f.AddRepo(work, "api", nil)
+	f.AddRepo(work, "web", map[string]any{"private": true, "visibility": "private", "topics": []string{}})
+	f.AddRepo(work, "forked", map[string]any{"fork": true})
+	f.AddRepo(work, "old", map[string]any{"archived": true})
+	f.AddRepo(work, "sandbox", map[string]any{"topics": []string{"sandbox"}})
 	return f
 }
 
@@ -97,7 +98,7 @@ func TestListPaginatesFiltersAndDescribes(t *testing.T) {
 	if got, want := names(repos), []string{"acme/api", "acme/web"}; !slices.Equal(got, want) {
 		t.Fatalf("listed %v, want %v", got, want)
 	}
-	if n := f.callCount("/api/v3/orgs/acme/repos"); n != 3 {
+	if n := f.CallCount("/api/v3/orgs/acme/repos"); n != 3 {
 		t.Errorf("%d listing calls, want 3 pages", n)
 	}
 	api := repos[slices.IndexFunc(repos, func(r source.Repo) bool { return r.Meta.Name == "acme/api" })].Meta
@@ -141,7 +142,7 @@ func TestUnchangedListingCostsNoQuota(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	quota := f.remaining()
+	quota := f.Remaining()
 
 	again, err := src.List(ctx)
 	if err != nil {
@@ -150,8 +151,8 @@ func TestUnchangedListingCostsNoQuota(t *testing.T) {
 	if !slices.Equal(names(again), names(first)) {
 		t.Fatalf("second listing %v, first %v", names(again), names(first))
 	}
-	if f.remaining() != quota {
-		t.Errorf("an unchanged listing spent %d of the quota", quota-f.remaining())
+	if f.Remaining() != quota {
+		t.Errorf("an unchanged listing spent %d of the quota", quota-f.Remaining())
 	}
 	if st := src.Stats(); st.NotModified != 3 || st.APICalls != 6 || st.RateLimitRemaining != quota {
 		t.Errorf("stats %+v, want 3 not-modified of 6 calls and %d remaining", st, quota)
@@ -162,19 +163,19 @@ func TestUnchangedListingCostsNoQuota(t *testing.T) {
 	if _, err := restarted.List(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if st := restarted.Stats(); st.NotModified != 3 || f.remaining() != quota {
-		t.Errorf("after a restart: stats %+v, quota spent %d", st, quota-f.remaining())
+	if st := restarted.Stats(); st.NotModified != 3 || f.Remaining() != quota {
+		t.Errorf("after a restart: stats %+v, quota spent %d", st, quota-f.Remaining())
 	}
 
 	// A push changes the first page only.
 	pushed := time.Date(2026, 2, 3, 4, 5, 6, 0, time.UTC)
-	f.push("api", pushed)
+	f.Push("api", pushed)
 	repos, err := restarted.List(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.remaining() != quota-1 {
-		t.Errorf("a listing with one changed page spent %d, want 1", quota-f.remaining())
+	if f.Remaining() != quota-1 {
+		t.Errorf("a listing with one changed page spent %d, want 1", quota-f.Remaining())
 	}
 	for _, r := range repos {
 		if r.Meta.Name == "acme/api" && !r.Meta.PushedAt.Equal(pushed) {
@@ -185,13 +186,9 @@ func TestUnchangedListingCostsNoQuota(t *testing.T) {
 
 func TestPrimaryRateLimitWaitsForReset(t *testing.T) {
 	f := orgOfFive(t)
-	f.injectOnce(func(w http.ResponseWriter, r *http.Request) bool {
-		f.mu.Lock()
-		f.quota = 0
-		f.rateHeaders(w)
-		f.quota = 5000 // the wait below "passes" the reset
-		f.mu.Unlock()
-		writeJSON(w, http.StatusForbidden, map[string]string{
+	f.InjectOnce(func(w http.ResponseWriter, r *http.Request) bool {
+		f.RateHeaders(w, 0) // and the quota stays: the wait below "passes" the reset
+		githubtest.WriteJSON(w, http.StatusForbidden, map[string]string{
 			"message":           "API rate limit exceeded for user ID 1.",
 			"documentation_url": "https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting"})
 		return true
@@ -216,12 +213,8 @@ func TestPrimaryRateLimitWaitsForReset(t *testing.T) {
 
 func TestExhaustedQuotaPausesBeforeTheNextCall(t *testing.T) {
 	f := orgOfFive(t)
-	f.quota = 1 // the first page spends the last call
-	sl := &sleeps{after: func() {
-		f.mu.Lock()
-		f.quota = 5000
-		f.mu.Unlock()
-	}}
+	f.SetQuota(1) // the first page spends the last call
+	sl := &sleeps{after: func() { f.SetQuota(5000) }}
 	src := newSource(t, ghConfig(t, f), t.TempDir(), sl, 0)
 	repos, err := src.List(context.Background())
 	if err != nil {
@@ -233,7 +226,7 @@ func TestExhaustedQuotaPausesBeforeTheNextCall(t *testing.T) {
 	if waits := sl.list(); len(waits) != 1 || waits[0] < 55*time.Minute {
 		t.Errorf("waits %v, want one pause until the reset", waits)
 	}
-	if n := f.callCount("/api/v3/orgs/acme/repos"); n != 3 {
+	if n := f.CallCount("/api/v3/orgs/acme/repos"); n != 3 {
 		t.Errorf("%d calls, want 3: the spent quota must not cost a refused call", n)
 	}
 }
@@ -245,14 +238,14 @@ func TestSecondaryRateLimitBacksOff(t *testing.T) {
 			if retryAfter != "" {
 				w.Header().Set("Retry-After", retryAfter)
 			}
-			writeJSON(w, status, map[string]string{
+			githubtest.WriteJSON(w, status, map[string]string{
 				"message":           "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
 				"documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits"})
 			return true
 		}
 	}
-	f.injectOnce(secondary(http.StatusForbidden, "30"))
-	f.injectOnce(secondary(http.StatusTooManyRequests, ""))
+	f.InjectOnce(secondary(http.StatusForbidden, "30"))
+	f.InjectOnce(secondary(http.StatusTooManyRequests, ""))
 	sl := &sleeps{}
 	src := newSource(t, ghConfig(t, f), t.TempDir(), sl, 0)
 	if _, err := src.List(context.Background()); err != nil {
@@ -273,11 +266,11 @@ func TestSecondaryRateLimitBacksOff(t *testing.T) {
 func TestServerErrorsAreRetriedABoundedNumberOfTimes(t *testing.T) {
 	f := orgOfFive(t)
 	fail := func(w http.ResponseWriter, r *http.Request) bool {
-		writeJSON(w, http.StatusBadGateway, map[string]string{"message": "Server Error"})
+		githubtest.WriteJSON(w, http.StatusBadGateway, map[string]string{"message": "Server Error"})
 		return true
 	}
-	f.injectOnce(fail)
-	f.injectOnce(fail)
+	f.InjectOnce(fail)
+	f.InjectOnce(fail)
 	sl := &sleeps{}
 	src := newSource(t, ghConfig(t, f), t.TempDir(), sl, 3)
 	if _, err := src.List(context.Background()); err != nil {
@@ -288,15 +281,15 @@ func TestServerErrorsAreRetriedABoundedNumberOfTimes(t *testing.T) {
 	}
 
 	for range 10 {
-		f.injectOnce(fail)
+		f.InjectOnce(fail)
 	}
-	before := f.callCount("/api/v3/orgs/acme/repos")
+	before := f.CallCount("/api/v3/orgs/acme/repos")
 	src = newSource(t, ghConfig(t, f), t.TempDir(), &sleeps{}, 3)
 	_, err := src.List(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "502") {
 		t.Fatalf("list with a failing API: %v, want the 502", err)
 	}
-	if n := f.callCount("/api/v3/orgs/acme/repos") - before; n != 4 {
+	if n := f.CallCount("/api/v3/orgs/acme/repos") - before; n != 4 {
 		t.Errorf("%d attempts, want 1 + 3 retries", n)
 	}
 }
@@ -323,16 +316,11 @@ func find(t *testing.T, repos []source.Repo, name string) source.Repo {
 	return repos[i]
 }
 
-// pushURL is the authenticated push address of org/name on the fake.
-func pushURL(f *fakeGitHub, name string) string {
-	return strings.Replace(f.git.URL, "http://", "http://x-access-token:"+f.token+"@", 1) + "/" + f.org + "/" + name + ".git"
-}
-
 func TestOpenMirrorsAndSkipsUnchangedRepositories(t *testing.T) {
-	f := newFakeGitHub(t, "acme", testToken)
-	work := newWork(t, map[string]string{"a.txt": "one\n"})
+	f := githubtest.New(t, "acme", testToken)
+	work := githubtest.NewWork(t, map[string]string{"a.txt": "one\n"})
 	c1 := work.Git("rev-parse", "HEAD")
-	f.addRepo(work, "api", nil)
+	f.AddRepo(work, "api", nil)
 	mirrors := t.TempDir()
 	src := newSource(t, ghConfig(t, f), mirrors, nil, 0)
 	ctx := context.Background()
@@ -346,7 +334,7 @@ func TestOpenMirrorsAndSkipsUnchangedRepositories(t *testing.T) {
 
 	// A push that the listing does not show yet: no fetch.
 	c2 := work.Commit("second", map[string]string{"a.txt": "two\n"})
-	work.Git("push", "-q", pushURL(f, "api"), "main")
+	work.Git("push", "-q", f.PushURL("api"), "main")
 	repos, _ = src.List(ctx)
 	if got := branchHead(t, find(t, repos, "acme/api")); got != c1 {
 		t.Errorf("main at %s: fetched although pushed_at did not move", got)
@@ -358,8 +346,8 @@ func TestOpenMirrorsAndSkipsUnchangedRepositories(t *testing.T) {
 	}
 	// The listing shows a push.
 	c3 := work.Commit("third", map[string]string{"a.txt": "three\n"})
-	work.Git("push", "-q", pushURL(f, "api"), "main")
-	f.push("api", time.Now())
+	work.Git("push", "-q", f.PushURL("api"), "main")
+	f.Push("api", time.Now())
 	repos, _ = src.List(ctx)
 	if got := branchHead(t, find(t, repos, "acme/api")); got != c3 {
 		t.Errorf("main at %s after a new pushed_at, want %s", got, c3)
@@ -386,12 +374,12 @@ func TestOpenMirrorsAndSkipsUnchangedRepositories(t *testing.T) {
 }
 
 func TestEmptyRepositories(t *testing.T) {
-	f := newFakeGitHub(t, "acme", testToken)
-	f.addRepo(gittest_init(t), "empty", map[string]any{"size": 0, "pushed_at": nil})
-	f.empty["acme/empty"] = true
-	work := newWork(t, map[string]string{"a.txt": "one\n"})
+	f := githubtest.New(t, "acme", testToken)
+	f.AddRepo(githubtest.EmptyWork(t), "empty", map[string]any{"size": 0, "pushed_at": nil})
+	f.SetEmpty("acme/empty")
+	work := githubtest.NewWork(t, map[string]string{"a.txt": "one\n"})
 	// GitHub computes size lazily: a fresh push may still say 0.
-	f.addRepo(work, "fresh", map[string]any{"size": 0})
+	f.AddRepo(work, "fresh", map[string]any{"size": 0})
 	src := newSource(t, ghConfig(t, f), t.TempDir(), nil, 0)
 	repos, err := src.List(context.Background())
 	if err != nil {
@@ -421,14 +409,9 @@ func TestTokenNeverInErrors(t *testing.T) {
 
 	// The API accepts the token but git does not: the fetch error must not
 	// quote it either.
-	f.mu.Lock()
-	f.handlers["GET /api/v3/orgs/acme/repos"] = func(w http.ResponseWriter, r *http.Request) {
-		f.mu.Lock()
-		repos := f.repos[:1]
-		f.mu.Unlock()
-		writeJSON(w, http.StatusOK, repos)
-	}
-	f.mu.Unlock()
+	f.Handle("GET /api/v3/orgs/acme/repos", func(w http.ResponseWriter, r *http.Request) {
+		githubtest.WriteJSON(w, http.StatusOK, f.Repos()[:1])
+	})
 	repos, err := src.List(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -457,20 +440,18 @@ func TestUserSource(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(repos) != 3 || f.callCount("/api/v3/users/acme/repos") != 3 {
-		t.Errorf("listed %v with %d calls to /users/acme/repos", names(repos), f.callCount("/api/v3/users/acme/repos"))
+	if len(repos) != 3 || f.CallCount("/api/v3/users/acme/repos") != 3 {
+		t.Errorf("listed %v with %d calls to /users/acme/repos", names(repos), f.CallCount("/api/v3/users/acme/repos"))
 	}
 
 	// The token's own account: /user/repos, which includes private
 	// repositories.
-	f.mu.Lock()
-	f.login = "acme"
-	f.mu.Unlock()
+	f.SetLogin("acme")
 	repos, err = newSource(t, cfg, t.TempDir(), nil, 0).List(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(repos) != 3 || f.callCount("/api/v3/user/repos") != 3 {
-		t.Errorf("listed %v with %d calls to /user/repos", names(repos), f.callCount("/api/v3/user/repos"))
+	if len(repos) != 3 || f.CallCount("/api/v3/user/repos") != 3 {
+		t.Errorf("listed %v with %d calls to /user/repos", names(repos), f.CallCount("/api/v3/user/repos"))
 	}
 }

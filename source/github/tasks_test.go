@@ -6,14 +6,16 @@ import (
 	"net/http"
 	"strconv"
 	"testing"
+
+	"github.com/trawl-dev/trawl/source/github/githubtest"
 )
 
 // pagedHandler answers items n at a time with GitHub's Link header, as the
 // list endpoints do.
-func pagedHandler(f *fakeGitHub, path string, items []map[string]any, per int) http.HandlerFunc {
+func pagedHandler(f *githubtest.Server, path string, items []map[string]any, per int) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Authorization") != "Bearer "+f.token {
-			writeJSON(w, http.StatusUnauthorized, map[string]string{"message": "Bad credentials"})
+		if r.Header.Get("Authorization") != "Bearer "+f.Token {
+			githubtest.WriteJSON(w, http.StatusUnauthorized, map[string]string{"message": "Bad credentials"})
 			return
 		}
 		n, _ := strconv.Atoi(r.URL.Query().Get("page"))
@@ -21,15 +23,15 @@ func pagedHandler(f *fakeGitHub, path string, items []map[string]any, per int) h
 		last := max((len(items)+per-1)/per, 1)
 		if n < last {
 			w.Header().Set("Link", fmt.Sprintf(`<%s%s?per_page=%d&page=%d>; rel="next", <%s%s?per_page=%d&page=%d>; rel="last"`,
-				f.api.URL, path, per, n+1, f.api.URL, path, per, last))
+				f.API.URL, path, per, n+1, f.API.URL, path, per, last))
 		}
 		lo, hi := min((n-1)*per, len(items)), min(n*per, len(items))
-		writeJSON(w, http.StatusOK, items[lo:hi])
+		githubtest.WriteJSON(w, http.StatusOK, items[lo:hi])
 	}
 }
 
 func TestRepositoryTaskCalls(t *testing.T) {
-	f := newFakeGitHub(t, "acme", testToken)
+	f := githubtest.New(t, "acme", testToken)
 	var branches, pulls, commits, teamA, teamB []map[string]any
 	for i := range 45 { // more than github-crawler's one page of 30
 		branches = append(branches, map[string]any{"name": fmt.Sprintf("b%d", i), "commit": map[string]string{"sha": "c5b97d5ae6c19d5c5df71a34c7fbeeda2479ccbc"}, "protected": false})
@@ -42,25 +44,25 @@ func TestRepositoryTaskCalls(t *testing.T) {
 	for i, a := range authors {
 		sha := fmt.Sprintf("%040d", i)
 		commits = append(commits, map[string]any{"sha": sha, "commit": map[string]any{"message": "m"}, "author": map[string]any{"login": a}})
-		f.handlers["GET /api/v3/repos/acme/api/commits/"+sha] = func(w http.ResponseWriter, r *http.Request) {
-			writeJSON(w, http.StatusOK, map[string]any{"sha": sha, "author": map[string]any{"login": a},
+		f.Handle("GET /api/v3/repos/acme/api/commits/"+sha, func(w http.ResponseWriter, r *http.Request) {
+			githubtest.WriteJSON(w, http.StatusOK, map[string]any{"sha": sha, "author": map[string]any{"login": a},
 				"stats": map[string]int{"additions": changes[i], "deletions": 0, "total": changes[i]}})
-		}
+		})
 	}
 	teamA = []map[string]any{{"login": "alice", "id": 1}}
 	teamB = []map[string]any{{"login": "bob", "id": 2}, {"login": "carol", "id": 3}}
-	f.handlers["GET /api/v3/repos/acme/api/branches"] = pagedHandler(f, "/api/v3/repos/acme/api/branches", branches, 20)
-	f.handlers["GET /api/v3/repos/acme/api/pulls"] = func(w http.ResponseWriter, r *http.Request) {
+	f.Handle("GET /api/v3/repos/acme/api/branches", pagedHandler(f, "/api/v3/repos/acme/api/branches", branches, 20))
+	f.Handle("GET /api/v3/repos/acme/api/pulls", func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Query().Get("state") != "open" {
 			t.Errorf("pulls asked with state %q", r.URL.Query().Get("state"))
 		}
 		pagedHandler(f, "/api/v3/repos/acme/api/pulls", pulls, 2)(w, r)
-	}
-	f.handlers["GET /api/v3/repos/acme/api/commits"] = pagedHandler(f, "/api/v3/repos/acme/api/commits", commits, 3)
-	f.handlers["GET /api/v3/orgs/acme/teams"] = pagedHandler(f, "/api/v3/orgs/acme/teams",
-		[]map[string]any{{"id": 1, "name": "Team A", "slug": "team-a"}, {"id": 2, "name": "Team B", "slug": "team-b"}}, 1)
-	f.handlers["GET /api/v3/orgs/acme/teams/team-a/members"] = pagedHandler(f, "/api/v3/orgs/acme/teams/team-a/members", teamA, 1)
-	f.handlers["GET /api/v3/orgs/acme/teams/team-b/members"] = pagedHandler(f, "/api/v3/orgs/acme/teams/team-b/members", teamB, 1)
+	})
+	f.Handle("GET /api/v3/repos/acme/api/commits", pagedHandler(f, "/api/v3/repos/acme/api/commits", commits, 3))
+	f.Handle("GET /api/v3/orgs/acme/teams", pagedHandler(f, "/api/v3/orgs/acme/teams",
+		[]map[string]any{{"id": 1, "name": "Team A", "slug": "team-a"}, {"id": 2, "name": "Team B", "slug": "team-b"}}, 1))
+	f.Handle("GET /api/v3/orgs/acme/teams/team-a/members", pagedHandler(f, "/api/v3/orgs/acme/teams/team-a/members", teamA, 1))
+	f.Handle("GET /api/v3/orgs/acme/teams/team-b/members", pagedHandler(f, "/api/v3/orgs/acme/teams/team-b/members", teamB, 1))
 
 	src := newSource(t, ghConfig(t, f), t.TempDir(), nil, 0)
 	ctx := context.Background()

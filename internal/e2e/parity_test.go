@@ -1,9 +1,8 @@
-package crawler_test
+package e2e
 
 import (
 	"context"
 	"fmt"
-	"os/exec"
 	"slices"
 	"testing"
 
@@ -47,19 +46,17 @@ var parityQueries = []parityQuery{
 // text; trawl records it as skipped with its reason).
 func TestParityWithGitGrep(t *testing.T) {
 	root := t.TempDir()
-	repos := makeOrg(t, root, 3, 7)
+	repos := gittest.MakeOrg(t, root, 3, 7)
 	for _, backend := range backends(t) {
 		t.Run(backend, func(t *testing.T) { testParity(t, backend, root, repos) })
 	}
 }
 
 func testParity(t *testing.T, backend, root string, repos map[string]*gittest.Repo) {
-	cfg := dirConfigOn(t, backend, root)
-	crawlOnce(t, cfg)
-
-	ctx := context.Background()
+	cfg := loadConfigOn(t, backend, fmt.Sprintf("sources:\n  - dir: %s\n", root))
 	idx := openIndex(t, cfg)
-	defer idx.Close()
+	crawl(t, cfg, idx, nil)
+	ctx := context.Background()
 
 	skipped := map[string]string{} // repo@branch:path -> reason
 	err := idx.Locations(ctx, indexer.LocationQuery{Skipped: indexer.SkippedOnly}, func(l indexer.Location) error {
@@ -128,12 +125,3 @@ func testParity(t *testing.T, backend, root string, repos map[string]*gittest.Re
 }
 
 func head(l []string) []string { return l[:min(len(l), 10)] }
-
-func gitOut(t *testing.T, dir string, args ...string) string {
-	t.Helper()
-	out, err := exec.Command("git", append([]string{"-C", dir}, args...)...).Output()
-	if err != nil {
-		t.Fatalf("git %v: %v", args, err)
-	}
-	return string(out)
-}
