@@ -340,7 +340,7 @@ func explain(err error, what string) error {
 	}
 	switch se.Status {
 	case http.StatusUnauthorized:
-		return fmt.Errorf("Bitbucket refused the token (401): expired, revoked or mistyped? check token_env (and username for an app password): %w", err)
+		return fmt.Errorf("Bitbucket refused the token: check token_env (and username for an app password): %w", err)
 	case http.StatusForbidden:
 		return fmt.Errorf("the token may not read %s (403): it needs project read and repository read permission: %w", what, err)
 	case http.StatusNotFound:

@@ -158,3 +158,18 @@ func TestCloudRateLimitAndExpiredToken(t *testing.T) {
 		t.Errorf("expired token: %v", err)
 	}
 }
+
+// TestCloudNextLinksInACircle: a next link back to a page already read
+// is an error, not an endless crawl.
+func TestCloudNextLinksInACircle(t *testing.T) {
+	f := cloudFixture(t)
+	f.Inject(func(w http.ResponseWriter, r *http.Request) bool {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"pagelen":100,"page":1,"values":[],"next":"` + f.API.URL + r.URL.RequestURI() + `"}`))
+		return true
+	})
+	s, _ := newSource(t, f, config.Bitbucket{Workspace: "acme", Username: "alice"}, "")
+	if _, err := s.List(context.Background()); err == nil || !strings.Contains(err.Error(), "circle") {
+		t.Fatalf("err %v", err)
+	}
+}

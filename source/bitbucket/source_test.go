@@ -405,3 +405,18 @@ func TestNewRequiresAPIURLForDataCenter(t *testing.T) {
 		t.Fatalf("err %v", err)
 	}
 }
+
+// TestPagingThatDoesNotAdvance: a page that is not the last but points
+// back at its own start is an error, not an endless crawl.
+func TestPagingThatDoesNotAdvance(t *testing.T) {
+	f := dcFixture(t)
+	f.Inject(func(w http.ResponseWriter, r *http.Request) bool {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"size":1,"limit":1,"isLastPage":false,"start":0,"nextPageStart":0,"values":[{"slug":"api","id":1,"project":{"key":"ACME"},"links":{"clone":[{"name":"http","href":"https://x.example/scm/acme/api.git"}]}}]}`))
+		return true
+	})
+	s, _ := newSource(t, f, config.Bitbucket{Project: "ACME"}, "")
+	if _, err := s.List(context.Background()); err == nil || !strings.Contains(err.Error(), "did not advance") {
+		t.Fatalf("err %v", err)
+	}
+}
