@@ -113,7 +113,7 @@ func New(cfg *config.Bitbucket, mirrors string, opts Options) (*Source, error) {
 	}
 	concurrency := max(cfg.Concurrency, 1)
 	s.fetches = make(chan struct{}, concurrency)
-	s.root = filepath.Join(mirrors, "bitbucket", source.MirrorDir(u.Host))
+	s.root = filepath.Join(mirrors, "bitbucket", fileName(u.Host))
 	s.st = forgeapi.LoadState(filepath.Join(s.root, stateFile(cfg)))
 	s.tr = forgeapi.NewTransport(forgeapi.Options{
 		Forge:       "Bitbucket",
@@ -149,11 +149,21 @@ func stateFile(cfg *config.Bitbucket) string {
 		if cfg.Project != "" {
 			name += "-project-" + cfg.Project
 		}
-		return strings.TrimSuffix(source.MirrorDir(name), ".git") + ".state.json"
+		return fileName(name) + ".state.json"
 	case cfg.Project != "":
-		return strings.TrimSuffix(source.MirrorDir("project-"+cfg.Project), ".git") + ".state.json"
+		return fileName("project-"+cfg.Project) + ".state.json"
 	}
 	return "all.state.json"
+}
+
+// fileName maps a host or scope name to one path element that cannot
+// escape its folder, injectively (source.MirrorDir's encoding).
+func fileName(s string) string {
+	name := strings.TrimSuffix(source.MirrorDir(s), ".git")
+	if name == "" || name == "." || name == ".." {
+		name = "_" + name
+	}
+	return name
 }
 
 // authorize sets the API credentials: a Cloud app password is Basic auth
