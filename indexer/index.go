@@ -48,7 +48,7 @@ type Location struct {
 	Branch   string `json:"branch"`
 	Path     string `json:"path"`
 	Blob     string `json:"blob"`
-	Language string `json:"language,omitempty"` // go-enry name, from the path
+	Language string `json:"language,omitempty"` // Linguist name, from the path (package lang)
 	Size     int64  `json:"size"`
 	Skip     string `json:"skip,omitempty"` // why it was not indexed; empty when indexed
 }

@@ -11,10 +11,9 @@ import (
 	"testing"
 	"time"
 
-	enry "github.com/go-enry/go-enry/v2"
-
 	"github.com/trawl-dev/trawl/indexer"
 	"github.com/trawl-dev/trawl/indexer/bleve"
+	"github.com/trawl-dev/trawl/lang"
 	"github.com/trawl-dev/trawl/search"
 	"github.com/trawl-dev/trawl/trigram"
 )
@@ -63,7 +62,7 @@ func openIndex(t testing.TB, repos []testRepo) indexer.Index {
 			for path, text := range files {
 				id := gitBlobID(text)
 				loc := indexer.Location{Repo: r.name, Branch: branch, Path: path, Blob: id,
-					Language: enry.GetLanguage(path, nil), Size: int64(len(text))}
+					Language: lang.Of(path), Size: int64(len(text))}
 				if len(text) > 0 && text[0] == 0 {
 					loc.Skip = indexer.SkipBinary
 				} else if !seen[id] {

@@ -80,6 +80,11 @@ var rules = []rule{
 		why:   "the server answers from the index through interfaces; crawls reach it as a function",
 	},
 	{
+		from:  "lang",
+		never: []string{"...", "github.com/go-enry/go-enry/v2/..."},
+		why:   "lang answers from generated tables: go-enry's package initialisation costs every process about 35 ms (lang/internal/gen and the tests use go-enry)",
+	},
+	{
 		from:  "source/forgeapi",
 		never: []string{"..."},
 		why:   "the HTTP layer under forge APIs knows no trawl type",
@@ -119,6 +124,20 @@ var rules = []rule{
 		never: []string{"indexer/bleve/...", "indexer/elastic/...", "web/..."},
 		why:   "the schedule runs crawls it is handed",
 	},
+}
+
+// TestBinaryDependencies: what the trawl binary must not link, whichever
+// package would bring it in.
+func TestBinaryDependencies(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", module+"/cmd/trawl").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		if match("github.com/go-enry/go-enry/v2/...", dep) {
+			t.Errorf("cmd/trawl links %s: its initialisation costs every command about 35 ms; use package lang", dep)
+		}
+	}
 }
 
 type pkg struct {
