@@ -23,6 +23,7 @@ import (
 	"github.com/trawl-dev/trawl/source/bitbucket"
 	"github.com/trawl-dev/trawl/source/forgeapi"
 	"github.com/trawl-dev/trawl/source/github"
+	"github.com/trawl-dev/trawl/source/gitlab"
 	"github.com/trawl-dev/trawl/webhook"
 )
 
@@ -95,6 +96,8 @@ func (s *Set) build(sc *config.Source, mirrors string) (source.Source, error) {
 		return source.NewDir(sc.Dir), nil
 	case sc.GitHub != nil:
 		return github.New(sc.GitHub, mirrors, github.Options{Logger: s.opts.Logger, Transport: s.opts.Transport, Sleep: s.opts.Sleep})
+	case sc.GitLab != nil:
+		return gitlab.New(sc.GitLab, mirrors, gitlab.Options{Logger: s.opts.Logger, Transport: s.opts.Transport, Sleep: s.opts.Sleep})
 	case sc.Bitbucket != nil:
 		return bitbucket.New(sc.Bitbucket, mirrors, bitbucket.Options{Logger: s.opts.Logger, Transport: s.opts.Transport, Sleep: s.opts.Sleep})
 	}
@@ -187,6 +190,8 @@ func hook(forge string) hookFunc {
 	switch forge {
 	case "bitbucket":
 		return bitbucket.Webhook
+	case "gitlab":
+		return gitlab.Webhook
 	}
 	return nil
 }
