@@ -273,6 +273,9 @@ func (s *Source) explain(err error) error {
 	case http.StatusForbidden:
 		return fmt.Errorf("GitLab answered 403 for %s: the token may not list it (it needs the read_api scope): %w", what, source.Redact(err, s.token))
 	case http.StatusUnauthorized:
+		if s.token == "" {
+			return fmt.Errorf("GitLab answered 401 for %s: it needs a token (token_env is not set)", what)
+		}
 		return fmt.Errorf("GitLab answered 401 for %s: the token is expired, revoked or wrong (%s)", what, s.cfg.TokenEnv)
 	}
 	return source.Redact(err, s.token)
@@ -381,6 +384,11 @@ func version(activity, now time.Time) string {
 	}
 	return activity.UTC().Format(time.RFC3339Nano)
 }
+
+var (
+	_ source.Changer        = (*Source)(nil)
+	_ forgeapi.Instrumented = (*Source)(nil)
+)
 
 // noLimit is a client rate limiter that never waits: forgeapi waits for
 // RateLimit-Reset instead.

@@ -175,6 +175,19 @@ func TestKeysetPagination(t *testing.T) {
 	}
 }
 
+func TestOffsetPaginationByXNextPage(t *testing.T) {
+	f := org(t)
+	f.SetNoLink(true)
+	s, _ := newSource(t, f, config.GitLab{Group: "acme", IncludeForks: true, IncludeArchived: true}, nil)
+	repos, err := s.List(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(repos) != 6 || f.CallCount("/api/v4/groups/acme/projects") != 3 {
+		t.Fatalf("X-Next-Page listing: %v in %d calls, want 6 projects in 3 pages", names(repos), f.CallCount("/api/v4/groups/acme/projects"))
+	}
+}
+
 // A project transferred into the group between two page reads shifts the
 // offset pages: one project comes twice, and is listed once.
 func TestProjectMovedMidListingListedOnce(t *testing.T) {
@@ -454,5 +467,26 @@ func TestBadAPIURL(t *testing.T) {
 	_, err = New(&config.GitLab{Group: "acme", User: "jdoe"}, t.TempDir(), Options{})
 	if err == nil {
 		t.Fatal("group and user both set: no error")
+	}
+}
+
+func TestAnonymous(t *testing.T) {
+	f := org(t)
+	var sent []string
+	f.Handle("GET /api/v4/groups/acme/projects", func(w http.ResponseWriter, r *http.Request) {
+		sent = append(sent, r.Header.Get("PRIVATE-TOKEN"))
+		gitlabtest.WriteJSON(w, http.StatusOK, []map[string]any{{"id": 1, "path_with_namespace": "acme/pub", "web_url": "https://gitlab.example/acme/pub", "visibility": "public"}})
+	})
+	s, err := New(&config.GitLab{Group: "acme", APIURL: f.APIURL()}, t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	repos, err := s.List(context.Background())
+	if err != nil || len(repos) != 1 || !slices.Equal(sent, []string{""}) {
+		t.Fatalf("anonymous listing: %v %v, tokens sent %q", names(repos), err, sent)
+	}
+	s, _ = New(&config.GitLab{Group: "acme/platform", APIURL: f.APIURL()}, t.TempDir(), Options{})
+	if _, err := s.List(context.Background()); err == nil || !strings.Contains(err.Error(), "needs a token") {
+		t.Fatalf("anonymous 401: %v", err)
 	}
 }

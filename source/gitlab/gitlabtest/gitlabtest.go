@@ -42,6 +42,7 @@ type Server struct {
 	nextID   int
 	perPage  int
 	keyset   bool
+	noLink   bool
 	expired  bool
 	hidden   map[string]bool // groups the token cannot see
 	inject   []func(w http.ResponseWriter, r *http.Request) bool
@@ -151,6 +152,10 @@ func (f *Server) SetPerPage(n int) { f.mu.Lock(); f.perPage = n; f.mu.Unlock() }
 // SetKeyset makes listings keyset-paginated: a Link header with a cursor
 // and no X-Next-Page, as GitLab answers pagination=keyset.
 func (f *Server) SetKeyset(on bool) { f.mu.Lock(); f.keyset = on; f.mu.Unlock() }
+
+// SetNoLink leaves the Link header out of offset-paginated answers, so
+// that only X-Next-Page says there is more.
+func (f *Server) SetNoLink(on bool) { f.mu.Lock(); f.noLink = on; f.mu.Unlock() }
 
 // SetExpired makes the token expired: every API call is answered 401.
 func (f *Server) SetExpired(on bool) { f.mu.Lock(); f.expired = on; f.mu.Unlock() }
@@ -341,7 +346,9 @@ func (f *Server) page(w http.ResponseWriter, r *http.Request, list []map[string]
 		h.Set("X-Next-Page", "")
 	}
 	links = append(links, link("first", map[string]string{"page": "1"}), link("last", map[string]string{"page": strconv.Itoa(last)}))
-	h.Set("Link", strings.Join(links, ", "))
+	if !f.noLink {
+		h.Set("Link", strings.Join(links, ", "))
+	}
 	h.Set("X-Page", strconv.Itoa(n))
 	h.Set("X-Per-Page", strconv.Itoa(per))
 	h.Set("X-Total", strconv.Itoa(len(list)))
