@@ -69,6 +69,7 @@ type Source struct {
 	st      *forgeapi.State
 	root    string // this source's mirrors
 	token   string
+	apiHost string // api_url's host name, without port
 	fetches chan struct{}
 	log     *slog.Logger
 	now     func() time.Time
@@ -123,8 +124,9 @@ func New(cfg *config.GitLab, mirrors string, opts Options) (*Source, error) {
 		}
 	}
 	s.log = opts.Logger.With("source", s.Name())
-	s.root = filepath.Join(mirrors, "gitlab", source.MirrorDir(u.Host))
-	s.st = forgeapi.LoadState(filepath.Join(s.root, source.MirrorDir(kind(s.isGroup)+"/"+s.owner)+".state.json"))
+	s.apiHost = u.Hostname()
+	s.root = filepath.Join(mirrors, "gitlab", fileName(u.Host))
+	s.st = forgeapi.LoadState(filepath.Join(s.root, fileName(kind(s.isGroup)+"/"+s.owner)+".state.json"))
 	token := s.token
 	s.tr = forgeapi.NewTransport(forgeapi.Options{
 		Forge: "GitLab",
@@ -304,8 +306,6 @@ func (s *Source) repo(p *gl.Project) source.Repo {
 	meta := indexer.Repo{
 		Name:          p.PathWithNamespace,
 		URL:           web,
-		Link:          web + "/-/blob/{commit}/{path}",
-		LineLink:      "#L{line}",
 		DefaultBranch: p.DefaultBranch,
 		Archived:      p.Archived,
 		Fork:          p.ForkedFromProject != nil,
@@ -314,6 +314,9 @@ func (s *Source) repo(p *gl.Project) source.Repo {
 		PushedAt:      utc(p.LastActivityAt),
 		CreatedAt:     utc(p.CreatedAt),
 		UpdatedAt:     utc(p.UpdatedAt),
+	}
+	if web != "" {
+		meta.Link, meta.LineLink = web+"/-/blob/{commit}/{path}", "#L{line}"
 	}
 	cloneURL, empty, activity := p.HTTPURLToRepo, p.EmptyRepo, utc(p.LastActivityAt)
 	return source.Repo{
@@ -350,10 +353,9 @@ func (s *Source) open(ctx context.Context, name, cloneURL string, empty bool, ac
 		return nil, ctx.Err()
 	}
 	defer func() { <-s.fetches }()
-	var auth gittransport.AuthMethod
-	if s.token != "" {
-		// GitLab takes any access token as the password of user oauth2.
-		auth = &githttp.BasicAuth{Username: "oauth2", Password: s.token}
+	auth, err := s.gitAuth(cloneURL)
+	if err != nil {
+		return nil, fmt.Errorf("mirror %s: %w", name, err)
 	}
 	r, err := source.Mirror(ctx, source.StripCredentials(cloneURL), auth, dir)
 	if errors.Is(err, source.ErrEmpty) {
@@ -372,6 +374,34 @@ func (s *Source) open(ctx context.Context, name, cloneURL string, empty bool, ac
 		s.log.Warn("cannot save GitLab fetch state", "err", err)
 	}
 	return r, nil
+}
+
+// gitAuth is the clone credential for cloneURL: the token as the password
+// of user oauth2, which GitLab takes for every kind of access token. It
+// goes over https, or to api_url's own host (whose scheme the
+// configuration chose), never in clear to another host a listing names.
+func (s *Source) gitAuth(cloneURL string) (gittransport.AuthMethod, error) {
+	if s.token == "" {
+		return nil, nil
+	}
+	u, err := url.Parse(cloneURL)
+	if err != nil {
+		return nil, fmt.Errorf("clone URL %q: %w", source.StripCredentials(cloneURL), err)
+	}
+	if u.Scheme != "https" && !strings.EqualFold(u.Hostname(), s.apiHost) {
+		return nil, fmt.Errorf("refusing to send the token to %s over %s: GitLab's http_url_to_repo should be https (or on api_url's host)", u.Host, u.Scheme)
+	}
+	return &githttp.BasicAuth{Username: "oauth2", Password: s.token}, nil
+}
+
+// fileName maps a host or scope name to one path element that cannot
+// escape its folder, injectively (source.MirrorDir's encoding).
+func fileName(s string) string {
+	name := strings.TrimSuffix(source.MirrorDir(s), ".git")
+	if name == "" || name == "." || name == ".." {
+		name = "_" + name
+	}
+	return name
 }
 
 // version is what the state file keeps of a last_activity_at. While GitLab

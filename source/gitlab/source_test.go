@@ -490,3 +490,21 @@ func TestAnonymous(t *testing.T) {
 		t.Fatalf("anonymous 401: %v", err)
 	}
 }
+
+// A listing that names a clone URL over plain http on another host does
+// not get the token.
+func TestTokenNotSentInClearToAnotherHost(t *testing.T) {
+	f := gitlabtest.New(t, token)
+	work := gitlabtest.NewWork(t, map[string]string{"a": "a\n"})
+	f.AddProject(work, "acme/a", nil)
+	f.Set("acme/a", "http_url_to_repo", "http://git.elsewhere.example/acme/a.git")
+	s, _ := newSource(t, f, config.GitLab{Group: "acme"}, nil)
+	repos, err := s.List(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = repos[0].Open(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "refusing to send the token to git.elsewhere.example over http") || strings.Contains(err.Error(), token) {
+		t.Fatalf("clone over http to another host: %v", err)
+	}
+}
