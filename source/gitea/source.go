@@ -78,6 +78,7 @@ type Source struct {
 	cfg      *config.Gitea
 	owner    string
 	isOrg    bool
+	host     string // the API's host, in Name: one org name can live on two instances
 	api      string // https://gitea.example.com/api/v1, no trailing slash
 	token    string
 	client   *http.Client
@@ -111,19 +112,19 @@ func New(cfg *config.Gitea, mirrors string, opts Options) (*Source, error) {
 	if !s.isOrg {
 		s.owner = cfg.User
 	}
-	var err error
+	u, err := url.Parse(APIBase(cfg.APIURL))
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return nil, fmt.Errorf("%s: api_url %q is not an http(s) URL", s.Name(), source.StripCredentials(cfg.APIURL))
+	}
+	u.User = nil
+	s.host = u.Host
+	s.api = strings.TrimRight(u.String(), "/")
 	if s.topicsInclude, err = compile(cfg.Topics.Include); err != nil {
 		return nil, fmt.Errorf("%s: topics: %w", s.Name(), err)
 	}
 	if s.topicsExclude, err = compile(cfg.Topics.Exclude); err != nil {
 		return nil, fmt.Errorf("%s: topics: %w", s.Name(), err)
 	}
-	u, err := url.Parse(APIBase(cfg.APIURL))
-	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return nil, fmt.Errorf("%s: api_url %q is not an http(s) URL", s.Name(), source.StripCredentials(cfg.APIURL))
-	}
-	u.User = nil
-	s.api = strings.TrimRight(u.String(), "/")
 	if cfg.TokenEnv != "" {
 		if s.token, err = config.Secret(cfg.TokenEnv); err != nil {
 			return nil, fmt.Errorf("%s: %w", s.Name(), err)
@@ -164,12 +165,17 @@ func APIBase(apiURL string) string {
 	return u.String()
 }
 
-// Name implements source.Source.
+// Name implements source.Source: "gitea org acme on git.example.com".
 func (s *Source) Name() string {
+	kind := "user"
 	if s.isOrg {
-		return "gitea org " + s.owner
+		kind = "org"
 	}
-	return "gitea user " + s.owner
+	name := "gitea " + kind + " " + s.owner
+	if s.host != "" {
+		name += " on " + s.host
+	}
+	return name
 }
 
 // Stats reports the API calls made so far.

@@ -495,3 +495,25 @@ func TestTokenNeverInErrors(t *testing.T) {
 		t.Errorf("error holds the token: %v", err)
 	}
 }
+
+func TestNewErrors(t *testing.T) {
+	mirrors := t.TempDir()
+	for _, tc := range []struct {
+		cfg  config.Gitea
+		want string
+	}{
+		{config.Gitea{Org: "acme", APIURL: "https://git.example.com/api/v1", TokenEnv: "TRAWL_TEST_GITEA_UNSET"}, "TRAWL_TEST_GITEA_UNSET"},
+		{config.Gitea{Org: "acme", APIURL: "ftp://git.example.com"}, `gitea org acme: api_url "ftp://git.example.com" is not an http(s) URL`},
+		{config.Gitea{Org: "acme", User: "bob", APIURL: "https://git.example.com"}, "exactly one of org or user"},
+		{config.Gitea{Org: "acme", APIURL: "https://git.example.com", Topics: config.Filter{Include: []string{"("}}}, "gitea org acme on git.example.com: topics"},
+	} {
+		_, err := New(&tc.cfg, mirrors, Options{})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("New(%+v): %v, want %q", tc.cfg, err, tc.want)
+		}
+	}
+	s, err := New(&config.Gitea{User: "bob", APIURL: "https://codeberg.org"}, mirrors, Options{})
+	if err != nil || s.Name() != "gitea user bob on codeberg.org" || s.api != "https://codeberg.org/api/v1" {
+		t.Errorf("New: %v, %v", s, err)
+	}
+}
