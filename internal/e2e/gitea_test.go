@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/trawl-dev/trawl/crawler"
 	"github.com/trawl-dev/trawl/search"
 	"github.com/trawl-dev/trawl/source/gitea/giteatest"
@@ -83,6 +85,27 @@ func TestGiteaOrganisationThenPushWebhooks(t *testing.T) {
 	crawlOK()
 	if f.CallCount("")-calls != 3 || f.Clones() != clones {
 		t.Errorf("an unchanged pass made %d API calls and %d fetches, want 3 and 0", f.CallCount("")-calls, f.Clones()-clones)
+	}
+
+	// The source's API calls are counted where trawl serve's /metrics reads them.
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(set.Collectors()...)
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	counted := 0.0
+	for _, fam := range families {
+		if fam.GetName() == "trawl_gitea_api_calls_total" {
+			for _, m := range fam.GetMetric() {
+				if l := m.GetLabel(); len(l) == 1 && strings.HasPrefix(l[0].GetValue(), "gitea org acme on ") {
+					counted = m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	if counted != float64(f.CallCount("")) {
+		t.Errorf("trawl_gitea_api_calls_total %v, want the %d calls the API answered", counted, f.CallCount(""))
 	}
 
 	pushed := make(chan string, 10)
