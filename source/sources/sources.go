@@ -20,6 +20,7 @@ import (
 
 	"github.com/trawl-dev/trawl/config"
 	"github.com/trawl-dev/trawl/source"
+	"github.com/trawl-dev/trawl/source/bitbucket"
 	"github.com/trawl-dev/trawl/source/forgeapi"
 	"github.com/trawl-dev/trawl/source/gitea"
 	"github.com/trawl-dev/trawl/source/github"
@@ -95,6 +96,8 @@ func (s *Set) build(sc *config.Source, mirrors string) (source.Source, error) {
 		return source.NewDir(sc.Dir), nil
 	case sc.GitHub != nil:
 		return github.New(sc.GitHub, mirrors, github.Options{Logger: s.opts.Logger, Transport: s.opts.Transport, Sleep: s.opts.Sleep})
+	case sc.Bitbucket != nil:
+		return bitbucket.New(sc.Bitbucket, mirrors, bitbucket.Options{Logger: s.opts.Logger, Transport: s.opts.Transport, Sleep: s.opts.Sleep})
 	case sc.Gitea != nil:
 		return gitea.New(sc.Gitea, mirrors, gitea.Options{Logger: s.opts.Logger, Transport: s.opts.Transport, Sleep: s.opts.Sleep})
 	}
@@ -185,6 +188,8 @@ type hookFunc func(secrets [][]byte, ev webhook.Events, log *slog.Logger) http.H
 // handler the server mounts itself (it also serves pull-request events).
 func hook(forge string) hookFunc {
 	switch forge {
+	case "bitbucket":
+		return bitbucket.Webhook
 	case "gitea":
 		return gitea.Webhook
 	}
