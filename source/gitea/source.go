@@ -465,11 +465,15 @@ func (s *Source) open(ctx context.Context, meta indexer.Repo, r apiRepo) (*git.R
 		return nil, ctx.Err()
 	}
 	defer func() { <-s.fetches }()
+	cloneURL := source.StripCredentials(r.CloneURL)
 	var auth gittransport.AuthMethod
 	if s.token != "" {
+		if err := s.mayAuthenticate(cloneURL); err != nil {
+			return nil, fmt.Errorf("mirror %s: %w", meta.Name, err)
+		}
 		auth = &githttp.BasicAuth{Username: gitUser, Password: s.token}
 	}
-	repo, err := source.Mirror(ctx, source.StripCredentials(r.CloneURL), auth, dir)
+	repo, err := source.Mirror(ctx, cloneURL, auth, dir)
 	if errors.Is(err, source.ErrEmpty) {
 		s.st.Forget(meta.Name)
 		return nil, err
@@ -482,6 +486,23 @@ func (s *Source) open(ctx context.Context, meta indexer.Repo, r apiRepo) (*git.R
 		s.log.Warn("cannot save Gitea fetch state", "err", err)
 	}
 	return repo, nil
+}
+
+// mayAuthenticate refuses to send the token to a clone URL over plain
+// http on a host other than the API's: Gitea writes clone URLs from its
+// ROOT_URL, and a misconfigured one must not carry the token in clear to
+// a host it was never meant for. The API's own host is trusted as far as
+// api_url is.
+func (s *Source) mayAuthenticate(cloneURL string) error {
+	u, err := url.Parse(cloneURL)
+	if err != nil {
+		return fmt.Errorf("clone_url %q: %w", cloneURL, err)
+	}
+	api, _ := url.Parse(s.api)
+	if u.Scheme == "https" || strings.EqualFold(u.Hostname(), api.Hostname()) {
+		return nil
+	}
+	return fmt.Errorf("clone_url %s is not https and not on the API's host %s: trawl does not send the token there (check Gitea's ROOT_URL)", cloneURL, api.Hostname())
 }
 
 // version is what the state file keeps of an updated_at.

@@ -517,3 +517,20 @@ func TestNewErrors(t *testing.T) {
 		t.Errorf("New: %v, %v", s, err)
 	}
 }
+
+func TestTokenOnlyToHTTPSOrTheAPIHost(t *testing.T) {
+	f := giteatest.New(t, testToken)
+	f.AddRepo(giteatest.NewWork(t, map[string]string{"a": "b"}), "acme/api", map[string]any{"clone_url": "http://elsewhere.invalid/acme/api.git"})
+	s, _ := newSource(t, f, &config.Gitea{Org: "acme"})
+	repos, err := s.List(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = repos[0].Open(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "does not send the token there") {
+		t.Errorf("clone over http to another host: %v", err)
+	}
+	if err := s.mayAuthenticate("https://elsewhere.invalid/acme/api.git"); err != nil {
+		t.Errorf("https clone URL refused: %v", err)
+	}
+}
