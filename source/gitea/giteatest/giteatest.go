@@ -301,7 +301,8 @@ func (f *Server) Clones() int {
 	return f.clones
 }
 
-// PushURL is the authenticated push address of full.
+// PushURL is where a test pushes to full: the git http-backend itself,
+// behind no authentication.
 func (f *Server) PushURL(full string) string {
 	return f.back.URL + "/" + full + ".git"
 }
