@@ -22,6 +22,7 @@ import (
 	"github.com/trawl-dev/trawl/source"
 	"github.com/trawl-dev/trawl/source/bitbucket"
 	"github.com/trawl-dev/trawl/source/forgeapi"
+	"github.com/trawl-dev/trawl/source/gitea"
 	"github.com/trawl-dev/trawl/source/github"
 	"github.com/trawl-dev/trawl/source/gitlab"
 	"github.com/trawl-dev/trawl/webhook"
@@ -100,6 +101,8 @@ func (s *Set) build(sc *config.Source, mirrors string) (source.Source, error) {
 		return gitlab.New(sc.GitLab, mirrors, gitlab.Options{Logger: s.opts.Logger, Transport: s.opts.Transport, Sleep: s.opts.Sleep})
 	case sc.Bitbucket != nil:
 		return bitbucket.New(sc.Bitbucket, mirrors, bitbucket.Options{Logger: s.opts.Logger, Transport: s.opts.Transport, Sleep: s.opts.Sleep})
+	case sc.Gitea != nil:
+		return gitea.New(sc.Gitea, mirrors, gitea.Options{Logger: s.opts.Logger, Transport: s.opts.Transport, Sleep: s.opts.Sleep})
 	}
 	return nil, errors.New("this build of trawl has no source for this entry")
 }
@@ -192,6 +195,8 @@ func hook(forge string) hookFunc {
 		return bitbucket.Webhook
 	case "gitlab":
 		return gitlab.Webhook
+	case "gitea":
+		return gitea.Webhook
 	}
 	return nil
 }
