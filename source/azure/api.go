@@ -155,7 +155,7 @@ func (s *Source) projects(ctx context.Context) ([]project, error) {
 		return h.Get(continuationHeader), nil
 	})
 	if err != nil {
-		return all, fmt.Errorf("list projects of organization %s: %w", s.cfg.Organization, err)
+		return all, fmt.Errorf("list projects: %w", err)
 	}
 	return all, nil
 }

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"net/http"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -214,4 +216,214 @@ func branchNames(t *testing.T, r *git.Repository) []string {
 	})
 	slices.Sort(out)
 	return out
+}
+
+// TestForksAndOneProject: include_forks lists forks; project: lists one
+// project without listing the organisation's.
+func TestForksAndOneProject(t *testing.T) {
+	f, _ := fixture(t)
+	src, _, _ := newSource(t, f, t.TempDir(), func(c *config.Azure) { c.Project = "web"; c.IncludeForks = true })
+	repos, err := src.List(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := names(repos), []string{"acme/web/api", "acme/web/api-fork"}; !slices.Equal(got, want) {
+		t.Errorf("listed %v, want %v", got, want)
+	}
+	if !byName(t, repos, "acme/web/api-fork").Meta.Fork {
+		t.Error("the fork is not marked as one")
+	}
+	if n := f.CallCount("/acme/_apis/projects"); n != 0 {
+		t.Errorf("the organisation's projects were listed (%d calls) for a one-project source", n)
+	}
+	if src.Name() != "azure project acme/web" {
+		t.Errorf("name %q", src.Name())
+	}
+}
+
+// TestRefusals: what Azure DevOps answers a bad PAT (401, or 203 with a
+// sign-in page), a hidden project, and an HTML page from a proxy become
+// errors naming the organisation or project and the likely cause, never
+// quoting the PAT.
+func TestRefusals(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		setup   func(f *azuretest.Server)
+		edit    func(c *config.Azure)
+		want    []string
+		wantErr bool
+	}{
+		{"expired PAT, 401", func(f *azuretest.Server) { f.PAT = "revoked" }, nil,
+			[]string{"organization acme", "401", "expired, revoked", "TF400813"}, true},
+		{"expired PAT, 203 sign-in page", func(f *azuretest.Server) { f.PAT, f.SignInPage = "revoked", true }, nil,
+			[]string{"organization acme", "sign-in page (203)", "expired, revoked"}, true},
+		{"project the PAT cannot see", func(f *azuretest.Server) { f.Hide("web") }, func(c *config.Azure) { c.Project = "web" },
+			[]string{"project acme/web", "not found, or not visible", "TF200016"}, true},
+		{"HTML from a proxy", func(f *azuretest.Server) {
+			f.InjectOnce(func(w http.ResponseWriter, r *http.Request) bool {
+				w.Header().Set("Content-Type", "text/html")
+				fmt.Fprint(w, "<html><body>Corporate SSO</body></html>")
+				return true
+			})
+		}, nil, []string{"organization acme", "HTML page", "check api_url"}, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f, _ := fixture(t)
+			src, _, logs := newSource(t, f, t.TempDir(), c.edit) // the source holds the right PAT...
+			c.setup(f)                                            // ...that the server no longer accepts
+			repos, err := src.List(context.Background())
+			if err == nil {
+				t.Fatalf("no error; listed %v", names(repos))
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not say %q", err, w)
+				}
+			}
+			if strings.Contains(err.Error(), testPAT) || strings.Contains(logs.String(), testPAT) || strings.Contains(err.Error(), basicValue(testPAT)) {
+				t.Errorf("the PAT leaked: %v\n%s", err, logs)
+			}
+		})
+	}
+}
+
+// TestRateLimitAndRetry: a 429 with Retry-After is waited out and a 503
+// retried; the listing completes.
+func TestRateLimitAndRetry(t *testing.T) {
+	f, _ := fixture(t)
+	f.InjectOnce(func(w http.ResponseWriter, r *http.Request) bool {
+		// Azure DevOps' throttling answer.
+		w.Header().Set("Retry-After", "7")
+		w.Header().Set("X-RateLimit-Resource", "Core")
+		w.Header().Set("X-RateLimit-Delay", "3.5")
+		w.Header().Set("X-RateLimit-Limit", "200")
+		w.Header().Set("X-RateLimit-Remaining", "12")
+		azuretest.WriteError(w, http.StatusTooManyRequests, "TF400733: The request has been canceled: Request was blocked due to exceeding usage of resource 'Core'.", "RequestBlockedException")
+		return true
+	})
+	f.InjectOnce(func(w http.ResponseWriter, r *http.Request) bool {
+		azuretest.WriteError(w, http.StatusServiceUnavailable, "TF400898: service unavailable", "ServiceUnavailableException")
+		return true
+	})
+	src, waits, _ := newSource(t, f, t.TempDir(), nil)
+	repos, err := src.List(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(repos) != 3 {
+		t.Errorf("listed %v", names(repos))
+	}
+	st := src.Stats()
+	if st.RateLimitWaits != 1 || st.Retries != 2 {
+		t.Errorf("stats %+v, want one rate-limit wait and two retries", st)
+	}
+	if len(*waits) != 2 || (*waits)[0] < 7*time.Second {
+		t.Errorf("waits %v, want at least Retry-After's 7s, then a backoff", *waits)
+	}
+}
+
+// TestPaging: projects and branches page by continuation token; a
+// repeated token stops the listing with an error rather than looping;
+// a repository moved between projects mid-listing is listed once.
+func TestPaging(t *testing.T) {
+	f, api := fixture(t)
+	for i := range 5 {
+		api.Checkout(fmt.Sprintf("b%d", i))
+	}
+	gittest.Run(t, api.Dir, "push", "-q", f.PushURL("web", "api"), "--all")
+	src, _, _ := newSource(t, f, t.TempDir(), nil)
+	repos, err := src.List(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := byName(t, repos, "acme/web/api").Open(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := branchNames(t, r); len(got) != 7 {
+		t.Errorf("branches %v, want 7", got)
+	}
+	if n := f.CallCount("/acme/" + f.ProjectID("web") + "/_apis/git/repositories/" + f.RepoID("web", "api") + "/refs"); n != 2 {
+		t.Errorf("%d refs pages asked for 7 branches, want 2 (the fake answers 4 a page)", n)
+	}
+
+	// The server repeats the token it was sent.
+	f.InjectOnce(func(w http.ResponseWriter, r *http.Request) bool { return false }) // first projects page as usual
+	f.InjectOnce(func(w http.ResponseWriter, r *http.Request) bool {
+		w.Header().Set("x-ms-continuationtoken", r.URL.Query().Get("continuationToken"))
+		azuretest.WriteJSON(w, http.StatusOK, map[string]any{"count": 0, "value": []any{}})
+		return true
+	})
+	if _, err := src.List(context.Background()); err == nil || !strings.Contains(err.Error(), "continuation token") {
+		t.Errorf("a repeated continuation token: %v, want an error saying so", err)
+	}
+
+	// api moves from web to tools after web's repositories were listed.
+	var once sync.Once
+	for range 6 {
+		f.InjectOnce(func(w http.ResponseWriter, r *http.Request) bool {
+			if strings.HasSuffix(r.URL.Path, "/_apis/git/repositories") && !strings.Contains(r.URL.Path, "/"+f.ProjectID("web")+"/") {
+				once.Do(func() { f.Move("api", "web", "tools") })
+			}
+			return false
+		})
+	}
+	// The move happens after web's listing: api is in web's answer and in tools'.
+	repos, err = src.List(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, r := range repos {
+		if strings.HasSuffix(r.Meta.Name, "/api") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("a repository moved mid-listing is listed %d times: %v", n, names(repos))
+	}
+}
+
+// TestPagesBounded: a forge answering a new continuation token for ever
+// is stopped at maxPages, with an error.
+func TestPagesBounded(t *testing.T) {
+	calls := 0
+	err := paged(context.Background(), func(string) (string, error) {
+		calls++
+		return fmt.Sprint(calls), nil
+	})
+	if err == nil || calls != maxPages || !strings.Contains(err.Error(), "pages") {
+		t.Errorf("%d calls, error %v; want %d calls and an error", calls, err, maxPages)
+	}
+}
+
+// TestCollectionURL: Services, legacy visualstudio.com and Server URLs,
+// with or without the collection in api_url.
+func TestCollectionURL(t *testing.T) {
+	for _, c := range []struct{ api, org, want string }{
+		{"https://dev.azure.com", "acme", "https://dev.azure.com/acme"},
+		{"https://dev.azure.com/", "acme", "https://dev.azure.com/acme"},
+		{"https://dev.azure.com/acme", "acme", "https://dev.azure.com/acme"},
+		{"https://acme.visualstudio.com", "acme", "https://acme.visualstudio.com"},
+		{"https://tfs.example.com/tfs", "DefaultCollection", "https://tfs.example.com/tfs/DefaultCollection"},
+		{"https://tfs.example.com/tfs/DefaultCollection/", "DefaultCollection", "https://tfs.example.com/tfs/DefaultCollection"},
+		{"https://tfs.example.com:8080/tfs", "Bank Collection", "https://tfs.example.com:8080/tfs/Bank%20Collection"},
+	} {
+		if got := collectionURL(c.api, c.org); got != c.want {
+			t.Errorf("collectionURL(%q, %q) = %s, want %s", c.api, c.org, got, c.want)
+		}
+	}
+}
+
+// TestRemoteHost: the PAT is never sent to a clone URL on another host.
+func TestRemoteHost(t *testing.T) {
+	f, _ := fixture(t)
+	src, _, _ := newSource(t, f, t.TempDir(), nil)
+	if _, err := src.remote("https://acme@evil.example/acme/web/_git/api"); err == nil || !strings.Contains(err.Error(), "evil.example") {
+		t.Errorf("a remoteUrl on another host: %v, want a refusal naming the host", err)
+	}
+	got, err := src.remote(strings.Replace(f.API.URL, "://", "://acme@", 1) + "/acme/web/_git/api")
+	if err != nil || strings.Contains(got, "@") {
+		t.Errorf("remote %q, %v: want the URL without its user", got, err)
+	}
 }

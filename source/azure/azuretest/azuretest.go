@@ -36,14 +36,14 @@ type Server struct {
 	// and an HTML sign-in page, rather than 401.
 	SignInPage bool
 
-	mu        sync.Mutex
-	projects  []*project
-	pageSize  int
-	inject    []func(w http.ResponseWriter, r *http.Request) bool
-	calls     map[string]int // by path
-	fetches   int            // git requests
-	hidden    map[string]bool
-	nextID    int
+	mu       sync.Mutex
+	projects []*project
+	pageSize int
+	inject   []func(w http.ResponseWriter, r *http.Request) bool
+	calls    map[string]int // by path
+	fetches  int            // git requests
+	hidden   map[string]bool
+	nextID   int
 }
 
 type project struct {
@@ -141,6 +141,30 @@ func (f *Server) project(key string) *project {
 		}
 	}
 	return nil
+}
+
+// ProjectID is the id of a project.
+func (f *Server) ProjectID(name string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if p := f.project(name); p != nil {
+		return p.fields["id"].(string)
+	}
+	return ""
+}
+
+// RepoID is the id of a repository.
+func (f *Server) RepoID(projectName, name string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if p := f.project(projectName); p != nil {
+		for _, r := range p.repos {
+			if r["name"] == name {
+				return r["id"].(string)
+			}
+		}
+	}
+	return ""
 }
 
 // Hide makes a project invisible to the PAT: Azure answers 404 for it
