@@ -270,7 +270,7 @@ func TestRefusals(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			f, _ := fixture(t)
 			src, _, logs := newSource(t, f, t.TempDir(), c.edit) // the source holds the right PAT...
-			c.setup(f)                                            // ...that the server no longer accepts
+			c.setup(f)                                           // ...that the server no longer accepts
 			repos, err := src.List(context.Background())
 			if err == nil {
 				t.Fatalf("no error; listed %v", names(repos))
