@@ -20,6 +20,7 @@ import (
 
 	"github.com/trawl-dev/trawl/config"
 	"github.com/trawl-dev/trawl/source"
+	"github.com/trawl-dev/trawl/source/azure"
 	"github.com/trawl-dev/trawl/source/forgeapi"
 	"github.com/trawl-dev/trawl/source/github"
 	"github.com/trawl-dev/trawl/webhook"
@@ -94,6 +95,8 @@ func (s *Set) build(sc *config.Source, mirrors string) (source.Source, error) {
 		return source.NewDir(sc.Dir), nil
 	case sc.GitHub != nil:
 		return github.New(sc.GitHub, mirrors, github.Options{Logger: s.opts.Logger, Transport: s.opts.Transport, Sleep: s.opts.Sleep})
+	case sc.Azure != nil:
+		return azure.New(sc.Azure, mirrors, azure.Options{Logger: s.opts.Logger, Transport: s.opts.Transport, Sleep: s.opts.Sleep})
 	}
 	return nil, errors.New("this build of trawl has no source for this entry")
 }
@@ -182,6 +185,8 @@ type hookFunc func(secrets [][]byte, ev webhook.Events, log *slog.Logger) http.H
 // handler the server mounts itself (it also serves pull-request events).
 func hook(forge string) hookFunc {
 	switch forge {
+	case "azure":
+		return azure.Webhook
 	}
 	return nil
 }
