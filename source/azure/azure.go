@@ -10,16 +10,19 @@
 // repositories, refs) and forgeapi's retries, rate-limit waits, HTML
 // detection and counters under them.
 //
-// Azure's repository listing says nothing of pushes (no pushed_at), and
-// project lastUpdateTime follows the project's settings, not its code.
-// So before fetching a repository the source asks for its branch heads
-// (one refs call, heads only) and fetches only when their digest differs
-// from the one at the last fetch: a crawl with nothing pushed costs the
-// listing calls plus one small call per repository, and no git traffic.
-// A no-op fetch would cost the same round trip plus a git process on the
-// server, an advertisement of every ref (tags and pull-request refs
-// included) and the opening of the mirror. Push service hooks
-// (Webhook) make the next Open fetch at once.
+// Azure's repository listing says nothing of pushes (no pushed_at), a
+// project's lastUpdateTime describes the project rather than its
+// repositories' pushes, and Azure documents no ETags on these listings
+// (forgeapi sends If-None-Match wherever one was seen; paged listings go
+// unconditional, see unconditional). So before fetching a repository the
+// source asks for its branch heads (one refs call, heads only) and
+// fetches only when their digest differs from the one at the last fetch:
+// a crawl with nothing pushed costs the listing calls plus one small call
+// per repository, and no git traffic. Measured on a local git
+// http-backend, a refs call for 33 branches took 3-4 ms and the no-op
+// fetch it replaces 16-42 ms (a git process, an advertisement of every
+// branch and tag, the mirror opened). Push service hooks (Webhook) make
+// the next Open fetch at once.
 package azure
 
 import (
