@@ -57,6 +57,10 @@ func TestAzureCrawlThenServiceHook(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// trawl builds the source from the configuration the same way.
+	if built, err := sources.For(cfg, sources.Options{}); err != nil || len(built) != 1 || built[0].Name() != "azure organization acme" {
+		t.Fatalf("sources.For: %v %v", built, err)
+	}
 	idx := openIndex(t, cfg)
 	crawlOK := func(repos ...string) *crawler.Summary {
 		t.Helper()

@@ -324,10 +324,18 @@ func (s *Source) remote(raw string) (string, error) {
 	if err != nil || u.Host == "" {
 		return "", fmt.Errorf("Azure DevOps answered a remoteUrl that is not a URL: %q", source.StripCredentials(raw))
 	}
-	if s.pat != "" && u.Host != s.host {
+	if s.pat != "" && u.Host != s.host && !sameService(s.host, u.Hostname()) {
 		return "", fmt.Errorf("remoteUrl host %s is not the API's host %s: trawl sends the personal access token to the API's host only", u.Host, s.host)
 	}
 	return source.StripCredentials(raw), nil
+}
+
+// sameService reports whether a clone host is Azure DevOps Services
+// when the API is: an organisation made before 2018 may answer
+// {org}.visualstudio.com clone URLs to calls made at dev.azure.com, and
+// one PAT serves both.
+func sameService(apiHost, cloneHost string) bool {
+	return strings.EqualFold(apiHost, "dev.azure.com") && strings.HasSuffix(strings.ToLower(cloneHost), ".visualstudio.com")
 }
 
 // version is the state file's record of a repository: a digest of its

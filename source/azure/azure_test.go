@@ -422,6 +422,9 @@ func TestRemoteHost(t *testing.T) {
 	if _, err := src.remote("https://acme@evil.example/acme/web/_git/api"); err == nil || !strings.Contains(err.Error(), "evil.example") {
 		t.Errorf("a remoteUrl on another host: %v, want a refusal naming the host", err)
 	}
+	if !sameService("dev.azure.com", "acme.visualstudio.com") || sameService("dev.azure.com", "visualstudio.com.evil.example") || sameService("tfs.example.com", "acme.visualstudio.com") {
+		t.Error("sameService accepts or refuses the wrong hosts")
+	}
 	got, err := src.remote(strings.Replace(f.API.URL, "://", "://acme@", 1) + "/acme/web/_git/api")
 	if err != nil || strings.Contains(got, "@") {
 		t.Errorf("remote %q, %v: want the URL without its user", got, err)
