@@ -21,6 +21,7 @@ import (
 	"github.com/trawl-dev/trawl/config"
 	"github.com/trawl-dev/trawl/source"
 	"github.com/trawl-dev/trawl/source/azure"
+	"github.com/trawl-dev/trawl/source/bitbucket"
 	"github.com/trawl-dev/trawl/source/forgeapi"
 	"github.com/trawl-dev/trawl/source/github"
 	"github.com/trawl-dev/trawl/webhook"
@@ -97,6 +98,8 @@ func (s *Set) build(sc *config.Source, mirrors string) (source.Source, error) {
 		return github.New(sc.GitHub, mirrors, github.Options{Logger: s.opts.Logger, Transport: s.opts.Transport, Sleep: s.opts.Sleep})
 	case sc.Azure != nil:
 		return azure.New(sc.Azure, mirrors, azure.Options{Logger: s.opts.Logger, Transport: s.opts.Transport, Sleep: s.opts.Sleep})
+	case sc.Bitbucket != nil:
+		return bitbucket.New(sc.Bitbucket, mirrors, bitbucket.Options{Logger: s.opts.Logger, Transport: s.opts.Transport, Sleep: s.opts.Sleep})
 	}
 	return nil, errors.New("this build of trawl has no source for this entry")
 }
@@ -187,6 +190,8 @@ func hook(forge string) hookFunc {
 	switch forge {
 	case "azure":
 		return azure.Webhook
+	case "bitbucket":
+		return bitbucket.Webhook
 	}
 	return nil
 }
