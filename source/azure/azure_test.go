@@ -430,3 +430,48 @@ func TestRemoteHost(t *testing.T) {
 		t.Errorf("remote %q, %v: want the URL without its user", got, err)
 	}
 }
+
+// TestConditionalListing: where the server sends ETags, a repeated
+// single-answer listing costs 304s, while paged listings are asked
+// unconditionally: a 304 need not carry x-ms-continuationtoken, and
+// trusting the cached first page alone would drop the projects after it
+// (and their repositories from the index).
+func TestConditionalListing(t *testing.T) {
+	f, _ := fixture(t)
+	f.ETags = true
+	mirrors := t.TempDir()
+	src, _, _ := newSource(t, f, mirrors, nil)
+	first, err := src.List(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	src2, _, _ := newSource(t, f, mirrors, nil) // a new process: the ETags come from the state file
+	second, err := src2.List(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(names(first), names(second)) {
+		t.Errorf("second listing %v, want %v", names(second), names(first))
+	}
+	if n := f.NotModified(); n != 3 {
+		t.Errorf("%d answers were 304, want 3 (one repositories listing per project)", n)
+	}
+	if st := src2.Stats(); st.NotModified != 3 {
+		t.Errorf("stats %+v, want 3 not modified", st)
+	}
+}
+
+// TestSignInRedirect: a redirect to another host (Azure's sign-in) is
+// not followed and says what it likely means.
+func TestSignInRedirect(t *testing.T) {
+	f, _ := fixture(t)
+	f.InjectOnce(func(w http.ResponseWriter, r *http.Request) bool {
+		http.Redirect(w, r, "https://login.example.invalid/_signin?realm=dev.azure.com", http.StatusFound)
+		return true
+	})
+	src, _, _ := newSource(t, f, t.TempDir(), nil)
+	_, err := src.List(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "organization acme") || !strings.Contains(err.Error(), "redirected the call to login.example.invalid") {
+		t.Errorf("error %v, want one naming the organization and the redirect", err)
+	}
+}

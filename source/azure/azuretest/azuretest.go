@@ -9,6 +9,8 @@
 package azuretest
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -35,15 +37,20 @@ type Server struct {
 	// SignInPage makes a bad PAT get what Azure DevOps often answers: 203
 	// and an HTML sign-in page, rather than 401.
 	SignInPage bool
+	// ETags makes the server tag its answers and answer 304 to a
+	// matching If-None-Match. Azure DevOps does not document ETags on
+	// these listings; the option checks trawl is right either way.
+	ETags bool
 
-	mu       sync.Mutex
-	projects []*project
-	pageSize int
-	inject   []func(w http.ResponseWriter, r *http.Request) bool
-	calls    map[string]int // by path
-	fetches  int            // git requests
-	hidden   map[string]bool
-	nextID   int
+	mu          sync.Mutex
+	projects    []*project
+	pageSize    int
+	inject      []func(w http.ResponseWriter, r *http.Request) bool
+	calls       map[string]int // by path
+	fetches     int            // git requests
+	notModified int
+	hidden      map[string]bool
+	nextID      int
 }
 
 type project struct {
@@ -245,6 +252,36 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	json.NewEncoder(w).Encode(v)
 }
 
+// ok answers v with 200, or with 304 when ETags are on and the client
+// holds the answer. The 304 carries no x-ms-continuationtoken: a
+// conditional answer need not repeat such headers, and a client that
+// trusts the cached page alone would stop paging.
+func (f *Server) ok(w http.ResponseWriter, r *http.Request, v any) {
+	if !f.ETags {
+		WriteJSON(w, http.StatusOK, v)
+		return
+	}
+	data, _ := json.Marshal(v)
+	sum := sha256.Sum256(data)
+	etag := `"` + hex.EncodeToString(sum[:8]) + `"`
+	if r.Header.Get("If-None-Match") == etag {
+		f.notModified++
+		w.Header().Del("x-ms-continuationtoken")
+		w.Header().Set("ETag", etag)
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	w.Header().Set("ETag", etag)
+	WriteJSON(w, http.StatusOK, v)
+}
+
+// NotModified is the number of 304 answers so far.
+func (f *Server) NotModified() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.notModified
+}
+
 // WriteError answers an Azure DevOps error: a TF code in message, with
 // the exception's type.
 func WriteError(w http.ResponseWriter, status int, message, typeKey string) {
@@ -323,14 +360,14 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 			WriteError(w, http.StatusNotFound, fmt.Sprintf("TF200016: The following project does not exist: %s. Verify that the name of the project is correct and that the project exists on the specified Azure DevOps Server.", rest[2]), "ProjectDoesNotExistWithNameException")
 			return
 		}
-		WriteJSON(w, http.StatusOK, p.fields)
+		f.ok(w, r, p.fields)
 	case len(rest) == 4 && rest[1] == "_apis" && rest[2] == "git" && rest[3] == "repositories":
 		p := f.project(rest[0])
 		if p == nil || f.hidden[p.fields["name"].(string)] {
 			WriteError(w, http.StatusNotFound, fmt.Sprintf("TF200016: The following project does not exist: %s. Verify that the name of the project is correct and that the project exists on the specified Azure DevOps Server.", rest[0]), "ProjectDoesNotExistWithNameException")
 			return
 		}
-		WriteJSON(w, http.StatusOK, map[string]any{"count": len(p.repos), "value": p.repos})
+		f.ok(w, r, map[string]any{"count": len(p.repos), "value": p.repos})
 	case len(rest) == 6 && rest[1] == "_apis" && rest[2] == "git" && rest[3] == "repositories" && rest[5] == "refs":
 		f.refs(w, r, rest[0], rest[4])
 	default:
@@ -368,7 +405,7 @@ func (f *Server) listProjects(w http.ResponseWriter, r *http.Request) {
 	if page == nil {
 		page = []map[string]any{}
 	}
-	WriteJSON(w, http.StatusOK, map[string]any{"count": len(page), "value": page})
+	f.ok(w, r, map[string]any{"count": len(page), "value": page})
 }
 
 // refs answers a repository's branches (filter=heads/), paged by $top.
@@ -417,7 +454,7 @@ func (f *Server) refs(w http.ResponseWriter, r *http.Request, projectKey, repoKe
 	if page == nil {
 		page = []map[string]any{}
 	}
-	WriteJSON(w, http.StatusOK, map[string]any{"count": len(page), "value": page})
+	f.ok(w, r, map[string]any{"count": len(page), "value": page})
 }
 
 // git serves {org}/{project}/_git/{repo}/... from the bare repository
