@@ -37,6 +37,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-git/go-git/v5"
@@ -185,14 +186,26 @@ func (s *Source) list(ctx context.Context) ([]source.Repo, error) {
 	if err != nil {
 		return nil, err
 	}
+	// One call per project, in parallel: the transport bounds the calls
+	// in flight to concurrency.
+	listed := make([][]repository, len(projects))
+	errs := make([]error, len(projects))
+	var wg sync.WaitGroup
+	for i, p := range projects {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			listed[i], errs[i] = s.repositories(ctx, p)
+		}()
+	}
+	wg.Wait()
 	var out []source.Repo
 	seen := map[string]bool{}
-	for _, p := range projects {
-		repos, err := s.repositories(ctx, p)
-		if err != nil {
-			return out, fmt.Errorf("list repositories of %s: %w", s.cfg.Organization+"/"+p.Name, err)
+	for i, p := range projects {
+		if errs[i] != nil {
+			return out, fmt.Errorf("list repositories of %s: %w", s.cfg.Organization+"/"+p.Name, errs[i])
 		}
-		for _, r := range repos {
+		for _, r := range listed[i] {
 			if r.ID == "" || r.Name == "" || seen[r.ID] {
 				continue // a repository moved between projects mid-listing is listed once
 			}

@@ -230,16 +230,21 @@ func (f *Server) PushURL(projectName, name string) string {
 	return f.Git.URL + "/" + f.Org + "/" + projectName + "/" + name + ".git"
 }
 
-// Move moves a repository to another project, as an administrator can.
-func (f *Server) Move(name, from, to string) {
+// Moving lists a repository in project to as well as in from, both
+// with the same id: what a listing taken while an administrator moves it
+// can show.
+func (f *Server) Moving(name, from, to string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	src, dst := f.project(from), f.project(to)
-	for i, r := range src.repos {
+	for _, r := range src.repos {
 		if r["name"] == name {
-			r["project"] = map[string]any{"id": dst.fields["id"], "name": dst.fields["name"], "visibility": dst.fields["visibility"]}
-			dst.repos = append(dst.repos, r)
-			src.repos = append(src.repos[:i], src.repos[i+1:]...)
+			moved := map[string]any{}
+			for k, v := range r {
+				moved[k] = v
+			}
+			moved["project"] = map[string]any{"id": dst.fields["id"], "name": dst.fields["name"], "visibility": dst.fields["visibility"]}
+			dst.repos = append(dst.repos, moved)
 			return
 		}
 	}
