@@ -23,6 +23,7 @@ import (
 	"github.com/trawl-dev/trawl/source/azure"
 	"github.com/trawl-dev/trawl/source/bitbucket"
 	"github.com/trawl-dev/trawl/source/forgeapi"
+	"github.com/trawl-dev/trawl/source/gitea"
 	"github.com/trawl-dev/trawl/source/github"
 	"github.com/trawl-dev/trawl/webhook"
 )
@@ -100,6 +101,8 @@ func (s *Set) build(sc *config.Source, mirrors string) (source.Source, error) {
 		return azure.New(sc.Azure, mirrors, azure.Options{Logger: s.opts.Logger, Transport: s.opts.Transport, Sleep: s.opts.Sleep})
 	case sc.Bitbucket != nil:
 		return bitbucket.New(sc.Bitbucket, mirrors, bitbucket.Options{Logger: s.opts.Logger, Transport: s.opts.Transport, Sleep: s.opts.Sleep})
+	case sc.Gitea != nil:
+		return gitea.New(sc.Gitea, mirrors, gitea.Options{Logger: s.opts.Logger, Transport: s.opts.Transport, Sleep: s.opts.Sleep})
 	}
 	return nil, errors.New("this build of trawl has no source for this entry")
 }
@@ -192,6 +195,8 @@ func hook(forge string) hookFunc {
 		return azure.Webhook
 	case "bitbucket":
 		return bitbucket.Webhook
+	case "gitea":
+		return gitea.Webhook
 	}
 	return nil
 }
