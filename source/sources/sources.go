@@ -20,6 +20,7 @@ import (
 
 	"github.com/trawl-dev/trawl/config"
 	"github.com/trawl-dev/trawl/source"
+	"github.com/trawl-dev/trawl/source/azure"
 	"github.com/trawl-dev/trawl/source/bitbucket"
 	"github.com/trawl-dev/trawl/source/forgeapi"
 	"github.com/trawl-dev/trawl/source/gitea"
@@ -99,6 +100,8 @@ func (s *Set) build(sc *config.Source, mirrors string) (source.Source, error) {
 		return github.New(sc.GitHub, mirrors, github.Options{Logger: s.opts.Logger, Transport: s.opts.Transport, Sleep: s.opts.Sleep})
 	case sc.GitLab != nil:
 		return gitlab.New(sc.GitLab, mirrors, gitlab.Options{Logger: s.opts.Logger, Transport: s.opts.Transport, Sleep: s.opts.Sleep})
+	case sc.Azure != nil:
+		return azure.New(sc.Azure, mirrors, azure.Options{Logger: s.opts.Logger, Transport: s.opts.Transport, Sleep: s.opts.Sleep})
 	case sc.Bitbucket != nil:
 		return bitbucket.New(sc.Bitbucket, mirrors, bitbucket.Options{Logger: s.opts.Logger, Transport: s.opts.Transport, Sleep: s.opts.Sleep})
 	case sc.Gitea != nil:
@@ -191,6 +194,8 @@ type hookFunc func(secrets [][]byte, ev webhook.Events, log *slog.Logger) http.H
 // handler the server mounts itself (it also serves pull-request events).
 func hook(forge string) hookFunc {
 	switch forge {
+	case "azure":
+		return azure.Webhook
 	case "bitbucket":
 		return bitbucket.Webhook
 	case "gitlab":
