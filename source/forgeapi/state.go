@@ -30,6 +30,18 @@ type page struct {
 	ETag string          `json:"etag"`
 	Link string          `json:"link,omitempty"`
 	Body json.RawMessage `json:"body"`
+	// Paging holds the answer's paging headers besides Link (pagingHeaders):
+	// a 304 need not repeat them, and without them a cached page would
+	// end a listing early.
+	Paging map[string]string `json:"paging,omitempty"`
+}
+
+// pagingHeaders are the headers forges page with, kept with a cached page.
+// Only these: a state file must never hold cookies or other secrets.
+var pagingHeaders = []string{
+	"X-Next-Page", "X-Page", "X-Per-Page", "X-Prev-Page", "X-Total", "X-Total-Pages", // GitLab
+	"X-Total-Count",          // Gitea
+	"X-Ms-Continuationtoken", // Azure DevOps
 }
 
 // NewState is an empty state kept in memory only.

@@ -202,11 +202,23 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			t.notModified.Add(1)
 			resp.StatusCode, resp.Status = http.StatusOK, "200 OK"
 			resp.Header.Set("Link", cached.Link)
+			for k, v := range cached.Paging {
+				resp.Header.Set(k, v)
+			}
 			resp.Header.Set("Content-Type", "application/json; charset=utf-8")
 			body = cached.Body
 		case resp.StatusCode == http.StatusOK && key != "":
 			if etag := resp.Header.Get("ETag"); etag != "" && json.Valid(body) {
-				t.pages.setPage(key, page{ETag: etag, Link: resp.Header.Get("Link"), Body: body})
+				p := page{ETag: etag, Link: resp.Header.Get("Link"), Body: body}
+				for _, k := range pagingHeaders {
+					if v := resp.Header.Get(k); v != "" {
+						if p.Paging == nil {
+							p.Paging = map[string]string{}
+						}
+						p.Paging[k] = v
+					}
+				}
+				t.pages.setPage(key, p)
 			}
 		}
 		if n, ok := remaining(resp.Header); ok && n == 0 && resp.StatusCode < 300 {
