@@ -103,6 +103,17 @@ type Repo struct {
 // in a name stay in it. It is empty when the host's web address or the
 // commit is unknown.
 func (r Repo) Permalink(commit, path string, line int) string {
+	return r.permalink(commit, path, line, strconv.Itoa(line))
+}
+
+// LinePermalink is the permalink of a line of path at commit with the line
+// number left as "{line}", for a client that picks the line (the file
+// view); empty like Permalink.
+func (r Repo) LinePermalink(commit, path string) string {
+	return r.permalink(commit, path, 1, "{line}")
+}
+
+func (r Repo) permalink(commit, path string, line int, lineText string) string {
 	if commit == "" || (r.URL == "" && r.Link == "") {
 		return ""
 	}
@@ -125,7 +136,7 @@ func (r Repo) Permalink(commit, path string, line int) string {
 		"{commit}", url.PathEscape(commit),
 		"{path}", strings.Join(segs, "/"),
 		"{qpath}", strings.Join(qsegs, "/"),
-		"{line}", strconv.Itoa(line),
+		"{line}", lineText,
 	).Replace(link)
 }
 

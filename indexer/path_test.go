@@ -97,3 +97,18 @@ func TestPermalinkTemplates(t *testing.T) {
 		}
 	}
 }
+
+// TestLinePermalink leaves the line to the client, in every forge's shape.
+func TestLinePermalink(t *testing.T) {
+	gh := Repo{URL: "https://github.com/acme/api"}
+	bb := Repo{Link: "https://bb.example.com/projects/ACME/repos/api/browse/{path}?at={commit}", LineLink: "#{line}"}
+	if got, want := gh.LinePermalink("abc", "a b.go"), "https://github.com/acme/api/blob/abc/a%20b.go#L{line}"; got != want {
+		t.Errorf("GitHub: %s, want %s", got, want)
+	}
+	if got, want := bb.LinePermalink("abc", "go.mod"), "https://bb.example.com/projects/ACME/repos/api/browse/go.mod?at=abc#{line}"; got != want {
+		t.Errorf("Bitbucket: %s, want %s", got, want)
+	}
+	if got := (Repo{}).LinePermalink("abc", "go.mod"); got != "" {
+		t.Errorf("no web address: %q", got)
+	}
+}

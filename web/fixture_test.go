@@ -24,6 +24,9 @@ type testRepo struct {
 	name          string
 	defaultBranch string
 	branches      map[string]map[string]string
+	// link and lineLink, when set, are the forge's permalink templates
+	// (indexer.Repo.Link); by default repositories are on GitHub.
+	link, lineLink string
 }
 
 // crawledAt is the crawl time of every fixture branch.
@@ -56,7 +59,8 @@ func openIndex(t testing.TB, repos []testRepo) indexer.Index {
 	c := &indexer.Changes{}
 	seen := map[string]bool{}
 	for _, r := range repos {
-		meta := indexer.Repo{Name: r.name, URL: "https://github.com/" + r.name, DefaultBranch: r.defaultBranch, Visibility: "private"}
+		meta := indexer.Repo{Name: r.name, URL: "https://github.com/" + r.name, DefaultBranch: r.defaultBranch, Visibility: "private",
+			Link: r.link, LineLink: r.lineLink}
 		for branch, files := range r.branches {
 			counts := &indexer.BranchCounts{} // as the crawl keeps them
 			for path, text := range files {
