@@ -106,8 +106,9 @@ func Parse(data []byte, path string) (*Config, error) {
 	// a string is then an empty list, a mapping with an unknown key misses
 	// the key meant): report the cause only.
 	errs := decodeErrs
+	cause := newCauses(decodeErrs, idx.has)
 	for _, e := range c.errs {
-		if !causedByAny(e.Path, decodeErrs, idx.has) {
+		if !cause.any(e.Path) {
 			errs = append(errs, e)
 		}
 	}
@@ -156,13 +157,46 @@ func syntaxError(file string, err error) error {
 	return &Error{File: file, Msg: strings.TrimPrefix(msg, "yaml: ")}
 }
 
-func causedByAny(path string, errs []*Error, has func(string) bool) bool {
+// causes finds the decode errors that may cause a validation problem. It
+// looks only at the errors of a path's ancestors and children, so that a
+// file with many problems (aliases repeat them) is not checked pair by
+// pair.
+type causes struct {
+	byPath, byParent map[string][]*Error
+	has              func(string) bool
+}
+
+func newCauses(errs []*Error, has func(string) bool) *causes {
+	c := &causes{byPath: map[string][]*Error{}, byParent: map[string][]*Error{}, has: has}
 	for _, e := range errs {
-		if e.causes(path, has) {
+		c.byPath[e.Path] = append(c.byPath[e.Path], e)
+		if e.Path != "" {
+			p := parentPath(e.Path)
+			c.byParent[p] = append(c.byParent[p], e)
+		}
+	}
+	return c
+}
+
+// any reports whether a decode error may cause a problem at path. Every
+// error whose causes can hold sits at path, an ancestor (isWithin's
+// prefixes are exactly parentPath's chain) or a child of path.
+func (c *causes) any(path string) bool {
+	for _, e := range c.byParent[path] {
+		if e.causes(path, c.has) {
 			return true
 		}
 	}
-	return false
+	for a := path; ; a = parentPath(a) {
+		for _, e := range c.byPath[a] {
+			if e.causes(path, c.has) {
+				return true
+			}
+		}
+		if a == "" {
+			return false
+		}
+	}
 }
 
 // isWithin reports whether path is ancestor or ancestor's descendant.
