@@ -22,6 +22,8 @@ type decoder struct {
 	// budget is the number of nodes left to decode, of limit: aliases
 	// can make a small file expand into a huge tree ("billion laughs").
 	limit, budget int
+
+	fields map[reflect.Type]map[string]field // fieldsOf, once per type
 }
 
 // maxDecodeNodes bounds the nodes one file may expand to through aliases;
@@ -40,7 +42,7 @@ var (
 )
 
 func newDecoder(file string, idx *nodeIndex) *decoder {
-	return &decoder{file: file, idx: idx, limit: maxDecodeNodes, budget: maxDecodeNodes}
+	return &decoder{file: file, idx: idx, limit: maxDecodeNodes, budget: maxDecodeNodes, fields: map[reflect.Type]map[string]field{}}
 }
 
 // at records a problem with the value n; its key path is n's place in the
@@ -206,7 +208,11 @@ func (d *decoder) decodeStruct(path string, n *yaml.Node, v reflect.Value) {
 	if !d.uniqueKeys(path, n) {
 		return
 	}
-	fields := fieldsOf(v.Type())
+	fields, ok := d.fields[v.Type()]
+	if !ok {
+		fields = fieldsOf(v.Type())
+		d.fields[v.Type()] = fields
+	}
 	// Merge keys (<<: *defaults) give values that the mapping's own keys
 	// override, as in yaml.v3.
 	own := map[string]bool{}
