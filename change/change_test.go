@@ -23,6 +23,8 @@ import (
 	"github.com/trawl-dev/trawl/indexer/bleve"
 	"github.com/trawl-dev/trawl/indexer/elastic"
 	"github.com/trawl-dev/trawl/internal/gittest"
+	"github.com/trawl-dev/trawl/source"
+	"github.com/trawl-dev/trawl/source/sources"
 )
 
 // fixture is an index crawled from real repositories served by git
@@ -113,7 +115,11 @@ index:
 
 func (f *fixture) crawl() {
 	f.t.Helper()
-	cr, err := crawler.New(f.cfg, f.idx, crawler.Options{})
+	srcs, err := sources.For(f.cfg, sources.Options{})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	cr, err := crawler.New(f.cfg, f.idx, crawler.Options{Sources: srcs})
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -143,7 +149,7 @@ func byKey(p *change.Plan) map[string]*change.Change {
 }
 
 func repoName(f *fixture, name string) string {
-	return crawler.RepoNameFromURL(f.srv.URL + "/" + name + ".git")
+	return source.RepoNameFromURL(f.srv.URL + "/" + name + ".git")
 }
 
 func TestReplaceApplyPushesExactlyThePlan(t *testing.T) {

@@ -8,11 +8,11 @@ import (
 	"sync"
 	"unicode/utf8"
 
-	"github.com/go-enry/go-enry/v2"
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/trawl-dev/trawl/indexer"
+	"github.com/trawl-dev/trawl/lang"
 	"github.com/trawl-dev/trawl/trigram"
 )
 
@@ -335,7 +335,7 @@ func (b *branchCrawl) location(e entry) (indexer.Location, *indexer.Blob) {
 		Branch:   b.state.Name,
 		Path:     e.path,
 		Blob:     id,
-		Language: enry.GetLanguage(e.path, nil),
+		Language: lang.Of(e.path),
 	}
 	if e.bad {
 		loc.Skip = indexer.SkipBadPath
