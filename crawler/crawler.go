@@ -404,6 +404,11 @@ func (c *Crawler) crawlRepoIn(ctx context.Context, r source.Repo, indexed []inde
 	if err != nil {
 		return sum, err
 	}
+	if repo != nil {
+		var closeRepo func()
+		repo, closeRepo = keepPacksOpen(repo)
+		defer closeRepo()
+	}
 	heads := map[string]string{} // branch -> commit
 	if repo != nil {
 		if heads, err = listBranches(repo, &c.cfg.Branches, r.Remotes); err != nil {
@@ -461,6 +466,13 @@ func (c *Crawler) crawlRepoIn(ctx context.Context, r source.Repo, indexed []inde
 	}
 	sort.Strings(names)
 	var firstErr error
+	var (
+		trees   *trees
+		surveys = newSurveyCache()
+	)
+	if repo != nil {
+		trees = newTrees(repo.Storer)
+	}
 	for _, branch := range names {
 		if err := ctx.Err(); err != nil {
 			return sum, err
@@ -483,7 +495,8 @@ func (c *Crawler) crawlRepoIn(ctx context.Context, r source.Repo, indexed []inde
 			continue
 		}
 		state.CrawledAt = time.Now().UTC()
-		bc := &branchCrawl{c: c, repo: repo, state: state, repair: repair, w: w, blobs: blobs, progress: p, sum: sum}
+		bc := &branchCrawl{c: c, repo: repo, state: state, repair: repair, w: w, blobs: blobs, progress: p, sum: sum,
+			trees: trees, surveys: surveys}
 		if had {
 			bc.prev = &prev
 		}
