@@ -18,9 +18,9 @@ import (
 
 	"github.com/trawl-dev/trawl/config"
 	"github.com/trawl-dev/trawl/depquery"
-	"github.com/trawl-dev/trawl/github"
 	"github.com/trawl-dev/trawl/indexer"
 	"github.com/trawl-dev/trawl/search"
+	"github.com/trawl-dev/trawl/source/github"
 )
 
 // Spec is what a user asks of trawl change plan.

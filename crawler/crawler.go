@@ -1,5 +1,5 @@
-// Package crawler owns crawling: discovering repositories from the
-// configured sources, fetching every branch, diffing each branch against
+// Package crawler owns crawling: taking the repositories its sources
+// discover (package source), reading every branch, diffing each branch against
 // what the index holds, reading new blobs once, and writing the changes so
 // that the branch state lands last and a killed crawl is simply redone.
 package crawler
@@ -26,6 +26,7 @@ import (
 
 	"github.com/trawl-dev/trawl/config"
 	"github.com/trawl-dev/trawl/indexer"
+	"github.com/trawl-dev/trawl/source"
 )
 
 // pathsVersion joins the file settings in each branch state. paths1:
@@ -44,18 +45,13 @@ type Options struct {
 	// Shard.N, and deletes only repositories of its own shard.
 	Shard    Shard
 	Progress func(Progress)
-	// Sources replaces the sources built from the configuration (tests,
-	// and callers that discover repositories themselves).
-	Sources []Source
+	// Sources are what the crawl lists repositories from; the caller
+	// builds them (source/sources builds the configured ones).
+	Sources []source.Source
 	// NoDeps skips dependency extraction: branches keep no dependency
 	// records. Switching it either way makes the next crawl revisit every
 	// branch.
 	NoDeps bool
-	// GitHub builds the source of a github entry of the configuration.
-	// The github package implements it; it is passed in because that
-	// package builds on this one. A long-running caller returns the same
-	// source for the same entry, so its ETags and rate-limit state last.
-	GitHub func(cfg *config.GitHub, mirrors string) (Source, error)
 }
 
 // Shard is one part of n; the zero value is the whole.
@@ -124,12 +120,12 @@ type Crawler struct {
 	idx       indexer.Index
 	opt       Options
 	log       *slog.Logger
-	sources   []Source
+	sources   []source.Source
 	manifests *manifestCache
 }
 
-// New prepares a crawler; it reads secrets from the environment now so a
-// missing one is reported before any work.
+// New prepares a crawler of opt.Sources into idx, with cfg's branch, file
+// and limit settings.
 func New(cfg *config.Config, idx indexer.Index, opt Options) (*Crawler, error) {
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
@@ -140,32 +136,11 @@ func New(cfg *config.Config, idx indexer.Index, opt Options) (*Crawler, error) {
 	if opt.BatchBytes <= 0 {
 		opt.BatchBytes = 8 << 20
 	}
+	if len(opt.Sources) == 0 {
+		return nil, errors.New("crawler: no sources to crawl")
+	}
 	c := &Crawler{cfg: cfg, idx: idx, opt: opt, log: opt.Logger, sources: opt.Sources,
 		manifests: newManifestCache(filepath.Join(cfg.Index.Path, "manifests"))}
-	if c.sources == nil {
-		mirrors := filepath.Join(cfg.Index.Path, "mirrors")
-		for i, s := range cfg.Sources {
-			switch {
-			case s.Git != nil:
-				gs, err := newGitSource(s.Git, mirrors)
-				if err != nil {
-					return nil, fmt.Errorf("sources[%d]: %w", i, err)
-				}
-				c.sources = append(c.sources, gs)
-			case s.Dir != "":
-				c.sources = append(c.sources, &dirSource{root: s.Dir})
-			case s.GitHub != nil:
-				if opt.GitHub == nil {
-					return nil, fmt.Errorf("sources[%d]: github sources need crawler.Options.GitHub", i)
-				}
-				gs, err := opt.GitHub(s.GitHub, mirrors)
-				if err != nil {
-					return nil, fmt.Errorf("sources[%d]: %w", i, err)
-				}
-				c.sources = append(c.sources, gs)
-			}
-		}
-	}
 	return c, nil
 }
 
@@ -189,7 +164,7 @@ func (c *Crawler) Run(ctx context.Context) (*Summary, error) {
 	}
 
 	repos, complete := c.discover(ctx, sum)
-	repos = slices.DeleteFunc(repos, func(r Repo) bool { return !c.opt.Shard.Has(r.Meta.Name) })
+	repos = slices.DeleteFunc(repos, func(r source.Repo) bool { return !c.opt.Shard.Has(r.Meta.Name) })
 	for name := range indexed {
 		if !c.opt.Shard.Has(name) {
 			delete(indexed, name) // another shard's crawler owns it
@@ -197,9 +172,9 @@ func (c *Crawler) Run(ctx context.Context) (*Summary, error) {
 	}
 	if len(c.opt.Repos) > 0 {
 		complete = false
-		repos = slices.DeleteFunc(repos, func(r Repo) bool { return !slices.Contains(c.opt.Repos, r.Meta.Name) })
+		repos = slices.DeleteFunc(repos, func(r source.Repo) bool { return !slices.Contains(c.opt.Repos, r.Meta.Name) })
 		for _, name := range c.opt.Repos {
-			if !slices.ContainsFunc(repos, func(r Repo) bool { return r.Meta.Name == name }) {
+			if !slices.ContainsFunc(repos, func(r source.Repo) bool { return r.Meta.Name == name }) {
 				sum.Errors = append(sum.Errors, RepoError{Repo: name, Error: "no configured source has this repository"})
 			}
 		}
@@ -219,7 +194,7 @@ func (c *Crawler) Run(ctx context.Context) (*Summary, error) {
 	var (
 		mu      sync.Mutex
 		crawled = map[string]bool{} // repositories whose crawl ran, for the limits file
-		jobs    = make(chan Repo)
+		jobs    = make(chan source.Repo)
 		wg      sync.WaitGroup
 	)
 	for range c.opt.Workers {
@@ -358,7 +333,7 @@ func (c *Crawler) sweepStrays(ctx context.Context) (int, error) {
 }
 
 // discover lists every source; complete is false when one failed.
-func (c *Crawler) discover(ctx context.Context, sum *Summary) (repos []Repo, complete bool) {
+func (c *Crawler) discover(ctx context.Context, sum *Summary) (repos []source.Repo, complete bool) {
 	complete = true
 	seen := map[string]bool{}
 	includes := newIncludeCheck(c.cfg.Repos.Include)
@@ -396,7 +371,7 @@ func (c *Crawler) discover(ctx context.Context, sum *Summary) (repos []Repo, com
 }
 
 // crawlRepo brings one repository's branches in the index up to date.
-func (c *Crawler) crawlRepo(ctx context.Context, r Repo, indexed []indexer.Branch, w *writer, blobs *blobCache, p *progress, repair bool) (*Summary, error) {
+func (c *Crawler) crawlRepo(ctx context.Context, r source.Repo, indexed []indexer.Branch, w *writer, blobs *blobCache, p *progress, repair bool) (*Summary, error) {
 	sum := &Summary{}
 	name := r.Meta.Name
 	budget := c.cfg.Limits.MaxRepoDuration
@@ -418,16 +393,21 @@ func (c *Crawler) crawlRepo(ctx context.Context, r Repo, indexed []indexer.Branc
 	return rs, err
 }
 
-func (c *Crawler) crawlRepoIn(ctx context.Context, r Repo, indexed []indexer.Branch, w *writer, blobs *blobCache, p *progress, repair bool, sum *Summary) (*Summary, error) {
+func (c *Crawler) crawlRepoIn(ctx context.Context, r source.Repo, indexed []indexer.Branch, w *writer, blobs *blobCache, p *progress, repair bool, sum *Summary) (*Summary, error) {
 	name := r.Meta.Name
 	repo, err := r.Open(ctx)
-	if errors.Is(err, ErrEmpty) {
+	if errors.Is(err, source.ErrEmpty) {
 		c.log.Info("empty repository", "repo", name)
 		sum.ReposEmpty++
 		repo, err = nil, nil
 	}
 	if err != nil {
 		return sum, err
+	}
+	if repo != nil {
+		var closeRepo func()
+		repo, closeRepo = keepPacksOpen(repo)
+		defer closeRepo()
 	}
 	heads := map[string]string{} // branch -> commit
 	if repo != nil {
@@ -440,7 +420,7 @@ func (c *Crawler) crawlRepoIn(ctx context.Context, r Repo, indexed []indexer.Bra
 		meta.DefaultBranch = defaultBranch(repo, heads)
 	}
 	if meta.URL == "" && repo != nil {
-		meta.URL = webURL(repo) // folders and clone URLs: from the origin remote
+		meta.URL = source.WebURL(repo) // folders and clone URLs: from the origin remote
 	}
 	if c.cfg.Branches.Default { // branches: default
 		heads = onlyDefault(heads, meta.DefaultBranch)
@@ -486,6 +466,13 @@ func (c *Crawler) crawlRepoIn(ctx context.Context, r Repo, indexed []indexer.Bra
 	}
 	sort.Strings(names)
 	var firstErr error
+	var (
+		trees   *trees
+		surveys = newSurveyCache()
+	)
+	if repo != nil {
+		trees = newTrees(repo.Storer)
+	}
 	for _, branch := range names {
 		if err := ctx.Err(); err != nil {
 			return sum, err
@@ -508,7 +495,8 @@ func (c *Crawler) crawlRepoIn(ctx context.Context, r Repo, indexed []indexer.Bra
 			continue
 		}
 		state.CrawledAt = time.Now().UTC()
-		bc := &branchCrawl{c: c, repo: repo, state: state, repair: repair, w: w, blobs: blobs, progress: p, sum: sum}
+		bc := &branchCrawl{c: c, repo: repo, state: state, repair: repair, w: w, blobs: blobs, progress: p, sum: sum,
+			trees: trees, surveys: surveys}
 		if had {
 			bc.prev = &prev
 		}

@@ -1,7 +1,9 @@
 // Package webhook receives GitHub webhooks (organisation or repository
 // hooks) and turns them into crawl requests: a push, or a branch created or
 // deleted, asks for that repository; a repository created, deleted,
-// renamed, archived or transferred asks for a new listing.
+// renamed, archived or transferred asks for a new listing. It also holds
+// what every forge's hook handler shares (Events, Read, the JSON replies):
+// the other forges' handlers live with their sources.
 package webhook
 
 import (
@@ -183,7 +185,35 @@ func (h *handler) readSigned(w http.ResponseWriter, r *http.Request, log *slog.L
 	if h.refuseUnread(w, r, log) {
 		return nil, false
 	}
-	timeout := h.readTimeout
+	body, ok := read(w, r, log, h.readTimeout)
+	if !ok {
+		return nil, false
+	}
+	if !h.verify(r.Header.Get("X-Hub-Signature-256"), body) {
+		log.Warn("webhook refused: missing or wrong signature", "remote", r.RemoteAddr)
+		writeError(w, http.StatusUnauthorized, "missing or wrong X-Hub-Signature-256")
+		return nil, false
+	}
+	return body, true
+}
+
+// Read reads a delivery's body within ReadTimeout and MaxBody (a
+// Content-Length over it is refused unread). On failure it answers the
+// request itself (413, 408 or 400) and returns false. Every forge's
+// handler reads through it, so that every delivery is bounded alike.
+func Read(w http.ResponseWriter, r *http.Request, log *slog.Logger) ([]byte, bool) {
+	return read(w, r, log, ReadTimeout)
+}
+
+func read(w http.ResponseWriter, r *http.Request, log *slog.Logger, timeout time.Duration) ([]byte, bool) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if r.ContentLength > MaxBody {
+		log.Warn("webhook refused: payload too large", "bytes", r.ContentLength, "limit", MaxBody)
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("payload of %d bytes is over the cap of %d", r.ContentLength, MaxBody))
+		return nil, false
+	}
 	if timeout <= 0 {
 		timeout = ReadTimeout
 	}
@@ -195,7 +225,7 @@ func (h *handler) readSigned(w http.ResponseWriter, r *http.Request, log *slog.L
 		switch {
 		case errors.As(err, &tooBig):
 			log.Warn("webhook refused: payload too large", "limit", MaxBody)
-			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("payload over GitHub's cap of %d bytes", MaxBody))
+			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("payload over the cap of %d bytes", MaxBody))
 		case errors.As(err, &ne) && ne.Timeout():
 			log.Warn("webhook refused: payload not sent in time", "timeout", timeout, "remote", r.RemoteAddr)
 			writeError(w, http.StatusRequestTimeout, fmt.Sprintf("payload not received within %s", timeout))
@@ -204,13 +234,14 @@ func (h *handler) readSigned(w http.ResponseWriter, r *http.Request, log *slog.L
 		}
 		return nil, false
 	}
-	if !h.verify(r.Header.Get("X-Hub-Signature-256"), body) {
-		log.Warn("webhook refused: missing or wrong signature", "remote", r.RemoteAddr)
-		writeError(w, http.StatusUnauthorized, "missing or wrong X-Hub-Signature-256")
-		return nil, false
-	}
 	return body, true
 }
+
+// ReplyError answers {"error": msg} with code.
+func ReplyError(w http.ResponseWriter, code int, msg string) { writeError(w, code, msg) }
+
+// ReplyStatus answers {"status": status} with code.
+func ReplyStatus(w http.ResponseWriter, code int, status string) { writeStatus(w, code, status) }
 
 // wellFormed reports whether header can be a signature: "sha256=" and 64
 // hex digits.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/trawl-dev/trawl/crawler"
 	"github.com/trawl-dev/trawl/search"
+	"github.com/trawl-dev/trawl/source/sources"
 )
 
 // smallOrg generates a three-repository org (net/http, crypto/x509 and
@@ -81,7 +82,11 @@ func TestQueriesMatchGitGrep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cr, err := crawler.New(cfg, idx, crawler.Options{})
+	srcs, err := sources.For(cfg, sources.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cr, err := crawler.New(cfg, idx, crawler.Options{Sources: srcs})
 	if err != nil {
 		t.Fatal(err)
 	}
