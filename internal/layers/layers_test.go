@@ -67,9 +67,11 @@ var rules = []rule{
 		from:  "deps",
 		never: []string{"indexer/...", "search/...", "crawler/...", "web/..."},
 		why:   "deps parses manifests; querying the index is the query side's",
-		except: []string{
-			"deps -> indexer", // issue 15: deps split into parsing and querying
-		},
+	},
+	{
+		from:  "depquery",
+		never: []string{"crawler/...", "source/...", "config/...", "search/...", "web/...", "indexer/bleve/...", "indexer/elastic/..."},
+		why:   "depquery answers dependency questions on the Index interface, for both trawl deps and the web",
 	},
 	{
 		from:  "web/...",
