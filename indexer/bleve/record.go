@@ -38,9 +38,12 @@ import (
 // missing, unreadable, or of another shape of indexer.Branch) it reads the
 // documents, and rewrites all of them, marked, with a new record.
 //
-// The record is gob rather than JSON because decoding it is five times
-// faster; it is never the only copy of a state, so its format can change
-// freely: a record of another schema is ignored and rewritten.
+// The record is gob rather than JSON because decoding 1000 states takes
+// 0.6 ms instead of 3 ms. It is never the only copy of a state, so its
+// format can change freely: a record of another schema, or one gob cannot
+// decode, is ignored and rewritten. Gob is not hardened against hostile
+// input, but the record is only ever written by trawl into its own index,
+// beside the documents that are just as trusted.
 var branchesKey = []byte("trawl.branches")
 
 const (
