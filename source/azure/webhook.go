@@ -1,8 +1,6 @@
 package azure
 
 import (
-	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -26,17 +24,11 @@ func Webhook(secrets [][]byte, ev webhook.Events, log *slog.Logger) http.Handler
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	var sums [][sha256.Size]byte
-	for _, s := range secrets {
-		if len(s) > 0 {
-			sums = append(sums, sha256.Sum256(s))
-		}
-	}
-	return &hook{secrets: sums, ev: ev, log: log}
+	return &hook{secrets: webhook.NewSecrets(secrets), ev: ev, log: log}
 }
 
 type hook struct {
-	secrets [][sha256.Size]byte // of the secrets: equal lengths make the comparison constant-time
+	secrets webhook.Secrets
 	ev      webhook.Events
 	log     *slog.Logger
 }
@@ -47,7 +39,7 @@ func (h *hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		webhook.ReplyError(w, http.StatusMethodNotAllowed, "service hooks are POSTed")
 		return
 	}
-	if len(h.secrets) == 0 {
+	if h.secrets.None() {
 		h.log.Warn("Azure DevOps service hook refused: no secret configured (webhook_secret_env)", "remote", r.RemoteAddr)
 		webhook.ReplyError(w, http.StatusUnauthorized, "service hooks are off: no webhook secret is configured (sources[].azure.webhook_secret_env or server.webhook_secret_env)")
 		return
@@ -94,15 +86,7 @@ func (h *hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // time all of them, in constant time.
 func (h *hook) authorized(r *http.Request) bool {
 	_, password, ok := r.BasicAuth()
-	if !ok {
-		return false
-	}
-	got := sha256.Sum256([]byte(password))
-	match := 0
-	for _, want := range h.secrets {
-		match |= subtle.ConstantTimeCompare(got[:], want[:])
-	}
-	return match == 1
+	return ok && h.secrets.Token(password)
 }
 
 // event is what trawl reads of a service hook delivery.

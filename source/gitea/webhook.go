@@ -1,7 +1,6 @@
 package gitea
 
 import (
-	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -29,17 +28,11 @@ func Webhook(secrets [][]byte, ev webhook.Events, log *slog.Logger) http.Handler
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	var keep [][]byte
-	for _, s := range secrets {
-		if len(s) > 0 {
-			keep = append(keep, s)
-		}
-	}
-	return &hook{secrets: keep, ev: ev, log: log}
+	return &hook{secrets: webhook.NewSecrets(secrets), ev: ev, log: log}
 }
 
 type hook struct {
-	secrets [][]byte
+	secrets webhook.Secrets
 	ev      webhook.Events
 	log     *slog.Logger
 }
@@ -63,7 +56,7 @@ func (h *hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	log := h.log.With("event", event, "delivery", delivery)
 	sigs := signatures(r.Header)
 	switch {
-	case len(h.secrets) == 0:
+	case h.secrets.None():
 		log.Warn("Gitea webhook refused: no secret configured (webhook_secret_env)", "remote", r.RemoteAddr)
 		webhook.ReplyError(w, http.StatusUnauthorized, "Gitea webhooks are off: this server has no webhook secret (webhook_secret_env of the gitea source, or server.webhook_secret_env)")
 		return
@@ -80,7 +73,7 @@ func (h *hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if !h.verify(sigs, body) {
+	if !h.secrets.Signed(body, sigs...) {
 		log.Warn("Gitea webhook refused: wrong signature", "remote", r.RemoteAddr)
 		webhook.ReplyError(w, http.StatusUnauthorized, "missing or wrong "+sigHeaders)
 		return
@@ -132,23 +125,6 @@ func signatures(hd http.Header) [][]byte {
 		}
 	}
 	return out
-}
-
-// verify reports whether any signature is the HMAC of body with any
-// secret, compared in constant time.
-func (h *hook) verify(sigs [][]byte, body []byte) bool {
-	ok := false
-	for _, secret := range h.secrets {
-		mac := hmac.New(sha256.New, secret)
-		mac.Write(body)
-		sum := mac.Sum(nil)
-		for _, sig := range sigs {
-			if hmac.Equal(sig, sum) {
-				ok = true
-			}
-		}
-	}
-	return ok
 }
 
 // payload holds the fields trawl reads from push, create, delete and

@@ -1,8 +1,6 @@
 package gitlab
 
 import (
-	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -23,19 +21,13 @@ func Webhook(secrets [][]byte, ev webhook.Events, log *slog.Logger) http.Handler
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	h := &hook{ev: ev, log: log}
-	for _, s := range secrets {
-		if len(s) > 0 {
-			h.sums = append(h.sums, sha256.Sum256(s))
-		}
-	}
-	return h
+	return &hook{secrets: webhook.NewSecrets(secrets), ev: ev, log: log}
 }
 
 type hook struct {
-	sums [][sha256.Size]byte // of the accepted tokens: equal lengths, so the comparison leaks none
-	ev   webhook.Events
-	log  *slog.Logger
+	secrets webhook.Secrets
+	ev      webhook.Events
+	log     *slog.Logger
 }
 
 // payload holds the fields trawl reads of a Push Hook and of the System
@@ -64,12 +56,12 @@ func (h *hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	event := r.Header.Get("X-Gitlab-Event")
 	log := h.log.With("forge", "gitlab", "event", event, "delivery", r.Header.Get("X-Gitlab-Event-UUID"))
-	if len(h.sums) == 0 {
+	if h.secrets.None() {
 		log.Warn("webhook refused: no secret configured (webhook_secret_env)", "remote", r.RemoteAddr)
 		webhook.ReplyError(w, http.StatusUnauthorized, "GitLab webhooks are off: no webhook secret is configured (webhook_secret_env)")
 		return
 	}
-	if !h.authentic(r.Header.Get("X-Gitlab-Token")) {
+	if !h.secrets.Token(r.Header.Get("X-Gitlab-Token")) {
 		log.Warn("webhook refused: missing or wrong X-Gitlab-Token", "remote", r.RemoteAddr)
 		webhook.ReplyError(w, http.StatusUnauthorized, "missing or wrong X-Gitlab-Token")
 		return
@@ -123,17 +115,4 @@ func (h *hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	log.Debug("webhook ignored", "kind", kind, "ref", p.Ref)
 	webhook.ReplyStatus(w, http.StatusAccepted, "ignored")
-}
-
-// authentic compares token with every accepted secret in constant time.
-func (h *hook) authentic(token string) bool {
-	if token == "" {
-		return false
-	}
-	sum := sha256.Sum256([]byte(token))
-	ok := 0
-	for _, s := range h.sums {
-		ok |= subtle.ConstantTimeCompare(sum[:], s[:])
-	}
-	return ok == 1
 }
