@@ -31,7 +31,6 @@ import (
 	"time"
 
 	"github.com/go-git/go-git/v5"
-	gittransport "github.com/go-git/go-git/v5/plumbing/transport"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 
 	"github.com/trawl-dev/trawl/config"
@@ -454,38 +453,20 @@ func (s *Source) open(ctx context.Context, meta indexer.Repo, r apiRepo) (*git.R
 	}
 	dir := filepath.Join(s.root, source.MirrorDir(meta.Name))
 	v := version(r.UpdatedAt)
-	if s.st.Fetched(meta.Name, v) {
-		if repo, err := source.OpenMirror(dir); err == nil {
-			return repo, nil
-		}
+	if repo, ok := source.Current(s.st, meta.Name, v, dir); ok {
+		return repo, nil
 	}
-	select {
-	case s.fetches <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	f := source.Fetch{
+		Forge: "Gitea", Name: meta.Name, Dir: dir, Version: v,
+		URL: source.StripCredentials(r.CloneURL), Secrets: []string{s.token}, Slots: s.fetches,
 	}
-	defer func() { <-s.fetches }()
-	cloneURL := source.StripCredentials(r.CloneURL)
-	var auth gittransport.AuthMethod
 	if s.token != "" {
-		if err := s.mayAuthenticate(cloneURL); err != nil {
+		if err := s.mayAuthenticate(f.URL); err != nil {
 			return nil, fmt.Errorf("mirror %s: %w", meta.Name, err)
 		}
-		auth = &githttp.BasicAuth{Username: gitUser, Password: s.token}
+		f.Auth = &githttp.BasicAuth{Username: gitUser, Password: s.token}
 	}
-	repo, err := source.Mirror(ctx, cloneURL, auth, dir)
-	if errors.Is(err, source.ErrEmpty) {
-		s.st.Forget(meta.Name)
-		return nil, err
-	}
-	if err != nil {
-		return nil, fmt.Errorf("mirror %s: %w", meta.Name, source.Redact(err, s.token))
-	}
-	s.st.SetFetched(meta.Name, v)
-	if err := s.st.Save(); err != nil {
-		s.log.Warn("cannot save Gitea fetch state", "err", err)
-	}
-	return repo, nil
+	return source.FetchMirror(ctx, s.st, f, s.log)
 }
 
 // mayAuthenticate refuses to send the token to a clone URL over plain

@@ -20,7 +20,6 @@ import (
 	"time"
 
 	"github.com/go-git/go-git/v5"
-	gittransport "github.com/go-git/go-git/v5/plumbing/transport"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 	gh "github.com/google/go-github/v57/github"
 
@@ -276,10 +275,8 @@ func (s *Source) repo(r *gh.Repository) source.Repo {
 // open brings the repository's mirror up to date and opens it.
 func (s *Source) open(ctx context.Context, meta indexer.Repo, owner, name, cloneURL string, size int) (*git.Repository, error) {
 	dir := mirrorPath(s.root, owner, name)
-	if s.st.Fetched(meta.Name, version(meta.PushedAt)) {
-		if r, err := source.OpenMirror(dir); err == nil {
-			return r, nil
-		}
+	if r, ok := source.Current(s.st, meta.Name, version(meta.PushedAt), dir); ok {
+		return r, nil
 	}
 	if size == 0 {
 		// GitHub computes size lazily, so 0 may be a fresh push: ask.
@@ -293,36 +290,21 @@ func (s *Source) open(ctx context.Context, meta indexer.Repo, owner, name, clone
 		}
 	}
 
-	select {
-	case s.fetches <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	f := source.Fetch{
+		Forge: "GitHub", Name: meta.Name, Dir: dir, Version: version(meta.PushedAt),
+		URL: source.StripCredentials(cloneURL), Slots: s.fetches,
 	}
-	defer func() { <-s.fetches }()
-	var auth gittransport.AuthMethod
-	tok := ""
 	if s.token != nil {
-		var err error
-		if tok, err = s.token(ctx); err != nil {
+		tok, err := s.token(ctx)
+		if err != nil {
 			return nil, fmt.Errorf("mirror %s: %w", meta.Name, err)
 		}
 		// GitHub takes any user name with a token; this one is what its
 		// documentation uses for installation tokens.
-		auth = &githttp.BasicAuth{Username: "x-access-token", Password: tok}
+		f.Auth = &githttp.BasicAuth{Username: "x-access-token", Password: tok}
+		f.Secrets = []string{tok}
 	}
-	r, err := source.Mirror(ctx, source.StripCredentials(cloneURL), auth, dir)
-	if errors.Is(err, source.ErrEmpty) {
-		s.st.Forget(meta.Name)
-		return nil, err
-	}
-	if err != nil {
-		return nil, fmt.Errorf("mirror %s: %w", meta.Name, source.Redact(err, tok))
-	}
-	s.st.SetFetched(meta.Name, version(meta.PushedAt))
-	if err := s.st.Save(); err != nil {
-		s.log.Warn("cannot save GitHub fetch state", "err", err)
-	}
-	return r, nil
+	return source.FetchMirror(ctx, s.st, f, s.log)
 }
 
 // isEmpty asks for one branch: GitHub answers 409 "Git Repository is
