@@ -25,6 +25,7 @@ import (
 	"testing"
 
 	"github.com/trawl-dev/trawl/internal/gittest"
+	"github.com/trawl-dev/trawl/source/forgeapi/forgeapitest"
 )
 
 // Server is one Azure DevOps organisation.
@@ -45,7 +46,7 @@ type Server struct {
 	mu          sync.Mutex
 	projects    []*project
 	pageSize    int
-	inject      []func(w http.ResponseWriter, r *http.Request) bool
+	inject      forgeapitest.Answers
 	calls       map[string]int // by path
 	fetches     int            // git requests
 	notModified int
@@ -193,9 +194,7 @@ func (f *Server) SetPageSize(n int) {
 // InjectOnce queues a one-shot answer: the next call (API or git) goes to
 // h first, and h says whether it answered.
 func (f *Server) InjectOnce(h func(w http.ResponseWriter, r *http.Request) bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.inject = append(f.inject, h)
+	f.inject.Add(h)
 }
 
 // CallCount is the number of API calls to path so far.
@@ -318,11 +317,7 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 	} else {
 		f.calls[r.URL.Path]++
 	}
-	var inj func(http.ResponseWriter, *http.Request) bool
-	if len(f.inject) > 0 {
-		inj = f.inject[0]
-		f.inject = f.inject[1:]
-	}
+	inj := f.inject.Next()
 	f.mu.Unlock()
 
 	if !f.authorized(r) {

@@ -29,6 +29,7 @@ import (
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 
 	"github.com/trawl-dev/trawl/internal/gittest"
+	"github.com/trawl-dev/trawl/source/forgeapi/forgeapitest"
 )
 
 // Flavor is the Bitbucket product a Server imitates.
@@ -61,7 +62,7 @@ type Server struct {
 	pageSize  int
 	repos     []*repo
 	projects  map[string]bool // Data Center project keys and Cloud project keys that exist
-	inject    []func(w http.ResponseWriter, r *http.Request) bool
+	inject    forgeapitest.Answers
 	afterPage func(path string, n int)
 	calls     map[string]int
 	total     int
@@ -246,9 +247,7 @@ func (s *Server) AfterPage(f func(path string, n int)) {
 // Inject queues a one-shot answer: the next authenticated API request is
 // offered to h, which reports whether it answered.
 func (s *Server) Inject(h func(w http.ResponseWriter, r *http.Request) bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.inject = append(s.inject, h)
+	s.inject.Add(h)
 }
 
 // Calls is how many API requests reached path ("" for all of them).
@@ -358,14 +357,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	s.mu.Lock()
-	var inj func(http.ResponseWriter, *http.Request) bool
-	if len(s.inject) > 0 {
-		inj = s.inject[0]
-		s.inject = s.inject[1:]
-	}
-	s.mu.Unlock()
-	if inj != nil && inj(w, r) {
+	if s.inject.Serve(w, r) {
 		return
 	}
 	if r.Method != http.MethodGet {

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/trawl-dev/trawl/internal/gittest"
+	"github.com/trawl-dev/trawl/source/forgeapi/forgeapitest"
 )
 
 // Server answers GET /api/v1/orgs/{org}/repos, /users/{user}/repos,
@@ -51,7 +52,7 @@ type Server struct {
 	login        string // the token's account, for GET /user
 	noTopics     bool   // an older Gitea: the listing carries no topics
 	topics       map[string][]string
-	inject       []func(w http.ResponseWriter, r *http.Request) bool
+	inject       forgeapitest.Answers
 	afterPage    func(path string, page int)
 	calls        map[string]int
 	clones       int
@@ -266,9 +267,7 @@ func (f *Server) Expire() {
 // InjectOnce queues a one-shot answer: the next API call goes to h first,
 // and h says whether it answered.
 func (f *Server) InjectOnce(h func(w http.ResponseWriter, r *http.Request) bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.inject = append(f.inject, h)
+	f.inject.Add(h)
 }
 
 // AfterPage calls fn after each listing page is answered (with the lock
@@ -335,11 +334,7 @@ func repoOfGitPath(p string) string {
 func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	f.calls[r.URL.Path]++
-	var inj func(http.ResponseWriter, *http.Request) bool
-	if len(f.inject) > 0 {
-		inj = f.inject[0]
-		f.inject = f.inject[1:]
-	}
+	inj := f.inject.Next()
 	expired := f.unauthorized
 	f.mu.Unlock()
 	if inj != nil && inj(w, r) {

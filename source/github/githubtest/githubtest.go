@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/trawl-dev/trawl/internal/gittest"
+	"github.com/trawl-dev/trawl/source/forgeapi/forgeapitest"
 )
 
 // Server answers the REST calls the source makes with GitHub's
@@ -37,8 +38,8 @@ type Server struct {
 	repos    []map[string]any
 	perPage  int // the server's page size, whatever the client asks
 	empty    map[string]bool
-	inject   []func(w http.ResponseWriter, r *http.Request) bool // one-shot answers, consumed in order
-	calls    map[string]int                                      // by path
+	inject   forgeapitest.Answers
+	calls    map[string]int // by path
 	quota    int
 	reset    time.Time
 	login    string // the token's user, for GET /user
@@ -128,9 +129,7 @@ func (f *Server) Push(name string, at time.Time) {
 // InjectOnce queues a one-shot answer: the next authenticated call goes to
 // h first, and h says whether it answered.
 func (f *Server) InjectOnce(h func(w http.ResponseWriter, r *http.Request) bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.inject = append(f.inject, h)
+	f.inject.Add(h)
 }
 
 // CallCount is the number of calls to path so far.
@@ -150,11 +149,7 @@ func (f *Server) Remaining() int {
 func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	f.calls[r.URL.Path]++
-	var inj func(http.ResponseWriter, *http.Request) bool
-	if len(f.inject) > 0 {
-		inj = f.inject[0]
-		f.inject = f.inject[1:]
-	}
+	inj := f.inject.Next()
 	custom := f.handlers[r.Method+" "+r.URL.Path]
 	f.mu.Unlock()
 

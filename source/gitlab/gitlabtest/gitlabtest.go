@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/trawl-dev/trawl/internal/gittest"
+	"github.com/trawl-dev/trawl/source/forgeapi/forgeapitest"
 )
 
 // Server answers GET /groups/:id/projects and GET /users/:id/projects
@@ -45,7 +46,7 @@ type Server struct {
 	noLink   bool
 	expired  bool
 	hidden   map[string]bool // groups the token cannot see
-	inject   []func(w http.ResponseWriter, r *http.Request) bool
+	inject   forgeapitest.Answers
 	after    map[int]func() // run after page n of a listing is answered
 	calls    map[string]int // by escaped path
 	quota    int
@@ -173,9 +174,7 @@ func (f *Server) SetQuota(n int) { f.mu.Lock(); f.quota = n; f.mu.Unlock() }
 // InjectOnce queues a one-shot answer: the next authenticated call goes
 // to h first, and h says whether it answered.
 func (f *Server) InjectOnce(h func(w http.ResponseWriter, r *http.Request) bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.inject = append(f.inject, h)
+	f.inject.Add(h)
 }
 
 // Handle answers route ("GET /api/v4/groups/acme/projects", path as
@@ -214,7 +213,6 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 	path := r.URL.EscapedPath()
 	f.mu.Lock()
 	f.calls[path]++
-	var inj func(http.ResponseWriter, *http.Request) bool
 	custom := f.handlers[r.Method+" "+path]
 	expired := f.expired
 	f.mu.Unlock()
@@ -232,13 +230,7 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 			"error_description": "Token is expired. You can either do re-authorization or token refresh."})
 		return
 	}
-	f.mu.Lock()
-	if len(f.inject) > 0 {
-		inj = f.inject[0]
-		f.inject = f.inject[1:]
-	}
-	f.mu.Unlock()
-	if inj != nil && inj(w, r) {
+	if f.inject.Serve(w, r) {
 		return
 	}
 

@@ -1,0 +1,48 @@
+// Package forgeapitest holds what the forges' test servers
+// (githubtest, gitlabtest, bitbuckettest, giteatest, azuretest) share
+// beyond internal/gittest's git server: the queue of one-shot answers a
+// test injects to make the next call fail in a forge's own way.
+package forgeapitest
+
+import (
+	"net/http"
+	"sync"
+)
+
+// An Answer is a one-shot answer: it reports whether it answered the
+// request; when it did not, the server answers as usual.
+type Answer func(w http.ResponseWriter, r *http.Request) bool
+
+// Answers is a queue of one-shot answers, consumed in order, one a
+// request. The zero value is an empty queue; it is safe for concurrent
+// use.
+type Answers struct {
+	mu    sync.Mutex
+	queue []Answer
+}
+
+// Add queues h.
+func (q *Answers) Add(h Answer) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.queue = append(q.queue, h)
+}
+
+// Next takes the first queued answer, or nil when none is queued.
+func (q *Answers) Next() Answer {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.queue) == 0 {
+		return nil
+	}
+	h := q.queue[0]
+	q.queue = q.queue[1:]
+	return h
+}
+
+// Serve takes the next answer and offers it the request: it reports
+// whether the request was answered.
+func (q *Answers) Serve(w http.ResponseWriter, r *http.Request) bool {
+	h := q.Next()
+	return h != nil && h(w, r)
+}
