@@ -2,8 +2,9 @@
 // hooks) and turns them into crawl requests: a push, or a branch created or
 // deleted, asks for that repository; a repository created, deleted,
 // renamed, archived or transferred asks for a new listing. It also holds
-// what every forge's hook handler shares (Events, Read, the JSON replies):
-// the other forges' handlers live with their sources.
+// what every forge's hook handler shares (Hook, Events, the constant-time
+// Secrets checks, OnlyPost, Read, the JSON replies): the other forges'
+// handlers live with their sources.
 package webhook
 
 import (
@@ -81,9 +82,7 @@ func used(event string) bool {
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		writeError(w, http.StatusMethodNotAllowed, "webhooks are POSTed")
+	if !OnlyPost(w, r, "webhooks") {
 		return
 	}
 	event := r.Header.Get("X-GitHub-Event")

@@ -21,36 +21,27 @@ import (
 // 202 "ignored"; the event type is in the body, so they are read (within
 // webhook.MaxBody and webhook.ReadTimeout) once authenticated.
 func Webhook(secrets [][]byte, ev webhook.Events, log *slog.Logger) http.Handler {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	return &hook{secrets: webhook.NewSecrets(secrets), ev: ev, log: log}
+	return &hook{webhook.NewHook(secrets, ev, log)}
 }
 
-type hook struct {
-	secrets webhook.Secrets
-	ev      webhook.Events
-	log     *slog.Logger
-}
+type hook struct{ webhook.Hook }
 
 func (h *hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		webhook.ReplyError(w, http.StatusMethodNotAllowed, "service hooks are POSTed")
+	if !webhook.OnlyPost(w, r, "service hooks") {
 		return
 	}
-	if h.secrets.None() {
-		h.log.Warn("Azure DevOps service hook refused: no secret configured (webhook_secret_env)", "remote", r.RemoteAddr)
+	if h.Secrets.None() {
+		h.Log.Warn("Azure DevOps service hook refused: no secret configured (webhook_secret_env)", "remote", r.RemoteAddr)
 		webhook.ReplyError(w, http.StatusUnauthorized, "service hooks are off: no webhook secret is configured (sources[].azure.webhook_secret_env or server.webhook_secret_env)")
 		return
 	}
 	if !h.authorized(r) {
-		h.log.Warn("Azure DevOps service hook refused: missing or wrong basic-auth password", "remote", r.RemoteAddr)
+		h.Log.Warn("Azure DevOps service hook refused: missing or wrong basic-auth password", "remote", r.RemoteAddr)
 		w.Header().Set("WWW-Authenticate", `Basic realm="trawl service hooks"`)
 		webhook.ReplyError(w, http.StatusUnauthorized, "missing or wrong basic authentication: set the subscription's password to the webhook secret")
 		return
 	}
-	body, ok := webhook.Read(w, r, h.log)
+	body, ok := webhook.Read(w, r, h.Log)
 	if !ok {
 		return
 	}
@@ -59,17 +50,17 @@ func (h *hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		webhook.ReplyError(w, http.StatusBadRequest, "payload is not a service hook event in JSON")
 		return
 	}
-	log := h.log.With("event", ev.Type, "notification", ev.ID)
+	log := h.Log.With("event", ev.Type, "notification", ev.ID)
 	acted := false
 	switch {
-	case ev.Type == "git.push" && h.ev.Push != nil && ev.Repo != "":
+	case ev.Type == "git.push" && h.Events.Push != nil && ev.Repo != "":
 		for _, b := range ev.Branches {
-			h.ev.Push(ev.Repo, b)
+			h.Events.Push(ev.Repo, b)
 			acted = true
 		}
-	case ev.Repository() && h.ev.Repository != nil:
+	case ev.Repository() && h.Events.Repository != nil:
 		for _, name := range ev.Names {
-			h.ev.Repository(name)
+			h.Events.Repository(name)
 			acted = true
 		}
 	}
@@ -86,7 +77,7 @@ func (h *hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // time all of them, in constant time.
 func (h *hook) authorized(r *http.Request) bool {
 	_, password, ok := r.BasicAuth()
-	return ok && h.secrets.Token(password)
+	return ok && h.Secrets.Token(password)
 }
 
 // event is what trawl reads of a service hook delivery.

@@ -27,17 +27,10 @@ import (
 // "ignored" without reading their body, so a hook sending every event
 // shows no failed deliveries.
 func Webhook(secrets [][]byte, ev webhook.Events, log *slog.Logger) http.Handler {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	return &hook{secrets: webhook.NewSecrets(secrets), ev: ev, log: log}
+	return &hook{webhook.NewHook(secrets, ev, log)}
 }
 
-type hook struct {
-	secrets webhook.Secrets
-	ev      webhook.Events
-	log     *slog.Logger
-}
+type hook struct{ webhook.Hook }
 
 // usedEvents are the X-Event-Key values whose payload trawl reads.
 var usedEvents = map[string]bool{
@@ -50,17 +43,15 @@ var usedEvents = map[string]bool{
 }
 
 func (h *hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		webhook.ReplyError(w, http.StatusMethodNotAllowed, "webhooks are POSTed")
+	if !webhook.OnlyPost(w, r, "webhooks") {
 		return
 	}
 	event := r.Header.Get("X-Event-Key")
-	log := h.log.With("forge", "bitbucket", "event", event,
+	log := h.Log.With("forge", "bitbucket", "event", event,
 		"delivery", firstOf(r.Header.Get("X-Request-Id"), r.Header.Get("X-Request-UUID")))
 	sig, wellFormed := webhook.ParseSignature(r.Header.Get("X-Hub-Signature"))
 	switch {
-	case h.secrets.None():
+	case h.Secrets.None():
 		log.Warn("webhook refused: no secret configured (webhook_secret_env)", "remote", r.RemoteAddr)
 		webhook.ReplyError(w, http.StatusUnauthorized, "Bitbucket webhooks are off: this server has no webhook secret (webhook_secret_env)")
 		return
@@ -77,7 +68,7 @@ func (h *hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if !h.secrets.Signed(body, sig) {
+	if !h.Secrets.Signed(body, sig) {
 		log.Warn("webhook refused: wrong signature", "remote", r.RemoteAddr)
 		webhook.ReplyError(w, http.StatusUnauthorized, "missing or wrong X-Hub-Signature (set a secret on the Bitbucket webhook)")
 		return
@@ -93,14 +84,14 @@ func (h *hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	acted := false
 	for _, p := range got.pushes {
-		if h.ev.Push != nil {
-			h.ev.Push(p.repo, p.branch)
+		if h.Events.Push != nil {
+			h.Events.Push(p.repo, p.branch)
 			acted = true
 		}
 	}
 	for _, name := range got.repos {
-		if h.ev.Repository != nil {
-			h.ev.Repository(name)
+		if h.Events.Repository != nil {
+			h.Events.Repository(name)
 			acted = true
 		}
 	}

@@ -18,17 +18,10 @@ import (
 // read. Without any secret every delivery is refused, since a hook
 // nobody authenticates would let anyone make trawl fetch.
 func Webhook(secrets [][]byte, ev webhook.Events, log *slog.Logger) http.Handler {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	return &hook{secrets: webhook.NewSecrets(secrets), ev: ev, log: log}
+	return &hook{webhook.NewHook(secrets, ev, log)}
 }
 
-type hook struct {
-	secrets webhook.Secrets
-	ev      webhook.Events
-	log     *slog.Logger
-}
+type hook struct{ webhook.Hook }
 
 // payload holds the fields trawl reads of a Push Hook and of the System
 // Hook events it uses.
@@ -49,19 +42,17 @@ type payload struct {
 }
 
 func (h *hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		webhook.ReplyError(w, http.StatusMethodNotAllowed, "webhooks are POSTed")
+	if !webhook.OnlyPost(w, r, "webhooks") {
 		return
 	}
 	event := r.Header.Get("X-Gitlab-Event")
-	log := h.log.With("forge", "gitlab", "event", event, "delivery", r.Header.Get("X-Gitlab-Event-UUID"))
-	if h.secrets.None() {
+	log := h.Log.With("forge", "gitlab", "event", event, "delivery", r.Header.Get("X-Gitlab-Event-UUID"))
+	if h.Secrets.None() {
 		log.Warn("webhook refused: no secret configured (webhook_secret_env)", "remote", r.RemoteAddr)
 		webhook.ReplyError(w, http.StatusUnauthorized, "GitLab webhooks are off: no webhook secret is configured (webhook_secret_env)")
 		return
 	}
-	if !h.secrets.Token(r.Header.Get("X-Gitlab-Token")) {
+	if !h.Secrets.Token(r.Header.Get("X-Gitlab-Token")) {
 		log.Warn("webhook refused: missing or wrong X-Gitlab-Token", "remote", r.RemoteAddr)
 		webhook.ReplyError(w, http.StatusUnauthorized, "missing or wrong X-Gitlab-Token")
 		return
@@ -88,22 +79,22 @@ func (h *hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch kind {
 	case "push":
 		repo := p.Project.PathWithNamespace
-		if branch, ok := strings.CutPrefix(p.Ref, "refs/heads/"); ok && repo != "" && h.ev.Push != nil {
-			h.ev.Push(repo, branch)
+		if branch, ok := strings.CutPrefix(p.Ref, "refs/heads/"); ok && repo != "" && h.Events.Push != nil {
+			h.Events.Push(repo, branch)
 			acted = true
 		}
 	case "repository_update":
 		repo := p.Project.PathWithNamespace
 		for _, c := range p.Changes {
-			if branch, ok := strings.CutPrefix(c.Ref, "refs/heads/"); ok && repo != "" && h.ev.Push != nil {
-				h.ev.Push(repo, branch)
+			if branch, ok := strings.CutPrefix(c.Ref, "refs/heads/"); ok && repo != "" && h.Events.Push != nil {
+				h.Events.Push(repo, branch)
 				acted = true
 			}
 		}
 	case "project_create", "project_destroy", "project_rename", "project_transfer":
 		for _, repo := range []string{p.PathWithNamespace, p.OldPathWithNamespace} {
-			if repo != "" && h.ev.Repository != nil {
-				h.ev.Repository(repo)
+			if repo != "" && h.Events.Repository != nil {
+				h.Events.Repository(repo)
 				acted = true
 			}
 		}
