@@ -38,7 +38,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/go-git/go-git/v5"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
@@ -50,16 +49,7 @@ import (
 )
 
 // Options tune a Source.
-type Options struct {
-	Logger *slog.Logger
-	// Sleep replaces rate-limit and backoff waits (tests).
-	Sleep func(ctx context.Context, d time.Duration) error
-	// Transport carries API calls; default http.DefaultTransport.
-	Transport http.RoundTripper
-	// Retries bounds the repeats of a call after a 5xx answer or a
-	// network error; default 4.
-	Retries int
-}
+type Options = forgeapi.SourceOptions
 
 // Source lists the repositories of one organisation (or one of its
 // projects) and mirrors them below the mirrors folder.

@@ -20,7 +20,6 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/go-git/go-git/v5"
 	gittransport "github.com/go-git/go-git/v5/plumbing/transport"
@@ -40,14 +39,7 @@ const CloudAPIURL = "https://api.bitbucket.org/2.0"
 const tokenUser = "x-token-auth"
 
 // Options tune a Source.
-type Options struct {
-	Logger *slog.Logger
-	// Sleep waits for d or until ctx ends: rate-limit pauses and retry
-	// backoffs; tests replace it to avoid real waits.
-	Sleep func(ctx context.Context, d time.Duration) error
-	// Transport carries API calls; default http.DefaultTransport.
-	Transport http.RoundTripper
-}
+type Options = forgeapi.SourceOptions
 
 // Source lists the repositories of one Bitbucket scope and mirrors them.
 // It implements source.Source and source.Changer.
@@ -123,6 +115,7 @@ func New(cfg *config.Bitbucket, mirrors string, opts Options) (*Source, error) {
 		Sleep:       opts.Sleep,
 		Logger:      s.log,
 		Concurrency: concurrency,
+		Retries:     opts.Retries,
 		State:       s.st,
 	})
 	s.client = &http.Client{Transport: s.tr}

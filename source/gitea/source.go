@@ -40,16 +40,7 @@ import (
 )
 
 // Options tune a Source.
-type Options struct {
-	Logger *slog.Logger
-	// Sleep replaces rate-limit and backoff waits (tests).
-	Sleep func(ctx context.Context, d time.Duration) error
-	// Transport carries API calls; default http.DefaultTransport.
-	Transport http.RoundTripper
-	// Retries bounds the repeats of a call after a 5xx answer or a network
-	// error; default 4.
-	Retries int
-}
+type Options = forgeapi.SourceOptions
 
 // pageLimit is the page size asked for: Gitea's default MAX_RESPONSE_ITEMS.
 // An instance configured lower answers smaller pages and says so in its

@@ -32,17 +32,7 @@ import (
 const defaultAPIURL = "https://api.github.com"
 
 // Options tune a Source.
-type Options struct {
-	Logger *slog.Logger
-	// Sleep waits for d or until ctx ends. Rate-limit pauses and retry
-	// backoffs go through it; tests replace it to avoid real waits.
-	Sleep func(ctx context.Context, d time.Duration) error
-	// Transport carries API calls; default http.DefaultTransport.
-	Transport http.RoundTripper
-	// Retries bounds the repeats of a call after a 5xx answer or a
-	// network error; default 4.
-	Retries int
-}
+type Options = forgeapi.SourceOptions
 
 // Source lists the repositories of one organisation or user and mirrors
 // them under the mirrors folder. It implements crawler.Source.
