@@ -47,8 +47,8 @@ type Server struct {
 	projects    []*project
 	pageSize    int
 	inject      forgeapitest.Answers
-	calls       map[string]int // by path
-	fetches     int            // git requests
+	calls       forgeapitest.Calls // by path
+	fetches     int                // git requests
 	notModified int
 	hidden      map[string]bool
 	nextID      int
@@ -63,7 +63,7 @@ type project struct {
 // with the test.
 func New(t testing.TB, org, pat string) *Server {
 	t.Helper()
-	f := &Server{t: t, Org: org, PAT: pat, pageSize: 2, calls: map[string]int{}, hidden: map[string]bool{}}
+	f := &Server{t: t, Org: org, PAT: pat, pageSize: 2, hidden: map[string]bool{}}
 	f.Git = gittest.Serve(t, t.TempDir(), "", "")
 	f.API = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.API.Close)
@@ -199,20 +199,12 @@ func (f *Server) InjectOnce(h func(w http.ResponseWriter, r *http.Request) bool)
 
 // CallCount is the number of API calls to path so far.
 func (f *Server) CallCount(path string) int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.calls[path]
+	return f.calls.Count(path)
 }
 
 // Calls is the number of API calls so far.
 func (f *Server) Calls() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	n := 0
-	for _, c := range f.calls {
-		n += c
-	}
-	return n
+	return f.calls.Total()
 }
 
 // Fetches is the number of git requests (ref advertisements and packs)
@@ -315,7 +307,7 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if isGit {
 		f.fetches++
 	} else {
-		f.calls[r.URL.Path]++
+		f.calls.Add(r.URL.Path)
 	}
 	inj := f.inject.Next()
 	f.mu.Unlock()

@@ -64,8 +64,7 @@ type Server struct {
 	projects  map[string]bool // Data Center project keys and Cloud project keys that exist
 	inject    forgeapitest.Answers
 	afterPage func(path string, n int)
-	calls     map[string]int
-	total     int
+	calls     forgeapitest.Calls
 	etags     bool
 	fetches   int // git-upload-pack POSTs
 	refAds    int // info/refs GETs
@@ -100,7 +99,6 @@ func start(t testing.TB, s *Server) *Server {
 	s.t = t
 	s.pageSize = 2
 	s.projects = map[string]bool{}
-	s.calls = map[string]int{}
 	s.Git = gittest.ServeTLS(t, t.TempDir(), s.User, s.Token)
 	// Count what git asks, before the first request: a ref advertisement
 	// (GET info/refs) starts both an ls-remote and a fetch; only a fetch
@@ -252,12 +250,10 @@ func (s *Server) Inject(h func(w http.ResponseWriter, r *http.Request) bool) {
 
 // Calls is how many API requests reached path ("" for all of them).
 func (s *Server) Calls(path string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if path == "" {
-		return s.total
+		return s.calls.Total()
 	}
-	return s.calls[path]
+	return s.calls.Count(path)
 }
 
 // Fetches is how many fetches (git-upload-pack requests) git served.
@@ -345,8 +341,7 @@ func (s *Server) cloudRepo(r *repo, clone string) map[string]any {
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
-	s.calls[r.URL.Path]++
-	s.total++
+	s.calls.Add(r.URL.Path)
 	s.mu.Unlock()
 	if !s.authorized(r) {
 		if s.Flavor == Cloud {

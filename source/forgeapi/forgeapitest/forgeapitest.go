@@ -46,3 +46,38 @@ func (q *Answers) Serve(w http.ResponseWriter, r *http.Request) bool {
 	h := q.Next()
 	return h != nil && h(w, r)
 }
+
+// Calls counts a server's requests by path. The zero value counts none
+// yet; it is safe for concurrent use.
+type Calls struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+// Add counts one request to path.
+func (c *Calls) Add(path string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.n == nil {
+		c.n = map[string]int{}
+	}
+	c.n[path]++
+}
+
+// Count is the number of requests to path so far.
+func (c *Calls) Count(path string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n[path]
+}
+
+// Total is the number of requests so far, to any path.
+func (c *Calls) Total() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	total := 0
+	for _, k := range c.n {
+		total += k
+	}
+	return total
+}

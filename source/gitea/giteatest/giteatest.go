@@ -54,7 +54,7 @@ type Server struct {
 	topics       map[string][]string
 	inject       forgeapitest.Answers
 	afterPage    func(path string, page int)
-	calls        map[string]int
+	calls        forgeapitest.Calls
 	clones       int
 	unauthorized bool // every API call answers 401 (an expired token)
 }
@@ -65,7 +65,7 @@ func New(t testing.TB, token string) *Server {
 	t.Helper()
 	f := &Server{
 		t: t, Token: token, owners: map[string]string{},
-		nextID: 1, pageSize: 50, topics: map[string][]string{}, calls: map[string]int{},
+		nextID: 1, pageSize: 50, topics: map[string][]string{},
 	}
 	f.back = gittest.Serve(t, t.TempDir(), "", "")
 	target, _ := url.Parse(f.back.URL)
@@ -281,16 +281,10 @@ func (f *Server) AfterPage(fn func(path string, page int)) {
 // CallCount is the number of API calls to path ("/api/v1/orgs/acme/repos")
 // so far; "" counts every call.
 func (f *Server) CallCount(path string) int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
 	if path == "" {
-		n := 0
-		for _, c := range f.calls {
-			n += c
-		}
-		return n
+		return f.calls.Total()
 	}
-	return f.calls[path]
+	return f.calls.Count(path)
 }
 
 // Clones is the number of clones and fetches served so far.
@@ -333,7 +327,7 @@ func repoOfGitPath(p string) string {
 
 func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
-	f.calls[r.URL.Path]++
+	f.calls.Add(r.URL.Path)
 	inj := f.inject.Next()
 	expired := f.unauthorized
 	f.mu.Unlock()

@@ -39,7 +39,7 @@ type Server struct {
 	perPage  int // the server's page size, whatever the client asks
 	empty    map[string]bool
 	inject   forgeapitest.Answers
-	calls    map[string]int // by path
+	calls    forgeapitest.Calls // by path
 	quota    int
 	reset    time.Time
 	login    string // the token's user, for GET /user
@@ -51,7 +51,7 @@ func New(t testing.TB, org, token string) *Server {
 	t.Helper()
 	f := &Server{
 		t: t, Org: org, Token: token, perPage: 2,
-		empty: map[string]bool{}, calls: map[string]int{},
+		empty: map[string]bool{},
 		quota: 5000, reset: time.Now().Add(time.Hour).Truncate(time.Second),
 		handlers: map[string]http.HandlerFunc{},
 	}
@@ -134,9 +134,7 @@ func (f *Server) InjectOnce(h func(w http.ResponseWriter, r *http.Request) bool)
 
 // CallCount is the number of calls to path so far.
 func (f *Server) CallCount(path string) int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.calls[path]
+	return f.calls.Count(path)
 }
 
 // Remaining is the quota left.
@@ -148,7 +146,7 @@ func (f *Server) Remaining() int {
 
 func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
-	f.calls[r.URL.Path]++
+	f.calls.Add(r.URL.Path)
 	inj := f.inject.Next()
 	custom := f.handlers[r.Method+" "+r.URL.Path]
 	f.mu.Unlock()

@@ -47,8 +47,8 @@ type Server struct {
 	expired  bool
 	hidden   map[string]bool // groups the token cannot see
 	inject   forgeapitest.Answers
-	after    map[int]func() // run after page n of a listing is answered
-	calls    map[string]int // by escaped path
+	after    map[int]func()     // run after page n of a listing is answered
+	calls    forgeapitest.Calls // by escaped path
 	quota    int
 	reset    time.Time
 	handlers map[string]http.HandlerFunc
@@ -59,7 +59,7 @@ func New(t testing.TB, token string) *Server {
 	t.Helper()
 	f := &Server{
 		t: t, Token: token, perPage: 2, nextID: 3,
-		hidden: map[string]bool{}, after: map[int]func(){}, calls: map[string]int{},
+		hidden: map[string]bool{}, after: map[int]func(){},
 		quota: 2000, reset: time.Now().Add(time.Minute).Truncate(time.Second),
 		handlers: map[string]http.HandlerFunc{},
 	}
@@ -188,20 +188,12 @@ func (f *Server) Handle(route string, h http.HandlerFunc) {
 
 // CallCount is the number of calls to the escaped path so far.
 func (f *Server) CallCount(path string) int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.calls[path]
+	return f.calls.Count(path)
 }
 
 // Calls is the number of API calls so far.
 func (f *Server) Calls() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	n := 0
-	for _, c := range f.calls {
-		n += c
-	}
-	return n
+	return f.calls.Total()
 }
 
 // PushURL is the authenticated push address of a project.
@@ -212,7 +204,7 @@ func (f *Server) PushURL(full string) string {
 func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 	path := r.URL.EscapedPath()
 	f.mu.Lock()
-	f.calls[path]++
+	f.calls.Add(path)
 	custom := f.handlers[r.Method+" "+path]
 	expired := f.expired
 	f.mu.Unlock()
