@@ -147,7 +147,7 @@ func TestCloudRateLimitAndExpiredToken(t *testing.T) {
 	if got := names(list(t, s)); len(got) != 3 {
 		t.Fatalf("listed %v", got)
 	}
-	if w := sl.all(); len(w) != 1 || w[0] < 3*time.Second {
+	if w := sl.Waits(); len(w) != 1 || w[0] < 3*time.Second {
 		t.Errorf("waits %v, want Retry-After's 3s", w)
 	}
 

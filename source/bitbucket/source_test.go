@@ -17,28 +17,10 @@ import (
 	"github.com/trawl-dev/trawl/source/bitbucket"
 	"github.com/trawl-dev/trawl/source/bitbucket/bitbuckettest"
 	"github.com/trawl-dev/trawl/source/forgeapi"
+	"github.com/trawl-dev/trawl/source/forgeapi/forgeapitest"
 )
 
 const testToken = "BBDC-NzQ5OTg2ODk1NjE0OkeeTlq3hZ5"
-
-// sleeps records the waits a source asks for, without waiting.
-type sleeps struct {
-	mu sync.Mutex
-	d  []time.Duration
-}
-
-func (s *sleeps) sleep(ctx context.Context, d time.Duration) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.d = append(s.d, d)
-	return ctx.Err()
-}
-
-func (s *sleeps) all() []time.Duration {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.d)
-}
 
 func newWork(t *testing.T, files map[string]string) *gittest.Repo {
 	t.Helper()
@@ -49,7 +31,7 @@ func newWork(t *testing.T, files map[string]string) *gittest.Repo {
 
 // newSource builds a source for cfg against f, the token in the
 // environment as a configuration would have it.
-func newSource(t *testing.T, f *bitbuckettest.Server, cfg config.Bitbucket, mirrors string) (*bitbucket.Source, *sleeps) {
+func newSource(t *testing.T, f *bitbuckettest.Server, cfg config.Bitbucket, mirrors string) (*bitbucket.Source, *forgeapitest.Sleeps) {
 	t.Helper()
 	t.Setenv("TRAWL_TEST_BB_TOKEN", f.Token)
 	cfg.TokenEnv = "TRAWL_TEST_BB_TOKEN"
@@ -59,8 +41,8 @@ func newSource(t *testing.T, f *bitbuckettest.Server, cfg config.Bitbucket, mirr
 	if mirrors == "" {
 		mirrors = t.TempDir()
 	}
-	sl := &sleeps{}
-	s, err := bitbucket.New(&cfg, mirrors, bitbucket.Options{Sleep: sl.sleep})
+	sl := &forgeapitest.Sleeps{}
+	s, err := bitbucket.New(&cfg, mirrors, bitbucket.Options{Sleep: sl.Sleep})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -310,7 +292,7 @@ func TestRateLimitRetryAfterIsWaitedOut(t *testing.T) {
 		t.Fatalf("listed %v", got)
 	}
 	var _ forgeapi.Instrumented = s // metrics: trawl_bitbucket_api_calls_total and the like
-	waits := sl.all()
+	waits := sl.Waits()
 	if len(waits) != 2 || waits[0] < 7*time.Second {
 		t.Errorf("waits %v: want Retry-After's 7s, then a backoff", waits)
 	}

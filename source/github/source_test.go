@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,47 +17,24 @@ import (
 
 	"github.com/trawl-dev/trawl/config"
 	"github.com/trawl-dev/trawl/source"
+	"github.com/trawl-dev/trawl/source/forgeapi/forgeapitest"
 	"github.com/trawl-dev/trawl/source/github"
 	"github.com/trawl-dev/trawl/source/github/githubtest"
 )
 
 const testToken = "ghp_Zq3vX9kLmN2pR7sT4uW8yA1bC5dE6fG0hJ2k" // fake, shaped like a classic token
 
-// sleeps records the waits a source asks for instead of waiting.
-type sleeps struct {
-	mu    sync.Mutex
-	d     []time.Duration
-	after func() // runs after each wait, e.g. to reset the fake's quota
-}
-
-func (s *sleeps) sleep(ctx context.Context, d time.Duration) error {
-	s.mu.Lock()
-	s.d = append(s.d, d)
-	after := s.after
-	s.mu.Unlock()
-	if after != nil {
-		after()
-	}
-	return ctx.Err()
-}
-
-func (s *sleeps) list() []time.Duration {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.d)
-}
-
 func ghConfig(t *testing.T, f *githubtest.Server) *config.GitHub {
 	t.Setenv("TRAWL_TEST_GH_TOKEN", f.Token)
 	return &config.GitHub{Org: f.Org, APIURL: f.APIURL(), TokenEnv: "TRAWL_TEST_GH_TOKEN", Concurrency: 2}
 }
 
-func newSource(t *testing.T, cfg *config.GitHub, mirrors string, sl *sleeps, retries int) *github.Source {
+func newSource(t *testing.T, cfg *config.GitHub, mirrors string, sl *forgeapitest.Sleeps, retries int) *github.Source {
 	t.Helper()
 	if sl == nil {
-		sl = &sleeps{}
+		sl = &forgeapitest.Sleeps{}
 	}
-	src, err := github.New(cfg, mirrors, github.Options{Sleep: sl.sleep, Retries: retries})
+	src, err := github.New(cfg, mirrors, github.Options{Sleep: sl.Sleep, Retries: retries})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +169,7 @@ func TestPrimaryRateLimitWaitsForReset(t *testing.T) {
 			"documentation_url": "https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting"})
 		return true
 	})
-	sl := &sleeps{}
+	sl := &forgeapitest.Sleeps{}
 	src := newSource(t, ghConfig(t, f), t.TempDir(), sl, 0)
 	repos, err := src.List(context.Background())
 	if err != nil {
@@ -202,7 +178,7 @@ func TestPrimaryRateLimitWaitsForReset(t *testing.T) {
 	if len(repos) != 3 {
 		t.Errorf("listed %v after the wait", names(repos))
 	}
-	waits := sl.list()
+	waits := sl.Waits()
 	if len(waits) != 1 || waits[0] < 55*time.Minute || waits[0] > 61*time.Minute {
 		t.Errorf("waits %v, want one until the reset about an hour away", waits)
 	}
@@ -214,7 +190,7 @@ func TestPrimaryRateLimitWaitsForReset(t *testing.T) {
 func TestExhaustedQuotaPausesBeforeTheNextCall(t *testing.T) {
 	f := orgOfFive(t)
 	f.SetQuota(1) // the first page spends the last call
-	sl := &sleeps{after: func() { f.SetQuota(5000) }}
+	sl := &forgeapitest.Sleeps{After: func() { f.SetQuota(5000) }}
 	src := newSource(t, ghConfig(t, f), t.TempDir(), sl, 0)
 	repos, err := src.List(context.Background())
 	if err != nil {
@@ -223,7 +199,7 @@ func TestExhaustedQuotaPausesBeforeTheNextCall(t *testing.T) {
 	if len(repos) != 3 {
 		t.Errorf("listed %v", names(repos))
 	}
-	if waits := sl.list(); len(waits) != 1 || waits[0] < 55*time.Minute {
+	if waits := sl.Waits(); len(waits) != 1 || waits[0] < 55*time.Minute {
 		t.Errorf("waits %v, want one pause until the reset", waits)
 	}
 	if n := f.CallCount("/api/v3/orgs/acme/repos"); n != 3 {
@@ -246,12 +222,12 @@ func TestSecondaryRateLimitBacksOff(t *testing.T) {
 	}
 	f.InjectOnce(secondary(http.StatusForbidden, "30"))
 	f.InjectOnce(secondary(http.StatusTooManyRequests, ""))
-	sl := &sleeps{}
+	sl := &forgeapitest.Sleeps{}
 	src := newSource(t, ghConfig(t, f), t.TempDir(), sl, 0)
 	if _, err := src.List(context.Background()); err != nil {
 		t.Fatalf("list failed instead of backing off: %v", err)
 	}
-	waits := sl.list()
+	waits := sl.Waits()
 	if len(waits) != 2 {
 		t.Fatalf("waits %v, want 2", waits)
 	}
@@ -271,20 +247,20 @@ func TestServerErrorsAreRetriedABoundedNumberOfTimes(t *testing.T) {
 	}
 	f.InjectOnce(fail)
 	f.InjectOnce(fail)
-	sl := &sleeps{}
+	sl := &forgeapitest.Sleeps{}
 	src := newSource(t, ghConfig(t, f), t.TempDir(), sl, 3)
 	if _, err := src.List(context.Background()); err != nil {
 		t.Fatalf("list failed after two 502s: %v", err)
 	}
-	if st := src.Stats(); st.Retries != 2 || len(sl.list()) != 2 {
-		t.Errorf("stats %+v, waits %v: want 2 retries", st, sl.list())
+	if st := src.Stats(); st.Retries != 2 || len(sl.Waits()) != 2 {
+		t.Errorf("stats %+v, waits %v: want 2 retries", st, sl.Waits())
 	}
 
 	for range 10 {
 		f.InjectOnce(fail)
 	}
 	before := f.CallCount("/api/v3/orgs/acme/repos")
-	src = newSource(t, ghConfig(t, f), t.TempDir(), &sleeps{}, 3)
+	src = newSource(t, ghConfig(t, f), t.TempDir(), &forgeapitest.Sleeps{}, 3)
 	_, err := src.List(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "502") {
 		t.Fatalf("list with a failing API: %v, want the 502", err)

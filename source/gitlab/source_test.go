@@ -8,47 +8,28 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/trawl-dev/trawl/config"
 	"github.com/trawl-dev/trawl/source"
 	"github.com/trawl-dev/trawl/source/forgeapi"
+	"github.com/trawl-dev/trawl/source/forgeapi/forgeapitest"
 	"github.com/trawl-dev/trawl/source/gitlab/gitlabtest"
 )
 
 const token = "glpat-s3cr3t-t0ken"
 
-// sleeps records the waits a source asked for, without waiting.
-type sleeps struct {
-	mu sync.Mutex
-	d  []time.Duration
-}
-
-func (s *sleeps) sleep(ctx context.Context, d time.Duration) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.d = append(s.d, d)
-	return ctx.Err()
-}
-
-func (s *sleeps) count() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.d)
-}
-
-func newSource(t *testing.T, f *gitlabtest.Server, cfg config.GitLab, sl *sleeps) (*Source, string) {
+func newSource(t *testing.T, f *gitlabtest.Server, cfg config.GitLab, sl *forgeapitest.Sleeps) (*Source, string) {
 	t.Helper()
 	t.Setenv("GITLAB_TEST_TOKEN", token)
 	cfg.APIURL = f.APIURL()
 	cfg.TokenEnv = "GITLAB_TEST_TOKEN"
 	mirrors := t.TempDir()
 	if sl == nil {
-		sl = &sleeps{}
+		sl = &forgeapitest.Sleeps{}
 	}
-	s, err := New(&cfg, mirrors, Options{Sleep: sl.sleep})
+	s, err := New(&cfg, mirrors, Options{Sleep: sl.Sleep})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -349,28 +330,28 @@ func TestRateLimits(t *testing.T) {
 		gitlabtest.WriteJSON(w, http.StatusTooManyRequests, map[string]string{"message": "Retry later"})
 		return true
 	})
-	sl := &sleeps{}
+	sl := &forgeapitest.Sleeps{}
 	s, _ := newSource(t, f, config.GitLab{Group: "acme"}, sl)
 	repos, err := s.List(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(repos) != 4 || sl.count() != 1 || s.Stats().RateLimitWaits != 1 {
-		t.Fatalf("after a 429: %d repos, %d sleeps, stats %+v", len(repos), sl.count(), s.Stats())
+	if len(repos) != 4 || len(sl.Waits()) != 1 || s.Stats().RateLimitWaits != 1 {
+		t.Fatalf("after a 429: %d repos, %d sleeps, stats %+v", len(repos), len(sl.Waits()), s.Stats())
 	}
-	if d := sl.d[0]; d < 20*time.Second || d > 2*time.Minute {
+	if d := sl.Waits()[0]; d < 20*time.Second || d > 2*time.Minute {
 		t.Errorf("waited %v for a reset 30s away", d)
 	}
 
 	// A 200 that spends the quota (RateLimit-Remaining: 0) makes the next
 	// call wait for RateLimit-Reset instead of spending itself on a 429.
 	f.SetQuota(1)
-	sl2 := &sleeps{}
+	sl2 := &forgeapitest.Sleeps{}
 	s2, _ := newSource(t, f, config.GitLab{Group: "acme"}, sl2)
 	if _, err := s2.List(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if sl2.count() == 0 || s2.Stats().RateLimitWaits == 0 {
+	if len(sl2.Waits()) == 0 || s2.Stats().RateLimitWaits == 0 {
 		t.Fatalf("quota spent: no wait before the next page (stats %+v)", s2.Stats())
 	}
 }

@@ -1,12 +1,17 @@
 // Package forgeapitest holds what the forges' test servers
 // (githubtest, gitlabtest, bitbuckettest, giteatest, azuretest) share
 // beyond internal/gittest's git server: the queue of one-shot answers a
-// test injects to make the next call fail in a forge's own way.
+// test injects to make the next call fail in a forge's own way, the count
+// of calls by path, and the recorder of a source's waits that forge tests
+// pass as its Sleep option.
 package forgeapitest
 
 import (
+	"context"
 	"net/http"
+	"slices"
 	"sync"
+	"time"
 )
 
 // An Answer is a one-shot answer: it reports whether it answered the
@@ -80,4 +85,35 @@ func (c *Calls) Total() int {
 		total += k
 	}
 	return total
+}
+
+// Sleeps stands in for a source's Sleep option: it records the waits
+// asked for (rate-limit pauses, retry backoffs) instead of waiting. It is
+// safe for concurrent use.
+type Sleeps struct {
+	// After, when set, runs after each wait (outside the lock), e.g. to
+	// reset a fake's quota as the real wait would have seen it reset.
+	After func()
+
+	mu sync.Mutex
+	d  []time.Duration
+}
+
+// Sleep records d and returns ctx's error.
+func (s *Sleeps) Sleep(ctx context.Context, d time.Duration) error {
+	s.mu.Lock()
+	s.d = append(s.d, d)
+	after := s.After
+	s.mu.Unlock()
+	if after != nil {
+		after()
+	}
+	return ctx.Err()
+}
+
+// Waits are the waits recorded so far, in order.
+func (s *Sleeps) Waits() []time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.d)
 }
