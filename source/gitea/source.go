@@ -23,7 +23,6 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -79,7 +78,7 @@ type Source struct {
 	log      *slog.Logger
 	maxPages int
 
-	topicsInclude, topicsExclude []*regexp.Regexp
+	topics source.Topics
 
 	mu    sync.Mutex
 	login string // the token's account, once asked
@@ -109,10 +108,7 @@ func New(cfg *config.Gitea, mirrors string, opts Options) (*Source, error) {
 	u.User = nil
 	s.host = u.Host
 	s.api = strings.TrimRight(u.String(), "/")
-	if s.topicsInclude, err = compile(cfg.Topics.Include); err != nil {
-		return nil, fmt.Errorf("%s: topics: %w", s.Name(), err)
-	}
-	if s.topicsExclude, err = compile(cfg.Topics.Exclude); err != nil {
+	if s.topics, err = source.CompileTopics(cfg.Topics.Include, cfg.Topics.Exclude); err != nil {
 		return nil, fmt.Errorf("%s: topics: %w", s.Name(), err)
 	}
 	if cfg.TokenEnv != "" {
@@ -361,7 +357,7 @@ func (s *Source) explain(err error) error {
 // fillTopics asks an older Gitea, whose listing carries no topics, for
 // the topics of each repository, when topic filters need them.
 func (s *Source) fillTopics(ctx context.Context, all []apiRepo) error {
-	if len(s.topicsInclude) == 0 && len(s.topicsExclude) == 0 {
+	if s.topics.None() {
 		return nil
 	}
 	for i := range all {
@@ -389,15 +385,7 @@ func (s *Source) keep(r apiRepo) bool {
 	if r.Archived && !s.cfg.IncludeArchived {
 		return false
 	}
-	for _, t := range r.Topics.Names {
-		if anyMatch(s.topicsExclude, t) {
-			return false
-		}
-	}
-	if len(s.topicsInclude) == 0 {
-		return true
-	}
-	return slices.ContainsFunc(r.Topics.Names, func(t string) bool { return anyMatch(s.topicsInclude, t) })
+	return s.topics.Keep(r.Topics.Names)
 }
 
 func (s *Source) repo(r apiRepo) source.Repo {
@@ -517,20 +505,4 @@ type topics struct {
 func (t *topics) UnmarshalJSON(b []byte) error {
 	t.Present = true
 	return json.Unmarshal(b, &t.Names)
-}
-
-func compile(patterns []string) ([]*regexp.Regexp, error) {
-	var out []*regexp.Regexp
-	for _, p := range patterns {
-		re, err := regexp.Compile(p)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, re)
-	}
-	return out, nil
-}
-
-func anyMatch(res []*regexp.Regexp, s string) bool {
-	return slices.ContainsFunc(res, func(re *regexp.Regexp) bool { return re.MatchString(s) })
 }

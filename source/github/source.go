@@ -14,7 +14,6 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -48,7 +47,7 @@ type Source struct {
 	fetches chan struct{}
 	log     *slog.Logger
 
-	topicsInclude, topicsExclude []*regexp.Regexp
+	topics source.Topics
 }
 
 // New prepares a source for cfg, keeping its mirrors and state below
@@ -73,10 +72,7 @@ func New(cfg *config.GitHub, mirrors string, opts Options) (*Source, error) {
 		s.owner = cfg.User
 	}
 	var err error
-	if s.topicsInclude, err = compile(cfg.Topics.Include); err != nil {
-		return nil, fmt.Errorf("github source %s: topics: %w", s.owner, err)
-	}
-	if s.topicsExclude, err = compile(cfg.Topics.Exclude); err != nil {
+	if s.topics, err = source.CompileTopics(cfg.Topics.Include, cfg.Topics.Exclude); err != nil {
 		return nil, fmt.Errorf("github source %s: topics: %w", s.owner, err)
 	}
 
@@ -217,15 +213,7 @@ func (s *Source) keep(r *gh.Repository) bool {
 	if r.GetArchived() && !s.cfg.IncludeArchived {
 		return false
 	}
-	for _, t := range r.Topics {
-		if anyMatch(s.topicsExclude, t) {
-			return false
-		}
-	}
-	if len(s.topicsInclude) == 0 {
-		return true
-	}
-	return slices.ContainsFunc(r.Topics, func(t string) bool { return anyMatch(s.topicsInclude, t) })
+	return s.topics.Keep(r.Topics)
 }
 
 func (s *Source) repo(r *gh.Repository) source.Repo {
@@ -342,22 +330,6 @@ func safeName(s string) string {
 		return "_" + s
 	}
 	return s
-}
-
-func compile(patterns []string) ([]*regexp.Regexp, error) {
-	var out []*regexp.Regexp
-	for _, p := range patterns {
-		re, err := regexp.Compile(p)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, re)
-	}
-	return out, nil
-}
-
-func anyMatch(res []*regexp.Regexp, s string) bool {
-	return slices.ContainsFunc(res, func(re *regexp.Regexp) bool { return re.MatchString(s) })
 }
 
 // version is what the state file keeps of a pushed_at: the RFC 3339 text
