@@ -49,15 +49,6 @@ func newSource(t *testing.T, f *bitbuckettest.Server, cfg config.Bitbucket, mirr
 	return s, sl
 }
 
-func names(repos []source.Repo) []string {
-	var out []string
-	for _, r := range repos {
-		out = append(out, r.Meta.Name)
-	}
-	slices.Sort(out)
-	return out
-}
-
 func list(t *testing.T, s *bitbucket.Source) []source.Repo {
 	t.Helper()
 	repos, err := s.List(context.Background())
@@ -86,7 +77,7 @@ func TestDataCenterProjectPagedAndFiltered(t *testing.T) {
 	f := dcFixture(t)
 	s, _ := newSource(t, f, config.Bitbucket{Project: "ACME"}, "")
 	repos := list(t, s)
-	if got, want := names(repos), []string{"ACME/api", "ACME/tools"}; !slices.Equal(got, want) {
+	if got, want := forgeapitest.Names(repos), []string{"ACME/api", "ACME/tools"}; !slices.Equal(got, want) {
 		t.Fatalf("listed %v, want %v (forks and archived left out)", got, want)
 	}
 	// Four repositories, two a page: the last page says isLastPage.
@@ -106,7 +97,7 @@ func TestDataCenterProjectPagedAndFiltered(t *testing.T) {
 	}
 
 	all, _ := newSource(t, f, config.Bitbucket{Project: "ACME", IncludeForks: true, IncludeArchived: true}, "")
-	if got, want := names(list(t, all)), []string{"ACME/api", "ACME/api-fork", "ACME/legacy", "ACME/tools"}; !slices.Equal(got, want) {
+	if got, want := forgeapitest.Names(list(t, all)), []string{"ACME/api", "ACME/api-fork", "ACME/legacy", "ACME/tools"}; !slices.Equal(got, want) {
 		t.Errorf("with forks and archived: %v, want %v", got, want)
 	}
 }
@@ -114,7 +105,7 @@ func TestDataCenterProjectPagedAndFiltered(t *testing.T) {
 func TestDataCenterEveryRepositoryTheTokenSees(t *testing.T) {
 	f := dcFixture(t)
 	s, _ := newSource(t, f, config.Bitbucket{}, "")
-	if got, want := names(list(t, s)), []string{"ACME/api", "ACME/tools", "OTHER/web"}; !slices.Equal(got, want) {
+	if got, want := forgeapitest.Names(list(t, s)), []string{"ACME/api", "ACME/tools", "OTHER/web"}; !slices.Equal(got, want) {
 		t.Fatalf("listed %v, want %v", got, want)
 	}
 	if n := f.Calls("/rest/api/1.0/repos"); n != 3 {
@@ -145,7 +136,7 @@ func TestDataCenterMirrorsOnceUntilAPush(t *testing.T) {
 		t.Helper()
 		repos := list(t, s)
 		if len(repos) != 1 {
-			t.Fatalf("listed %v", names(repos))
+			t.Fatalf("listed %v", forgeapitest.Names(repos))
 		}
 		r, err := repos[0].Open(ctx)
 		if err != nil {
@@ -202,7 +193,7 @@ func TestDataCenterRenameMidListing(t *testing.T) {
 		}
 	})
 	s, _ := newSource(t, f, config.Bitbucket{Project: "ACME"}, "")
-	if got, want := names(list(t, s)), []string{"ACME/a-renamed", "ACME/b", "ACME/c"}; !slices.Equal(got, want) {
+	if got, want := forgeapitest.Names(list(t, s)), []string{"ACME/a-renamed", "ACME/b", "ACME/c"}; !slices.Equal(got, want) {
 		t.Fatalf("listed %v, want %v", got, want)
 	}
 }
@@ -249,7 +240,7 @@ func TestListingShiftedMidway(t *testing.T) {
 		}
 	})
 	s, _ := newSource(t, f, config.Bitbucket{Project: "ACME"}, "")
-	got := names(list(t, s))
+	got := forgeapitest.Names(list(t, s))
 	if want := []string{"ACME/a", "ACME/b", "ACME/c", "ACME/d"}; !slices.Equal(got, want) {
 		t.Fatalf("listed %v, want %v, each once", got, want)
 	}
@@ -288,7 +279,7 @@ func TestRateLimitRetryAfterIsWaitedOut(t *testing.T) {
 	f.Inject(bitbuckettest.RateLimited(7))
 	f.Inject(f.Status(http.StatusBadGateway, "proxy error"))
 	s, sl := newSource(t, f, config.Bitbucket{Project: "ACME"}, "")
-	if got := names(list(t, s)); len(got) != 2 {
+	if got := forgeapitest.Names(list(t, s)); len(got) != 2 {
 		t.Fatalf("listed %v", got)
 	}
 	var _ forgeapi.Instrumented = s // metrics: trawl_bitbucket_api_calls_total and the like

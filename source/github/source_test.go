@@ -41,15 +41,6 @@ func newSource(t *testing.T, cfg *config.GitHub, mirrors string, sl *forgeapites
 	return src
 }
 
-func names(repos []source.Repo) []string {
-	var out []string
-	for _, r := range repos {
-		out = append(out, r.Meta.Name)
-	}
-	slices.Sort(out)
-	return out
-}
-
 // orgOfFive lists five repositories over three pages of two.
 func orgOfFive(t *testing.T) *githubtest.Server {
 	f := githubtest.New(t, "acme", testToken)
@@ -71,7 +62,7 @@ func TestListPaginatesFiltersAndDescribes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := names(repos), []string{"acme/api", "acme/web"}; !slices.Equal(got, want) {
+	if got, want := forgeapitest.Names(repos), []string{"acme/api", "acme/web"}; !slices.Equal(got, want) {
 		t.Fatalf("listed %v, want %v", got, want)
 	}
 	if n := f.CallCount("/api/v3/orgs/acme/repos"); n != 3 {
@@ -94,7 +85,7 @@ func TestListPaginatesFiltersAndDescribes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := names(repos), []string{"acme/api", "acme/forked", "acme/old", "acme/web"}; !slices.Equal(got, want) {
+	if got, want := forgeapitest.Names(repos), []string{"acme/api", "acme/forked", "acme/old", "acme/web"}; !slices.Equal(got, want) {
 		t.Errorf("with forks and archived: %v, want %v", got, want)
 	}
 
@@ -103,7 +94,7 @@ func TestListPaginatesFiltersAndDescribes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := names(repos), []string{"acme/api", "acme/forked", "acme/old"}; !slices.Equal(got, want) {
+	if got, want := forgeapitest.Names(repos), []string{"acme/api", "acme/forked", "acme/old"}; !slices.Equal(got, want) {
 		t.Errorf("topic api only: %v, want %v", got, want)
 	}
 }
@@ -124,8 +115,8 @@ func TestUnchangedListingCostsNoQuota(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(names(again), names(first)) {
-		t.Fatalf("second listing %v, first %v", names(again), names(first))
+	if !slices.Equal(forgeapitest.Names(again), forgeapitest.Names(first)) {
+		t.Fatalf("second listing %v, first %v", forgeapitest.Names(again), forgeapitest.Names(first))
 	}
 	if f.Remaining() != quota {
 		t.Errorf("an unchanged listing spent %d of the quota", quota-f.Remaining())
@@ -176,7 +167,7 @@ func TestPrimaryRateLimitWaitsForReset(t *testing.T) {
 		t.Fatalf("list failed instead of waiting: %v", err)
 	}
 	if len(repos) != 3 {
-		t.Errorf("listed %v after the wait", names(repos))
+		t.Errorf("listed %v after the wait", forgeapitest.Names(repos))
 	}
 	waits := sl.Waits()
 	if len(waits) != 1 || waits[0] < 55*time.Minute || waits[0] > 61*time.Minute {
@@ -197,7 +188,7 @@ func TestExhaustedQuotaPausesBeforeTheNextCall(t *testing.T) {
 		t.Fatalf("list: %v", err)
 	}
 	if len(repos) != 3 {
-		t.Errorf("listed %v", names(repos))
+		t.Errorf("listed %v", forgeapitest.Names(repos))
 	}
 	if waits := sl.Waits(); len(waits) != 1 || waits[0] < 55*time.Minute {
 		t.Errorf("waits %v, want one pause until the reset", waits)
@@ -283,15 +274,6 @@ func branchHead(t *testing.T, r source.Repo) string {
 	return ref.Hash().String()
 }
 
-func find(t *testing.T, repos []source.Repo, name string) source.Repo {
-	t.Helper()
-	i := slices.IndexFunc(repos, func(r source.Repo) bool { return r.Meta.Name == name })
-	if i < 0 {
-		t.Fatalf("%s not listed in %v", name, names(repos))
-	}
-	return repos[i]
-}
-
 func TestOpenMirrorsAndSkipsUnchangedRepositories(t *testing.T) {
 	f := githubtest.New(t, "acme", testToken)
 	work := githubtest.NewWork(t, map[string]string{"a.txt": "one\n"})
@@ -304,7 +286,7 @@ func TestOpenMirrorsAndSkipsUnchangedRepositories(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := branchHead(t, find(t, repos, "acme/api")); got != c1 {
+	if got := branchHead(t, forgeapitest.Find(t, repos, "acme/api")); got != c1 {
 		t.Fatalf("main at %s, want %s", got, c1)
 	}
 
@@ -312,12 +294,12 @@ func TestOpenMirrorsAndSkipsUnchangedRepositories(t *testing.T) {
 	c2 := work.Commit("second", map[string]string{"a.txt": "two\n"})
 	work.Git("push", "-q", f.PushURL("api"), "main")
 	repos, _ = src.List(ctx)
-	if got := branchHead(t, find(t, repos, "acme/api")); got != c1 {
+	if got := branchHead(t, forgeapitest.Find(t, repos, "acme/api")); got != c1 {
 		t.Errorf("main at %s: fetched although pushed_at did not move", got)
 	}
 	// A webhook says it moved.
 	src.MarkChanged("acme/api")
-	if got := branchHead(t, find(t, repos, "acme/api")); got != c2 {
+	if got := branchHead(t, forgeapitest.Find(t, repos, "acme/api")); got != c2 {
 		t.Errorf("main at %s after MarkChanged, want %s", got, c2)
 	}
 	// The listing shows a push.
@@ -325,7 +307,7 @@ func TestOpenMirrorsAndSkipsUnchangedRepositories(t *testing.T) {
 	work.Git("push", "-q", f.PushURL("api"), "main")
 	f.Push("api", time.Now())
 	repos, _ = src.List(ctx)
-	if got := branchHead(t, find(t, repos, "acme/api")); got != c3 {
+	if got := branchHead(t, forgeapitest.Find(t, repos, "acme/api")); got != c3 {
 		t.Errorf("main at %s after a new pushed_at, want %s", got, c3)
 	}
 
@@ -361,10 +343,10 @@ func TestEmptyRepositories(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := find(t, repos, "acme/empty").Open(context.Background()); !errors.Is(err, source.ErrEmpty) {
+	if _, err := forgeapitest.Find(t, repos, "acme/empty").Open(context.Background()); !errors.Is(err, source.ErrEmpty) {
 		t.Errorf("open of an empty repository: %v, want source.ErrEmpty", err)
 	}
-	if got, want := branchHead(t, find(t, repos, "acme/fresh")), work.Git("rev-parse", "HEAD"); got != want {
+	if got, want := branchHead(t, forgeapitest.Find(t, repos, "acme/fresh")), work.Git("rev-parse", "HEAD"); got != want {
 		t.Errorf("fresh repository with size 0: main at %s, want %s", got, want)
 	}
 }
@@ -417,7 +399,7 @@ func TestUserSource(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(repos) != 3 || f.CallCount("/api/v3/users/acme/repos") != 3 {
-		t.Errorf("listed %v with %d calls to /users/acme/repos", names(repos), f.CallCount("/api/v3/users/acme/repos"))
+		t.Errorf("listed %v with %d calls to /users/acme/repos", forgeapitest.Names(repos), f.CallCount("/api/v3/users/acme/repos"))
 	}
 
 	// The token's own account: /user/repos, which includes private
@@ -428,6 +410,6 @@ func TestUserSource(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(repos) != 3 || f.CallCount("/api/v3/user/repos") != 3 {
-		t.Errorf("listed %v with %d calls to /user/repos", names(repos), f.CallCount("/api/v3/user/repos"))
+		t.Errorf("listed %v with %d calls to /user/repos", forgeapitest.Names(repos), f.CallCount("/api/v3/user/repos"))
 	}
 }

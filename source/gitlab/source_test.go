@@ -36,15 +36,6 @@ func newSource(t *testing.T, f *gitlabtest.Server, cfg config.GitLab, sl *forgea
 	return s, mirrors
 }
 
-func names(repos []source.Repo) []string {
-	var out []string
-	for _, r := range repos {
-		out = append(out, r.Meta.Name)
-	}
-	slices.Sort(out)
-	return out
-}
-
 // org is a group acme with nested subgroups, a fork, an archived project,
 // topics, and a project of another group.
 func org(t *testing.T) *gitlabtest.Server {
@@ -72,7 +63,7 @@ func TestListGroupWithSubgroups(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{"acme/platform/api", "acme/platform/deep/er/lib", "acme/web"}
-	if got := names(repos); !slices.Equal(got, want) {
+	if got := forgeapitest.Names(repos); !slices.Equal(got, want) {
 		t.Fatalf("listed %v, want %v", got, want)
 	}
 	if n := f.CallCount("/api/v4/groups/acme/projects"); n < 2 {
@@ -109,7 +100,7 @@ func TestFiltersIncludeForksArchivedTopics(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{"acme/forked", "acme/old", "acme/platform/api", "acme/platform/deep/er/lib", "acme/sandbox", "acme/web"}
-	if got := names(repos); !slices.Equal(got, want) {
+	if got := forgeapitest.Names(repos); !slices.Equal(got, want) {
 		t.Fatalf("listed %v, want %v", got, want)
 	}
 	for _, r := range repos {
@@ -123,7 +114,7 @@ func TestFiltersIncludeForksArchivedTopics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := names(repos); !slices.Equal(got, []string{"acme/platform/api"}) {
+	if got := forgeapitest.Names(repos); !slices.Equal(got, []string{"acme/platform/api"}) {
 		t.Fatalf("subgroup with topic go: %v", got)
 	}
 }
@@ -138,7 +129,7 @@ func TestListUser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := names(repos); !slices.Equal(got, []string{"jdoe/dotfiles"}) || s.Name() != "gitlab user jdoe" {
+	if got := forgeapitest.Names(repos); !slices.Equal(got, []string{"jdoe/dotfiles"}) || s.Name() != "gitlab user jdoe" {
 		t.Fatalf("%s listed %v", s.Name(), got)
 	}
 }
@@ -152,7 +143,7 @@ func TestKeysetPagination(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(repos) != 6 || f.CallCount("/api/v4/groups/acme/projects") != 3 {
-		t.Fatalf("keyset listing: %v in %d calls, want 6 projects in 3 pages", names(repos), f.CallCount("/api/v4/groups/acme/projects"))
+		t.Fatalf("keyset listing: %v in %d calls, want 6 projects in 3 pages", forgeapitest.Names(repos), f.CallCount("/api/v4/groups/acme/projects"))
 	}
 }
 
@@ -165,7 +156,7 @@ func TestOffsetPaginationByXNextPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(repos) != 6 || f.CallCount("/api/v4/groups/acme/projects") != 3 {
-		t.Fatalf("X-Next-Page listing: %v in %d calls, want 6 projects in 3 pages", names(repos), f.CallCount("/api/v4/groups/acme/projects"))
+		t.Fatalf("X-Next-Page listing: %v in %d calls, want 6 projects in 3 pages", forgeapitest.Names(repos), f.CallCount("/api/v4/groups/acme/projects"))
 	}
 }
 
@@ -186,7 +177,7 @@ func TestProjectMovedMidListingListedOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := names(repos)
+	got := forgeapitest.Names(repos)
 	want := []string{"acme/a", "acme/c", "acme/d", "acme/sub/b-renamed"}
 	if !slices.Equal(got, want) {
 		t.Fatalf("listed %v, want %v (each once; the renamed project under its new path)", got, want)
@@ -207,7 +198,7 @@ func TestDuplicateProjectListedOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(repos) != 2 {
-		t.Fatalf("listed %v, want 2 projects", names(repos))
+		t.Fatalf("listed %v, want 2 projects", forgeapitest.Names(repos))
 	}
 }
 
@@ -464,7 +455,7 @@ func TestAnonymous(t *testing.T) {
 	}
 	repos, err := s.List(context.Background())
 	if err != nil || len(repos) != 1 || !slices.Equal(sent, []string{""}) {
-		t.Fatalf("anonymous listing: %v %v, tokens sent %q", names(repos), err, sent)
+		t.Fatalf("anonymous listing: %v %v, tokens sent %q", forgeapitest.Names(repos), err, sent)
 	}
 	s, _ = New(&config.GitLab{Group: "acme/platform", APIURL: f.APIURL()}, t.TempDir(), Options{})
 	if _, err := s.List(context.Background()); err == nil || !strings.Contains(err.Error(), "needs a token") {

@@ -11,7 +11,10 @@ import (
 	"net/http"
 	"slices"
 	"sync"
+	"testing"
 	"time"
+
+	"github.com/trawl-dev/trawl/source"
 )
 
 // An Answer is a one-shot answer: it reports whether it answered the
@@ -116,4 +119,25 @@ func (s *Sleeps) Waits() []time.Duration {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.d)
+}
+
+// Names are the full names of repos, sorted: what a forge test compares
+// a listing with.
+func Names(repos []source.Repo) []string {
+	var out []string
+	for _, r := range repos {
+		out = append(out, r.Meta.Name)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Find is the repository of repos named name; the test fails when none is.
+func Find(t testing.TB, repos []source.Repo, name string) source.Repo {
+	t.Helper()
+	i := slices.IndexFunc(repos, func(r source.Repo) bool { return r.Meta.Name == name })
+	if i < 0 {
+		t.Fatalf("%s not listed: %v", name, Names(repos))
+	}
+	return repos[i]
 }
