@@ -121,13 +121,8 @@ func TestAzureCrawlThenServiceHook(t *testing.T) {
 		if c.user != "" {
 			req.SetBasicAuth(c.user, c.password)
 		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != c.want {
-			t.Fatalf("service hook with %s: status %d, want %d", c.name, resp.StatusCode, c.want)
+		if code := deliver(t, req); code != c.want {
+			t.Fatalf("service hook with %s: status %d, want %d", c.name, code, c.want)
 		}
 	}
 	if sum := <-done; sum.BranchesChanged != 1 {

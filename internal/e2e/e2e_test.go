@@ -115,6 +115,17 @@ func crawlerOK(t *testing.T, cfg *config.Config, idx indexer.Index, srcs []sourc
 	}
 }
 
+// deliver sends a webhook delivery and returns the answer's status.
+func deliver(t *testing.T, req *http.Request) int {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
 // hookServer serves the webhook routes sources.Hooks mounts for cfg, as
 // trawl serve does; it stops with the test.
 func hookServer(t *testing.T, cfg *config.Config, ev webhook.Events) *httptest.Server {

@@ -125,13 +125,8 @@ func TestGiteaOrganisationThenPushWebhooks(t *testing.T) {
 			if c.signature != "" {
 				req.Header.Set("X-"+forge+"-Signature", c.signature)
 			}
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
-			if resp.StatusCode != c.want {
-				t.Fatalf("%s webhook with %s: status %d, want %d", forge, c.name, resp.StatusCode, c.want)
+			if code := deliver(t, req); code != c.want {
+				t.Fatalf("%s webhook with %s: status %d, want %d", forge, c.name, code, c.want)
 			}
 			if c.want != http.StatusAccepted && len(pushed) != 0 {
 				t.Fatalf("%s webhook with %s reported a push: %s", forge, c.name, <-pushed)

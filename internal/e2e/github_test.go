@@ -103,13 +103,8 @@ func TestCrawlOrganisationThenPushWebhook(t *testing.T) {
 		if c.signature != "" {
 			req.Header.Set("X-Hub-Signature-256", c.signature)
 		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != c.want {
-			t.Fatalf("webhook with %s: status %d, want %d", c.name, resp.StatusCode, c.want)
+		if code := deliver(t, req); code != c.want {
+			t.Fatalf("webhook with %s: status %d, want %d", c.name, code, c.want)
 		}
 	}
 	if len(pushed) != 1 {

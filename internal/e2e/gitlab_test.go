@@ -115,13 +115,8 @@ func TestGitLabGroupThenPushWebhook(t *testing.T) {
 		if c.token != "" {
 			req.Header.Set("X-Gitlab-Token", c.token)
 		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != c.want {
-			t.Fatalf("webhook with %s: status %d, want %d", c.name, resp.StatusCode, c.want)
+		if code := deliver(t, req); code != c.want {
+			t.Fatalf("webhook with %s: status %d, want %d", c.name, code, c.want)
 		}
 		if c.want == http.StatusUnauthorized {
 			if got := hits(t, idx, "/HELLO WEBHOOK/"); len(got) != 0 || len(done) != 0 {
