@@ -98,7 +98,7 @@ index:
 	f.cfg = cfg
 	var idx indexer.Index
 	if backend == "elasticsearch" {
-		idx, err = elastic.Open(context.Background(), cfg.Index.Elasticsearch)
+		idx, err = elastic.Open(context.Background(), elastic.Options{Addresses: cfg.Index.Elasticsearch.Addresses, IndexPrefix: cfg.Index.Elasticsearch.IndexPrefix})
 		t.Cleanup(func() { deleteIndices(t, cfg.Index.Elasticsearch) })
 	} else {
 		idx, err = bleve.Open(context.Background(), filepath.Join(data, "index"))

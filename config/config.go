@@ -120,7 +120,7 @@ type Elasticsearch struct {
 // Schedule says when trawl serve crawls.
 type Schedule struct {
 	Interval time.Duration `yaml:"interval"` // default 15m
-	Cron     string        `yaml:"cron"`
+	Cron     Cron          `yaml:"cron"`     // parsed when read (cron.go)
 }
 
 // Server configures trawl serve.

@@ -237,7 +237,7 @@ server: {listen: ":9000"}
 	if len(cfg.Index.Elasticsearch.Addresses) != 0 {
 		t.Errorf("addresses = %v, want none beside cloud_id", cfg.Index.Elasticsearch.Addresses)
 	}
-	if cfg.Schedule.Cron != "*/5 * * * *" || cfg.Server.Listen != ":9000" || cfg.Index.Backend != "elasticsearch" {
+	if cfg.Schedule.Cron.String() != "*/5 * * * *" || cfg.Server.Listen != ":9000" || cfg.Index.Backend != "elasticsearch" {
 		t.Errorf("schedule/server/index = %+v %+v %+v", cfg.Schedule, cfg.Server, cfg.Index)
 	}
 	if !cfg.Branches.Match("release/1.2") || cfg.Branches.Match("feature/x") {

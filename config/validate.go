@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/bmatcuk/doublestar/v4"
-	"github.com/robfig/cron/v3"
 )
 
 // checker collects every problem of a decoded configuration, each with
@@ -173,10 +172,8 @@ func (c *checker) index(ix *Index) {
 var esPrefix = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
 
 func (c *checker) schedule(s *Schedule) {
-	if s.Cron != "" {
-		if _, err := cron.ParseStandard(s.Cron); err != nil {
-			c.errorf("schedule.cron", "%s is not a cron schedule: %v (examples: \"*/15 * * * *\", \"@hourly\", \"@every 10m\")", show(s.Cron), err)
-		}
+	// A bad cron expression is reported while decoding (cron.go).
+	if !s.Cron.IsZero() {
 		if c.idx.has("schedule.interval") {
 			c.errorf("schedule", "set interval or cron, not both")
 		}

@@ -70,7 +70,7 @@ func openIndex(t *testing.T, cfg *config.Config) indexer.Index {
 	)
 	switch cfg.Index.Backend {
 	case "elasticsearch":
-		idx, err = elastic.Open(ctx, cfg.Index.Elasticsearch)
+		idx, err = elastic.Open(ctx, elastic.Options{Addresses: cfg.Index.Elasticsearch.Addresses, IndexPrefix: cfg.Index.Elasticsearch.IndexPrefix})
 	default:
 		idx, err = bleve.Open(ctx, filepath.Join(cfg.Index.Path, "index"))
 	}

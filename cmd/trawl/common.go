@@ -73,9 +73,33 @@ func openIndex(ctx context.Context, cfg *config.Config) (indexer.Index, error) {
 	case "", "bleve":
 		return bleve.Open(ctx, filepath.Join(cfg.Index.Path, "index"))
 	case "elasticsearch":
-		return elastic.Open(ctx, cfg.Index.Elasticsearch)
+		opts, err := elasticOptions(cfg.Index.Elasticsearch)
+		if err != nil {
+			return nil, err
+		}
+		return elastic.Open(ctx, opts)
 	}
 	return nil, usageError{fmt.Errorf("index.backend: %q is not bleve or elasticsearch", cfg.Index.Backend)}
+}
+
+// elasticOptions maps index.elasticsearch to the backend's options,
+// reading the secrets its _env keys name.
+func elasticOptions(es config.Elasticsearch) (elastic.Options, error) {
+	o := elastic.Options{Addresses: es.Addresses, CloudID: es.CloudID, IndexPrefix: es.IndexPrefix, Username: es.Username, CACertFile: es.CACert}
+	for _, s := range []struct {
+		key, env string
+		dst      *string
+	}{{"password_env", es.PasswordEnv, &o.Password}, {"api_key_env", es.APIKeyEnv, &o.APIKey}} {
+		if s.env == "" {
+			continue
+		}
+		v, err := config.Secret(s.env)
+		if err != nil {
+			return o, fmt.Errorf("index.elasticsearch.%s: %w", s.key, err)
+		}
+		*s.dst = v
+	}
+	return o, nil
 }
 
 // crawlerFor prepares a crawl of cfg's sources (built by set, so that a

@@ -122,10 +122,7 @@ func newServer(cfg *config.Config, idx indexer.Index, log *slog.Logger, listen s
 		return nil, err
 	}
 	reg.MustRegister(compliance.Collector{Report: comp.Report})
-	svc, err := service.New(comp.after(crawl), cfg.Schedule.Interval, cfg.Schedule.Cron, log, reg)
-	if err != nil {
-		return nil, usageError{fmt.Errorf("schedule.cron: %w", err)}
-	}
+	svc := service.New(comp.after(crawl), cfg.Schedule.Next, log, reg)
 	campaigns := change.New(cfg, idx, change.Options{})
 	hooks, err := webhookRoutes(cfg, set, svc, campaigns, log)
 	if err != nil {

@@ -66,7 +66,7 @@ func openIndex(t *testing.T, cfg *config.Config) indexer.Index {
 		err error
 	)
 	if cfg.Index.Backend == "elasticsearch" {
-		idx, err = elastic.Open(context.Background(), cfg.Index.Elasticsearch)
+		idx, err = elastic.Open(context.Background(), elastic.Options{Addresses: cfg.Index.Elasticsearch.Addresses, IndexPrefix: cfg.Index.Elasticsearch.IndexPrefix})
 	} else {
 		idx, err = bleve.Open(context.Background(), filepath.Join(cfg.Index.Path, "index"))
 	}
