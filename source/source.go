@@ -1,7 +1,9 @@
 // Package source owns repository discovery: the Source interface every
 // forge implements, the git and dir sources, and the git plumbing all of
 // them share (bare mirrors of every branch, injective mirror folders,
-// credentials kept out of stored remotes and messages). The crawler only
+// credentials kept out of stored remotes and messages), and what every
+// forge runs alike: the mirror update against its fetch state
+// (FetchMirror) and the topic filter (Topics). The crawler only
 // consumes sources; forges live in the packages below this one, and
 // source/sources builds the configured ones.
 package source

@@ -2,8 +2,9 @@
 // hooks) and turns them into crawl requests: a push, or a branch created or
 // deleted, asks for that repository; a repository created, deleted,
 // renamed, archived or transferred asks for a new listing. It also holds
-// what every forge's hook handler shares (Events, Read, the JSON replies):
-// the other forges' handlers live with their sources.
+// what every forge's hook handler shares (Hook, Events, the constant-time
+// Secrets checks, OnlyPost, Read, the JSON replies): the other forges'
+// handlers live with their sources.
 package webhook
 
 import (
@@ -81,9 +82,7 @@ func used(event string) bool {
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		writeError(w, http.StatusMethodNotAllowed, "webhooks are POSTed")
+	if !OnlyPost(w, r, "webhooks") {
 		return
 	}
 	event := r.Header.Get("X-GitHub-Event")
@@ -246,12 +245,8 @@ func ReplyStatus(w http.ResponseWriter, code int, status string) { writeStatus(w
 // wellFormed reports whether header can be a signature: "sha256=" and 64
 // hex digits.
 func wellFormed(header string) bool {
-	hexSig, ok := strings.CutPrefix(header, "sha256=")
-	if !ok || len(hexSig) != 2*sha256.Size {
-		return false
-	}
-	_, err := hex.DecodeString(hexSig)
-	return err == nil
+	_, ok := ParseSignature(header)
+	return ok
 }
 
 func writeError(w http.ResponseWriter, code int, msg string) {
@@ -290,20 +285,8 @@ func (h *handler) repository(repo string) bool {
 
 // verify checks "sha256=<hex HMAC>" in constant time.
 func (h *handler) verify(header string, body []byte) bool {
-	if len(h.secret) == 0 {
-		return false
-	}
-	hexSig, ok := strings.CutPrefix(header, "sha256=")
-	if !ok {
-		return false
-	}
-	got, err := hex.DecodeString(hexSig)
-	if err != nil {
-		return false
-	}
-	mac := hmac.New(sha256.New, h.secret)
-	mac.Write(body)
-	return hmac.Equal(got, mac.Sum(nil))
+	sig, ok := ParseSignature(header)
+	return ok && NewSecrets([][]byte{h.secret}).Signed(body, sig)
 }
 
 // Sign returns the X-Hub-Signature-256 value GitHub sends for body: for

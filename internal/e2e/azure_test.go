@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -62,14 +61,7 @@ func TestAzureCrawlThenServiceHook(t *testing.T) {
 		t.Fatalf("sources.For: %v %v", built, err)
 	}
 	idx := openIndex(t, cfg)
-	crawlOK := func(repos ...string) *crawler.Summary {
-		t.Helper()
-		sum := crawl(t, cfg, idx, []source.Source{src}, repos...)
-		if len(sum.Errors) > 0 {
-			t.Fatalf("crawl %v: %+v", repos, sum.Errors)
-		}
-		return sum
-	}
+	crawlOK := crawlerOK(t, cfg, idx, []source.Source{src})
 
 	sum := crawlOK()
 	if sum.Repos != 2 {
@@ -106,21 +98,12 @@ func TestAzureCrawlThenServiceHook(t *testing.T) {
 	api.Commit("greet louder", map[string]string{"main.go": "package main\n\nfunc main() { println(\"HELLO SERVICE HOOK\") }\n"})
 	api.Git("push", "-q", f.PushURL("web", "api"), "main")
 	done := make(chan *crawler.Summary, 1)
-	routes, err := sources.Hooks(cfg, webhook.Events{
+	srv := hookServer(t, cfg, webhook.Events{
 		Push: func(repo, branch string) {
 			src.MarkChanged(repo)
 			done <- crawlOK(repo)
 		},
-	}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	for route, h := range routes {
-		mux.Handle(route, h)
-	}
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
+	})
 	body := []byte(`{"id":"03c164c2-8912-4d5e-8009-3707d5f83734","eventType":"git.push","publisherId":"tfs",` +
 		`"resource":{"refUpdates":[{"name":"refs/heads/main","oldObjectId":"aad331d8d3b131fa9ae03cf5e53965b51942618a","newObjectId":"33b55f7cb7e7e245323987634f960cf4a6e6bc74"}],` +
 		`"repository":{"id":"278d5cd2-584d-4b63-824a-2ba458937249","name":"api","project":{"name":"web","state":"wellFormed"},` +
@@ -138,13 +121,8 @@ func TestAzureCrawlThenServiceHook(t *testing.T) {
 		if c.user != "" {
 			req.SetBasicAuth(c.user, c.password)
 		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != c.want {
-			t.Fatalf("service hook with %s: status %d, want %d", c.name, resp.StatusCode, c.want)
+		if code := deliver(t, req); code != c.want {
+			t.Fatalf("service hook with %s: status %d, want %d", c.name, code, c.want)
 		}
 	}
 	if sum := <-done; sum.BranchesChanged != 1 {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"testing"
 
@@ -97,16 +96,7 @@ func TestBitbucketDataCenter(t *testing.T) {
 		},
 		Repository: func(repo string) { crawled <- "list " + repo },
 	}
-	hooks, err := sources.Hooks(cfg, events, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	for route, h := range hooks {
-		mux.Handle(route, h)
-	}
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
+	srv := hookServer(t, cfg, events)
 	body := []byte(`{"eventKey":"repo:refs_changed","date":"2026-12-02T19:00:00+0000","actor":{"name":"dev","slug":"dev","type":"NORMAL"},` +
 		`"repository":{"slug":"api","id":1,"name":"api","scmId":"git","state":"AVAILABLE","project":{"key":"ACME","id":1,"name":"Acme","type":"NORMAL"},"public":false},` +
 		`"changes":[{"ref":{"id":"refs/heads/main","displayId":"main","type":"BRANCH"},"refId":"refs/heads/main","fromHash":"` + head + `","toHash":"` +
@@ -119,12 +109,7 @@ func TestBitbucketDataCenter(t *testing.T) {
 		if sig != "" {
 			req.Header.Set("X-Hub-Signature", sig)
 		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
+		return deliver(t, req)
 	}
 	if code := post(bitbucket.Sign([]byte("not the secret"), body)); code != http.StatusUnauthorized {
 		t.Errorf("wrong signature: %d", code)

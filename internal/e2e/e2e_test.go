@@ -3,6 +3,8 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -18,6 +20,7 @@ import (
 	"github.com/trawl-dev/trawl/search"
 	"github.com/trawl-dev/trawl/source"
 	"github.com/trawl-dev/trawl/source/sources"
+	"github.com/trawl-dev/trawl/webhook"
 )
 
 // loadConfig writes yaml (without an index section) to a trawl.yaml whose
@@ -98,6 +101,48 @@ func crawl(t *testing.T, cfg *config.Config, idx indexer.Index, srcs []source.So
 
 // hits runs an exhaustive query and returns its matches as
 // repo@branch:path:line, sorted.
+// crawlerOK returns crawl for one test's configuration, index and
+// sources: it crawls repos (every one when none) and fails the test on any
+// crawl error.
+func crawlerOK(t *testing.T, cfg *config.Config, idx indexer.Index, srcs []source.Source) func(repos ...string) *crawler.Summary {
+	return func(repos ...string) *crawler.Summary {
+		t.Helper()
+		sum := crawl(t, cfg, idx, srcs, repos...)
+		if len(sum.Errors) > 0 {
+			t.Fatalf("crawl %v: %+v", repos, sum.Errors)
+		}
+		return sum
+	}
+}
+
+// deliver sends a webhook delivery and returns the answer's status.
+func deliver(t *testing.T, req *http.Request) int {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// hookServer serves the webhook routes sources.Hooks mounts for cfg, as
+// trawl serve does; it stops with the test.
+func hookServer(t *testing.T, cfg *config.Config, ev webhook.Events) *httptest.Server {
+	t.Helper()
+	routes, err := sources.Hooks(cfg, ev, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	for route, h := range routes {
+		mux.Handle(route, h)
+	}
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
 func hits(t *testing.T, idx indexer.Index, query string) []string {
 	t.Helper()
 	res, err := search.New(idx).Search(context.Background(), query, search.Options{})

@@ -5,13 +5,11 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/trawl-dev/trawl/crawler"
 	"github.com/trawl-dev/trawl/search"
 	"github.com/trawl-dev/trawl/source/gitea/giteatest"
 	"github.com/trawl-dev/trawl/source/sources"
@@ -48,14 +46,7 @@ func TestGiteaOrganisationThenPushWebhooks(t *testing.T) {
 		t.Fatal(err)
 	}
 	idx := openIndex(t, cfg)
-	crawlOK := func(repos ...string) *crawler.Summary {
-		t.Helper()
-		sum := crawl(t, cfg, idx, srcs, repos...)
-		if len(sum.Errors) > 0 {
-			t.Fatalf("crawl %v: %+v", repos, sum.Errors)
-		}
-		return sum
-	}
+	crawlOK := crawlerOK(t, cfg, idx, srcs)
 
 	if sum := crawlOK(); sum.Repos != 2 {
 		t.Errorf("first crawl: %+v (the fork is left out)", sum)
@@ -109,19 +100,10 @@ func TestGiteaOrganisationThenPushWebhooks(t *testing.T) {
 	}
 
 	pushed := make(chan string, 10)
-	hooks, err := sources.Hooks(cfg, webhook.Events{Push: func(repo, branch string) {
+	srv := hookServer(t, cfg, webhook.Events{Push: func(repo, branch string) {
 		set.MarkChanged(repo) // before the listing shows the push, as can happen
 		pushed <- repo + "@" + branch
-	}}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	for route, h := range hooks {
-		mux.Handle(route, h)
-	}
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
+	}})
 
 	for i, forge := range []string{"Gitea", "Forgejo"} {
 		line := fmt.Sprintf("HELLO WEBHOOK %d", i)
@@ -143,13 +125,8 @@ func TestGiteaOrganisationThenPushWebhooks(t *testing.T) {
 			if c.signature != "" {
 				req.Header.Set("X-"+forge+"-Signature", c.signature)
 			}
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
-			if resp.StatusCode != c.want {
-				t.Fatalf("%s webhook with %s: status %d, want %d", forge, c.name, resp.StatusCode, c.want)
+			if code := deliver(t, req); code != c.want {
+				t.Fatalf("%s webhook with %s: status %d, want %d", forge, c.name, code, c.want)
 			}
 			if c.want != http.StatusAccepted && len(pushed) != 0 {
 				t.Fatalf("%s webhook with %s reported a push: %s", forge, c.name, <-pushed)

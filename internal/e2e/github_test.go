@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/trawl-dev/trawl/crawler"
 	"github.com/trawl-dev/trawl/search"
 	"github.com/trawl-dev/trawl/source"
 	"github.com/trawl-dev/trawl/source/github"
@@ -46,14 +45,7 @@ func TestCrawlOrganisationThenPushWebhook(t *testing.T) {
 		t.Fatal(err)
 	}
 	idx := openIndex(t, cfg)
-	crawlOK := func(repos ...string) *crawler.Summary {
-		t.Helper()
-		sum := crawl(t, cfg, idx, []source.Source{src}, repos...)
-		if len(sum.Errors) > 0 {
-			t.Fatalf("crawl %v: %+v", repos, sum.Errors)
-		}
-		return sum
-	}
+	crawlOK := crawlerOK(t, cfg, idx, []source.Source{src})
 
 	sum := crawlOK()
 	if sum.Repos != 3 || sum.ReposExcluded != 1 {
@@ -111,13 +103,8 @@ func TestCrawlOrganisationThenPushWebhook(t *testing.T) {
 		if c.signature != "" {
 			req.Header.Set("X-Hub-Signature-256", c.signature)
 		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != c.want {
-			t.Fatalf("webhook with %s: status %d, want %d", c.name, resp.StatusCode, c.want)
+		if code := deliver(t, req); code != c.want {
+			t.Fatalf("webhook with %s: status %d, want %d", c.name, code, c.want)
 		}
 	}
 	if len(pushed) != 1 {

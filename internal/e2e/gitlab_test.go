@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -52,14 +51,7 @@ func TestGitLabGroupThenPushWebhook(t *testing.T) {
 		t.Fatal(err)
 	}
 	idx := openIndex(t, cfg)
-	crawlOK := func(repos ...string) *crawler.Summary {
-		t.Helper()
-		sum := crawl(t, cfg, idx, srcs, repos...)
-		if len(sum.Errors) > 0 {
-			t.Fatalf("crawl %v: %+v", repos, sum.Errors)
-		}
-		return sum
-	}
+	crawlOK := crawlerOK(t, cfg, idx, srcs)
 
 	if sum := crawlOK(); sum.Repos != 2 || sum.Branches != 3 {
 		t.Errorf("first crawl: %d repos, %d branches; want 2 (the fork and the other group left out), 3", sum.Repos, sum.Branches)
@@ -103,21 +95,12 @@ func TestGitLabGroupThenPushWebhook(t *testing.T) {
 	api.Commit("greet louder", map[string]string{"main.go": "package main\n\nfunc main() { println(\"HELLO WEBHOOK\") }\n"})
 	api.Git("push", "-q", f.PushURL("acme/platform/api"), "main")
 	done := make(chan *crawler.Summary, 3)
-	routes, err := sources.Hooks(cfg, webhook.Events{
+	srv := hookServer(t, cfg, webhook.Events{
 		Push: func(repo, branch string) {
 			set.MarkChanged(repo)
 			done <- crawlOK(repo)
 		},
-	}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	for route, h := range routes {
-		mux.Handle(route, h)
-	}
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
+	})
 	body := `{"object_kind":"push","event_name":"push","ref":"refs/heads/main","project":{"path_with_namespace":"acme/platform/api","web_url":"https://gitlab.example/acme/platform/api"}}`
 	for _, c := range []struct {
 		name, token string
@@ -132,13 +115,8 @@ func TestGitLabGroupThenPushWebhook(t *testing.T) {
 		if c.token != "" {
 			req.Header.Set("X-Gitlab-Token", c.token)
 		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != c.want {
-			t.Fatalf("webhook with %s: status %d, want %d", c.name, resp.StatusCode, c.want)
+		if code := deliver(t, req); code != c.want {
+			t.Fatalf("webhook with %s: status %d, want %d", c.name, code, c.want)
 		}
 		if c.want == http.StatusUnauthorized {
 			if got := hits(t, idx, "/HELLO WEBHOOK/"); len(got) != 0 || len(done) != 0 {

@@ -38,10 +38,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/go-git/go-git/v5"
-	gittransport "github.com/go-git/go-git/v5/plumbing/transport"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 
 	"github.com/trawl-dev/trawl/config"
@@ -51,16 +49,7 @@ import (
 )
 
 // Options tune a Source.
-type Options struct {
-	Logger *slog.Logger
-	// Sleep replaces rate-limit and backoff waits (tests).
-	Sleep func(ctx context.Context, d time.Duration) error
-	// Transport carries API calls; default http.DefaultTransport.
-	Transport http.RoundTripper
-	// Retries bounds the repeats of a call after a 5xx answer or a
-	// network error; default 4.
-	Retries int
-}
+type Options = forgeapi.SourceOptions
 
 // Source lists the repositories of one organisation (or one of its
 // projects) and mirrors them below the mirrors folder.
@@ -290,43 +279,24 @@ func (s *Source) open(ctx context.Context, meta indexer.Repo, r repository) (*gi
 		s.st.Forget(meta.Name)
 		return nil, source.ErrEmpty
 	}
+	// The heads are read before the fetch: a push in between leaves an
+	// older digest recorded, which costs one more fetch next time, never
+	// a missed one.
 	v := version(heads)
-	if s.st.Fetched(meta.Name, v) {
-		if repo, err := source.OpenMirror(dir); err == nil {
-			return repo, nil
-		}
+	if repo, ok := source.Current(s.st, meta.Name, v, dir); ok {
+		return repo, nil
 	}
 	remote, err := s.remote(r.RemoteURL)
 	if err != nil {
 		return nil, fmt.Errorf("mirror %s: %w", meta.Name, err)
 	}
-	select {
-	case s.fetches <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	defer func() { <-s.fetches }()
-	var auth gittransport.AuthMethod
+	f := source.Fetch{Forge: "Azure DevOps", Name: meta.Name, Dir: dir, Version: v, URL: remote, Slots: s.fetches}
 	if s.pat != "" {
 		// Azure DevOps takes any user name with a PAT, as the API does.
-		auth = &githttp.BasicAuth{Password: s.pat}
+		f.Auth = &githttp.BasicAuth{Password: s.pat}
+		f.Secrets = []string{s.pat, basicValue(s.pat)}
 	}
-	repo, err := source.Mirror(ctx, remote, auth, dir)
-	if errors.Is(err, source.ErrEmpty) {
-		s.st.Forget(meta.Name)
-		return nil, err
-	}
-	if err != nil {
-		return nil, fmt.Errorf("mirror %s: %w", meta.Name, s.redact(err))
-	}
-	// The heads were read before the fetch: a push in between leaves an
-	// older digest here, which costs one more fetch next time, never a
-	// missed one.
-	s.st.SetFetched(meta.Name, v)
-	if err := s.st.Save(); err != nil {
-		s.log.Warn("cannot save Azure DevOps fetch state", "err", err)
-	}
-	return repo, nil
+	return source.FetchMirror(ctx, s.st, f, s.log)
 }
 
 // remote is a repository's clone URL without the user name Azure puts in

@@ -21,6 +21,7 @@ import (
 	"github.com/trawl-dev/trawl/internal/gittest"
 	"github.com/trawl-dev/trawl/source"
 	"github.com/trawl-dev/trawl/source/azure/azuretest"
+	"github.com/trawl-dev/trawl/source/forgeapi/forgeapitest"
 )
 
 const testPAT = "3kq7zqv2m5x4c6b8n1p9r0t2w4y6a8d0f2h4j6l8z0x2c4v6b8n0" // fake, shaped like a PAT (52 characters)
@@ -59,26 +60,6 @@ func newSource(t *testing.T, f *azuretest.Server, mirrors string, edit func(*con
 	return src, &waits, logs
 }
 
-func names(repos []source.Repo) []string {
-	var out []string
-	for _, r := range repos {
-		out = append(out, r.Meta.Name)
-	}
-	slices.Sort(out)
-	return out
-}
-
-func byName(t *testing.T, repos []source.Repo, name string) source.Repo {
-	t.Helper()
-	for _, r := range repos {
-		if r.Meta.Name == name {
-			return r
-		}
-	}
-	t.Fatalf("%s not listed in %v", name, names(repos))
-	return source.Repo{}
-}
-
 // fixture is an organisation of three projects (two pages of projects)
 // holding a repository with two branches, a fork, a disabled repository
 // and an empty one.
@@ -112,7 +93,7 @@ func TestListThenMirror(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := names(repos), []string{"acme/legacy/empty", "acme/tools/sharpen", "acme/web/api"}; !slices.Equal(got, want) {
+	if got, want := forgeapitest.Names(repos), []string{"acme/legacy/empty", "acme/tools/sharpen", "acme/web/api"}; !slices.Equal(got, want) {
 		t.Fatalf("listed %v, want %v", got, want)
 	}
 	if !strings.Contains(logs.String(), "repo=acme/legacy/frozen reason=\"disabled in Azure DevOps") {
@@ -121,7 +102,7 @@ func TestListThenMirror(t *testing.T) {
 	if f.CallCount("/acme/_apis/projects") != 2 {
 		t.Errorf("%d projects pages asked, want 2 (page size 2, three projects)", f.CallCount("/acme/_apis/projects"))
 	}
-	apiRepo, tools := byName(t, repos, "acme/web/api"), byName(t, repos, "acme/tools/sharpen")
+	apiRepo, tools := forgeapitest.Find(t, repos, "acme/web/api"), forgeapitest.Find(t, repos, "acme/tools/sharpen")
 	if apiRepo.Meta.DefaultBranch != "main" || tools.Meta.DefaultBranch != "trunk" {
 		t.Errorf("default branches %q %q, want main trunk", apiRepo.Meta.DefaultBranch, tools.Meta.DefaultBranch)
 	}
@@ -137,7 +118,7 @@ func TestListThenMirror(t *testing.T) {
 	}
 
 	ctx := context.Background()
-	if _, err := byName(t, repos, "acme/legacy/empty").Open(ctx); !errors.Is(err, source.ErrEmpty) {
+	if _, err := forgeapitest.Find(t, repos, "acme/legacy/empty").Open(ctx); !errors.Is(err, source.ErrEmpty) {
 		t.Errorf("empty repository: %v, want source.ErrEmpty", err)
 	}
 	if f.Fetches() != 0 {
@@ -170,7 +151,7 @@ func TestListThenMirror(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := byName(t, repos2, "acme/web/api").Open(ctx); err != nil {
+	if _, err := forgeapitest.Find(t, repos2, "acme/web/api").Open(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if f.Fetches() != fetched {
@@ -180,7 +161,7 @@ func TestListThenMirror(t *testing.T) {
 	// A push moves a head: the next Open fetches it.
 	api.Commit("second", map[string]string{"main.go": "package main // pushed\n"})
 	gittest.Run(t, api.Dir, "push", "-q", f.PushURL("web", "api"), "main")
-	r, err = byName(t, repos2, "acme/web/api").Open(ctx)
+	r, err = forgeapitest.Find(t, repos2, "acme/web/api").Open(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +176,7 @@ func TestListThenMirror(t *testing.T) {
 	// A push service hook: the next Open fetches even with heads unchanged.
 	fetched = f.Fetches()
 	src2.MarkChanged("acme/web/api")
-	if _, err := byName(t, repos2, "acme/web/api").Open(ctx); err != nil {
+	if _, err := forgeapitest.Find(t, repos2, "acme/web/api").Open(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if f.Fetches() == fetched {
@@ -227,10 +208,10 @@ func TestForksAndOneProject(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := names(repos), []string{"acme/web/api", "acme/web/api-fork"}; !slices.Equal(got, want) {
+	if got, want := forgeapitest.Names(repos), []string{"acme/web/api", "acme/web/api-fork"}; !slices.Equal(got, want) {
 		t.Errorf("listed %v, want %v", got, want)
 	}
-	if !byName(t, repos, "acme/web/api-fork").Meta.Fork {
+	if !forgeapitest.Find(t, repos, "acme/web/api-fork").Meta.Fork {
 		t.Error("the fork is not marked as one")
 	}
 	if n := f.CallCount("/acme/_apis/projects"); n != 0 {
@@ -273,7 +254,7 @@ func TestRefusals(t *testing.T) {
 			c.setup(f)                                           // ...that the server no longer accepts
 			repos, err := src.List(context.Background())
 			if err == nil {
-				t.Fatalf("no error; listed %v", names(repos))
+				t.Fatalf("no error; listed %v", forgeapitest.Names(repos))
 			}
 			for _, w := range c.want {
 				if !strings.Contains(err.Error(), w) {
@@ -311,7 +292,7 @@ func TestRateLimitAndRetry(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(repos) != 3 {
-		t.Errorf("listed %v", names(repos))
+		t.Errorf("listed %v", forgeapitest.Names(repos))
 	}
 	st := src.Stats()
 	if st.RateLimitWaits != 1 || st.Retries != 2 {
@@ -336,7 +317,7 @@ func TestPaging(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := byName(t, repos, "acme/web/api").Open(context.Background())
+	r, err := forgeapitest.Find(t, repos, "acme/web/api").Open(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -371,9 +352,9 @@ func TestPaging(t *testing.T) {
 		}
 	}
 	if n != 1 {
-		t.Errorf("a repository moved mid-listing is listed %d times: %v", n, names(repos))
+		t.Errorf("a repository moved mid-listing is listed %d times: %v", n, forgeapitest.Names(repos))
 	}
-	byName(t, repos, "acme/web/api") // the first project's answer wins, every time
+	forgeapitest.Find(t, repos, "acme/web/api") // the first project's answer wins, every time
 }
 
 // TestPagesBounded: a forge answering a new continuation token for ever
@@ -442,8 +423,8 @@ func TestConditionalListing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(names(first), names(second)) {
-		t.Errorf("second listing %v, want %v", names(second), names(first))
+	if !slices.Equal(forgeapitest.Names(first), forgeapitest.Names(second)) {
+		t.Errorf("second listing %v, want %v", forgeapitest.Names(second), forgeapitest.Names(first))
 	}
 	if n := f.NotModified(); n != 3 {
 		t.Errorf("%d answers were 304, want 3 (one repositories listing per project)", n)

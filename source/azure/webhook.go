@@ -1,8 +1,6 @@
 package azure
 
 import (
-	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -23,42 +21,27 @@ import (
 // 202 "ignored"; the event type is in the body, so they are read (within
 // webhook.MaxBody and webhook.ReadTimeout) once authenticated.
 func Webhook(secrets [][]byte, ev webhook.Events, log *slog.Logger) http.Handler {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	var sums [][sha256.Size]byte
-	for _, s := range secrets {
-		if len(s) > 0 {
-			sums = append(sums, sha256.Sum256(s))
-		}
-	}
-	return &hook{secrets: sums, ev: ev, log: log}
+	return &hook{webhook.NewHook(secrets, ev, log)}
 }
 
-type hook struct {
-	secrets [][sha256.Size]byte // of the secrets: equal lengths make the comparison constant-time
-	ev      webhook.Events
-	log     *slog.Logger
-}
+type hook struct{ webhook.Hook }
 
 func (h *hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		webhook.ReplyError(w, http.StatusMethodNotAllowed, "service hooks are POSTed")
+	if !webhook.OnlyPost(w, r, "service hooks") {
 		return
 	}
-	if len(h.secrets) == 0 {
-		h.log.Warn("Azure DevOps service hook refused: no secret configured (webhook_secret_env)", "remote", r.RemoteAddr)
+	if h.Secrets.None() {
+		h.Log.Warn("Azure DevOps service hook refused: no secret configured (webhook_secret_env)", "remote", r.RemoteAddr)
 		webhook.ReplyError(w, http.StatusUnauthorized, "service hooks are off: no webhook secret is configured (sources[].azure.webhook_secret_env or server.webhook_secret_env)")
 		return
 	}
 	if !h.authorized(r) {
-		h.log.Warn("Azure DevOps service hook refused: missing or wrong basic-auth password", "remote", r.RemoteAddr)
+		h.Log.Warn("Azure DevOps service hook refused: missing or wrong basic-auth password", "remote", r.RemoteAddr)
 		w.Header().Set("WWW-Authenticate", `Basic realm="trawl service hooks"`)
 		webhook.ReplyError(w, http.StatusUnauthorized, "missing or wrong basic authentication: set the subscription's password to the webhook secret")
 		return
 	}
-	body, ok := webhook.Read(w, r, h.log)
+	body, ok := webhook.Read(w, r, h.Log)
 	if !ok {
 		return
 	}
@@ -67,17 +50,17 @@ func (h *hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		webhook.ReplyError(w, http.StatusBadRequest, "payload is not a service hook event in JSON")
 		return
 	}
-	log := h.log.With("event", ev.Type, "notification", ev.ID)
+	log := h.Log.With("event", ev.Type, "notification", ev.ID)
 	acted := false
 	switch {
-	case ev.Type == "git.push" && h.ev.Push != nil && ev.Repo != "":
+	case ev.Type == "git.push" && h.Events.Push != nil && ev.Repo != "":
 		for _, b := range ev.Branches {
-			h.ev.Push(ev.Repo, b)
+			h.Events.Push(ev.Repo, b)
 			acted = true
 		}
-	case ev.Repository() && h.ev.Repository != nil:
+	case ev.Repository() && h.Events.Repository != nil:
 		for _, name := range ev.Names {
-			h.ev.Repository(name)
+			h.Events.Repository(name)
 			acted = true
 		}
 	}
@@ -94,15 +77,7 @@ func (h *hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // time all of them, in constant time.
 func (h *hook) authorized(r *http.Request) bool {
 	_, password, ok := r.BasicAuth()
-	if !ok {
-		return false
-	}
-	got := sha256.Sum256([]byte(password))
-	match := 0
-	for _, want := range h.secrets {
-		match |= subtle.ConstantTimeCompare(got[:], want[:])
-	}
-	return match == 1
+	return ok && h.Secrets.Token(password)
 }
 
 // event is what trawl reads of a service hook delivery.

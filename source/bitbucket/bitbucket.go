@@ -20,7 +20,6 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/go-git/go-git/v5"
 	gittransport "github.com/go-git/go-git/v5/plumbing/transport"
@@ -40,14 +39,7 @@ const CloudAPIURL = "https://api.bitbucket.org/2.0"
 const tokenUser = "x-token-auth"
 
 // Options tune a Source.
-type Options struct {
-	Logger *slog.Logger
-	// Sleep waits for d or until ctx ends: rate-limit pauses and retry
-	// backoffs; tests replace it to avoid real waits.
-	Sleep func(ctx context.Context, d time.Duration) error
-	// Transport carries API calls; default http.DefaultTransport.
-	Transport http.RoundTripper
-}
+type Options = forgeapi.SourceOptions
 
 // Source lists the repositories of one Bitbucket scope and mirrors them.
 // It implements source.Source and source.Changer.
@@ -123,6 +115,7 @@ func New(cfg *config.Bitbucket, mirrors string, opts Options) (*Source, error) {
 		Sleep:       opts.Sleep,
 		Logger:      s.log,
 		Concurrency: concurrency,
+		Retries:     opts.Retries,
 		State:       s.st,
 	})
 	s.client = &http.Client{Transport: s.tr}
@@ -302,33 +295,17 @@ func (s *Source) gitAuth(cloneURL string) (gittransport.AuthMethod, error) {
 // and opens the mirror.
 func (s *Source) mirror(ctx context.Context, name, cloneURL, version string, after func(*git.Repository) error) (*git.Repository, error) {
 	dir := filepath.Join(s.root, source.MirrorDir(name))
-	if s.st.Fetched(name, version) {
-		if r, err := source.OpenMirror(dir); err == nil {
-			return r, nil
-		}
+	if r, ok := source.Current(s.st, name, version, dir); ok {
+		return r, nil
 	}
 	auth, err := s.gitAuth(cloneURL)
 	if err != nil {
 		return nil, fmt.Errorf("mirror %s: %w", name, err)
 	}
-	r, err := source.Mirror(ctx, cloneURL, auth, dir)
-	if errors.Is(err, source.ErrEmpty) {
-		s.st.Forget(name)
-		return nil, err
-	}
-	if err != nil {
-		return nil, fmt.Errorf("mirror %s: %w", name, source.Redact(err, s.token))
-	}
-	if after != nil {
-		if err := after(r); err != nil {
-			return nil, fmt.Errorf("mirror %s: %w", name, err)
-		}
-	}
-	s.st.SetFetched(name, version)
-	if err := s.st.Save(); err != nil {
-		s.log.Warn("cannot save Bitbucket state", "err", err)
-	}
-	return r, nil
+	return source.FetchMirror(ctx, s.st, source.Fetch{
+		Forge: "Bitbucket", Name: name, Dir: dir, Version: version,
+		URL: cloneURL, Auth: auth, Secrets: []string{s.token}, After: after,
+	}, s.log)
 }
 
 // acquire takes one of the source's fetch slots.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/trawl-dev/trawl/config"
 	"github.com/trawl-dev/trawl/source/bitbucket/bitbuckettest"
+	"github.com/trawl-dev/trawl/source/forgeapi/forgeapitest"
 )
 
 const appPassword = "ATBBa8Kx2mQ9pL4vR7nT1wZ3"
@@ -32,7 +33,7 @@ func TestCloudWorkspaceWithAppPassword(t *testing.T) {
 	f := cloudFixture(t)
 	s, _ := newSource(t, f, config.Bitbucket{Workspace: "acme", Username: "alice"}, "")
 	repos := list(t, s)
-	if got, want := names(repos), []string{"acme/api", "acme/site", "acme/tools"}; !slices.Equal(got, want) {
+	if got, want := forgeapitest.Names(repos), []string{"acme/api", "acme/site", "acme/tools"}; !slices.Equal(got, want) {
 		t.Fatalf("listed %v, want %v", got, want)
 	}
 	if n := f.Calls("/2.0/repositories/acme"); n != 2 {
@@ -66,7 +67,7 @@ func TestCloudProjectFilterAndAccessToken(t *testing.T) {
 	f.User = "x-token-auth"
 	s, _ := newSource(t, f, config.Bitbucket{Workspace: "acme", Project: "PLAT", IncludeForks: true}, "")
 	repos := list(t, s)
-	if got, want := names(repos), []string{"acme/api", "acme/api-fork", "acme/tools"}; !slices.Equal(got, want) {
+	if got, want := forgeapitest.Names(repos), []string{"acme/api", "acme/api-fork", "acme/tools"}; !slices.Equal(got, want) {
 		t.Fatalf("listed %v, want %v", got, want)
 	}
 	for _, r := range repos {
@@ -136,7 +137,7 @@ func TestCloudUnknownWorkspaceAndProject(t *testing.T) {
 	f.AddProject("EMPTY")
 	s, _ = newSource(t, f, config.Bitbucket{Workspace: "acme", Project: "EMPTY", Username: "alice"}, "")
 	if repos, err := s.List(context.Background()); err != nil || len(repos) != 0 {
-		t.Errorf("empty project: %v %v", names(repos), err)
+		t.Errorf("empty project: %v %v", forgeapitest.Names(repos), err)
 	}
 }
 
@@ -144,10 +145,10 @@ func TestCloudRateLimitAndExpiredToken(t *testing.T) {
 	f := cloudFixture(t)
 	f.Inject(bitbuckettest.RateLimited(3))
 	s, sl := newSource(t, f, config.Bitbucket{Workspace: "acme", Username: "alice"}, "")
-	if got := names(list(t, s)); len(got) != 3 {
+	if got := forgeapitest.Names(list(t, s)); len(got) != 3 {
 		t.Fatalf("listed %v", got)
 	}
-	if w := sl.all(); len(w) != 1 || w[0] < 3*time.Second {
+	if w := sl.Waits(); len(w) != 1 || w[0] < 3*time.Second {
 		t.Errorf("waits %v, want Retry-After's 3s", w)
 	}
 

@@ -17,28 +17,10 @@ import (
 	"github.com/trawl-dev/trawl/source/bitbucket"
 	"github.com/trawl-dev/trawl/source/bitbucket/bitbuckettest"
 	"github.com/trawl-dev/trawl/source/forgeapi"
+	"github.com/trawl-dev/trawl/source/forgeapi/forgeapitest"
 )
 
 const testToken = "BBDC-NzQ5OTg2ODk1NjE0OkeeTlq3hZ5"
-
-// sleeps records the waits a source asks for, without waiting.
-type sleeps struct {
-	mu sync.Mutex
-	d  []time.Duration
-}
-
-func (s *sleeps) sleep(ctx context.Context, d time.Duration) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.d = append(s.d, d)
-	return ctx.Err()
-}
-
-func (s *sleeps) all() []time.Duration {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.d)
-}
 
 func newWork(t *testing.T, files map[string]string) *gittest.Repo {
 	t.Helper()
@@ -49,7 +31,7 @@ func newWork(t *testing.T, files map[string]string) *gittest.Repo {
 
 // newSource builds a source for cfg against f, the token in the
 // environment as a configuration would have it.
-func newSource(t *testing.T, f *bitbuckettest.Server, cfg config.Bitbucket, mirrors string) (*bitbucket.Source, *sleeps) {
+func newSource(t *testing.T, f *bitbuckettest.Server, cfg config.Bitbucket, mirrors string) (*bitbucket.Source, *forgeapitest.Sleeps) {
 	t.Helper()
 	t.Setenv("TRAWL_TEST_BB_TOKEN", f.Token)
 	cfg.TokenEnv = "TRAWL_TEST_BB_TOKEN"
@@ -59,21 +41,12 @@ func newSource(t *testing.T, f *bitbuckettest.Server, cfg config.Bitbucket, mirr
 	if mirrors == "" {
 		mirrors = t.TempDir()
 	}
-	sl := &sleeps{}
-	s, err := bitbucket.New(&cfg, mirrors, bitbucket.Options{Sleep: sl.sleep})
+	sl := &forgeapitest.Sleeps{}
+	s, err := bitbucket.New(&cfg, mirrors, bitbucket.Options{Sleep: sl.Sleep})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return s, sl
-}
-
-func names(repos []source.Repo) []string {
-	var out []string
-	for _, r := range repos {
-		out = append(out, r.Meta.Name)
-	}
-	slices.Sort(out)
-	return out
 }
 
 func list(t *testing.T, s *bitbucket.Source) []source.Repo {
@@ -104,7 +77,7 @@ func TestDataCenterProjectPagedAndFiltered(t *testing.T) {
 	f := dcFixture(t)
 	s, _ := newSource(t, f, config.Bitbucket{Project: "ACME"}, "")
 	repos := list(t, s)
-	if got, want := names(repos), []string{"ACME/api", "ACME/tools"}; !slices.Equal(got, want) {
+	if got, want := forgeapitest.Names(repos), []string{"ACME/api", "ACME/tools"}; !slices.Equal(got, want) {
 		t.Fatalf("listed %v, want %v (forks and archived left out)", got, want)
 	}
 	// Four repositories, two a page: the last page says isLastPage.
@@ -124,7 +97,7 @@ func TestDataCenterProjectPagedAndFiltered(t *testing.T) {
 	}
 
 	all, _ := newSource(t, f, config.Bitbucket{Project: "ACME", IncludeForks: true, IncludeArchived: true}, "")
-	if got, want := names(list(t, all)), []string{"ACME/api", "ACME/api-fork", "ACME/legacy", "ACME/tools"}; !slices.Equal(got, want) {
+	if got, want := forgeapitest.Names(list(t, all)), []string{"ACME/api", "ACME/api-fork", "ACME/legacy", "ACME/tools"}; !slices.Equal(got, want) {
 		t.Errorf("with forks and archived: %v, want %v", got, want)
 	}
 }
@@ -132,7 +105,7 @@ func TestDataCenterProjectPagedAndFiltered(t *testing.T) {
 func TestDataCenterEveryRepositoryTheTokenSees(t *testing.T) {
 	f := dcFixture(t)
 	s, _ := newSource(t, f, config.Bitbucket{}, "")
-	if got, want := names(list(t, s)), []string{"ACME/api", "ACME/tools", "OTHER/web"}; !slices.Equal(got, want) {
+	if got, want := forgeapitest.Names(list(t, s)), []string{"ACME/api", "ACME/tools", "OTHER/web"}; !slices.Equal(got, want) {
 		t.Fatalf("listed %v, want %v", got, want)
 	}
 	if n := f.Calls("/rest/api/1.0/repos"); n != 3 {
@@ -163,7 +136,7 @@ func TestDataCenterMirrorsOnceUntilAPush(t *testing.T) {
 		t.Helper()
 		repos := list(t, s)
 		if len(repos) != 1 {
-			t.Fatalf("listed %v", names(repos))
+			t.Fatalf("listed %v", forgeapitest.Names(repos))
 		}
 		r, err := repos[0].Open(ctx)
 		if err != nil {
@@ -220,7 +193,7 @@ func TestDataCenterRenameMidListing(t *testing.T) {
 		}
 	})
 	s, _ := newSource(t, f, config.Bitbucket{Project: "ACME"}, "")
-	if got, want := names(list(t, s)), []string{"ACME/a-renamed", "ACME/b", "ACME/c"}; !slices.Equal(got, want) {
+	if got, want := forgeapitest.Names(list(t, s)), []string{"ACME/a-renamed", "ACME/b", "ACME/c"}; !slices.Equal(got, want) {
 		t.Fatalf("listed %v, want %v", got, want)
 	}
 }
@@ -267,7 +240,7 @@ func TestListingShiftedMidway(t *testing.T) {
 		}
 	})
 	s, _ := newSource(t, f, config.Bitbucket{Project: "ACME"}, "")
-	got := names(list(t, s))
+	got := forgeapitest.Names(list(t, s))
 	if want := []string{"ACME/a", "ACME/b", "ACME/c", "ACME/d"}; !slices.Equal(got, want) {
 		t.Fatalf("listed %v, want %v, each once", got, want)
 	}
@@ -306,11 +279,11 @@ func TestRateLimitRetryAfterIsWaitedOut(t *testing.T) {
 	f.Inject(bitbuckettest.RateLimited(7))
 	f.Inject(f.Status(http.StatusBadGateway, "proxy error"))
 	s, sl := newSource(t, f, config.Bitbucket{Project: "ACME"}, "")
-	if got := names(list(t, s)); len(got) != 2 {
+	if got := forgeapitest.Names(list(t, s)); len(got) != 2 {
 		t.Fatalf("listed %v", got)
 	}
 	var _ forgeapi.Instrumented = s // metrics: trawl_bitbucket_api_calls_total and the like
-	waits := sl.all()
+	waits := sl.Waits()
 	if len(waits) != 2 || waits[0] < 7*time.Second {
 		t.Errorf("waits %v: want Retry-After's 7s, then a backoff", waits)
 	}

@@ -1,9 +1,6 @@
 package bitbucket
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -30,23 +27,10 @@ import (
 // "ignored" without reading their body, so a hook sending every event
 // shows no failed deliveries.
 func Webhook(secrets [][]byte, ev webhook.Events, log *slog.Logger) http.Handler {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	var keep [][]byte
-	for _, s := range secrets {
-		if len(s) > 0 {
-			keep = append(keep, s)
-		}
-	}
-	return &hook{secrets: keep, ev: ev, log: log}
+	return &hook{webhook.NewHook(secrets, ev, log)}
 }
 
-type hook struct {
-	secrets [][]byte
-	ev      webhook.Events
-	log     *slog.Logger
-}
+type hook struct{ webhook.Hook }
 
 // usedEvents are the X-Event-Key values whose payload trawl reads.
 var usedEvents = map[string]bool{
@@ -59,21 +43,19 @@ var usedEvents = map[string]bool{
 }
 
 func (h *hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		webhook.ReplyError(w, http.StatusMethodNotAllowed, "webhooks are POSTed")
+	if !webhook.OnlyPost(w, r, "webhooks") {
 		return
 	}
 	event := r.Header.Get("X-Event-Key")
-	log := h.log.With("forge", "bitbucket", "event", event,
+	log := h.Log.With("forge", "bitbucket", "event", event,
 		"delivery", firstOf(r.Header.Get("X-Request-Id"), r.Header.Get("X-Request-UUID")))
-	sig := r.Header.Get("X-Hub-Signature")
+	sig, wellFormed := webhook.ParseSignature(r.Header.Get("X-Hub-Signature"))
 	switch {
-	case len(h.secrets) == 0:
+	case h.Secrets.None():
 		log.Warn("webhook refused: no secret configured (webhook_secret_env)", "remote", r.RemoteAddr)
 		webhook.ReplyError(w, http.StatusUnauthorized, "Bitbucket webhooks are off: this server has no webhook secret (webhook_secret_env)")
 		return
-	case !wellFormed(sig):
+	case !wellFormed:
 		log.Warn("webhook refused: missing or malformed signature", "remote", r.RemoteAddr)
 		webhook.ReplyError(w, http.StatusUnauthorized, "missing or wrong X-Hub-Signature (set a secret on the Bitbucket webhook)")
 		return
@@ -86,7 +68,7 @@ func (h *hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if !h.verify(sig, body) {
+	if !h.Secrets.Signed(body, sig) {
 		log.Warn("webhook refused: wrong signature", "remote", r.RemoteAddr)
 		webhook.ReplyError(w, http.StatusUnauthorized, "missing or wrong X-Hub-Signature (set a secret on the Bitbucket webhook)")
 		return
@@ -102,14 +84,14 @@ func (h *hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	acted := false
 	for _, p := range got.pushes {
-		if h.ev.Push != nil {
-			h.ev.Push(p.repo, p.branch)
+		if h.Events.Push != nil {
+			h.Events.Push(p.repo, p.branch)
 			acted = true
 		}
 	}
 	for _, name := range got.repos {
-		if h.ev.Repository != nil {
-			h.ev.Repository(name)
+		if h.Events.Repository != nil {
+			h.Events.Repository(name)
 			acted = true
 		}
 	}
@@ -129,41 +111,9 @@ func firstOf(a, b string) string {
 	return b
 }
 
-// wellFormed reports whether header can be a signature: "sha256=" and 64
-// hex digits. Anything else is refused before the body is read.
-func wellFormed(header string) bool {
-	hexSig, ok := strings.CutPrefix(header, "sha256=")
-	if !ok || len(hexSig) != 2*sha256.Size {
-		return false
-	}
-	_, err := hex.DecodeString(hexSig)
-	return err == nil
-}
-
-// verify checks the signature against every secret, each in constant time.
-func (h *hook) verify(header string, body []byte) bool {
-	got, err := hex.DecodeString(strings.TrimPrefix(header, "sha256="))
-	if err != nil {
-		return false
-	}
-	ok := false
-	for _, secret := range h.secrets {
-		mac := hmac.New(sha256.New, secret)
-		mac.Write(body)
-		if hmac.Equal(got, mac.Sum(nil)) {
-			ok = true
-		}
-	}
-	return ok
-}
-
 // Sign returns the X-Hub-Signature value Bitbucket sends for body: for
 // tests and for tools that replay deliveries.
-func Sign(secret, body []byte) string {
-	mac := hmac.New(sha256.New, secret)
-	mac.Write(body)
-	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
-}
+func Sign(secret, body []byte) string { return webhook.Sign(secret, body) }
 
 // event is what a delivery asks of trawl.
 type event struct {

@@ -23,7 +23,6 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -31,7 +30,6 @@ import (
 	"time"
 
 	"github.com/go-git/go-git/v5"
-	gittransport "github.com/go-git/go-git/v5/plumbing/transport"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 
 	"github.com/trawl-dev/trawl/config"
@@ -41,16 +39,7 @@ import (
 )
 
 // Options tune a Source.
-type Options struct {
-	Logger *slog.Logger
-	// Sleep replaces rate-limit and backoff waits (tests).
-	Sleep func(ctx context.Context, d time.Duration) error
-	// Transport carries API calls; default http.DefaultTransport.
-	Transport http.RoundTripper
-	// Retries bounds the repeats of a call after a 5xx answer or a network
-	// error; default 4.
-	Retries int
-}
+type Options = forgeapi.SourceOptions
 
 // pageLimit is the page size asked for: Gitea's default MAX_RESPONSE_ITEMS.
 // An instance configured lower answers smaller pages and says so in its
@@ -89,7 +78,7 @@ type Source struct {
 	log      *slog.Logger
 	maxPages int
 
-	topicsInclude, topicsExclude []*regexp.Regexp
+	topics source.Topics
 
 	mu    sync.Mutex
 	login string // the token's account, once asked
@@ -119,10 +108,7 @@ func New(cfg *config.Gitea, mirrors string, opts Options) (*Source, error) {
 	u.User = nil
 	s.host = u.Host
 	s.api = strings.TrimRight(u.String(), "/")
-	if s.topicsInclude, err = compile(cfg.Topics.Include); err != nil {
-		return nil, fmt.Errorf("%s: topics: %w", s.Name(), err)
-	}
-	if s.topicsExclude, err = compile(cfg.Topics.Exclude); err != nil {
+	if s.topics, err = source.CompileTopics(cfg.Topics.Include, cfg.Topics.Exclude); err != nil {
 		return nil, fmt.Errorf("%s: topics: %w", s.Name(), err)
 	}
 	if cfg.TokenEnv != "" {
@@ -371,7 +357,7 @@ func (s *Source) explain(err error) error {
 // fillTopics asks an older Gitea, whose listing carries no topics, for
 // the topics of each repository, when topic filters need them.
 func (s *Source) fillTopics(ctx context.Context, all []apiRepo) error {
-	if len(s.topicsInclude) == 0 && len(s.topicsExclude) == 0 {
+	if s.topics.None() {
 		return nil
 	}
 	for i := range all {
@@ -399,15 +385,7 @@ func (s *Source) keep(r apiRepo) bool {
 	if r.Archived && !s.cfg.IncludeArchived {
 		return false
 	}
-	for _, t := range r.Topics.Names {
-		if anyMatch(s.topicsExclude, t) {
-			return false
-		}
-	}
-	if len(s.topicsInclude) == 0 {
-		return true
-	}
-	return slices.ContainsFunc(r.Topics.Names, func(t string) bool { return anyMatch(s.topicsInclude, t) })
+	return s.topics.Keep(r.Topics.Names)
 }
 
 func (s *Source) repo(r apiRepo) source.Repo {
@@ -454,38 +432,20 @@ func (s *Source) open(ctx context.Context, meta indexer.Repo, r apiRepo) (*git.R
 	}
 	dir := filepath.Join(s.root, source.MirrorDir(meta.Name))
 	v := version(r.UpdatedAt)
-	if s.st.Fetched(meta.Name, v) {
-		if repo, err := source.OpenMirror(dir); err == nil {
-			return repo, nil
-		}
+	if repo, ok := source.Current(s.st, meta.Name, v, dir); ok {
+		return repo, nil
 	}
-	select {
-	case s.fetches <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	f := source.Fetch{
+		Forge: "Gitea", Name: meta.Name, Dir: dir, Version: v,
+		URL: source.StripCredentials(r.CloneURL), Secrets: []string{s.token}, Slots: s.fetches,
 	}
-	defer func() { <-s.fetches }()
-	cloneURL := source.StripCredentials(r.CloneURL)
-	var auth gittransport.AuthMethod
 	if s.token != "" {
-		if err := s.mayAuthenticate(cloneURL); err != nil {
+		if err := s.mayAuthenticate(f.URL); err != nil {
 			return nil, fmt.Errorf("mirror %s: %w", meta.Name, err)
 		}
-		auth = &githttp.BasicAuth{Username: gitUser, Password: s.token}
+		f.Auth = &githttp.BasicAuth{Username: gitUser, Password: s.token}
 	}
-	repo, err := source.Mirror(ctx, cloneURL, auth, dir)
-	if errors.Is(err, source.ErrEmpty) {
-		s.st.Forget(meta.Name)
-		return nil, err
-	}
-	if err != nil {
-		return nil, fmt.Errorf("mirror %s: %w", meta.Name, source.Redact(err, s.token))
-	}
-	s.st.SetFetched(meta.Name, v)
-	if err := s.st.Save(); err != nil {
-		s.log.Warn("cannot save Gitea fetch state", "err", err)
-	}
-	return repo, nil
+	return source.FetchMirror(ctx, s.st, f, s.log)
 }
 
 // mayAuthenticate refuses to send the token to a clone URL over plain
@@ -545,20 +505,4 @@ type topics struct {
 func (t *topics) UnmarshalJSON(b []byte) error {
 	t.Present = true
 	return json.Unmarshal(b, &t.Names)
-}
-
-func compile(patterns []string) ([]*regexp.Regexp, error) {
-	var out []*regexp.Regexp
-	for _, p := range patterns {
-		re, err := regexp.Compile(p)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, re)
-	}
-	return out, nil
-}
-
-func anyMatch(res []*regexp.Regexp, s string) bool {
-	return slices.ContainsFunc(res, func(re *regexp.Regexp) bool { return re.MatchString(s) })
 }

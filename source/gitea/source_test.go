@@ -17,6 +17,7 @@ import (
 
 	"github.com/trawl-dev/trawl/config"
 	"github.com/trawl-dev/trawl/source"
+	"github.com/trawl-dev/trawl/source/forgeapi/forgeapitest"
 	"github.com/trawl-dev/trawl/source/gitea/giteatest"
 )
 
@@ -52,26 +53,6 @@ func newSource(t *testing.T, f *giteatest.Server, cfg *config.Gitea) (*Source, *
 	return s, &waits
 }
 
-func names(repos []source.Repo) []string {
-	var out []string
-	for _, r := range repos {
-		out = append(out, r.Meta.Name)
-	}
-	slices.Sort(out)
-	return out
-}
-
-func find(t *testing.T, repos []source.Repo, name string) source.Repo {
-	t.Helper()
-	for _, r := range repos {
-		if r.Meta.Name == name {
-			return r
-		}
-	}
-	t.Fatalf("%s not listed: %v", name, names(repos))
-	return source.Repo{}
-}
-
 func TestListPaginatesFiltersAndDescribes(t *testing.T) {
 	f := giteatest.New(t, testToken)
 	f.SetPageSize(2)
@@ -88,21 +69,21 @@ func TestListPaginatesFiltersAndDescribes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := names(repos), []string{"acme/api", "acme/inner", "acme/secret"}; !slices.Equal(got, want) {
+	if got, want := forgeapitest.Names(repos), []string{"acme/api", "acme/inner", "acme/secret"}; !slices.Equal(got, want) {
 		t.Errorf("listed %v, want %v (forks and archived left out)", got, want)
 	}
 	if n := f.CallCount("/api/v1/orgs/acme/repos"); n != 3 {
 		t.Errorf("%d listing calls for 5 repositories at 2 a page, want 3", n)
 	}
-	api := find(t, repos, "acme/api").Meta
+	api := forgeapitest.Find(t, repos, "acme/api").Meta
 	if api.DefaultBranch != "trunk" || api.Visibility != "public" || !slices.Equal(api.Topics, []string{"go", "payments"}) ||
 		!api.UpdatedAt.Equal(time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)) || api.URL != "https://gitea.example/acme/api" {
 		t.Errorf("acme/api described as %+v", api)
 	}
-	if v := find(t, repos, "acme/secret").Meta.Visibility; v != "private" {
+	if v := forgeapitest.Find(t, repos, "acme/secret").Meta.Visibility; v != "private" {
 		t.Errorf("acme/secret visibility %q", v)
 	}
-	if v := find(t, repos, "acme/inner").Meta.Visibility; v != "internal" {
+	if v := forgeapitest.Find(t, repos, "acme/inner").Meta.Visibility; v != "internal" {
 		t.Errorf("acme/inner visibility %q", v)
 	}
 	if got, want := api.Permalink("0123abc", "src/a b#c.go", 12), "https://gitea.example/acme/api/src/commit/0123abc/src/a%20b%23c.go#L12"; got != want {
@@ -115,7 +96,7 @@ func TestListPaginatesFiltersAndDescribes(t *testing.T) {
 	all, _ := newSource(t, f, &config.Gitea{Org: "acme", IncludeForks: true, IncludeArchived: true})
 	repos, err = all.List(context.Background())
 	if err != nil || len(repos) != 5 {
-		t.Errorf("with forks and archived: %v, %v", names(repos), err)
+		t.Errorf("with forks and archived: %v, %v", forgeapitest.Names(repos), err)
 	}
 }
 
@@ -125,8 +106,8 @@ func TestAnonymousSeesPublicRepositoriesOnly(t *testing.T) {
 	f.AddRepo(nil, "acme/secret", map[string]any{"private": true})
 	s, _ := newSource(t, f, &config.Gitea{Org: "acme"})
 	repos, err := s.List(context.Background())
-	if err != nil || !slices.Equal(names(repos), []string{"acme/api"}) {
-		t.Errorf("anonymous listing: %v, %v", names(repos), err)
+	if err != nil || !slices.Equal(forgeapitest.Names(repos), []string{"acme/api"}) {
+		t.Errorf("anonymous listing: %v, %v", forgeapitest.Names(repos), err)
 	}
 }
 
@@ -146,7 +127,7 @@ func TestTopicsFilter(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := names(repos); !slices.Equal(got, []string{"acme/pay"}) {
+			if got := forgeapitest.Names(repos); !slices.Equal(got, []string{"acme/pay"}) {
 				t.Errorf("topics filter kept %v, want [acme/pay]", got)
 			}
 			calls := f.CallCount("/api/v1/repos/acme/web/topics")
@@ -167,8 +148,8 @@ func TestUserSource(t *testing.T) {
 
 	mine, _ := newSource(t, f, &config.Gitea{User: "Dana"})
 	repos, err := mine.List(context.Background())
-	if err != nil || !slices.Equal(names(repos), []string{"dana/dots", "dana/notes"}) {
-		t.Errorf("own account: %v, %v", names(repos), err)
+	if err != nil || !slices.Equal(forgeapitest.Names(repos), []string{"dana/dots", "dana/notes"}) {
+		t.Errorf("own account: %v, %v", forgeapitest.Names(repos), err)
 	}
 	if f.CallCount("/api/v1/user/repos") != 1 || f.CallCount("/api/v1/users/Dana/repos") != 0 {
 		t.Errorf("own account listed through %v", f.CallCount(""))
@@ -179,8 +160,8 @@ func TestUserSource(t *testing.T) {
 
 	other, _ := newSource(t, f, &config.Gitea{User: "erik"})
 	repos, err = other.List(context.Background())
-	if err != nil || !slices.Equal(names(repos), []string{"erik/tools"}) || f.CallCount("/api/v1/users/erik/repos") != 1 {
-		t.Errorf("another user: %v, %v", names(repos), err)
+	if err != nil || !slices.Equal(forgeapitest.Names(repos), []string{"erik/tools"}) || f.CallCount("/api/v1/users/erik/repos") != 1 {
+		t.Errorf("another user: %v, %v", forgeapitest.Names(repos), err)
 	}
 }
 
@@ -197,7 +178,7 @@ func TestRateLimitWaitsForRetryAfter(t *testing.T) {
 	s, waits := newSource(t, f, &config.Gitea{Org: "acme"})
 	repos, err := s.List(context.Background())
 	if err != nil || len(repos) != 1 {
-		t.Fatalf("after a 429: %v, %v", names(repos), err)
+		t.Fatalf("after a 429: %v, %v", forgeapitest.Names(repos), err)
 	}
 	if len(*waits) != 1 || (*waits)[0] < 7*time.Second {
 		t.Errorf("waits %v, want one of at least Retry-After's 7s", *waits)
@@ -280,7 +261,7 @@ func TestRenamedBetweenPagesIsListedOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := names(repos), []string{"dana/bravo", "dana/charlie", "dana/delta", "dana/echo", "dana/zulu"}; !slices.Equal(got, want) {
+	if got, want := forgeapitest.Names(repos), []string{"dana/bravo", "dana/charlie", "dana/delta", "dana/echo", "dana/zulu"}; !slices.Equal(got, want) {
 		t.Errorf("listed %v, want %v", got, want)
 	}
 	if n := f.CallCount("/api/v1/user/repos"); n != 6 {
@@ -305,7 +286,7 @@ func TestDeletedBetweenPagesSkipsNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := names(repos), []string{"acme/b", "acme/c", "acme/d", "acme/e"}; !slices.Equal(got, want) {
+	if got, want := forgeapitest.Names(repos), []string{"acme/b", "acme/c", "acme/d", "acme/e"}; !slices.Equal(got, want) {
 		t.Errorf("listed %v, want %v", got, want)
 	}
 }
@@ -402,7 +383,7 @@ func TestOpenMirrorsAndSkipsUnchangedRepositories(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	apiRepo := find(t, repos, "acme/api")
+	apiRepo := forgeapitest.Find(t, repos, "acme/api")
 	g, err := apiRepo.Open(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -412,10 +393,10 @@ func TestOpenMirrorsAndSkipsUnchangedRepositories(t *testing.T) {
 			t.Errorf("branch %s not mirrored: %v", b, err)
 		}
 	}
-	if _, err := find(t, repos, "acme/empty").Open(context.Background()); !errors.Is(err, source.ErrEmpty) {
+	if _, err := forgeapitest.Find(t, repos, "acme/empty").Open(context.Background()); !errors.Is(err, source.ErrEmpty) {
 		t.Errorf("empty repository: %v, want ErrEmpty", err)
 	}
-	if _, err := find(t, repos, "acme/new").Open(context.Background()); err == nil || !strings.Contains(err.Error(), "sha256") {
+	if _, err := forgeapitest.Find(t, repos, "acme/new").Open(context.Background()); err == nil || !strings.Contains(err.Error(), "sha256") {
 		t.Errorf("sha256 repository: %v", err)
 	}
 	if n := f.Clones(); n != 1 {
@@ -428,7 +409,7 @@ func TestOpenMirrorsAndSkipsUnchangedRepositories(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := find(t, repos, "acme/api").Open(context.Background()); err != nil {
+	if _, err := forgeapitest.Find(t, repos, "acme/api").Open(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if f.Clones() != 1 || f.CallCount("")-calls != 1 {
@@ -441,7 +422,7 @@ func TestOpenMirrorsAndSkipsUnchangedRepositories(t *testing.T) {
 	api.Git("push", "-q", f.PushURL("acme/api"), "main")
 	f.Push("acme/api", time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC))
 	repos, _ = s.List(context.Background())
-	g, err = find(t, repos, "acme/api").Open(context.Background())
+	g, err = forgeapitest.Find(t, repos, "acme/api").Open(context.Background())
 	if err != nil || f.Clones() != 2 {
 		t.Fatalf("after a push: %v, %d clones", err, f.Clones())
 	}
@@ -452,7 +433,7 @@ func TestOpenMirrorsAndSkipsUnchangedRepositories(t *testing.T) {
 
 	// A webhook says it moved: the next open fetches though updated_at did not.
 	s.MarkChanged("acme/api")
-	if _, err := find(t, repos, "acme/api").Open(context.Background()); err != nil || f.Clones() != 3 {
+	if _, err := forgeapitest.Find(t, repos, "acme/api").Open(context.Background()); err != nil || f.Clones() != 3 {
 		t.Errorf("after MarkChanged: %v, %d clones", err, f.Clones())
 	}
 
@@ -462,7 +443,7 @@ func TestOpenMirrorsAndSkipsUnchangedRepositories(t *testing.T) {
 		t.Fatal(err)
 	}
 	repos, _ = again.List(context.Background())
-	if _, err := find(t, repos, "acme/api").Open(context.Background()); err != nil || f.Clones() != 3 {
+	if _, err := forgeapitest.Find(t, repos, "acme/api").Open(context.Background()); err != nil || f.Clones() != 3 {
 		t.Errorf("a new process: %v, %d clones, want 3", err, f.Clones())
 	}
 

@@ -1,7 +1,6 @@
 package gitea
 
 import (
-	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -26,30 +25,15 @@ import (
 // not read, but still need a well-formed signature); 400 for a body that
 // is not JSON; 413 and 408 from webhook.Read's bounds.
 func Webhook(secrets [][]byte, ev webhook.Events, log *slog.Logger) http.Handler {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	var keep [][]byte
-	for _, s := range secrets {
-		if len(s) > 0 {
-			keep = append(keep, s)
-		}
-	}
-	return &hook{secrets: keep, ev: ev, log: log}
+	return &hook{webhook.NewHook(secrets, ev, log)}
 }
 
-type hook struct {
-	secrets [][]byte
-	ev      webhook.Events
-	log     *slog.Logger
-}
+type hook struct{ webhook.Hook }
 
 const sigHeaders = "X-Gitea-Signature or X-Forgejo-Signature"
 
 func (h *hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		webhook.ReplyError(w, http.StatusMethodNotAllowed, "webhooks are POSTed")
+	if !webhook.OnlyPost(w, r, "webhooks") {
 		return
 	}
 	event := r.Header.Get("X-Forgejo-Event")
@@ -60,10 +44,10 @@ func (h *hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if delivery == "" {
 		delivery = r.Header.Get("X-Gitea-Delivery")
 	}
-	log := h.log.With("event", event, "delivery", delivery)
+	log := h.Log.With("event", event, "delivery", delivery)
 	sigs := signatures(r.Header)
 	switch {
-	case len(h.secrets) == 0:
+	case h.Secrets.None():
 		log.Warn("Gitea webhook refused: no secret configured (webhook_secret_env)", "remote", r.RemoteAddr)
 		webhook.ReplyError(w, http.StatusUnauthorized, "Gitea webhooks are off: this server has no webhook secret (webhook_secret_env of the gitea source, or server.webhook_secret_env)")
 		return
@@ -80,7 +64,7 @@ func (h *hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if !h.verify(sigs, body) {
+	if !h.Secrets.Signed(body, sigs...) {
 		log.Warn("Gitea webhook refused: wrong signature", "remote", r.RemoteAddr)
 		webhook.ReplyError(w, http.StatusUnauthorized, "missing or wrong "+sigHeaders)
 		return
@@ -93,11 +77,11 @@ func (h *hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	repo, branch, changed := p.route(event)
 	acted := false
 	switch {
-	case branch != "" && h.ev.Push != nil:
-		h.ev.Push(repo, branch)
+	case branch != "" && h.Events.Push != nil:
+		h.Events.Push(repo, branch)
 		acted = true
-	case changed && h.ev.Repository != nil:
-		h.ev.Repository(repo)
+	case changed && h.Events.Repository != nil:
+		h.Events.Repository(repo)
 		acted = true
 	}
 	if !acted {
@@ -132,23 +116,6 @@ func signatures(hd http.Header) [][]byte {
 		}
 	}
 	return out
-}
-
-// verify reports whether any signature is the HMAC of body with any
-// secret, compared in constant time.
-func (h *hook) verify(sigs [][]byte, body []byte) bool {
-	ok := false
-	for _, secret := range h.secrets {
-		mac := hmac.New(sha256.New, secret)
-		mac.Write(body)
-		sum := mac.Sum(nil)
-		for _, sig := range sigs {
-			if hmac.Equal(sig, sum) {
-				ok = true
-			}
-		}
-	}
-	return ok
 }
 
 // payload holds the fields trawl reads from push, create, delete and

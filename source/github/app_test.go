@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/trawl-dev/trawl/config"
+	"github.com/trawl-dev/trawl/source/forgeapi/forgeapitest"
 	"github.com/trawl-dev/trawl/source/github/githubtest"
 )
 
@@ -61,7 +62,7 @@ func TestGitHubAppInstallationToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := branchHead(t, find(t, repos, "acme/api")), work.Git("rev-parse", "HEAD"); got != want {
+	if got, want := branchHead(t, forgeapitest.Find(t, repos, "acme/api")), work.Git("rev-parse", "HEAD"); got != want {
 		t.Errorf("main at %s, want %s", got, want)
 	}
 	if exchanges != 1 {

@@ -14,13 +14,11 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/go-git/go-git/v5"
-	gittransport "github.com/go-git/go-git/v5/plumbing/transport"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 	gh "github.com/google/go-github/v57/github"
 
@@ -33,17 +31,7 @@ import (
 const defaultAPIURL = "https://api.github.com"
 
 // Options tune a Source.
-type Options struct {
-	Logger *slog.Logger
-	// Sleep waits for d or until ctx ends. Rate-limit pauses and retry
-	// backoffs go through it; tests replace it to avoid real waits.
-	Sleep func(ctx context.Context, d time.Duration) error
-	// Transport carries API calls; default http.DefaultTransport.
-	Transport http.RoundTripper
-	// Retries bounds the repeats of a call after a 5xx answer or a
-	// network error; default 4.
-	Retries int
-}
+type Options = forgeapi.SourceOptions
 
 // Source lists the repositories of one organisation or user and mirrors
 // them under the mirrors folder. It implements crawler.Source.
@@ -59,7 +47,7 @@ type Source struct {
 	fetches chan struct{}
 	log     *slog.Logger
 
-	topicsInclude, topicsExclude []*regexp.Regexp
+	topics source.Topics
 }
 
 // New prepares a source for cfg, keeping its mirrors and state below
@@ -84,10 +72,7 @@ func New(cfg *config.GitHub, mirrors string, opts Options) (*Source, error) {
 		s.owner = cfg.User
 	}
 	var err error
-	if s.topicsInclude, err = compile(cfg.Topics.Include); err != nil {
-		return nil, fmt.Errorf("github source %s: topics: %w", s.owner, err)
-	}
-	if s.topicsExclude, err = compile(cfg.Topics.Exclude); err != nil {
+	if s.topics, err = source.CompileTopics(cfg.Topics.Include, cfg.Topics.Exclude); err != nil {
 		return nil, fmt.Errorf("github source %s: topics: %w", s.owner, err)
 	}
 
@@ -228,15 +213,7 @@ func (s *Source) keep(r *gh.Repository) bool {
 	if r.GetArchived() && !s.cfg.IncludeArchived {
 		return false
 	}
-	for _, t := range r.Topics {
-		if anyMatch(s.topicsExclude, t) {
-			return false
-		}
-	}
-	if len(s.topicsInclude) == 0 {
-		return true
-	}
-	return slices.ContainsFunc(r.Topics, func(t string) bool { return anyMatch(s.topicsInclude, t) })
+	return s.topics.Keep(r.Topics)
 }
 
 func (s *Source) repo(r *gh.Repository) source.Repo {
@@ -276,10 +253,8 @@ func (s *Source) repo(r *gh.Repository) source.Repo {
 // open brings the repository's mirror up to date and opens it.
 func (s *Source) open(ctx context.Context, meta indexer.Repo, owner, name, cloneURL string, size int) (*git.Repository, error) {
 	dir := mirrorPath(s.root, owner, name)
-	if s.st.Fetched(meta.Name, version(meta.PushedAt)) {
-		if r, err := source.OpenMirror(dir); err == nil {
-			return r, nil
-		}
+	if r, ok := source.Current(s.st, meta.Name, version(meta.PushedAt), dir); ok {
+		return r, nil
 	}
 	if size == 0 {
 		// GitHub computes size lazily, so 0 may be a fresh push: ask.
@@ -293,36 +268,21 @@ func (s *Source) open(ctx context.Context, meta indexer.Repo, owner, name, clone
 		}
 	}
 
-	select {
-	case s.fetches <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	f := source.Fetch{
+		Forge: "GitHub", Name: meta.Name, Dir: dir, Version: version(meta.PushedAt),
+		URL: source.StripCredentials(cloneURL), Slots: s.fetches,
 	}
-	defer func() { <-s.fetches }()
-	var auth gittransport.AuthMethod
-	tok := ""
 	if s.token != nil {
-		var err error
-		if tok, err = s.token(ctx); err != nil {
+		tok, err := s.token(ctx)
+		if err != nil {
 			return nil, fmt.Errorf("mirror %s: %w", meta.Name, err)
 		}
 		// GitHub takes any user name with a token; this one is what its
 		// documentation uses for installation tokens.
-		auth = &githttp.BasicAuth{Username: "x-access-token", Password: tok}
+		f.Auth = &githttp.BasicAuth{Username: "x-access-token", Password: tok}
+		f.Secrets = []string{tok}
 	}
-	r, err := source.Mirror(ctx, source.StripCredentials(cloneURL), auth, dir)
-	if errors.Is(err, source.ErrEmpty) {
-		s.st.Forget(meta.Name)
-		return nil, err
-	}
-	if err != nil {
-		return nil, fmt.Errorf("mirror %s: %w", meta.Name, source.Redact(err, tok))
-	}
-	s.st.SetFetched(meta.Name, version(meta.PushedAt))
-	if err := s.st.Save(); err != nil {
-		s.log.Warn("cannot save GitHub fetch state", "err", err)
-	}
-	return r, nil
+	return source.FetchMirror(ctx, s.st, f, s.log)
 }
 
 // isEmpty asks for one branch: GitHub answers 409 "Git Repository is
@@ -370,22 +330,6 @@ func safeName(s string) string {
 		return "_" + s
 	}
 	return s
-}
-
-func compile(patterns []string) ([]*regexp.Regexp, error) {
-	var out []*regexp.Regexp
-	for _, p := range patterns {
-		re, err := regexp.Compile(p)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, re)
-	}
-	return out, nil
-}
-
-func anyMatch(res []*regexp.Regexp, s string) bool {
-	return slices.ContainsFunc(res, func(re *regexp.Regexp) bool { return re.MatchString(s) })
 }
 
 // version is what the state file keeps of a pushed_at: the RFC 3339 text

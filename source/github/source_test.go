@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,60 +17,28 @@ import (
 
 	"github.com/trawl-dev/trawl/config"
 	"github.com/trawl-dev/trawl/source"
+	"github.com/trawl-dev/trawl/source/forgeapi/forgeapitest"
 	"github.com/trawl-dev/trawl/source/github"
 	"github.com/trawl-dev/trawl/source/github/githubtest"
 )
 
 const testToken = "ghp_Zq3vX9kLmN2pR7sT4uW8yA1bC5dE6fG0hJ2k" // fake, shaped like a classic token
 
-// sleeps records the waits a source asks for instead of waiting.
-type sleeps struct {
-	mu    sync.Mutex
-	d     []time.Duration
-	after func() // runs after each wait, e.g. to reset the fake's quota
-}
-
-func (s *sleeps) sleep(ctx context.Context, d time.Duration) error {
-	s.mu.Lock()
-	s.d = append(s.d, d)
-	after := s.after
-	s.mu.Unlock()
-	if after != nil {
-		after()
-	}
-	return ctx.Err()
-}
-
-func (s *sleeps) list() []time.Duration {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.d)
-}
-
 func ghConfig(t *testing.T, f *githubtest.Server) *config.GitHub {
 	t.Setenv("TRAWL_TEST_GH_TOKEN", f.Token)
 	return &config.GitHub{Org: f.Org, APIURL: f.APIURL(), TokenEnv: "TRAWL_TEST_GH_TOKEN", Concurrency: 2}
 }
 
-func newSource(t *testing.T, cfg *config.GitHub, mirrors string, sl *sleeps, retries int) *github.Source {
+func newSource(t *testing.T, cfg *config.GitHub, mirrors string, sl *forgeapitest.Sleeps, retries int) *github.Source {
 	t.Helper()
 	if sl == nil {
-		sl = &sleeps{}
+		sl = &forgeapitest.Sleeps{}
 	}
-	src, err := github.New(cfg, mirrors, github.Options{Sleep: sl.sleep, Retries: retries})
+	src, err := github.New(cfg, mirrors, github.Options{Sleep: sl.Sleep, Retries: retries})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return src
-}
-
-func names(repos []source.Repo) []string {
-	var out []string
-	for _, r := range repos {
-		out = append(out, r.Meta.Name)
-	}
-	slices.Sort(out)
-	return out
 }
 
 // orgOfFive lists five repositories over three pages of two.
@@ -95,7 +62,7 @@ func TestListPaginatesFiltersAndDescribes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := names(repos), []string{"acme/api", "acme/web"}; !slices.Equal(got, want) {
+	if got, want := forgeapitest.Names(repos), []string{"acme/api", "acme/web"}; !slices.Equal(got, want) {
 		t.Fatalf("listed %v, want %v", got, want)
 	}
 	if n := f.CallCount("/api/v3/orgs/acme/repos"); n != 3 {
@@ -118,7 +85,7 @@ func TestListPaginatesFiltersAndDescribes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := names(repos), []string{"acme/api", "acme/forked", "acme/old", "acme/web"}; !slices.Equal(got, want) {
+	if got, want := forgeapitest.Names(repos), []string{"acme/api", "acme/forked", "acme/old", "acme/web"}; !slices.Equal(got, want) {
 		t.Errorf("with forks and archived: %v, want %v", got, want)
 	}
 
@@ -127,7 +94,7 @@ func TestListPaginatesFiltersAndDescribes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := names(repos), []string{"acme/api", "acme/forked", "acme/old"}; !slices.Equal(got, want) {
+	if got, want := forgeapitest.Names(repos), []string{"acme/api", "acme/forked", "acme/old"}; !slices.Equal(got, want) {
 		t.Errorf("topic api only: %v, want %v", got, want)
 	}
 }
@@ -148,8 +115,8 @@ func TestUnchangedListingCostsNoQuota(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(names(again), names(first)) {
-		t.Fatalf("second listing %v, first %v", names(again), names(first))
+	if !slices.Equal(forgeapitest.Names(again), forgeapitest.Names(first)) {
+		t.Fatalf("second listing %v, first %v", forgeapitest.Names(again), forgeapitest.Names(first))
 	}
 	if f.Remaining() != quota {
 		t.Errorf("an unchanged listing spent %d of the quota", quota-f.Remaining())
@@ -193,16 +160,16 @@ func TestPrimaryRateLimitWaitsForReset(t *testing.T) {
 			"documentation_url": "https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting"})
 		return true
 	})
-	sl := &sleeps{}
+	sl := &forgeapitest.Sleeps{}
 	src := newSource(t, ghConfig(t, f), t.TempDir(), sl, 0)
 	repos, err := src.List(context.Background())
 	if err != nil {
 		t.Fatalf("list failed instead of waiting: %v", err)
 	}
 	if len(repos) != 3 {
-		t.Errorf("listed %v after the wait", names(repos))
+		t.Errorf("listed %v after the wait", forgeapitest.Names(repos))
 	}
-	waits := sl.list()
+	waits := sl.Waits()
 	if len(waits) != 1 || waits[0] < 55*time.Minute || waits[0] > 61*time.Minute {
 		t.Errorf("waits %v, want one until the reset about an hour away", waits)
 	}
@@ -214,16 +181,16 @@ func TestPrimaryRateLimitWaitsForReset(t *testing.T) {
 func TestExhaustedQuotaPausesBeforeTheNextCall(t *testing.T) {
 	f := orgOfFive(t)
 	f.SetQuota(1) // the first page spends the last call
-	sl := &sleeps{after: func() { f.SetQuota(5000) }}
+	sl := &forgeapitest.Sleeps{After: func() { f.SetQuota(5000) }}
 	src := newSource(t, ghConfig(t, f), t.TempDir(), sl, 0)
 	repos, err := src.List(context.Background())
 	if err != nil {
 		t.Fatalf("list: %v", err)
 	}
 	if len(repos) != 3 {
-		t.Errorf("listed %v", names(repos))
+		t.Errorf("listed %v", forgeapitest.Names(repos))
 	}
-	if waits := sl.list(); len(waits) != 1 || waits[0] < 55*time.Minute {
+	if waits := sl.Waits(); len(waits) != 1 || waits[0] < 55*time.Minute {
 		t.Errorf("waits %v, want one pause until the reset", waits)
 	}
 	if n := f.CallCount("/api/v3/orgs/acme/repos"); n != 3 {
@@ -246,12 +213,12 @@ func TestSecondaryRateLimitBacksOff(t *testing.T) {
 	}
 	f.InjectOnce(secondary(http.StatusForbidden, "30"))
 	f.InjectOnce(secondary(http.StatusTooManyRequests, ""))
-	sl := &sleeps{}
+	sl := &forgeapitest.Sleeps{}
 	src := newSource(t, ghConfig(t, f), t.TempDir(), sl, 0)
 	if _, err := src.List(context.Background()); err != nil {
 		t.Fatalf("list failed instead of backing off: %v", err)
 	}
-	waits := sl.list()
+	waits := sl.Waits()
 	if len(waits) != 2 {
 		t.Fatalf("waits %v, want 2", waits)
 	}
@@ -271,20 +238,20 @@ func TestServerErrorsAreRetriedABoundedNumberOfTimes(t *testing.T) {
 	}
 	f.InjectOnce(fail)
 	f.InjectOnce(fail)
-	sl := &sleeps{}
+	sl := &forgeapitest.Sleeps{}
 	src := newSource(t, ghConfig(t, f), t.TempDir(), sl, 3)
 	if _, err := src.List(context.Background()); err != nil {
 		t.Fatalf("list failed after two 502s: %v", err)
 	}
-	if st := src.Stats(); st.Retries != 2 || len(sl.list()) != 2 {
-		t.Errorf("stats %+v, waits %v: want 2 retries", st, sl.list())
+	if st := src.Stats(); st.Retries != 2 || len(sl.Waits()) != 2 {
+		t.Errorf("stats %+v, waits %v: want 2 retries", st, sl.Waits())
 	}
 
 	for range 10 {
 		f.InjectOnce(fail)
 	}
 	before := f.CallCount("/api/v3/orgs/acme/repos")
-	src = newSource(t, ghConfig(t, f), t.TempDir(), &sleeps{}, 3)
+	src = newSource(t, ghConfig(t, f), t.TempDir(), &forgeapitest.Sleeps{}, 3)
 	_, err := src.List(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "502") {
 		t.Fatalf("list with a failing API: %v, want the 502", err)
@@ -307,15 +274,6 @@ func branchHead(t *testing.T, r source.Repo) string {
 	return ref.Hash().String()
 }
 
-func find(t *testing.T, repos []source.Repo, name string) source.Repo {
-	t.Helper()
-	i := slices.IndexFunc(repos, func(r source.Repo) bool { return r.Meta.Name == name })
-	if i < 0 {
-		t.Fatalf("%s not listed in %v", name, names(repos))
-	}
-	return repos[i]
-}
-
 func TestOpenMirrorsAndSkipsUnchangedRepositories(t *testing.T) {
 	f := githubtest.New(t, "acme", testToken)
 	work := githubtest.NewWork(t, map[string]string{"a.txt": "one\n"})
@@ -328,7 +286,7 @@ func TestOpenMirrorsAndSkipsUnchangedRepositories(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := branchHead(t, find(t, repos, "acme/api")); got != c1 {
+	if got := branchHead(t, forgeapitest.Find(t, repos, "acme/api")); got != c1 {
 		t.Fatalf("main at %s, want %s", got, c1)
 	}
 
@@ -336,12 +294,12 @@ func TestOpenMirrorsAndSkipsUnchangedRepositories(t *testing.T) {
 	c2 := work.Commit("second", map[string]string{"a.txt": "two\n"})
 	work.Git("push", "-q", f.PushURL("api"), "main")
 	repos, _ = src.List(ctx)
-	if got := branchHead(t, find(t, repos, "acme/api")); got != c1 {
+	if got := branchHead(t, forgeapitest.Find(t, repos, "acme/api")); got != c1 {
 		t.Errorf("main at %s: fetched although pushed_at did not move", got)
 	}
 	// A webhook says it moved.
 	src.MarkChanged("acme/api")
-	if got := branchHead(t, find(t, repos, "acme/api")); got != c2 {
+	if got := branchHead(t, forgeapitest.Find(t, repos, "acme/api")); got != c2 {
 		t.Errorf("main at %s after MarkChanged, want %s", got, c2)
 	}
 	// The listing shows a push.
@@ -349,7 +307,7 @@ func TestOpenMirrorsAndSkipsUnchangedRepositories(t *testing.T) {
 	work.Git("push", "-q", f.PushURL("api"), "main")
 	f.Push("api", time.Now())
 	repos, _ = src.List(ctx)
-	if got := branchHead(t, find(t, repos, "acme/api")); got != c3 {
+	if got := branchHead(t, forgeapitest.Find(t, repos, "acme/api")); got != c3 {
 		t.Errorf("main at %s after a new pushed_at, want %s", got, c3)
 	}
 
@@ -385,10 +343,10 @@ func TestEmptyRepositories(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := find(t, repos, "acme/empty").Open(context.Background()); !errors.Is(err, source.ErrEmpty) {
+	if _, err := forgeapitest.Find(t, repos, "acme/empty").Open(context.Background()); !errors.Is(err, source.ErrEmpty) {
 		t.Errorf("open of an empty repository: %v, want source.ErrEmpty", err)
 	}
-	if got, want := branchHead(t, find(t, repos, "acme/fresh")), work.Git("rev-parse", "HEAD"); got != want {
+	if got, want := branchHead(t, forgeapitest.Find(t, repos, "acme/fresh")), work.Git("rev-parse", "HEAD"); got != want {
 		t.Errorf("fresh repository with size 0: main at %s, want %s", got, want)
 	}
 }
@@ -441,7 +399,7 @@ func TestUserSource(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(repos) != 3 || f.CallCount("/api/v3/users/acme/repos") != 3 {
-		t.Errorf("listed %v with %d calls to /users/acme/repos", names(repos), f.CallCount("/api/v3/users/acme/repos"))
+		t.Errorf("listed %v with %d calls to /users/acme/repos", forgeapitest.Names(repos), f.CallCount("/api/v3/users/acme/repos"))
 	}
 
 	// The token's own account: /user/repos, which includes private
@@ -452,6 +410,6 @@ func TestUserSource(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(repos) != 3 || f.CallCount("/api/v3/user/repos") != 3 {
-		t.Errorf("listed %v with %d calls to /user/repos", names(repos), f.CallCount("/api/v3/user/repos"))
+		t.Errorf("listed %v with %d calls to /user/repos", forgeapitest.Names(repos), f.CallCount("/api/v3/user/repos"))
 	}
 }

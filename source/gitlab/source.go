@@ -338,42 +338,21 @@ func utc(t *time.Time) time.Time {
 func (s *Source) open(ctx context.Context, name, cloneURL string, empty bool, activity time.Time) (*git.Repository, error) {
 	dir := filepath.Join(s.root, source.MirrorDir(name))
 	v := version(activity, s.now())
-	if s.st.Fetched(name, v) {
-		if r, err := source.OpenMirror(dir); err == nil {
-			return r, nil
-		}
+	if r, ok := source.Current(s.st, name, v, dir); ok {
+		return r, nil
 	}
 	if empty {
 		s.st.Forget(name)
 		return nil, source.ErrEmpty
 	}
-	select {
-	case s.fetches <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	defer func() { <-s.fetches }()
 	auth, err := s.gitAuth(cloneURL)
 	if err != nil {
 		return nil, fmt.Errorf("mirror %s: %w", name, err)
 	}
-	r, err := source.Mirror(ctx, source.StripCredentials(cloneURL), auth, dir)
-	if errors.Is(err, source.ErrEmpty) {
-		s.st.Forget(name)
-		return nil, err
-	}
-	if err != nil {
-		return nil, fmt.Errorf("mirror %s: %w", name, source.Redact(err, s.token))
-	}
-	if v == "" {
-		s.st.Forget(name)
-	} else {
-		s.st.SetFetched(name, v)
-	}
-	if err := s.st.Save(); err != nil {
-		s.log.Warn("cannot save GitLab fetch state", "err", err)
-	}
-	return r, nil
+	return source.FetchMirror(ctx, s.st, source.Fetch{
+		Forge: "GitLab", Name: name, Dir: dir, Version: v,
+		URL: source.StripCredentials(cloneURL), Auth: auth, Secrets: []string{s.token}, Slots: s.fetches,
+	}, s.log)
 }
 
 // gitAuth is the clone credential for cloneURL: the token as the password

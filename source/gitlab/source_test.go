@@ -8,60 +8,32 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/trawl-dev/trawl/config"
 	"github.com/trawl-dev/trawl/source"
 	"github.com/trawl-dev/trawl/source/forgeapi"
+	"github.com/trawl-dev/trawl/source/forgeapi/forgeapitest"
 	"github.com/trawl-dev/trawl/source/gitlab/gitlabtest"
 )
 
 const token = "glpat-s3cr3t-t0ken"
 
-// sleeps records the waits a source asked for, without waiting.
-type sleeps struct {
-	mu sync.Mutex
-	d  []time.Duration
-}
-
-func (s *sleeps) sleep(ctx context.Context, d time.Duration) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.d = append(s.d, d)
-	return ctx.Err()
-}
-
-func (s *sleeps) count() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.d)
-}
-
-func newSource(t *testing.T, f *gitlabtest.Server, cfg config.GitLab, sl *sleeps) (*Source, string) {
+func newSource(t *testing.T, f *gitlabtest.Server, cfg config.GitLab, sl *forgeapitest.Sleeps) (*Source, string) {
 	t.Helper()
 	t.Setenv("GITLAB_TEST_TOKEN", token)
 	cfg.APIURL = f.APIURL()
 	cfg.TokenEnv = "GITLAB_TEST_TOKEN"
 	mirrors := t.TempDir()
 	if sl == nil {
-		sl = &sleeps{}
+		sl = &forgeapitest.Sleeps{}
 	}
-	s, err := New(&cfg, mirrors, Options{Sleep: sl.sleep})
+	s, err := New(&cfg, mirrors, Options{Sleep: sl.Sleep})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return s, mirrors
-}
-
-func names(repos []source.Repo) []string {
-	var out []string
-	for _, r := range repos {
-		out = append(out, r.Meta.Name)
-	}
-	slices.Sort(out)
-	return out
 }
 
 // org is a group acme with nested subgroups, a fork, an archived project,
@@ -91,7 +63,7 @@ func TestListGroupWithSubgroups(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{"acme/platform/api", "acme/platform/deep/er/lib", "acme/web"}
-	if got := names(repos); !slices.Equal(got, want) {
+	if got := forgeapitest.Names(repos); !slices.Equal(got, want) {
 		t.Fatalf("listed %v, want %v", got, want)
 	}
 	if n := f.CallCount("/api/v4/groups/acme/projects"); n < 2 {
@@ -128,7 +100,7 @@ func TestFiltersIncludeForksArchivedTopics(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{"acme/forked", "acme/old", "acme/platform/api", "acme/platform/deep/er/lib", "acme/sandbox", "acme/web"}
-	if got := names(repos); !slices.Equal(got, want) {
+	if got := forgeapitest.Names(repos); !slices.Equal(got, want) {
 		t.Fatalf("listed %v, want %v", got, want)
 	}
 	for _, r := range repos {
@@ -142,7 +114,7 @@ func TestFiltersIncludeForksArchivedTopics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := names(repos); !slices.Equal(got, []string{"acme/platform/api"}) {
+	if got := forgeapitest.Names(repos); !slices.Equal(got, []string{"acme/platform/api"}) {
 		t.Fatalf("subgroup with topic go: %v", got)
 	}
 }
@@ -157,7 +129,7 @@ func TestListUser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := names(repos); !slices.Equal(got, []string{"jdoe/dotfiles"}) || s.Name() != "gitlab user jdoe" {
+	if got := forgeapitest.Names(repos); !slices.Equal(got, []string{"jdoe/dotfiles"}) || s.Name() != "gitlab user jdoe" {
 		t.Fatalf("%s listed %v", s.Name(), got)
 	}
 }
@@ -171,7 +143,7 @@ func TestKeysetPagination(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(repos) != 6 || f.CallCount("/api/v4/groups/acme/projects") != 3 {
-		t.Fatalf("keyset listing: %v in %d calls, want 6 projects in 3 pages", names(repos), f.CallCount("/api/v4/groups/acme/projects"))
+		t.Fatalf("keyset listing: %v in %d calls, want 6 projects in 3 pages", forgeapitest.Names(repos), f.CallCount("/api/v4/groups/acme/projects"))
 	}
 }
 
@@ -184,7 +156,7 @@ func TestOffsetPaginationByXNextPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(repos) != 6 || f.CallCount("/api/v4/groups/acme/projects") != 3 {
-		t.Fatalf("X-Next-Page listing: %v in %d calls, want 6 projects in 3 pages", names(repos), f.CallCount("/api/v4/groups/acme/projects"))
+		t.Fatalf("X-Next-Page listing: %v in %d calls, want 6 projects in 3 pages", forgeapitest.Names(repos), f.CallCount("/api/v4/groups/acme/projects"))
 	}
 }
 
@@ -205,7 +177,7 @@ func TestProjectMovedMidListingListedOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := names(repos)
+	got := forgeapitest.Names(repos)
 	want := []string{"acme/a", "acme/c", "acme/d", "acme/sub/b-renamed"}
 	if !slices.Equal(got, want) {
 		t.Fatalf("listed %v, want %v (each once; the renamed project under its new path)", got, want)
@@ -226,7 +198,7 @@ func TestDuplicateProjectListedOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(repos) != 2 {
-		t.Fatalf("listed %v, want 2 projects", names(repos))
+		t.Fatalf("listed %v, want 2 projects", forgeapitest.Names(repos))
 	}
 }
 
@@ -349,28 +321,28 @@ func TestRateLimits(t *testing.T) {
 		gitlabtest.WriteJSON(w, http.StatusTooManyRequests, map[string]string{"message": "Retry later"})
 		return true
 	})
-	sl := &sleeps{}
+	sl := &forgeapitest.Sleeps{}
 	s, _ := newSource(t, f, config.GitLab{Group: "acme"}, sl)
 	repos, err := s.List(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(repos) != 4 || sl.count() != 1 || s.Stats().RateLimitWaits != 1 {
-		t.Fatalf("after a 429: %d repos, %d sleeps, stats %+v", len(repos), sl.count(), s.Stats())
+	if len(repos) != 4 || len(sl.Waits()) != 1 || s.Stats().RateLimitWaits != 1 {
+		t.Fatalf("after a 429: %d repos, %d sleeps, stats %+v", len(repos), len(sl.Waits()), s.Stats())
 	}
-	if d := sl.d[0]; d < 20*time.Second || d > 2*time.Minute {
+	if d := sl.Waits()[0]; d < 20*time.Second || d > 2*time.Minute {
 		t.Errorf("waited %v for a reset 30s away", d)
 	}
 
 	// A 200 that spends the quota (RateLimit-Remaining: 0) makes the next
 	// call wait for RateLimit-Reset instead of spending itself on a 429.
 	f.SetQuota(1)
-	sl2 := &sleeps{}
+	sl2 := &forgeapitest.Sleeps{}
 	s2, _ := newSource(t, f, config.GitLab{Group: "acme"}, sl2)
 	if _, err := s2.List(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if sl2.count() == 0 || s2.Stats().RateLimitWaits == 0 {
+	if len(sl2.Waits()) == 0 || s2.Stats().RateLimitWaits == 0 {
 		t.Fatalf("quota spent: no wait before the next page (stats %+v)", s2.Stats())
 	}
 }
@@ -483,7 +455,7 @@ func TestAnonymous(t *testing.T) {
 	}
 	repos, err := s.List(context.Background())
 	if err != nil || len(repos) != 1 || !slices.Equal(sent, []string{""}) {
-		t.Fatalf("anonymous listing: %v %v, tokens sent %q", names(repos), err, sent)
+		t.Fatalf("anonymous listing: %v %v, tokens sent %q", forgeapitest.Names(repos), err, sent)
 	}
 	s, _ = New(&config.GitLab{Group: "acme/platform", APIURL: f.APIURL()}, t.TempDir(), Options{})
 	if _, err := s.List(context.Background()); err == nil || !strings.Contains(err.Error(), "needs a token") {

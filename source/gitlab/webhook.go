@@ -1,8 +1,6 @@
 package gitlab
 
 import (
-	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -20,23 +18,10 @@ import (
 // read. Without any secret every delivery is refused, since a hook
 // nobody authenticates would let anyone make trawl fetch.
 func Webhook(secrets [][]byte, ev webhook.Events, log *slog.Logger) http.Handler {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	h := &hook{ev: ev, log: log}
-	for _, s := range secrets {
-		if len(s) > 0 {
-			h.sums = append(h.sums, sha256.Sum256(s))
-		}
-	}
-	return h
+	return &hook{webhook.NewHook(secrets, ev, log)}
 }
 
-type hook struct {
-	sums [][sha256.Size]byte // of the accepted tokens: equal lengths, so the comparison leaks none
-	ev   webhook.Events
-	log  *slog.Logger
-}
+type hook struct{ webhook.Hook }
 
 // payload holds the fields trawl reads of a Push Hook and of the System
 // Hook events it uses.
@@ -57,19 +42,17 @@ type payload struct {
 }
 
 func (h *hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		webhook.ReplyError(w, http.StatusMethodNotAllowed, "webhooks are POSTed")
+	if !webhook.OnlyPost(w, r, "webhooks") {
 		return
 	}
 	event := r.Header.Get("X-Gitlab-Event")
-	log := h.log.With("forge", "gitlab", "event", event, "delivery", r.Header.Get("X-Gitlab-Event-UUID"))
-	if len(h.sums) == 0 {
+	log := h.Log.With("forge", "gitlab", "event", event, "delivery", r.Header.Get("X-Gitlab-Event-UUID"))
+	if h.Secrets.None() {
 		log.Warn("webhook refused: no secret configured (webhook_secret_env)", "remote", r.RemoteAddr)
 		webhook.ReplyError(w, http.StatusUnauthorized, "GitLab webhooks are off: no webhook secret is configured (webhook_secret_env)")
 		return
 	}
-	if !h.authentic(r.Header.Get("X-Gitlab-Token")) {
+	if !h.Secrets.Token(r.Header.Get("X-Gitlab-Token")) {
 		log.Warn("webhook refused: missing or wrong X-Gitlab-Token", "remote", r.RemoteAddr)
 		webhook.ReplyError(w, http.StatusUnauthorized, "missing or wrong X-Gitlab-Token")
 		return
@@ -96,22 +79,22 @@ func (h *hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch kind {
 	case "push":
 		repo := p.Project.PathWithNamespace
-		if branch, ok := strings.CutPrefix(p.Ref, "refs/heads/"); ok && repo != "" && h.ev.Push != nil {
-			h.ev.Push(repo, branch)
+		if branch, ok := strings.CutPrefix(p.Ref, "refs/heads/"); ok && repo != "" && h.Events.Push != nil {
+			h.Events.Push(repo, branch)
 			acted = true
 		}
 	case "repository_update":
 		repo := p.Project.PathWithNamespace
 		for _, c := range p.Changes {
-			if branch, ok := strings.CutPrefix(c.Ref, "refs/heads/"); ok && repo != "" && h.ev.Push != nil {
-				h.ev.Push(repo, branch)
+			if branch, ok := strings.CutPrefix(c.Ref, "refs/heads/"); ok && repo != "" && h.Events.Push != nil {
+				h.Events.Push(repo, branch)
 				acted = true
 			}
 		}
 	case "project_create", "project_destroy", "project_rename", "project_transfer":
 		for _, repo := range []string{p.PathWithNamespace, p.OldPathWithNamespace} {
-			if repo != "" && h.ev.Repository != nil {
-				h.ev.Repository(repo)
+			if repo != "" && h.Events.Repository != nil {
+				h.Events.Repository(repo)
 				acted = true
 			}
 		}
@@ -123,17 +106,4 @@ func (h *hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	log.Debug("webhook ignored", "kind", kind, "ref", p.Ref)
 	webhook.ReplyStatus(w, http.StatusAccepted, "ignored")
-}
-
-// authentic compares token with every accepted secret in constant time.
-func (h *hook) authentic(token string) bool {
-	if token == "" {
-		return false
-	}
-	sum := sha256.Sum256([]byte(token))
-	ok := 0
-	for _, s := range h.sums {
-		ok |= subtle.ConstantTimeCompare(sum[:], s[:])
-	}
-	return ok == 1
 }

@@ -25,6 +25,7 @@ import (
 	"testing"
 
 	"github.com/trawl-dev/trawl/internal/gittest"
+	"github.com/trawl-dev/trawl/source/forgeapi/forgeapitest"
 )
 
 // Server is one Azure DevOps organisation.
@@ -45,9 +46,9 @@ type Server struct {
 	mu          sync.Mutex
 	projects    []*project
 	pageSize    int
-	inject      []func(w http.ResponseWriter, r *http.Request) bool
-	calls       map[string]int // by path
-	fetches     int            // git requests
+	inject      forgeapitest.Answers
+	calls       forgeapitest.Calls // by path
+	fetches     int                // git requests
 	notModified int
 	hidden      map[string]bool
 	nextID      int
@@ -62,7 +63,7 @@ type project struct {
 // with the test.
 func New(t testing.TB, org, pat string) *Server {
 	t.Helper()
-	f := &Server{t: t, Org: org, PAT: pat, pageSize: 2, calls: map[string]int{}, hidden: map[string]bool{}}
+	f := &Server{t: t, Org: org, PAT: pat, pageSize: 2, hidden: map[string]bool{}}
 	f.Git = gittest.Serve(t, t.TempDir(), "", "")
 	f.API = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.API.Close)
@@ -193,27 +194,17 @@ func (f *Server) SetPageSize(n int) {
 // InjectOnce queues a one-shot answer: the next call (API or git) goes to
 // h first, and h says whether it answered.
 func (f *Server) InjectOnce(h func(w http.ResponseWriter, r *http.Request) bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.inject = append(f.inject, h)
+	f.inject.Add(h)
 }
 
 // CallCount is the number of API calls to path so far.
 func (f *Server) CallCount(path string) int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.calls[path]
+	return f.calls.Count(path)
 }
 
 // Calls is the number of API calls so far.
 func (f *Server) Calls() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	n := 0
-	for _, c := range f.calls {
-		n += c
-	}
-	return n
+	return f.calls.Total()
 }
 
 // Fetches is the number of git requests (ref advertisements and packs)
@@ -316,13 +307,9 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if isGit {
 		f.fetches++
 	} else {
-		f.calls[r.URL.Path]++
+		f.calls.Add(r.URL.Path)
 	}
-	var inj func(http.ResponseWriter, *http.Request) bool
-	if len(f.inject) > 0 {
-		inj = f.inject[0]
-		f.inject = f.inject[1:]
-	}
+	inj := f.inject.Next()
 	f.mu.Unlock()
 
 	if !f.authorized(r) {

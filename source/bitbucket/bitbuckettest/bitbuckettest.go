@@ -29,6 +29,7 @@ import (
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 
 	"github.com/trawl-dev/trawl/internal/gittest"
+	"github.com/trawl-dev/trawl/source/forgeapi/forgeapitest"
 )
 
 // Flavor is the Bitbucket product a Server imitates.
@@ -61,10 +62,9 @@ type Server struct {
 	pageSize  int
 	repos     []*repo
 	projects  map[string]bool // Data Center project keys and Cloud project keys that exist
-	inject    []func(w http.ResponseWriter, r *http.Request) bool
+	inject    forgeapitest.Answers
 	afterPage func(path string, n int)
-	calls     map[string]int
-	total     int
+	calls     forgeapitest.Calls
 	etags     bool
 	fetches   int // git-upload-pack POSTs
 	refAds    int // info/refs GETs
@@ -99,7 +99,6 @@ func start(t testing.TB, s *Server) *Server {
 	s.t = t
 	s.pageSize = 2
 	s.projects = map[string]bool{}
-	s.calls = map[string]int{}
 	s.Git = gittest.ServeTLS(t, t.TempDir(), s.User, s.Token)
 	// Count what git asks, before the first request: a ref advertisement
 	// (GET info/refs) starts both an ls-remote and a fetch; only a fetch
@@ -246,19 +245,15 @@ func (s *Server) AfterPage(f func(path string, n int)) {
 // Inject queues a one-shot answer: the next authenticated API request is
 // offered to h, which reports whether it answered.
 func (s *Server) Inject(h func(w http.ResponseWriter, r *http.Request) bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.inject = append(s.inject, h)
+	s.inject.Add(h)
 }
 
 // Calls is how many API requests reached path ("" for all of them).
 func (s *Server) Calls(path string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if path == "" {
-		return s.total
+		return s.calls.Total()
 	}
-	return s.calls[path]
+	return s.calls.Count(path)
 }
 
 // Fetches is how many fetches (git-upload-pack requests) git served.
@@ -346,8 +341,7 @@ func (s *Server) cloudRepo(r *repo, clone string) map[string]any {
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
-	s.calls[r.URL.Path]++
-	s.total++
+	s.calls.Add(r.URL.Path)
 	s.mu.Unlock()
 	if !s.authorized(r) {
 		if s.Flavor == Cloud {
@@ -358,14 +352,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	s.mu.Lock()
-	var inj func(http.ResponseWriter, *http.Request) bool
-	if len(s.inject) > 0 {
-		inj = s.inject[0]
-		s.inject = s.inject[1:]
-	}
-	s.mu.Unlock()
-	if inj != nil && inj(w, r) {
+	if s.inject.Serve(w, r) {
 		return
 	}
 	if r.Method != http.MethodGet {

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/trawl-dev/trawl/internal/gittest"
+	"github.com/trawl-dev/trawl/source/forgeapi/forgeapitest"
 )
 
 // Server answers GET /api/v1/orgs/{org}/repos, /users/{user}/repos,
@@ -51,9 +52,9 @@ type Server struct {
 	login        string // the token's account, for GET /user
 	noTopics     bool   // an older Gitea: the listing carries no topics
 	topics       map[string][]string
-	inject       []func(w http.ResponseWriter, r *http.Request) bool
+	inject       forgeapitest.Answers
 	afterPage    func(path string, page int)
-	calls        map[string]int
+	calls        forgeapitest.Calls
 	clones       int
 	unauthorized bool // every API call answers 401 (an expired token)
 }
@@ -64,7 +65,7 @@ func New(t testing.TB, token string) *Server {
 	t.Helper()
 	f := &Server{
 		t: t, Token: token, owners: map[string]string{},
-		nextID: 1, pageSize: 50, topics: map[string][]string{}, calls: map[string]int{},
+		nextID: 1, pageSize: 50, topics: map[string][]string{},
 	}
 	f.back = gittest.Serve(t, t.TempDir(), "", "")
 	target, _ := url.Parse(f.back.URL)
@@ -266,9 +267,7 @@ func (f *Server) Expire() {
 // InjectOnce queues a one-shot answer: the next API call goes to h first,
 // and h says whether it answered.
 func (f *Server) InjectOnce(h func(w http.ResponseWriter, r *http.Request) bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.inject = append(f.inject, h)
+	f.inject.Add(h)
 }
 
 // AfterPage calls fn after each listing page is answered (with the lock
@@ -282,16 +281,10 @@ func (f *Server) AfterPage(fn func(path string, page int)) {
 // CallCount is the number of API calls to path ("/api/v1/orgs/acme/repos")
 // so far; "" counts every call.
 func (f *Server) CallCount(path string) int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
 	if path == "" {
-		n := 0
-		for _, c := range f.calls {
-			n += c
-		}
-		return n
+		return f.calls.Total()
 	}
-	return f.calls[path]
+	return f.calls.Count(path)
 }
 
 // Clones is the number of clones and fetches served so far.
@@ -334,12 +327,8 @@ func repoOfGitPath(p string) string {
 
 func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
-	f.calls[r.URL.Path]++
-	var inj func(http.ResponseWriter, *http.Request) bool
-	if len(f.inject) > 0 {
-		inj = f.inject[0]
-		f.inject = f.inject[1:]
-	}
+	f.calls.Add(r.URL.Path)
+	inj := f.inject.Next()
 	expired := f.unauthorized
 	f.mu.Unlock()
 	if inj != nil && inj(w, r) {

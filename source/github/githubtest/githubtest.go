@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/trawl-dev/trawl/internal/gittest"
+	"github.com/trawl-dev/trawl/source/forgeapi/forgeapitest"
 )
 
 // Server answers the REST calls the source makes with GitHub's
@@ -37,8 +38,8 @@ type Server struct {
 	repos    []map[string]any
 	perPage  int // the server's page size, whatever the client asks
 	empty    map[string]bool
-	inject   []func(w http.ResponseWriter, r *http.Request) bool // one-shot answers, consumed in order
-	calls    map[string]int                                      // by path
+	inject   forgeapitest.Answers
+	calls    forgeapitest.Calls // by path
 	quota    int
 	reset    time.Time
 	login    string // the token's user, for GET /user
@@ -50,7 +51,7 @@ func New(t testing.TB, org, token string) *Server {
 	t.Helper()
 	f := &Server{
 		t: t, Org: org, Token: token, perPage: 2,
-		empty: map[string]bool{}, calls: map[string]int{},
+		empty: map[string]bool{},
 		quota: 5000, reset: time.Now().Add(time.Hour).Truncate(time.Second),
 		handlers: map[string]http.HandlerFunc{},
 	}
@@ -128,16 +129,12 @@ func (f *Server) Push(name string, at time.Time) {
 // InjectOnce queues a one-shot answer: the next authenticated call goes to
 // h first, and h says whether it answered.
 func (f *Server) InjectOnce(h func(w http.ResponseWriter, r *http.Request) bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.inject = append(f.inject, h)
+	f.inject.Add(h)
 }
 
 // CallCount is the number of calls to path so far.
 func (f *Server) CallCount(path string) int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.calls[path]
+	return f.calls.Count(path)
 }
 
 // Remaining is the quota left.
@@ -149,12 +146,8 @@ func (f *Server) Remaining() int {
 
 func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
-	f.calls[r.URL.Path]++
-	var inj func(http.ResponseWriter, *http.Request) bool
-	if len(f.inject) > 0 {
-		inj = f.inject[0]
-		f.inject = f.inject[1:]
-	}
+	f.calls.Add(r.URL.Path)
+	inj := f.inject.Next()
 	custom := f.handlers[r.Method+" "+r.URL.Path]
 	f.mu.Unlock()
 

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/trawl-dev/trawl/internal/gittest"
+	"github.com/trawl-dev/trawl/source/forgeapi/forgeapitest"
 )
 
 // Server answers GET /groups/:id/projects and GET /users/:id/projects
@@ -45,9 +46,9 @@ type Server struct {
 	noLink   bool
 	expired  bool
 	hidden   map[string]bool // groups the token cannot see
-	inject   []func(w http.ResponseWriter, r *http.Request) bool
-	after    map[int]func() // run after page n of a listing is answered
-	calls    map[string]int // by escaped path
+	inject   forgeapitest.Answers
+	after    map[int]func()     // run after page n of a listing is answered
+	calls    forgeapitest.Calls // by escaped path
 	quota    int
 	reset    time.Time
 	handlers map[string]http.HandlerFunc
@@ -58,7 +59,7 @@ func New(t testing.TB, token string) *Server {
 	t.Helper()
 	f := &Server{
 		t: t, Token: token, perPage: 2, nextID: 3,
-		hidden: map[string]bool{}, after: map[int]func(){}, calls: map[string]int{},
+		hidden: map[string]bool{}, after: map[int]func(){},
 		quota: 2000, reset: time.Now().Add(time.Minute).Truncate(time.Second),
 		handlers: map[string]http.HandlerFunc{},
 	}
@@ -173,9 +174,7 @@ func (f *Server) SetQuota(n int) { f.mu.Lock(); f.quota = n; f.mu.Unlock() }
 // InjectOnce queues a one-shot answer: the next authenticated call goes
 // to h first, and h says whether it answered.
 func (f *Server) InjectOnce(h func(w http.ResponseWriter, r *http.Request) bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.inject = append(f.inject, h)
+	f.inject.Add(h)
 }
 
 // Handle answers route ("GET /api/v4/groups/acme/projects", path as
@@ -189,20 +188,12 @@ func (f *Server) Handle(route string, h http.HandlerFunc) {
 
 // CallCount is the number of calls to the escaped path so far.
 func (f *Server) CallCount(path string) int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.calls[path]
+	return f.calls.Count(path)
 }
 
 // Calls is the number of API calls so far.
 func (f *Server) Calls() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	n := 0
-	for _, c := range f.calls {
-		n += c
-	}
-	return n
+	return f.calls.Total()
 }
 
 // PushURL is the authenticated push address of a project.
@@ -213,8 +204,7 @@ func (f *Server) PushURL(full string) string {
 func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 	path := r.URL.EscapedPath()
 	f.mu.Lock()
-	f.calls[path]++
-	var inj func(http.ResponseWriter, *http.Request) bool
+	f.calls.Add(path)
 	custom := f.handlers[r.Method+" "+path]
 	expired := f.expired
 	f.mu.Unlock()
@@ -232,13 +222,7 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 			"error_description": "Token is expired. You can either do re-authorization or token refresh."})
 		return
 	}
-	f.mu.Lock()
-	if len(f.inject) > 0 {
-		inj = f.inject[0]
-		f.inject = f.inject[1:]
-	}
-	f.mu.Unlock()
-	if inj != nil && inj(w, r) {
+	if f.inject.Serve(w, r) {
 		return
 	}
 
