@@ -23,6 +23,8 @@ import (
 	"github.com/trawl-dev/trawl/indexer/bleve"
 	"github.com/trawl-dev/trawl/indexer/elastic"
 	"github.com/trawl-dev/trawl/internal/gittest"
+	"github.com/trawl-dev/trawl/source"
+	"github.com/trawl-dev/trawl/source/sources"
 )
 
 // fixture is an index crawled from real repositories served by git
@@ -96,7 +98,7 @@ index:
 	f.cfg = cfg
 	var idx indexer.Index
 	if backend == "elasticsearch" {
-		idx, err = elastic.Open(context.Background(), cfg.Index.Elasticsearch)
+		idx, err = elastic.Open(context.Background(), elastic.Options{Addresses: cfg.Index.Elasticsearch.Addresses, IndexPrefix: cfg.Index.Elasticsearch.IndexPrefix})
 		t.Cleanup(func() { deleteIndices(t, cfg.Index.Elasticsearch) })
 	} else {
 		idx, err = bleve.Open(context.Background(), filepath.Join(data, "index"))
@@ -113,7 +115,11 @@ index:
 
 func (f *fixture) crawl() {
 	f.t.Helper()
-	cr, err := crawler.New(f.cfg, f.idx, crawler.Options{})
+	srcs, err := sources.For(f.cfg, sources.Options{})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	cr, err := crawler.New(f.cfg, f.idx, crawler.Options{Sources: srcs})
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -143,7 +149,7 @@ func byKey(p *change.Plan) map[string]*change.Change {
 }
 
 func repoName(f *fixture, name string) string {
-	return crawler.RepoNameFromURL(f.srv.URL + "/" + name + ".git")
+	return source.RepoNameFromURL(f.srv.URL + "/" + name + ".git")
 }
 
 func TestReplaceApplyPushesExactlyThePlan(t *testing.T) {

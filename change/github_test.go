@@ -26,9 +26,9 @@ import (
 	"github.com/trawl-dev/trawl/change"
 	"github.com/trawl-dev/trawl/config"
 	"github.com/trawl-dev/trawl/crawler"
-	"github.com/trawl-dev/trawl/github"
 	"github.com/trawl-dev/trawl/indexer/bleve"
 	"github.com/trawl-dev/trawl/internal/gittest"
+	"github.com/trawl-dev/trawl/source/sources"
 )
 
 const (
@@ -241,9 +241,11 @@ change:
 		t.Fatal(err)
 	}
 	defer idx.Close()
-	cr, err := crawler.New(cfg, idx, crawler.Options{GitHub: func(c *config.GitHub, mirrors string) (crawler.Source, error) {
-		return github.New(c, mirrors, github.Options{})
-	}})
+	srcs, err := sources.For(cfg, sources.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cr, err := crawler.New(cfg, idx, crawler.Options{Sources: srcs})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -381,9 +383,11 @@ func TestGitHubAppWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer idx.Close()
-	cr, _ := crawler.New(cfg, idx, crawler.Options{GitHub: func(c *config.GitHub, mirrors string) (crawler.Source, error) {
-		return github.New(c, mirrors, github.Options{})
-	}})
+	srcs, err := sources.For(cfg, sources.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cr, _ := crawler.New(cfg, idx, crawler.Options{Sources: srcs})
 	if sum, err := cr.Run(ctx); err != nil || len(sum.Errors) > 0 {
 		t.Fatalf("crawl: %v %+v", err, sum)
 	}

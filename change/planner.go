@@ -17,10 +17,10 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 
 	"github.com/trawl-dev/trawl/config"
-	"github.com/trawl-dev/trawl/deps"
-	"github.com/trawl-dev/trawl/github"
+	"github.com/trawl-dev/trawl/depquery"
 	"github.com/trawl-dev/trawl/indexer"
 	"github.com/trawl-dev/trawl/search"
+	"github.com/trawl-dev/trawl/source/github"
 )
 
 // Spec is what a user asks of trawl change plan.
@@ -189,12 +189,12 @@ func (c *Campaigns) selectTargets(ctx context.Context, spec Spec) ([]*selected, 
 		}
 	}
 	if spec.DepName != "" {
-		f, err := deps.ParseTarget(spec.DepName, spec.DepRange)
+		f, err := depquery.ParseFilter(spec.DepName, spec.DepRange)
 		if err != nil {
 			return nil, fmt.Errorf("dependency selector: %w", err)
 		}
 		byDep = map[key]*selected{}
-		err = deps.Find(ctx, c.idx, f, func(d indexer.Dependency) error {
+		err = depquery.Find(ctx, c.idx, f, func(d indexer.Dependency) error {
 			add(byDep, d.Repo, d.Branch, d.Commit, d.Path)
 			return nil
 		})

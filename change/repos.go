@@ -14,8 +14,8 @@ import (
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 
 	"github.com/trawl-dev/trawl/config"
-	"github.com/trawl-dev/trawl/crawler"
-	"github.com/trawl-dev/trawl/github"
+	"github.com/trawl-dev/trawl/source"
+	"github.com/trawl-dev/trawl/source/github"
 )
 
 // Source kinds of a target.
@@ -55,10 +55,10 @@ func (r *resolver) locate(name string) (*target, error) {
 		case s.Git != nil:
 			for _, raw := range s.Git.URLs {
 				u := stripUserinfo(raw)
-				if crawler.RepoNameFromURL(u) != name {
+				if source.RepoNameFromURL(u) != name {
 					continue
 				}
-				return &target{name: name, kind: sourceGit, dir: filepath.Join(r.mirrors, crawler.MirrorDir(name)), pushURL: u}, nil
+				return &target{name: name, kind: sourceGit, dir: filepath.Join(r.mirrors, source.MirrorDir(name)), pushURL: u}, nil
 			}
 		case s.Dir != "":
 			if dir, ok := inDir(s.Dir, name); ok {

@@ -11,6 +11,7 @@ import (
 	"github.com/trawl-dev/trawl/crawler"
 	"github.com/trawl-dev/trawl/indexer/bleve"
 	"github.com/trawl-dev/trawl/internal/gittest"
+	"github.com/trawl-dev/trawl/source/sources"
 )
 
 // benchRules are 50 rules of every kind but forbid_vulnerable (which needs
@@ -44,7 +45,11 @@ func BenchmarkEvaluate(b *testing.B) {
 	}
 	defer idx.Close()
 	crawl := func() {
-		c, err := crawler.New(cfg, idx, crawler.Options{})
+		srcs, err := sources.For(cfg, sources.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		c, err := crawler.New(cfg, idx, crawler.Options{Sources: srcs})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -12,24 +12,25 @@ import (
 	"github.com/trawl-dev/trawl/indexer"
 	"github.com/trawl-dev/trawl/indexer/bleve"
 	"github.com/trawl-dev/trawl/internal/gittest"
+	"github.com/trawl-dev/trawl/source"
 )
 
-// source lists real git repositories with the metadata a forge would give
+// repoSource lists real git repositories with the metadata a forge would give
 // (web address, topics), which a dir source does not have.
-type source struct{ repos []fixtureRepo }
+type repoSource struct{ repos []fixtureRepo }
 
 type fixtureRepo struct {
 	meta indexer.Repo
 	git  *gittest.Repo
 }
 
-func (s *source) Name() string { return "test repositories" }
+func (s *repoSource) Name() string { return "test repositories" }
 
-func (s *source) List(context.Context) ([]crawler.Repo, error) {
-	var out []crawler.Repo
+func (s *repoSource) List(context.Context) ([]source.Repo, error) {
+	var out []source.Repo
 	for _, r := range s.repos {
 		dir := r.git.Dir
-		out = append(out, crawler.Repo{Meta: r.meta, Open: func(context.Context) (*git.Repository, error) {
+		out = append(out, source.Repo{Meta: r.meta, Open: func(context.Context) (*git.Repository, error) {
 			return git.PlainOpen(dir)
 		}})
 	}
@@ -60,7 +61,7 @@ type org struct {
 	t    *testing.T
 	idx  indexer.Index
 	cfg  *config.Config
-	src  *source
+	src  *repoSource
 	api  *gittest.Repo
 	web  *gittest.Repo
 	root string
@@ -125,7 +126,7 @@ func newOrg(t *testing.T) *org {
 		"package.json":      `{"name": "web", "dependencies": {"lodash": "4.17.15"}}` + "\n",
 		"package-lock.json": `{"name": "web", "lockfileVersion": 3, "packages": {"": {"dependencies": {"lodash": "4.17.15"}}, "node_modules/lodash": {"version": "4.17.15"}}}` + "\n",
 	})
-	o.src = &source{repos: []fixtureRepo{
+	o.src = &repoSource{repos: []fixtureRepo{
 		{indexer.Repo{Name: "acme/api", URL: "https://git.example.com/acme/api", Topics: []string{"java"}}, o.api},
 		{indexer.Repo{Name: "acme/web", URL: "https://git.example.com/acme/web", Topics: []string{"deprecated"}}, o.web},
 	}}
@@ -142,7 +143,7 @@ func newOrg(t *testing.T) *org {
 // crawl runs a real crawl of the repositories into the index.
 func (o *org) crawl() {
 	o.t.Helper()
-	c, err := crawler.New(o.cfg, o.idx, crawler.Options{Sources: []crawler.Source{o.src}})
+	c, err := crawler.New(o.cfg, o.idx, crawler.Options{Sources: []source.Source{o.src}})
 	if err != nil {
 		o.t.Fatal(err)
 	}

@@ -41,9 +41,13 @@ type Config struct {
 
 // Source is one place repositories come from; exactly one field is set.
 type Source struct {
-	GitHub *GitHub `yaml:"github"`
-	Git    *Git    `yaml:"git"`
-	Dir    string  `yaml:"dir"` // every git repository below this folder, read in place
+	GitHub    *GitHub    `yaml:"github"`
+	Git       *Git       `yaml:"git"`
+	Dir       string     `yaml:"dir"` // every git repository below this folder, read in place
+	GitLab    *GitLab    `yaml:"gitlab"`
+	Bitbucket *Bitbucket `yaml:"bitbucket"`
+	Gitea     *Gitea     `yaml:"gitea"` // Gitea and Forgejo
+	Azure     *Azure     `yaml:"azure"` // Azure DevOps
 }
 
 // GitHub lists the repositories of an organisation or a user.
@@ -116,7 +120,7 @@ type Elasticsearch struct {
 // Schedule says when trawl serve crawls.
 type Schedule struct {
 	Interval time.Duration `yaml:"interval"` // default 15m
-	Cron     string        `yaml:"cron"`
+	Cron     Cron          `yaml:"cron"`     // parsed when read (cron.go)
 }
 
 // Server configures trawl serve.

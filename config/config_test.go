@@ -37,13 +37,13 @@ func TestParseErrors(t *testing.T) {
 		{"unknown key in a flow mapping", "sources: [{dir: /srv, dri: /x}]\n",
 			`trawl.yaml:1: sources[0]: unknown key "dri"`},
 		{"no sources", "index:\n  backend: bleve\n",
-			`trawl.yaml:1: sources: at least one source (github, git or dir) is required`},
+			`trawl.yaml:1: sources: at least one source (github, gitlab, bitbucket, gitea, azure, git or dir) is required`},
 		{"empty sources", "server:\n  listen: :80\nsources: []\n",
-			`trawl.yaml:3: sources: at least one source (github, git or dir) is required`},
+			`trawl.yaml:3: sources: at least one source (github, gitlab, bitbucket, gitea, azure, git or dir) is required`},
 		{"two kinds in one source", "sources:\n  - dir: /srv\n    git:\n      urls: [/a.git]\n",
-			`trawl.yaml:2: sources[0]: set exactly one of github, git or dir`},
+			`trawl.yaml:2: sources[0]: set exactly one of github, gitlab, bitbucket, gitea, azure, git or dir`},
 		{"empty source", src + "  - {}\n",
-			`trawl.yaml:3: sources[1]: set exactly one of github, git or dir`},
+			`trawl.yaml:3: sources[1]: set exactly one of github, gitlab, bitbucket, gitea, azure, git or dir`},
 		{"github with org and user", src + "  - github:\n      org: acme\n      user: bob\n",
 			`trawl.yaml:3: sources[1].github: set exactly one of org or user`},
 		{"github with neither", src + "  - github:\n      token_env: GITHUB_TOKEN\n",
@@ -237,7 +237,7 @@ server: {listen: ":9000"}
 	if len(cfg.Index.Elasticsearch.Addresses) != 0 {
 		t.Errorf("addresses = %v, want none beside cloud_id", cfg.Index.Elasticsearch.Addresses)
 	}
-	if cfg.Schedule.Cron != "*/5 * * * *" || cfg.Server.Listen != ":9000" || cfg.Index.Backend != "elasticsearch" {
+	if cfg.Schedule.Cron.String() != "*/5 * * * *" || cfg.Server.Listen != ":9000" || cfg.Index.Backend != "elasticsearch" {
 		t.Errorf("schedule/server/index = %+v %+v %+v", cfg.Schedule, cfg.Server, cfg.Index)
 	}
 	if !cfg.Branches.Match("release/1.2") || cfg.Branches.Match("feature/x") {

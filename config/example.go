@@ -10,7 +10,7 @@ func Example() string {
 # environment variable that holds them; trawl config check says when one is
 # unset, so the keys that need one are commented out until you export it.
 
-sources:                               # at least one; each sets one of github, git or dir
+sources:                               # at least one; each sets one of github, gitlab, bitbucket, gitea, azure, git or dir
   - github:
       org: acme                        # or user: somebody
       api_url: https://api.github.com  # GitHub Enterprise: https://ghe.example.com/api/v3
@@ -27,6 +27,23 @@ sources:                               # at least one; each sets one of github, 
       # username: trawl                # optional, with password_env (export GIT_PASSWORD first)
       # password_env: GIT_PASSWORD
   - dir: ./checkouts                   # every git repository below this folder, read in place
+  # Other forges, one block each (README, "Other forges"):
+  # - gitlab:                          # gitlab.com or self-managed
+  #     group: acme                    # with every subgroup; or user: somebody
+  #     api_url: https://gitlab.com/api/v4
+  #     token_env: GITLAB_TOKEN        # scopes read_api and read_repository
+  # - bitbucket:                       # Data Center/Server; workspace: acme for Bitbucket Cloud
+  #     project: ACME
+  #     api_url: https://bitbucket.example.com/rest/api/1.0
+  #     token_env: BITBUCKET_TOKEN
+  # - gitea:                           # Gitea, Forgejo, Codeberg
+  #     org: acme
+  #     api_url: https://gitea.example.com/api/v1
+  #     token_env: GITEA_TOKEN
+  # - azure:                           # Azure DevOps Services or Server
+  #     organization: acme
+  #     project: platform              # optional: every project when absent
+  #     token_env: AZURE_DEVOPS_PAT
 
 repos:                                 # RE2 on full names: acme/api, git.example.com/team/api, a dir's path below it
   # include: ['^acme/']                # default: every repository the sources list

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"maps"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -98,13 +99,7 @@ func (c *checker) checkGitHubCrawler(cfg *Config) {
 			c.errorf(fmt.Sprintf("groups[%d]", i), "is empty")
 		}
 	}
-	if !cfg.GitHubCrawler() {
-		for _, f := range cfg.Indicators {
-			for _, d := range f.strict {
-				c.errs = append(c.errs, c.idx.translate(c.file, fmt.Sprintf("line %d: column %d: %s (compatibility: github-crawler accepts it, as github-crawler does)", d.line, d.column, d.msg)))
-			}
-		}
-	}
+	c.compileIndicators(cfg)
 	names := map[string]bool{}
 	for i, t := range cfg.RepositoryTasks {
 		path := fmt.Sprintf("repository_tasks[%d]", i)
@@ -223,38 +218,35 @@ func JavaDateLayout(p string) (string, error) {
 	return b.String(), nil
 }
 
-// UnmarshalYAML reads branches: either the mapping of include and exclude
+// decodeNode reads branches: either the mapping of include and exclude
 // globs, or the word default: each repository's default branch only, as
 // github-crawler crawls unless crawlAllBranches is set.
-func (g *Globs) UnmarshalYAML(n *yaml.Node) error {
+func (g *Globs) decodeNode(d *decoder, path string, n *yaml.Node) {
 	if n.Kind == yaml.ScalarNode {
 		if n.Value != "default" {
-			return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: column %d: %s is neither default nor a mapping of include and exclude globs", n.Line, n.Column, show(n.Value))}}
+			d.at(n, "%s is neither default nor a mapping of include and exclude globs", show(n.Value))
+			return
 		}
 		*g = Globs{Include: []string{"**"}, Default: true}
-		return nil
+		return
 	}
 	if n.Kind != yaml.MappingNode {
-		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: column %d: must be default or a mapping of include and exclude globs, not %s", n.Line, n.Column, kindName(n))}}
+		d.at(n, "must be default or a mapping of include and exclude globs, not %s", kindName(n))
+		return
 	}
-	// Node.Decode does not check for unknown keys: do it here, worded as
-	// yaml.v3 words it so that Parse reports it like every other one.
-	var errs []string
+	if !d.uniqueKeys(path, n) {
+		return
+	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		k := n.Content[i]
-		if k.Value != "include" && k.Value != "exclude" {
-			errs = append(errs, fmt.Sprintf("line %d: field %s not found in type config.Globs", k.Line, k.Value))
+		k, v := n.Content[i], n.Content[i+1]
+		switch k.Value {
+		case "include":
+			d.decode(joinKey(path, k.Value), v, reflect.ValueOf(&g.Include).Elem())
+		case "exclude":
+			d.decode(joinKey(path, k.Value), v, reflect.ValueOf(&g.Exclude).Elem())
+		default:
+			d.unknownKey(k)
 		}
 	}
-	if len(errs) > 0 {
-		return &yaml.TypeError{Errors: errs}
-	}
-	type plain Globs
-	var p plain = plain(*g)
-	if err := n.Decode(&p); err != nil {
-		return err
-	}
-	*g = Globs(p)
 	g.Default = false
-	return nil
 }

@@ -29,16 +29,6 @@ type Indicators []IndicatorFile
 type IndicatorFile struct {
 	Path       string // in the repository, without github-crawler's [ ] escape
 	Indicators []Indicator
-
-	// strict are the problems trawl's RE2 reading finds in patterns that
-	// github-crawler's Java reading accepts: errors unless compatibility
-	// is github-crawler, which is only known once the whole file is read.
-	strict []deferredError
-}
-
-type deferredError struct {
-	line, column int
-	msg          string
 }
 
 // Indicator is one value to read from a file.
@@ -46,7 +36,20 @@ type Indicator struct {
 	Name   string            `yaml:"name"`
 	Type   string            `yaml:"type"`   // parser type (parser.Types)
 	Params map[string]string `yaml:"params"` // the type's parameters
+
+	// compiled is the parser, built once when the file is read, in the
+	// mode its compatibility key chooses; nil for an Indicator made in code.
+	compiled *parser.Parser
+	src      *indicatorNodes // while the file is checked; nil after
 }
+
+// indicatorNodes are the nodes an Indicator was read from, to report a
+// parser's problems at the type or parameter at fault.
+type indicatorNodes struct{ item, typeNode, params *yaml.Node }
+
+// Parser returns the indicator's parser as compiled when the file was
+// read, or nil for an Indicator not read from a file.
+func (ind Indicator) Parser() *parser.Parser { return ind.compiled }
 
 // Paths returns the configured file paths.
 func (in Indicators) Paths() []string {
@@ -57,20 +60,13 @@ func (in Indicators) Paths() []string {
 	return out
 }
 
-// UnmarshalYAML decodes and checks the section. Problems are returned
-// together as *yaml.TypeError lines that Parse turns into errors naming
-// the key path and line.
-func (in *Indicators) UnmarshalYAML(n *yaml.Node) error {
-	var errs []string
-	at := func(v *yaml.Node, format string, args ...any) {
-		errs = append(errs, fmt.Sprintf("line %d: column %d: ", v.Line, v.Column)+fmt.Sprintf(format, args...))
-	}
-	unknown := func(k *yaml.Node) {
-		errs = append(errs, fmt.Sprintf("line %d: field %s not found in type config.Indicator", k.Line, k.Value))
-	}
+// decodeNode decodes and checks the section, reporting each problem at
+// its node.
+func (in *Indicators) decodeNode(d *decoder, _ string, n *yaml.Node) {
+	at, unknown := d.at, d.unknownKey
 	if n.Kind != yaml.MappingNode {
 		at(n, "must be a mapping of file paths to lists of indicators, not %s", kindName(n))
-		return &yaml.TypeError{Errors: errs}
+		return
 	}
 	*in = nil
 	seenPath := map[string]bool{}
@@ -96,7 +92,7 @@ func (in *Indicators) UnmarshalYAML(n *yaml.Node) error {
 		}
 		names := map[string]bool{}
 		for _, item := range v.Content {
-			ind, ok := decodeIndicator(item, at, unknown, &f.strict)
+			ind, ok := decodeIndicator(item, at, unknown)
 			if !ok {
 				continue
 			}
@@ -109,20 +105,16 @@ func (in *Indicators) UnmarshalYAML(n *yaml.Node) error {
 		}
 		*in = append(*in, f)
 	}
-	if len(errs) > 0 {
-		return &yaml.TypeError{Errors: errs}
-	}
-	return nil
 }
 
-func decodeIndicator(item *yaml.Node, at func(*yaml.Node, string, ...any), unknown func(key *yaml.Node), strict *[]deferredError) (Indicator, bool) {
-	var ind Indicator
+func decodeIndicator(item *yaml.Node, at func(*yaml.Node, string, ...any), unknown func(key *yaml.Node)) (Indicator, bool) {
+	src := &indicatorNodes{item: item}
+	ind := Indicator{src: src}
 	if item.Kind != yaml.MappingNode {
 		at(item, "must be a mapping with name, type and params, not %s", kindName(item))
 		return ind, false
 	}
 	ok := true
-	var params, typeNode *yaml.Node
 	for i := 0; i+1 < len(item.Content); i += 2 {
 		k, v := item.Content[i], item.Content[i+1]
 		switch k.Value {
@@ -138,10 +130,10 @@ func decodeIndicator(item *yaml.Node, at func(*yaml.Node, string, ...any), unkno
 				at(v, "set type or method (github-crawler's older name), not both")
 				ok = false
 			} else {
-				ind.Type, typeNode = v.Value, v
+				ind.Type, src.typeNode = v.Value, v
 			}
 		case "params":
-			params = v
+			src.params = v
 			if v.Kind != yaml.MappingNode {
 				at(v, "must be a mapping of parameter names to values, not %s", kindName(v))
 				ok = false
@@ -158,8 +150,6 @@ func decodeIndicator(item *yaml.Node, at func(*yaml.Node, string, ...any), unkno
 				ind.Params[pk.Value] = pv.Value
 			}
 		default:
-			// Worded as yaml.v3 words it, so that Parse reports it like
-			// every other unknown key.
 			unknown(k)
 			ok = false
 		}
@@ -175,37 +165,63 @@ func decodeIndicator(item *yaml.Node, at func(*yaml.Node, string, ...any), unkno
 		at(item, "type is required (one of %s)", strings.Join(parser.Types(), ", "))
 		return ind, false
 	}
-	p, err := parser.Compile(ind.Type, ind.Params)
-	if err == nil {
-		err = p.CheckPattern()
+	return ind, true
+}
+
+// compileIndicators builds each indicator's parser once, in the mode the
+// compatibility key chooses, and reports what it rejects at the type or
+// parameter at fault.
+func (c *checker) compileIndicators(cfg *Config) {
+	mode := parser.Strict
+	if cfg.GitHubCrawler() {
+		mode = parser.GitHubCrawler
+	}
+	for fi := range cfg.Indicators {
+		for ii := range cfg.Indicators[fi].Indicators {
+			ind := &cfg.Indicators[fi].Indicators[ii]
+			p, err := parser.CompileMode(ind.Type, ind.Params, mode)
+			if err == nil {
+				err = p.CheckPattern()
+			}
+			if err == nil {
+				ind.compiled = p
+			} else {
+				c.indicatorError(ind, mode, err)
+			}
+			ind.src = nil
+		}
+	}
+}
+
+func (c *checker) indicatorError(ind *Indicator, mode parser.Mode, err error) {
+	at := func(n *yaml.Node, format string, args ...any) {
+		c.errs = append(c.errs, c.idx.errorAt(c.file, n, scopeNone, fmt.Sprintf(format, args...)))
 	}
 	var pe *parser.ParamError
-	if errors.As(err, &pe) && pe.Param == "pattern" && params != nil {
-		// Java syntax, or no single capture group: fine for
-		// compatibility: github-crawler, checked once the file is read.
+	if !errors.As(err, &pe) {
+		at(ind.src.item, "%v", err)
+		return
+	}
+	msg := pe.Msg
+	if mode == parser.Strict && pe.Param == "pattern" {
+		// Java syntax, or no single capture group: github-crawler's
+		// reading takes it.
 		if _, jerr := parser.CompileMode(ind.Type, ind.Params, parser.GitHubCrawler); jerr == nil {
-			if v := paramValue(params, "pattern"); v != nil {
-				*strict = append(*strict, deferredError{line: v.Line, column: v.Column, msg: pe.Msg})
-				return ind, true
-			}
+			msg += " (compatibility: github-crawler accepts it, as github-crawler does)"
 		}
 	}
-	if errors.As(err, &pe) {
-		switch {
-		case pe.Param == "":
-			at(typeNode, "%s", pe.Msg)
-		case params == nil:
-			at(item, "params.%s %s", pe.Param, pe.Msg)
-		default:
-			if v := paramValue(params, pe.Param); v != nil {
-				at(v, "%s", pe.Msg)
-			} else {
-				at(params, "%s %s", pe.Param, pe.Msg)
-			}
+	switch {
+	case pe.Param == "":
+		at(ind.src.typeNode, "%s", msg)
+	case ind.src.params == nil:
+		at(ind.src.item, "params.%s %s", pe.Param, msg)
+	default:
+		if v := paramValue(ind.src.params, pe.Param); v != nil {
+			at(v, "%s", msg)
+		} else {
+			at(ind.src.params, "%s %s", pe.Param, msg)
 		}
-		return ind, false
 	}
-	return ind, true
 }
 
 func paramValue(params *yaml.Node, name string) *yaml.Node {

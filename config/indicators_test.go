@@ -46,6 +46,15 @@ indicators:
 		{Path: "package.json", Indicators: []Indicator{{Name: "angular", Type: "findValueForJsonPath", Params: map[string]string{"jsonPath": "dependencies.@angular/core"}}}},
 		{Path: "modules.xml", Indicators: []Indicator{{Name: "props", Type: "countMatchingXmlElements", Params: map[string]string{"xpathToMatch": "//*[local-name()='properties']/*"}}}},
 	}
+	// Each parser is compiled once, when the file is read.
+	for fi, f := range cfg.Indicators {
+		for ii, ind := range f.Indicators {
+			if ind.Parser() == nil || ind.Parser().Type() != ind.Type {
+				t.Errorf("%s %s: parser %v, want one of type %s", f.Path, ind.Name, ind.Parser(), ind.Type)
+			}
+			cfg.Indicators[fi].Indicators[ii].compiled = nil
+		}
+	}
 	if !reflect.DeepEqual(cfg.Indicators, want) {
 		t.Errorf("Indicators =\n%#v\nwant\n%#v", cfg.Indicators, want)
 	}

@@ -1,10 +1,8 @@
 package config
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"regexp"
 	"sort"
@@ -87,8 +85,8 @@ func Parse(data []byte, path string) (*Config, error) {
 		file = "(config)"
 	}
 
-	// The node tree gives every key path its line; the typed decode below
-	// only reports lines.
+	// The node tree gives every key path its line, and the decoder
+	// reports each problem at its node.
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, syntaxError(file, err)
@@ -96,18 +94,9 @@ func Parse(data []byte, path string) (*Config, error) {
 	idx := newNodeIndex(&doc)
 
 	cfg := defaults()
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	var decodeErrs []*Error
-	if err := dec.Decode(cfg); err != nil && err != io.EOF {
-		var te *yaml.TypeError
-		if !errors.As(err, &te) {
-			return nil, syntaxError(file, err)
-		}
-		for _, msg := range te.Errors {
-			decodeErrs = append(decodeErrs, idx.translate(file, msg))
-		}
-	}
+	d := newDecoder(file, idx)
+	d.decodeRoot(&doc, cfg)
+	decodeErrs := d.errs
 	cfg.Path = path
 
 	c := &checker{file: file, idx: idx}
@@ -117,8 +106,9 @@ func Parse(data []byte, path string) (*Config, error) {
 	// a string is then an empty list, a mapping with an unknown key misses
 	// the key meant): report the cause only.
 	errs := decodeErrs
+	cause := newCauses(decodeErrs, idx.has)
 	for _, e := range c.errs {
-		if !causedByAny(e.Path, decodeErrs, idx.has) {
+		if !cause.any(e.Path) {
 			errs = append(errs, e)
 		}
 	}
@@ -152,6 +142,8 @@ func defaults() *Config {
 	}
 }
 
+// yamlLine reads the line of a syntax error: yaml.v3 gives those as text
+// only ("yaml: line 3: ..."), unlike problems of the decoded values.
 var yamlLine = regexp.MustCompile(`(?s)^(?:yaml: )?line (\d+): (.*)$`)
 
 // syntaxError turns "yaml: line 3: did not find expected key" into
@@ -165,13 +157,46 @@ func syntaxError(file string, err error) error {
 	return &Error{File: file, Msg: strings.TrimPrefix(msg, "yaml: ")}
 }
 
-func causedByAny(path string, errs []*Error, has func(string) bool) bool {
+// causes finds the decode errors that may cause a validation problem. It
+// looks only at the errors of a path's ancestors and children, so that a
+// file with many problems (aliases repeat them) is not checked pair by
+// pair.
+type causes struct {
+	byPath, byParent map[string][]*Error
+	has              func(string) bool
+}
+
+func newCauses(errs []*Error, has func(string) bool) *causes {
+	c := &causes{byPath: map[string][]*Error{}, byParent: map[string][]*Error{}, has: has}
 	for _, e := range errs {
-		if e.causes(path, has) {
+		c.byPath[e.Path] = append(c.byPath[e.Path], e)
+		if e.Path != "" {
+			p := parentPath(e.Path)
+			c.byParent[p] = append(c.byParent[p], e)
+		}
+	}
+	return c
+}
+
+// any reports whether a decode error may cause a problem at path. Every
+// error whose causes can hold sits at path, an ancestor (isWithin's
+// prefixes are exactly parentPath's chain) or a child of path.
+func (c *causes) any(path string) bool {
+	for _, e := range c.byParent[path] {
+		if e.causes(path, c.has) {
 			return true
 		}
 	}
-	return false
+	for a := path; ; a = parentPath(a) {
+		for _, e := range c.byPath[a] {
+			if e.causes(path, c.has) {
+				return true
+			}
+		}
+		if a == "" {
+			return false
+		}
+	}
 }
 
 // isWithin reports whether path is ancestor or ancestor's descendant.
@@ -197,11 +222,12 @@ type entry struct {
 type nodeIndex struct {
 	entries  []entry
 	byPath   map[string]int
+	byNode   map[*yaml.Node]int // key and value nodes to their entry
 	rootLine int
 }
 
 func newNodeIndex(doc *yaml.Node) *nodeIndex {
-	x := &nodeIndex{byPath: map[string]int{}, rootLine: 1}
+	x := &nodeIndex{byPath: map[string]int{}, byNode: map[*yaml.Node]int{}, rootLine: 1}
 	root := doc
 	if doc.Kind == yaml.DocumentNode && len(doc.Content) > 0 {
 		root = doc.Content[0]
@@ -216,6 +242,11 @@ func newNodeIndex(doc *yaml.Node) *nodeIndex {
 func (x *nodeIndex) add(e entry) {
 	if _, dup := x.byPath[e.path]; !dup {
 		x.byPath[e.path] = len(x.entries)
+	}
+	for _, n := range []*yaml.Node{e.key, e.value} {
+		if _, seen := x.byNode[n]; n != nil && !seen {
+			x.byNode[n] = len(x.entries)
+		}
 	}
 	x.entries = append(x.entries, e)
 }
@@ -272,134 +303,22 @@ func parentPath(path string) string {
 	return path[:i]
 }
 
-var (
-	yamlUnknownField = regexp.MustCompile(`(?s)^line (\d+): field (.*) not found in type \S+$`)
-	yamlFieldSet     = regexp.MustCompile(`(?s)^line (\d+): field (.*) already set in type \S+$`)
-	yamlDuplicateKey = regexp.MustCompile(`(?s)^line (\d+): mapping key "(.*)" already defined at line (\d+)$`)
-	yamlColumn       = regexp.MustCompile(`(?s)^line (\d+): column (\d+): (.*)$`)
-	yamlCannot       = regexp.MustCompile("(?s)^line (\\d+): cannot unmarshal (\\S+)(?: `(.*)`)? into (\\S+)$")
-)
-
-// translate rewrites one of yaml.v3's type errors as an Error naming the
-// key path, e.g. "line 3: field orgg not found in type config.GitHub"
-// becomes `sources[0].github: unknown key "orgg"`.
-func (x *nodeIndex) translate(file, msg string) *Error {
-	atoi := func(s string) int { n, _ := strconv.Atoi(s); return n }
-	if m := yamlUnknownField.FindStringSubmatch(msg); m != nil {
-		line := atoi(m[1])
-		return &Error{File: file, Line: line, Path: x.keyParent(line, m[2]), Msg: "unknown key " + show(m[2]), scope: scopeKey}
+// errorAt returns an error about the value node n, naming its key path
+// and the line of its key. A node met only through an alias is reported
+// at its own line, without a path.
+func (x *nodeIndex) errorAt(file string, n *yaml.Node, s scope, msg string) *Error {
+	i, ok := x.byNode[n]
+	if !ok {
+		return &Error{File: file, Line: n.Line, Msg: msg, scope: s}
 	}
-	if m := yamlFieldSet.FindStringSubmatch(msg); m != nil {
-		line := atoi(m[1])
-		return &Error{File: file, Line: line, Path: x.keyParent(line, m[2]), Msg: "key " + show(m[2]) + " is set twice", scope: scopeKey}
-	}
-	if m := yamlDuplicateKey.FindStringSubmatch(msg); m != nil {
-		line := atoi(m[1])
-		key, err := strconv.Unquote(`"` + m[2] + `"`)
-		if err != nil {
-			key = m[2]
-		}
-		return &Error{File: file, Line: line, Path: x.keyParent(line, key),
-			Msg: fmt.Sprintf("key %s is already defined at line %s", show(key), m[3]), scope: scopeMapping}
-	}
-	if m := yamlCannot.FindStringSubmatch(msg); m != nil {
-		line := atoi(m[1])
-		e := x.valueAt(line, m[2], m[3])
-		if e == nil && m[4] == "config.Config" {
-			return &Error{File: file, Line: line, Msg: "the file must be a mapping of keys such as sources, index and server", scope: scopeMapping}
-		}
-		if e == nil {
-			return &Error{File: file, Line: line, Msg: strings.TrimPrefix(msg, "line "+m[1]+": ")}
-		}
-		return &Error{File: file, Line: x.line(e.path), Path: e.path, Msg: mismatch(e.value, m[4]), scope: scopeValue}
-	}
-	if m := yamlColumn.FindStringSubmatch(msg); m != nil {
-		// Messages of our own UnmarshalYAML methods.
-		line, col := atoi(m[1]), atoi(m[2])
-		for _, e := range x.entries {
-			if e.value.Line == line && e.value.Column == col {
-				return &Error{File: file, Line: x.line(e.path), Path: e.path, Msg: m[3], scope: scopeValue}
-			}
-		}
-		return &Error{File: file, Line: line, Msg: m[3]}
-	}
-	return &Error{File: file, Msg: msg}
+	path := x.entries[i].path
+	return &Error{File: file, Line: x.line(path), Path: path, Msg: msg, scope: s}
 }
 
-// keyParent returns the path of the mapping holding key at line.
-func (x *nodeIndex) keyParent(line int, key string) string {
-	for _, e := range x.entries {
-		if e.key != nil && e.key.Line == line && e.key.Value == key {
-			return e.parent
-		}
+// parentOfKey returns the key path of the mapping holding key node k.
+func (x *nodeIndex) parentOfKey(k *yaml.Node) string {
+	if i, ok := x.byNode[k]; ok {
+		return x.entries[i].parent
 	}
 	return ""
-}
-
-// valueAt finds the value on line that yaml.v3 printed as tag and value
-// (cut to 7 characters and "..." when long). Empty tag matches any scalar.
-func (x *nodeIndex) valueAt(line int, tag, shown string) *entry {
-	kind := yaml.ScalarNode
-	switch tag {
-	case "!!seq":
-		kind = yaml.SequenceNode
-	case "!!map":
-		kind = yaml.MappingNode
-	}
-	prefix, cut := strings.CutSuffix(shown, "...")
-	for i := range x.entries {
-		e := &x.entries[i]
-		v := e.value
-		if v.Line != line || v.Kind != kind {
-			continue
-		}
-		if kind == yaml.ScalarNode && tag != "" && !(v.Value == shown || cut && strings.HasPrefix(v.Value, prefix)) {
-			continue
-		}
-		return e
-	}
-	return nil
-}
-
-// mismatch explains a value that does not fit the Go type yaml.v3 named.
-func mismatch(v *yaml.Node, goType string) string {
-	want := "a value of type " + goType
-	switch goType {
-	case "string":
-		want = "a string"
-	case "bool":
-		want = "true or false"
-	case "int", "int64", "int32", "uint", "uint64":
-		want = "an integer"
-	case "time.Duration":
-		want = "a duration (examples: 30s, 15m, 1h30m)"
-	default:
-		if strings.HasPrefix(goType, "[]") {
-			want = "a list"
-		} else if strings.HasPrefix(goType, "config.") || strings.HasPrefix(goType, "map[") {
-			want = "a mapping"
-		}
-	}
-	if v.Kind == yaml.ScalarNode && !strings.HasPrefix(want, "a list") && want != "a mapping" {
-		return fmt.Sprintf("%s is not %s", show(v.Value), want)
-	}
-	return fmt.Sprintf("must be %s, not %s", want, kindName(v))
-}
-
-func kindName(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.AliasNode:
-		return "an alias"
-	}
-	switch n.ShortTag() {
-	case "!!int", "!!float":
-		return "a number"
-	case "!!bool":
-		return "true or false"
-	}
-	return "a string"
 }

@@ -139,24 +139,17 @@ func (rs Rules) Find(id string) *Rule {
 
 var ruleID = regexp.MustCompile(`^[a-z0-9-]+$`)
 
-// ruleDecoder collects problems as yaml.v3 type-error lines, which Parse
-// turns into errors naming the key path and line.
-type ruleDecoder struct{ errs []string }
+// ruleDecoder reports each problem of the rules section at its node.
+type ruleDecoder struct{ *decoder }
 
-func (d *ruleDecoder) at(v *yaml.Node, format string, args ...any) {
-	d.errs = append(d.errs, fmt.Sprintf("line %d: column %d: ", v.Line, v.Column)+fmt.Sprintf(format, args...))
-}
+func (d ruleDecoder) unknown(k *yaml.Node, _ string) { d.unknownKey(k) }
 
-func (d *ruleDecoder) unknown(k *yaml.Node, typ string) {
-	d.errs = append(d.errs, fmt.Sprintf("line %d: field %s not found in type config.%s", k.Line, k.Value, typ))
-}
-
-// UnmarshalYAML decodes and checks the section.
-func (rs *Rules) UnmarshalYAML(n *yaml.Node) error {
-	d := &ruleDecoder{}
+// decodeNode decodes and checks the section.
+func (rs *Rules) decodeNode(dec *decoder, _ string, n *yaml.Node) {
+	d := ruleDecoder{dec}
 	if n.Kind != yaml.SequenceNode {
 		d.at(n, "must be a list of rules (id, title, severity, scope and one check), not %s", kindName(n))
-		return &yaml.TypeError{Errors: d.errs}
+		return
 	}
 	*rs = Rules{}
 	seen := map[string]int{}
@@ -172,13 +165,9 @@ func (rs *Rules) UnmarshalYAML(n *yaml.Node) error {
 		seen[r.ID] = r.Line
 		*rs = append(*rs, r)
 	}
-	if len(d.errs) > 0 {
-		return &yaml.TypeError{Errors: d.errs}
-	}
-	return nil
 }
 
-func (d *ruleDecoder) str(v *yaml.Node) (string, bool) {
+func (d ruleDecoder) str(v *yaml.Node) (string, bool) {
 	if v.Kind != yaml.ScalarNode {
 		d.at(v, "must be a string, not %s", kindName(v))
 		return "", false
@@ -186,7 +175,7 @@ func (d *ruleDecoder) str(v *yaml.Node) (string, bool) {
 	return v.Value, true
 }
 
-func (d *ruleDecoder) strs(v *yaml.Node) ([]string, bool) {
+func (d ruleDecoder) strs(v *yaml.Node) ([]string, bool) {
 	if v.Kind == yaml.ScalarNode && v.Value != "" {
 		return []string{v.Value}, true
 	}
@@ -204,7 +193,7 @@ func (d *ruleDecoder) strs(v *yaml.Node) ([]string, bool) {
 	return out, ok
 }
 
-func (d *ruleDecoder) globs(v *yaml.Node) ([]string, bool) {
+func (d ruleDecoder) globs(v *yaml.Node) ([]string, bool) {
 	gs, ok := d.strs(v)
 	if !ok {
 		return nil, false
@@ -219,7 +208,7 @@ func (d *ruleDecoder) globs(v *yaml.Node) ([]string, bool) {
 }
 
 // mapping calls fn for each key of v, which must be a mapping.
-func (d *ruleDecoder) mapping(v *yaml.Node, what string, fn func(k, v *yaml.Node) bool) bool {
+func (d ruleDecoder) mapping(v *yaml.Node, what string, fn func(k, v *yaml.Node) bool) bool {
 	if v.Kind != yaml.MappingNode {
 		d.at(v, "must be a mapping (%s), not %s", what, kindName(v))
 		return false
@@ -233,7 +222,7 @@ func (d *ruleDecoder) mapping(v *yaml.Node, what string, fn func(k, v *yaml.Node
 	return ok
 }
 
-func (d *ruleDecoder) filter(v *yaml.Node, f *Filter) bool {
+func (d ruleDecoder) filter(v *yaml.Node, f *Filter) bool {
 	ok := d.mapping(v, "include and exclude lists of regular expressions", func(k, v *yaml.Node) bool {
 		var dst *[]string
 		switch k.Value {
@@ -264,7 +253,7 @@ func (d *ruleDecoder) filter(v *yaml.Node, f *Filter) bool {
 	return ok
 }
 
-func (d *ruleDecoder) query(v *yaml.Node) (string, bool) {
+func (d ruleDecoder) query(v *yaml.Node) (string, bool) {
 	q, ok := d.str(v)
 	if !ok {
 		return "", false
@@ -280,7 +269,7 @@ func (d *ruleDecoder) query(v *yaml.Node) (string, bool) {
 	return q, true
 }
 
-func (d *ruleDecoder) rule(item *yaml.Node) (Rule, bool) {
+func (d ruleDecoder) rule(item *yaml.Node) (Rule, bool) {
 	r := Rule{Severity: "warning", Line: item.Line}
 	if item.Kind != yaml.MappingNode {
 		d.at(item, "must be a mapping with id, title, severity, scope and one check, not %s", kindName(item))
@@ -363,7 +352,7 @@ func (d *ruleDecoder) rule(item *yaml.Node) (Rule, bool) {
 	return r, ok
 }
 
-func (d *ruleDecoder) dependency(v *yaml.Node) (*DependencyCheck, bool) {
+func (d ruleDecoder) dependency(v *yaml.Node) (*DependencyCheck, bool) {
 	c := &DependencyCheck{}
 	var versionNode *yaml.Node
 	ok := d.mapping(v, "name and an optional version range", func(k, v *yaml.Node) bool {
@@ -397,7 +386,7 @@ func (d *ruleDecoder) dependency(v *yaml.Node) (*DependencyCheck, bool) {
 	return c, true
 }
 
-func (d *ruleDecoder) indicator(v *yaml.Node) (*IndicatorCheck, bool) {
+func (d ruleDecoder) indicator(v *yaml.Node) (*IndicatorCheck, bool) {
 	c := &IndicatorCheck{}
 	var cNode *yaml.Node
 	ok := d.mapping(v, "name and constraint", func(k, v *yaml.Node) bool {
@@ -433,7 +422,7 @@ func (d *ruleDecoder) indicator(v *yaml.Node) (*IndicatorCheck, bool) {
 	return c, true
 }
 
-func (d *ruleDecoder) vulnerable(v *yaml.Node) (*VulnerableCheck, bool) {
+func (d ruleDecoder) vulnerable(v *yaml.Node) (*VulnerableCheck, bool) {
 	c := &VulnerableCheck{}
 	if v.Kind == yaml.ScalarNode {
 		if v.Value != "true" {

@@ -49,20 +49,25 @@ func ParseSize(s string) (Size, error) {
 	return Size(n * mult), nil
 }
 
-// UnmarshalYAML accepts an integer or a number with a unit. Errors are
-// returned as *yaml.TypeError so that the decoder keeps going and the
-// file's other problems are reported too; they carry the column so that
-// Parse finds the key path of the value.
+// UnmarshalYAML accepts an integer or a number with a unit.
 func (s *Size) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.ScalarNode {
-		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: column %d: must be a size %s, not %s", n.Line, n.Column, sizeExamples, kindName(n))}}
+		return fmt.Errorf("must be a size %s, not %s", sizeExamples, kindName(n))
 	}
 	v, err := ParseSize(n.Value)
 	if err != nil {
-		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: column %d: %v", n.Line, n.Column, err)}}
+		return err
 	}
 	*s = v
 	return nil
+}
+
+// decodeNode reads the size within a configuration file, reporting a
+// problem at its node so that the decoder keeps going.
+func (s *Size) decodeNode(d *decoder, _ string, n *yaml.Node) {
+	if err := s.UnmarshalYAML(n); err != nil {
+		d.at(n, "%v", err)
+	}
 }
 
 // MarshalYAML writes the size as String does, so that a marshalled

@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/bmatcuk/doublestar/v4"
-	"github.com/robfig/cron/v3"
 )
 
 // checker collects every problem of a decoded configuration, each with
@@ -30,7 +29,7 @@ func (c *checker) errorf(path, format string, args ...any) {
 // says and compiles the regular expressions.
 func (c *checker) check(cfg *Config) {
 	if len(cfg.Sources) == 0 {
-		c.errorf("sources", "at least one source (github, git or dir) is required")
+		c.errorf("sources", "at least one source (github, gitlab, bitbucket, gitea, azure, git or dir) is required")
 	}
 	for i := range cfg.Sources {
 		c.source(fmt.Sprintf("sources[%d]", i), &cfg.Sources[i])
@@ -52,16 +51,28 @@ func (c *checker) check(cfg *Config) {
 
 func (c *checker) source(path string, s *Source) {
 	set := 0
-	for _, ok := range []bool{s.GitHub != nil, s.Git != nil, s.Dir != ""} {
+	for _, ok := range []bool{s.GitHub != nil, s.Git != nil, s.Dir != "", s.GitLab != nil, s.Bitbucket != nil, s.Gitea != nil, s.Azure != nil} {
 		if ok {
 			set++
 		}
 	}
 	if set != 1 {
-		c.errorf(path, "set exactly one of github, git or dir")
+		c.errorf(path, "set exactly one of github, gitlab, bitbucket, gitea, azure, git or dir")
 	}
 	if s.GitHub != nil {
 		c.github(path+".github", s.GitHub)
+	}
+	if s.GitLab != nil {
+		c.gitlab(path+".gitlab", s.GitLab)
+	}
+	if s.Bitbucket != nil {
+		c.bitbucket(path+".bitbucket", s.Bitbucket)
+	}
+	if s.Gitea != nil {
+		c.gitea(path+".gitea", s.Gitea)
+	}
+	if s.Azure != nil {
+		c.azure(path+".azure", s.Azure)
 	}
 	if s.Git != nil {
 		c.git(path+".git", s.Git)
@@ -92,6 +103,24 @@ func (c *checker) github(path string, g *GitHub) {
 	}
 	if app != 0 && app != 3 {
 		c.errorf(path, "a GitHub App needs all of app_id, installation_id and private_key_file")
+	}
+}
+
+// forgeAPI checks the keys every forge block has: api_url (def when
+// unset, if def is not empty), token_env, webhook_secret_env and
+// concurrency (default 4).
+func (c *checker) forgeAPI(path string, apiURL *string, def, tokenEnv, secretEnv string, concurrency *int) {
+	if *apiURL == "" {
+		*apiURL = def
+	} else if msg := checkHTTPURL(*apiURL); msg != "" {
+		c.errorf(path+".api_url", "%s", msg)
+	}
+	c.env(path+".token_env", tokenEnv)
+	c.env(path+".webhook_secret_env", secretEnv)
+	if !c.idx.has(path + ".concurrency") {
+		*concurrency = 4
+	} else if *concurrency < 1 {
+		c.errorf(path+".concurrency", "must be at least 1")
 	}
 }
 
@@ -143,10 +172,8 @@ func (c *checker) index(ix *Index) {
 var esPrefix = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
 
 func (c *checker) schedule(s *Schedule) {
-	if s.Cron != "" {
-		if _, err := cron.ParseStandard(s.Cron); err != nil {
-			c.errorf("schedule.cron", "%s is not a cron schedule: %v (examples: \"*/15 * * * *\", \"@hourly\", \"@every 10m\")", show(s.Cron), err)
-		}
+	// A bad cron expression is reported while decoding (cron.go).
+	if !s.Cron.IsZero() {
 		if c.idx.has("schedule.interval") {
 			c.errorf("schedule", "set interval or cron, not both")
 		}
@@ -363,6 +390,9 @@ func UnsetSecrets(cfg *Config) []string {
 		if s.Git != nil {
 			refs = append(refs, ref{fmt.Sprintf("sources[%d].git.password_env", i), s.Git.PasswordEnv})
 		}
+		for _, f := range forgeSecrets(s) {
+			refs = append(refs, ref{fmt.Sprintf("sources[%d].%s", i, f[0]), f[1]})
+		}
 	}
 	if cfg.Index.Backend == "elasticsearch" {
 		es := cfg.Index.Elasticsearch
@@ -377,6 +407,26 @@ func UnsetSecrets(cfg *Config) []string {
 		if _, err := Secret(r.name); err != nil {
 			out = append(out, r.path+": "+strings.TrimPrefix(err.Error(), "read secret: "))
 		}
+	}
+	return out
+}
+
+// forgeSecrets lists the _env keys of a forge block other than GitHub's,
+// as (key path below the source, variable).
+func forgeSecrets(s Source) [][2]string {
+	var out [][2]string
+	add := func(forge, token, secret string) {
+		out = append(out, [2]string{forge + ".token_env", token}, [2]string{forge + ".webhook_secret_env", secret})
+	}
+	switch {
+	case s.GitLab != nil:
+		add("gitlab", s.GitLab.TokenEnv, s.GitLab.WebhookSecretEnv)
+	case s.Bitbucket != nil:
+		add("bitbucket", s.Bitbucket.TokenEnv, s.Bitbucket.WebhookSecretEnv)
+	case s.Gitea != nil:
+		add("gitea", s.Gitea.TokenEnv, s.Gitea.WebhookSecretEnv)
+	case s.Azure != nil:
+		add("azure", s.Azure.TokenEnv, s.Azure.WebhookSecretEnv)
 	}
 	return out
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/trawl-dev/trawl/config"
 	"github.com/trawl-dev/trawl/crawler"
 	"github.com/trawl-dev/trawl/indexer/bleve"
+	"github.com/trawl-dev/trawl/source/sources"
 )
 
 // TestPasswordOnlyOverHTTPS: a git source with a password and an http://
@@ -44,7 +45,11 @@ func TestPasswordOnlyOverHTTPS(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer idx.Close()
-	c, err := crawler.New(cfg, idx, crawler.Options{})
+	srcs, err := sources.For(cfg, sources.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := crawler.New(cfg, idx, crawler.Options{Sources: srcs})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,12 +8,11 @@ import (
 	"sync"
 	"unicode/utf8"
 
-	"github.com/go-enry/go-enry/v2"
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 
-	"github.com/trawl-dev/trawl/deps"
 	"github.com/trawl-dev/trawl/indexer"
+	"github.com/trawl-dev/trawl/lang"
 	"github.com/trawl-dev/trawl/trigram"
 )
 
@@ -41,7 +40,10 @@ type branchCrawl struct {
 	progress *progress
 	sum      *Summary
 
-	trees *trees
+	// trees and surveys are shared by the branches of one repository:
+	// branches share most subtrees.
+	trees   *trees
+	surveys *surveyCache
 	// The batch being built, and what it holds.
 	ch      *indexer.Changes
 	mine    map[string]bool // blobs in ch
@@ -68,7 +70,9 @@ func (b *branchCrawl) run(ctx context.Context) error {
 		return fmt.Errorf("read commit %s: %w", b.state.Commit, err)
 	}
 	root := commit.TreeHash
-	b.trees = newTrees(b.repo.Storer)
+	if b.trees == nil {
+		b.trees = newTrees(b.repo.Storer)
+	}
 	b.ch, b.mine = &indexer.Changes{}, map[string]bool{}
 
 	// First pass: count the files (a branch over the limit is refused
@@ -167,30 +171,6 @@ func (b *branchCrawl) run(ctx context.Context) error {
 	}
 	b.c.log.Debug("branch queued", "repo", key.Repo, "branch", key.Name, "commit", b.state.Commit, "resettle", resettle)
 	return nil
-}
-
-// survey walks the head once: it counts the files the patterns select,
-// refusing a branch over limits.max_files_per_branch, and returns the
-// manifests (path -> blob) for dependency extraction.
-func (b *branchCrawl) survey(ctx context.Context, root plumbing.Hash) (map[string]plumbing.Hash, error) {
-	limit := b.c.cfg.Limits.MaxFilesPerBranch
-	n := 0
-	manifests := map[string]plumbing.Hash{}
-	err := b.trees.walk(ctx, root, func(f treeFile) error {
-		if !b.c.cfg.Files.Match(f.path) {
-			return nil
-		}
-		n++
-		if limit > 0 && n > limit {
-			return &LimitError{Limit: LimitFiles, Repo: b.state.Repo, Branch: b.state.Name,
-				Detail: fmt.Sprintf("more than %d files (limits.max_files_per_branch)", limit)}
-		}
-		if !f.bad && deps.Kind(f.path) != "" {
-			manifests[f.path] = f.hash
-		}
-		return nil
-	})
-	return manifests, err
 }
 
 // put queues a file of the head to be (re)written.
@@ -355,7 +335,7 @@ func (b *branchCrawl) location(e entry) (indexer.Location, *indexer.Blob) {
 		Branch:   b.state.Name,
 		Path:     e.path,
 		Blob:     id,
-		Language: enry.GetLanguage(e.path, nil),
+		Language: lang.Of(e.path),
 	}
 	if e.bad {
 		loc.Skip = indexer.SkipBadPath

@@ -1,5 +1,5 @@
-// Package crawler owns crawling: discovering repositories from the
-// configured sources, fetching every branch, diffing each branch against
+// Package crawler owns crawling: taking the repositories its sources
+// discover (package source), reading every branch, diffing each branch against
 // what the index holds, reading new blobs once, and writing the changes so
 // that the branch state lands last and a killed crawl is simply redone.
 package crawler
@@ -26,6 +26,7 @@ import (
 
 	"github.com/trawl-dev/trawl/config"
 	"github.com/trawl-dev/trawl/indexer"
+	"github.com/trawl-dev/trawl/source"
 )
 
 // pathsVersion joins the file settings in each branch state. paths1:
@@ -44,18 +45,13 @@ type Options struct {
 	// Shard.N, and deletes only repositories of its own shard.
 	Shard    Shard
 	Progress func(Progress)
-	// Sources replaces the sources built from the configuration (tests,
-	// and callers that discover repositories themselves).
-	Sources []Source
+	// Sources are what the crawl lists repositories from; the caller
+	// builds them (source/sources builds the configured ones).
+	Sources []source.Source
 	// NoDeps skips dependency extraction: branches keep no dependency
 	// records. Switching it either way makes the next crawl revisit every
 	// branch.
 	NoDeps bool
-	// GitHub builds the source of a github entry of the configuration.
-	// The github package implements it; it is passed in because that
-	// package builds on this one. A long-running caller returns the same
-	// source for the same entry, so its ETags and rate-limit state last.
-	GitHub func(cfg *config.GitHub, mirrors string) (Source, error)
 }
 
 // Shard is one part of n; the zero value is the whole.
@@ -124,12 +120,12 @@ type Crawler struct {
 	idx       indexer.Index
 	opt       Options
 	log       *slog.Logger
-	sources   []Source
+	sources   []source.Source
 	manifests *manifestCache
 }
 
-// New prepares a crawler; it reads secrets from the environment now so a
-// missing one is reported before any work.
+// New prepares a crawler of opt.Sources into idx, with cfg's branch, file
+// and limit settings.
 func New(cfg *config.Config, idx indexer.Index, opt Options) (*Crawler, error) {
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
@@ -140,32 +136,11 @@ func New(cfg *config.Config, idx indexer.Index, opt Options) (*Crawler, error) {
 	if opt.BatchBytes <= 0 {
 		opt.BatchBytes = 8 << 20
 	}
+	if len(opt.Sources) == 0 {
+		return nil, errors.New("crawler: no sources to crawl")
+	}
 	c := &Crawler{cfg: cfg, idx: idx, opt: opt, log: opt.Logger, sources: opt.Sources,
 		manifests: newManifestCache(filepath.Join(cfg.Index.Path, "manifests"))}
-	if c.sources == nil {
-		mirrors := filepath.Join(cfg.Index.Path, "mirrors")
-		for i, s := range cfg.Sources {
-			switch {
-			case s.Git != nil:
-				gs, err := newGitSource(s.Git, mirrors)
-				if err != nil {
-					return nil, fmt.Errorf("sources[%d]: %w", i, err)
-				}
-				c.sources = append(c.sources, gs)
-			case s.Dir != "":
-				c.sources = append(c.sources, &dirSource{root: s.Dir})
-			case s.GitHub != nil:
-				if opt.GitHub == nil {
-					return nil, fmt.Errorf("sources[%d]: github sources need crawler.Options.GitHub", i)
-				}
-				gs, err := opt.GitHub(s.GitHub, mirrors)
-				if err != nil {
-					return nil, fmt.Errorf("sources[%d]: %w", i, err)
-				}
-				c.sources = append(c.sources, gs)
-			}
-		}
-	}
 	return c, nil
 }
 
@@ -174,52 +149,95 @@ func New(cfg *config.Config, idx indexer.Index, opt Options) (*Crawler, error) {
 func (c *Crawler) Run(ctx context.Context) (*Summary, error) {
 	start := time.Now()
 	sum := &Summary{Errors: []RepoError{}, ManifestErrors: []ManifestError{}, LimitsHit: []LimitHit{}, Warnings: []string{}}
-
-	states, err := c.idx.Branches(ctx)
+	ps, err := c.plan(ctx, sum)
 	if err != nil {
-		return nil, fmt.Errorf("read branch states: %w", err)
+		return nil, err
 	}
-	indexed := map[string][]indexer.Branch{}
-	for _, b := range states {
-		indexed[b.Repo] = append(indexed[b.Repo], b)
-	}
-	dirty, err := c.idx.Dirty(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("read crawl state: %w", err)
-	}
-
-	repos, complete := c.discover(ctx, sum)
-	repos = slices.DeleteFunc(repos, func(r Repo) bool { return !c.opt.Shard.Has(r.Meta.Name) })
-	for name := range indexed {
-		if !c.opt.Shard.Has(name) {
-			delete(indexed, name) // another shard's crawler owns it
-		}
-	}
-	if len(c.opt.Repos) > 0 {
-		complete = false
-		repos = slices.DeleteFunc(repos, func(r Repo) bool { return !slices.Contains(c.opt.Repos, r.Meta.Name) })
-		for _, name := range c.opt.Repos {
-			if !slices.ContainsFunc(repos, func(r Repo) bool { return r.Meta.Name == name }) {
-				sum.Errors = append(sum.Errors, RepoError{Repo: name, Error: "no configured source has this repository"})
-			}
-		}
-	}
-	sum.Repos = len(repos)
-
 	w := newWriter(c.idx, c.opt.BatchBytes)
-	w.dirty = dirty
+	w.dirty = ps.dirty
 	wctx, cancelWriter := context.WithCancel(ctx)
 	defer cancelWriter()
 	writerDone := make(chan error, 1)
 	go func() { writerDone <- w.run(wctx) }()
 
-	p := &progress{start: start, total: len(repos), report: c.opt.Progress}
+	p := &progress{start: start, total: len(ps.repos), report: c.opt.Progress}
 	stopProgress := p.tick(ctx)
+	crawled := c.crawlAll(ctx, ps, w, writerDone, p, sum)
+	if ps.complete && ctx.Err() == nil {
+		c.deleteGone(ctx, ps, w, sum)
+	}
+	w.close()
+	err = <-writerDone
+	stopProgress()
+	if err == nil && ctx.Err() == nil {
+		if lerr := recordLimits(c.cfg.Index.Path, crawled, sum.LimitsHit); lerr != nil {
+			c.log.Warn("cannot record the limits met", "err", lerr)
+		}
+	}
+	if err == nil {
+		err = ctx.Err()
+	}
+	if err == nil {
+		err = c.finish(ctx, ps, w, sum)
+	}
+	sum.Duration = time.Since(start)
+	sort.Slice(sum.Errors, func(i, j int) bool { return sum.Errors[i].Repo < sum.Errors[j].Repo })
+	return sum, err
+}
+
+// pass is what a crawl pass works from: the branch states the index holds,
+// by repository, the repositories to crawl, and whether the listing was
+// complete (only then are repositories missing from it deleted).
+type pass struct {
+	indexed  map[string][]indexer.Branch
+	dirty    bool // a previous crawl was killed while writing
+	repos    []source.Repo
+	complete bool
+}
+
+// plan reads the index's branch states and lists the sources, keeping the
+// repositories of this crawler's shard and of Options.Repos.
+func (c *Crawler) plan(ctx context.Context, sum *Summary) (*pass, error) {
+	states, err := c.idx.Branches(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read branch states: %w", err)
+	}
+	ps := &pass{indexed: map[string][]indexer.Branch{}}
+	for _, b := range states {
+		ps.indexed[b.Repo] = append(ps.indexed[b.Repo], b)
+	}
+	if ps.dirty, err = c.idx.Dirty(ctx); err != nil {
+		return nil, fmt.Errorf("read crawl state: %w", err)
+	}
+	ps.repos, ps.complete = c.discover(ctx, sum)
+	ps.repos = slices.DeleteFunc(ps.repos, func(r source.Repo) bool { return !c.opt.Shard.Has(r.Meta.Name) })
+	for name := range ps.indexed {
+		if !c.opt.Shard.Has(name) {
+			delete(ps.indexed, name) // another shard's crawler owns it
+		}
+	}
+	if len(c.opt.Repos) > 0 {
+		ps.complete = false
+		ps.repos = slices.DeleteFunc(ps.repos, func(r source.Repo) bool { return !slices.Contains(c.opt.Repos, r.Meta.Name) })
+		for _, name := range c.opt.Repos {
+			if !slices.ContainsFunc(ps.repos, func(r source.Repo) bool { return r.Meta.Name == name }) {
+				sum.Errors = append(sum.Errors, RepoError{Repo: name, Error: "no configured source has this repository"})
+			}
+		}
+	}
+	sum.Repos = len(ps.repos)
+	return ps, nil
+}
+
+// crawlAll crawls the pass's repositories with Options.Workers workers,
+// stopping early when ctx ends or the writer fails (its error is put back
+// on writerDone). It returns the repositories whose crawl ran.
+func (c *Crawler) crawlAll(ctx context.Context, ps *pass, w *writer, writerDone chan error, p *progress, sum *Summary) map[string]bool {
 	blobs := newBlobCache()
 	var (
 		mu      sync.Mutex
-		crawled = map[string]bool{} // repositories whose crawl ran, for the limits file
-		jobs    = make(chan Repo)
+		crawled = map[string]bool{} // for the limits file
+		jobs    = make(chan source.Repo)
 		wg      sync.WaitGroup
 	)
 	for range c.opt.Workers {
@@ -227,7 +245,7 @@ func (c *Crawler) Run(ctx context.Context) (*Summary, error) {
 		go func() {
 			defer wg.Done()
 			for r := range jobs {
-				rs, err := c.crawlRepo(ctx, r, indexed[r.Meta.Name], w, blobs, p, dirty)
+				rs, err := c.crawlRepo(ctx, r, ps.indexed[r.Meta.Name], w, blobs, p, ps.dirty)
 				mu.Lock()
 				crawled[r.Meta.Name] = true
 				sum.add(rs)
@@ -242,7 +260,7 @@ func (c *Crawler) Run(ctx context.Context) (*Summary, error) {
 		}()
 	}
 feed:
-	for _, r := range repos {
+	for _, r := range ps.repos {
 		select {
 		case jobs <- r:
 		case <-ctx.Done():
@@ -254,70 +272,62 @@ feed:
 	}
 	close(jobs)
 	wg.Wait()
+	return crawled
+}
 
-	// Repositories no source lists any more disappear, but only when every
-	// source answered in full: a source that failed says nothing about
-	// which repositories are gone.
-	if complete && ctx.Err() == nil {
-		listed := map[string]bool{}
-		for _, r := range repos {
-			listed[r.Meta.Name] = true
-		}
-		names := make([]string, 0, len(indexed))
-		for name := range indexed {
-			if !listed[name] {
-				names = append(names, name)
-			}
-		}
-		sort.Strings(names)
-		for _, name := range names {
-			ch := &indexer.Changes{}
-			for _, b := range indexed[name] {
-				ch.DeleteBranches = append(ch.DeleteBranches, b.Key())
-			}
-			c.log.Info("repository gone", "repo", name, "branches", len(ch.DeleteBranches))
-			sum.ReposDeleted++
-			sum.BranchesDeleted += len(ch.DeleteBranches)
-			w.send(ctx, ch, true)
+// deleteGone deletes the repositories no source lists any more. It is
+// called only when every source answered in full: a source that failed
+// says nothing about which repositories are gone. A writer that failed
+// stops it; its error comes from the writer.
+func (c *Crawler) deleteGone(ctx context.Context, ps *pass, w *writer, sum *Summary) {
+	listed := map[string]bool{}
+	for _, r := range ps.repos {
+		listed[r.Meta.Name] = true
+	}
+	names := make([]string, 0, len(ps.indexed))
+	for name := range ps.indexed {
+		if !listed[name] {
+			names = append(names, name)
 		}
 	}
-	w.close()
-	err = <-writerDone
-	stopProgress()
-	if err == nil && ctx.Err() == nil {
-		if lerr := recordLimits(c.cfg.Index.Path, crawled, sum.LimitsHit); lerr != nil {
-			c.log.Warn("cannot record the limits met", "err", lerr)
+	sort.Strings(names)
+	for _, name := range names {
+		ch := &indexer.Changes{}
+		for _, b := range ps.indexed[name] {
+			ch.DeleteBranches = append(ch.DeleteBranches, b.Key())
 		}
+		if err := w.send(ctx, ch, true); err != nil {
+			return
+		}
+		c.log.Info("repository gone", "repo", name, "branches", len(ch.DeleteBranches))
+		sum.ReposDeleted++
+		sum.BranchesDeleted += len(ch.DeleteBranches)
 	}
-	if err == nil {
-		err = ctx.Err()
-	}
-	if err != nil {
-		sum.Duration = time.Since(start)
-		return sum, err
-	}
-	if dirty {
+}
+
+// finish runs after every change is written: it sweeps what a killed
+// crawl left, collects unreferenced blobs, and clears the dirty mark.
+func (c *Crawler) finish(ctx context.Context, ps *pass, w *writer, sum *Summary) error {
+	if ps.dirty {
 		n, err := c.sweepStrays(ctx)
 		if err != nil {
-			return sum, err
+			return err
 		}
 		sum.BranchesDeleted += n
 	}
 	if w.mayOrphan {
 		n, err := c.idx.CollectGarbage(ctx)
 		if err != nil {
-			return sum, fmt.Errorf("collect unreferenced blobs: %w", err)
+			return fmt.Errorf("collect unreferenced blobs: %w", err)
 		}
 		sum.BlobsCollected = n
 	}
 	if w.dirty {
 		if err := c.idx.SetDirty(ctx, false); err != nil {
-			return sum, fmt.Errorf("mark crawl finished: %w", err)
+			return fmt.Errorf("mark crawl finished: %w", err)
 		}
 	}
-	sum.Duration = time.Since(start)
-	sort.Slice(sum.Errors, func(i, j int) bool { return sum.Errors[i].Repo < sum.Errors[j].Repo })
-	return sum, nil
+	return nil
 }
 
 // sweepStrays deletes the locations of branches that have no state: a
@@ -358,7 +368,7 @@ func (c *Crawler) sweepStrays(ctx context.Context) (int, error) {
 }
 
 // discover lists every source; complete is false when one failed.
-func (c *Crawler) discover(ctx context.Context, sum *Summary) (repos []Repo, complete bool) {
+func (c *Crawler) discover(ctx context.Context, sum *Summary) (repos []source.Repo, complete bool) {
 	complete = true
 	seen := map[string]bool{}
 	includes := newIncludeCheck(c.cfg.Repos.Include)
@@ -396,7 +406,7 @@ func (c *Crawler) discover(ctx context.Context, sum *Summary) (repos []Repo, com
 }
 
 // crawlRepo brings one repository's branches in the index up to date.
-func (c *Crawler) crawlRepo(ctx context.Context, r Repo, indexed []indexer.Branch, w *writer, blobs *blobCache, p *progress, repair bool) (*Summary, error) {
+func (c *Crawler) crawlRepo(ctx context.Context, r source.Repo, indexed []indexer.Branch, w *writer, blobs *blobCache, p *progress, repair bool) (*Summary, error) {
 	sum := &Summary{}
 	name := r.Meta.Name
 	budget := c.cfg.Limits.MaxRepoDuration
@@ -418,16 +428,21 @@ func (c *Crawler) crawlRepo(ctx context.Context, r Repo, indexed []indexer.Branc
 	return rs, err
 }
 
-func (c *Crawler) crawlRepoIn(ctx context.Context, r Repo, indexed []indexer.Branch, w *writer, blobs *blobCache, p *progress, repair bool, sum *Summary) (*Summary, error) {
+func (c *Crawler) crawlRepoIn(ctx context.Context, r source.Repo, indexed []indexer.Branch, w *writer, blobs *blobCache, p *progress, repair bool, sum *Summary) (*Summary, error) {
 	name := r.Meta.Name
 	repo, err := r.Open(ctx)
-	if errors.Is(err, ErrEmpty) {
+	if errors.Is(err, source.ErrEmpty) {
 		c.log.Info("empty repository", "repo", name)
 		sum.ReposEmpty++
 		repo, err = nil, nil
 	}
 	if err != nil {
 		return sum, err
+	}
+	if repo != nil {
+		var closeRepo func()
+		repo, closeRepo = keepPacksOpen(repo)
+		defer closeRepo()
 	}
 	heads := map[string]string{} // branch -> commit
 	if repo != nil {
@@ -440,7 +455,7 @@ func (c *Crawler) crawlRepoIn(ctx context.Context, r Repo, indexed []indexer.Bra
 		meta.DefaultBranch = defaultBranch(repo, heads)
 	}
 	if meta.URL == "" && repo != nil {
-		meta.URL = webURL(repo) // folders and clone URLs: from the origin remote
+		meta.URL = source.WebURL(repo) // folders and clone URLs: from the origin remote
 	}
 	if c.cfg.Branches.Default { // branches: default
 		heads = onlyDefault(heads, meta.DefaultBranch)
@@ -486,6 +501,13 @@ func (c *Crawler) crawlRepoIn(ctx context.Context, r Repo, indexed []indexer.Bra
 	}
 	sort.Strings(names)
 	var firstErr error
+	var (
+		trees   *trees
+		surveys = newSurveyCache()
+	)
+	if repo != nil {
+		trees = newTrees(repo.Storer)
+	}
 	for _, branch := range names {
 		if err := ctx.Err(); err != nil {
 			return sum, err
@@ -508,7 +530,8 @@ func (c *Crawler) crawlRepoIn(ctx context.Context, r Repo, indexed []indexer.Bra
 			continue
 		}
 		state.CrawledAt = time.Now().UTC()
-		bc := &branchCrawl{c: c, repo: repo, state: state, repair: repair, w: w, blobs: blobs, progress: p, sum: sum}
+		bc := &branchCrawl{c: c, repo: repo, state: state, repair: repair, w: w, blobs: blobs, progress: p, sum: sum,
+			trees: trees, surveys: surveys}
 		if had {
 			bc.prev = &prev
 		}

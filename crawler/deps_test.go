@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/trawl-dev/trawl/depquery"
 	"github.com/trawl-dev/trawl/deps"
 	"github.com/trawl-dev/trawl/indexer"
 	"github.com/trawl-dev/trawl/internal/gittest"
@@ -68,12 +69,12 @@ func TestDependenciesEveryBranch(t *testing.T) {
 	ctx := context.Background()
 	idx := openIndex(t, cfg)
 	defer func() { idx.Close() }()
-	f, err := deps.ParseTarget("org.apache.logging.log4j:log4j-core", "<2.17.1")
+	f, err := depquery.ParseFilter("org.apache.logging.log4j:log4j-core", "<2.17.1")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var got []string
-	err = deps.Find(ctx, idx, f, func(d indexer.Dependency) error {
+	err = depquery.Find(ctx, idx, f, func(d indexer.Dependency) error {
 		got = append(got, fmt.Sprintf("%s@%s:%s:%d %s %s resolved=%s source=%s", d.Repo, d.Branch, d.Path, d.Line, d.Ecosystem, d.Version, d.ResolvedVersion, d.VersionSource))
 		return nil
 	})
@@ -95,7 +96,7 @@ func TestDependenciesEveryBranch(t *testing.T) {
 	crawlOnce(t, cfg)
 	idx = openIndex(t, cfg)
 	n := 0
-	deps.Find(ctx, idx, deps.Filter{Names: []string{"github.com/google/uuid"}}, func(d indexer.Dependency) error {
+	depquery.Find(ctx, idx, depquery.Filter{Target: deps.Target{Names: []string{"github.com/google/uuid"}}}, func(d indexer.Dependency) error {
 		if d.Branch == "release/1.0" {
 			t.Errorf("record of a deleted branch: %+v", d)
 		}

@@ -3,8 +3,8 @@ package crawler_test
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -13,8 +13,10 @@ import (
 	"github.com/trawl-dev/trawl/indexer"
 	"github.com/trawl-dev/trawl/indexer/bleve"
 	"github.com/trawl-dev/trawl/indexer/elastic"
+	"github.com/trawl-dev/trawl/internal/estest"
 	"github.com/trawl-dev/trawl/internal/gittest"
 	"github.com/trawl-dev/trawl/internal/indexdump"
+	"github.com/trawl-dev/trawl/source/sources"
 )
 
 // loadConfig writes yaml to a trawl.yaml in dir and loads it.
@@ -54,9 +56,8 @@ func dirConfigOn(t *testing.T, backend, root string) *config.Config {
 	if backend == "bleve" {
 		return dirConfig(t, root, t.TempDir(), "")
 	}
-	prefix := fmt.Sprintf("trawltest-%x", rand.Uint64())
 	return dirConfig(t, root, t.TempDir(), fmt.Sprintf(
-		"  backend: elasticsearch\n  elasticsearch:\n    addresses: [%s]\n    index_prefix: %s\n", os.Getenv("TRAWL_ES_URL"), prefix))
+		"  backend: elasticsearch\n  elasticsearch:\n    addresses: [%s]\n    index_prefix: %s\n", estest.URL(), estest.Prefix(t)))
 }
 
 // openIndex opens the index cfg configures.
@@ -69,7 +70,7 @@ func openIndex(t *testing.T, cfg *config.Config) indexer.Index {
 	)
 	switch cfg.Index.Backend {
 	case "elasticsearch":
-		idx, err = elastic.Open(ctx, cfg.Index.Elasticsearch)
+		idx, err = elastic.Open(ctx, elastic.Options{Addresses: cfg.Index.Elasticsearch.Addresses, IndexPrefix: cfg.Index.Elasticsearch.IndexPrefix})
 	default:
 		idx, err = bleve.Open(ctx, filepath.Join(cfg.Index.Path, "index"))
 	}
@@ -91,6 +92,13 @@ func crawlWith(t *testing.T, cfg *config.Config, opt crawler.Options) *crawler.S
 	ctx := context.Background()
 	idx := openIndex(t, cfg)
 	defer idx.Close()
+	srcs, err := sources.For(cfg, sources.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opt.Sources == nil {
+		opt.Sources = srcs
+	}
 	c, err := crawler.New(cfg, idx, opt)
 	if err != nil {
 		t.Fatal(err)
@@ -117,4 +125,15 @@ func takeSnapshot(t *testing.T, cfg *config.Config) indexdump.Snapshot {
 func makeOrg(t *testing.T, root string, n int, seed uint64) map[string]*gittest.Repo {
 	t.Helper()
 	return gittest.MakeOrg(t, root, n, seed)
+}
+
+func head(l []string) []string { return l[:min(len(l), 10)] }
+
+func gitOut(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command("git", append([]string{"-C", dir}, args...)...).Output()
+	if err != nil {
+		t.Fatalf("git %v: %v", args, err)
+	}
+	return string(out)
 }

@@ -62,15 +62,18 @@ func TestDeltaCompressedLargeFiles(t *testing.T) {
 			defer idx.Close()
 			checkStoredTexts(t, idx, 20)
 			s := search.New(idx)
-			for _, q := range []parityQuery{
+			for _, q := range []struct {
+				trawl string
+				grep  []string
+			}{
 				{`"edited timeout"`, []string{"-i", "-F", "-e", "edited timeout"}},
 				{`/^0012[0-9]{2} /`, []string{"-E", "-e", `^0012[0-9]{2} `}},
 				{`log4j-core`, []string{"-i", "-F", "-e", "log4j-core"}},
 			} {
 				got := hitSet(t, s, q.trawl)
 				want := map[string]bool{}
-				for _, hit := range gitGrep(t, repo.Dir, q.grep) {
-					want[fmt.Sprintf("acme/gen@%s:%s:%d", hit.branch, hit.path, hit.line)] = true
+				for _, hit := range gittest.Grep(t, repo.Dir, q.grep...) {
+					want[fmt.Sprintf("acme/gen@%s:%s:%d", hit.Branch, hit.Path, hit.Line)] = true
 				}
 				if len(want) == 0 {
 					t.Fatalf("git grep finds nothing for %v", q.grep)

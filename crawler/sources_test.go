@@ -19,6 +19,7 @@ import (
 	"github.com/trawl-dev/trawl/indexer/bleve"
 	"github.com/trawl-dev/trawl/internal/gittest"
 	"github.com/trawl-dev/trawl/search"
+	"github.com/trawl-dev/trawl/source/sources"
 )
 
 // searchLines runs an exhaustive query on the index in data and returns
@@ -56,7 +57,11 @@ func crawlSummary(t *testing.T, yaml string) (*crawler.Summary, *config.Config) 
 		t.Fatal(err)
 	}
 	defer idx.Close()
-	c, err := crawler.New(cfg, idx, crawler.Options{})
+	srcs, err := sources.For(cfg, sources.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := crawler.New(cfg, idx, crawler.Options{Sources: srcs})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -278,5 +283,31 @@ func TestIncludeMatchesNothing(t *testing.T) {
 	}
 	if sum.Repos != 1 {
 		t.Errorf("repos: %d", sum.Repos)
+	}
+}
+
+// TestDirForgeLink crawls a folder whose clone has a GitHub origin: its
+// branch states carry the web address, so results link to the forge.
+func TestDirForgeLink(t *testing.T) {
+	root := t.TempDir()
+	r := gittest.Init(t, filepath.Join(root, "tool"))
+	r.Commit("first", map[string]string{"a.txt": "hello\n"})
+	r.Git("remote", "add", "origin", "git@github.com:acme/tool.git")
+	plain := gittest.Init(t, filepath.Join(root, "local"))
+	plain.Commit("first", map[string]string{"b.txt": "hi\n"})
+	cfg := dirConfig(t, root, t.TempDir(), "")
+	crawlOnce(t, cfg)
+	idx := openIndex(t, cfg)
+	defer idx.Close()
+	branches, err := idx.Branches(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, b := range branches {
+		got[b.Repo] = b.Meta.URL
+	}
+	if got["tool"] != "https://github.com/acme/tool" || got["local"] != "" {
+		t.Errorf("web addresses %v, want tool on GitHub and local without one", got)
 	}
 }

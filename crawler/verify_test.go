@@ -76,16 +76,3 @@ func TestRereadAfterMismatch(t *testing.T) {
 		t.Skip("go-git's streaming reader read every blob right: nothing to re-read here (fixed upstream?)")
 	}
 }
-
-// TestSHA256Refused: a SHA-256 repository is refused with a clear error
-// rather than read as garbage.
-func TestSHA256Refused(t *testing.T) {
-	dir := t.TempDir()
-	if out, err := exec.Command("git", "init", "-q", "--object-format=sha256", dir).CombinedOutput(); err != nil {
-		t.Fatalf("git init: %v\n%s", err, out)
-	}
-	_, err := openRepository(dir)
-	if err == nil || !strings.Contains(err.Error(), "sha256") {
-		t.Fatalf("open sha256 repository: err = %v, want a refusal naming sha256", err)
-	}
-}

@@ -10,16 +10,29 @@
 package deps
 
 import (
-	"github.com/trawl-dev/trawl/indexer"
-
 	"fmt"
 	"path"
 	"strings"
 )
 
-// Dependency is one dependency record of docs/design.md §7. The caller adds the
-// repository, branch and commit.
-type Dependency = indexer.Dependency
+// Dependency is one library, image or action a manifest on a branch
+// declares or locks: a record of docs/design.md §7. Parse and Resolve fill
+// everything but the repository, branch and commit, which the caller adds.
+type Dependency struct {
+	Repo            string `json:"repo"`
+	Branch          string `json:"branch"`
+	Commit          string `json:"commit"`
+	Path            string `json:"path"`
+	Line            int    `json:"line"`
+	Ecosystem       string `json:"ecosystem"` // purl type: maven, npm, golang, pypi, docker, github...
+	Name            string `json:"name"`
+	PURL            string `json:"purl"`
+	Version         string `json:"version"`          // as declared; a range stays a range
+	ResolvedVersion string `json:"resolved_version"` // exact version from a lockfile, property, parent or catalog
+	VersionSource   string `json:"version_source"`   // literal, property, parent, lockfile, catalog, bom
+	Scope           string `json:"scope"`
+	Direct          bool   `json:"direct"`
+}
 
 // Version sources, as docs/design.md §7 names them.
 const (

@@ -7,6 +7,7 @@ import (
 	"io"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -43,21 +44,7 @@ func (d MavenDep) key() string { return d.GroupID + ":" + d.ArtifactID }
 func parseMaven(b []byte) (*Manifest, error) {
 	dec := xml.NewDecoder(bytes.NewReader(b))
 	dec.Entity = xml.HTMLEntity
-	pom := &Pom{Properties: map[string]string{}}
-	var (
-		stack []string    // open element names
-		open  []*MavenDep // open dependency/plugin/parent elements
-		text  strings.Builder
-		seen  bool // a <project> root was found
-	)
-	under := func(name string) bool {
-		for _, s := range stack {
-			if s == name {
-				return true
-			}
-		}
-		return false
-	}
+	r := &pomReader{pom: &Pom{Properties: map[string]string{}}}
 	for {
 		tok, err := dec.Token()
 		if err == io.EOF {
@@ -73,105 +60,140 @@ func parseMaven(b []byte) (*Manifest, error) {
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
-			name := t.Name.Local
 			line, _ := dec.InputPos()
-			if len(stack) == 0 {
-				if name != "project" {
-					return nil, errorf(line, "root element is <%s>, not <project>", name)
-				}
-				seen = true
-			}
-			stack = append(stack, name)
-			text.Reset()
-			var role string
-			switch {
-			case name == "parent" && len(stack) == 2:
-				role = "parent"
-			case name == "dependency" && under("dependencyManagement"):
-				role = "managed"
-			case name == "dependency" && under("plugin"):
-				role = "plugin-dependency"
-			case name == "dependency":
-				role = "dependency"
-			case name == "plugin" && under("pluginManagement"):
-				role = "managed-plugin"
-			case name == "plugin":
-				role = "plugin"
-			}
-			if role != "" {
-				open = append(open, &MavenDep{Line: line, Role: role})
+			if err := r.start(t.Name.Local, line); err != nil {
+				return nil, err
 			}
 		case xml.CharData:
-			text.Write(t)
+			r.text.Write(t)
 		case xml.EndElement:
-			if len(stack) == 0 {
-				break
-			}
-			name := stack[len(stack)-1]
-			val := strings.TrimSpace(text.String())
-			text.Reset()
-			stack = stack[:len(stack)-1]
-			parent := ""
-			if len(stack) > 0 {
-				parent = stack[len(stack)-1]
-			}
-			switch {
-			case len(open) > 0 && (name == "dependency" || name == "plugin" || name == "parent" && len(stack) == 1):
-				d := open[len(open)-1]
-				open = open[:len(open)-1]
-				if d.Role == "parent" {
-					pom.Parent = d
-					break
-				}
-				if d.Role == "plugin" || d.Role == "managed-plugin" {
-					if d.GroupID == "" {
-						d.GroupID = "org.apache.maven.plugins"
-					}
-				}
-				if d.ArtifactID != "" {
-					pom.Deps = append(pom.Deps, *d)
-				}
-			case len(open) > 0 && (parent == "dependency" || parent == "plugin" || parent == "parent" && len(stack) == 2):
-				d := open[len(open)-1]
-				switch name {
-				case "groupId":
-					d.GroupID = val
-				case "artifactId":
-					d.ArtifactID = val
-				case "version":
-					d.Version = val
-				case "scope":
-					d.Scope = val
-				case "type":
-					d.Type = val
-				case "relativePath":
-					d.RelativePath = val
-					d.NoRelativePath = val == ""
-				}
-			case len(stack) == 1:
-				switch name {
-				case "groupId":
-					pom.GroupID = val
-				case "artifactId":
-					pom.ArtifactID = val
-				case "version":
-					pom.Version = val
-				case "packaging":
-					pom.Packaging = val
-				}
-			case len(stack) == 2 && parent == "properties":
-				pom.Properties[name] = val
-			}
+			r.end()
 		}
 	}
-	if !seen {
+	if !r.seen {
 		return nil, errorf(1, "no <project> element")
 	}
-	if len(stack) > 0 {
+	if len(r.stack) > 0 {
 		line, _ := dec.InputPos()
-		return nil, errorf(line, "unclosed <%s>", stack[len(stack)-1])
+		return nil, errorf(line, "unclosed <%s>", r.stack[len(r.stack)-1])
 	}
-	return &Manifest{Pom: pom}, nil
+	return &Manifest{Pom: r.pom}, nil
+}
+
+// pomReader builds a Pom from a pom.xml's elements, in document order.
+type pomReader struct {
+	pom   *Pom
+	stack []string    // open element names
+	open  []*MavenDep // open dependency, plugin and parent elements
+	text  strings.Builder
+	seen  bool // a <project> root was found
+}
+
+func (r *pomReader) under(name string) bool { return slices.Contains(r.stack, name) }
+
+// start opens element name at line.
+func (r *pomReader) start(name string, line int) error {
+	if len(r.stack) == 0 {
+		if name != "project" {
+			return errorf(line, "root element is <%s>, not <project>", name)
+		}
+		r.seen = true
+	}
+	r.stack = append(r.stack, name)
+	r.text.Reset()
+	if role := r.role(name); role != "" {
+		r.open = append(r.open, &MavenDep{Line: line, Role: role})
+	}
+	return nil
+}
+
+// role is what a just opened element declares: a parent, a dependency
+// (managed, or of a plugin) or a plugin (managed or not); "" for others.
+func (r *pomReader) role(name string) string {
+	switch {
+	case name == "parent" && len(r.stack) == 2:
+		return "parent"
+	case name == "dependency" && r.under("dependencyManagement"):
+		return "managed"
+	case name == "dependency" && r.under("plugin"):
+		return "plugin-dependency"
+	case name == "dependency":
+		return "dependency"
+	case name == "plugin" && r.under("pluginManagement"):
+		return "managed-plugin"
+	case name == "plugin":
+		return "plugin"
+	}
+	return ""
+}
+
+// end closes the innermost element, storing its text where it belongs.
+func (r *pomReader) end() {
+	if len(r.stack) == 0 {
+		return
+	}
+	name := r.stack[len(r.stack)-1]
+	val := strings.TrimSpace(r.text.String())
+	r.text.Reset()
+	r.stack = r.stack[:len(r.stack)-1]
+	parent := ""
+	if len(r.stack) > 0 {
+		parent = r.stack[len(r.stack)-1]
+	}
+	switch {
+	case len(r.open) > 0 && (name == "dependency" || name == "plugin" || name == "parent" && len(r.stack) == 1):
+		r.closeDep()
+	case len(r.open) > 0 && (parent == "dependency" || parent == "plugin" || parent == "parent" && len(r.stack) == 2):
+		setDepField(r.open[len(r.open)-1], name, val)
+	case len(r.stack) == 1:
+		switch name {
+		case "groupId":
+			r.pom.GroupID = val
+		case "artifactId":
+			r.pom.ArtifactID = val
+		case "version":
+			r.pom.Version = val
+		case "packaging":
+			r.pom.Packaging = val
+		}
+	case len(r.stack) == 2 && parent == "properties":
+		r.pom.Properties[name] = val
+	}
+}
+
+// closeDep ends the innermost dependency, plugin or parent element.
+func (r *pomReader) closeDep() {
+	d := r.open[len(r.open)-1]
+	r.open = r.open[:len(r.open)-1]
+	if d.Role == "parent" {
+		r.pom.Parent = d
+		return
+	}
+	if (d.Role == "plugin" || d.Role == "managed-plugin") && d.GroupID == "" {
+		d.GroupID = "org.apache.maven.plugins"
+	}
+	if d.ArtifactID != "" {
+		r.pom.Deps = append(r.pom.Deps, *d)
+	}
+}
+
+// setDepField stores a child element of a dependency, plugin or parent.
+func setDepField(d *MavenDep, name, val string) {
+	switch name {
+	case "groupId":
+		d.GroupID = val
+	case "artifactId":
+		d.ArtifactID = val
+	case "version":
+		d.Version = val
+	case "scope":
+		d.Scope = val
+	case "type":
+		d.Type = val
+	case "relativePath":
+		d.RelativePath = val
+		d.NoRelativePath = val == ""
+	}
 }
 
 // mavenModel is a POM seen with its parents in the same tree.

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/trawl-dev/trawl/deps"
 	"github.com/trawl-dev/trawl/trigram"
 )
 
@@ -48,7 +49,7 @@ type Location struct {
 	Branch   string `json:"branch"`
 	Path     string `json:"path"`
 	Blob     string `json:"blob"`
-	Language string `json:"language,omitempty"` // go-enry name, from the path
+	Language string `json:"language,omitempty"` // Linguist name, from the path (package lang)
 	Size     int64  `json:"size"`
 	Skip     string `json:"skip,omitempty"` // why it was not indexed; empty when indexed
 }
@@ -78,8 +79,15 @@ const SkipCorrupt, SkipBadPath = "corrupt", "bad path"
 // with each branch state rather than on every location, so that a push
 // rewrites only the locations that changed.
 type Repo struct {
-	Name          string    `json:"name"`                     // full name: acme/api, git.example.com/team/api
-	URL           string    `json:"url,omitempty"`            // web page; permalinks are {URL}/blob/{commit}/{path}#L{line}
+	Name string `json:"name"`          // full name: acme/api, git.example.com/team/api
+	URL  string `json:"url,omitempty"` // web page; permalinks are {URL}/blob/{commit}/{path}#L{line} unless Link says otherwise
+	// Link is the forge's permalink of a file at a commit, as a template
+	// the source fills in: {commit}, {path} (segments escaped for a URL
+	// path) and {qpath} (escaped for a query value, '/' kept). LineLink is
+	// appended for a line, with {line}. Each forge has its own shape
+	// (GitLab /-/blob/, Bitbucket /browse/...?at=, Azure DevOps ?path=).
+	Link          string    `json:"link,omitempty"`
+	LineLink      string    `json:"line_link,omitempty"`
 	DefaultBranch string    `json:"default_branch,omitempty"` //
 	Archived      bool      `json:"archived,omitempty"`
 	Fork          bool      `json:"fork,omitempty"`
@@ -90,25 +98,47 @@ type Repo struct {
 	UpdatedAt     time.Time `json:"updated_at,omitzero"` // GitHub's updated_at: github-crawler's lastUpdateDate
 }
 
-// Permalink is {URL}/blob/{commit}/{path}, with #L{line} when line > 0;
-// path segments are escaped so '#' or '?' in a name stay in it. It is empty
-// when the host's web address or the commit is unknown.
+// Permalink is the forge's link to path at commit, at line when line > 0:
+// Link and LineLink filled in, or {URL}/blob/{commit}/{path}#L{line} (the
+// GitHub shape) without a Link. Path segments are escaped so '#' or '?'
+// in a name stay in it. It is empty when the host's web address or the
+// commit is unknown.
 func (r Repo) Permalink(commit, path string, line int) string {
-	if r.URL == "" || commit == "" {
+	return r.permalink(commit, path, line, strconv.Itoa(line))
+}
+
+// LinePermalink is the permalink of a line of path at commit with the line
+// number left as "{line}", for a client that picks the line (the file
+// view); empty like Permalink.
+func (r Repo) LinePermalink(commit, path string) string {
+	return r.permalink(commit, path, 1, "{line}")
+}
+
+func (r Repo) permalink(commit, path string, line int, lineText string) string {
+	if commit == "" || (r.URL == "" && r.Link == "") {
 		return ""
 	}
 	if raw, err := UnescapePath(path); err == nil {
 		path = raw // stored paths are escaped (EscapePath); the link needs git's bytes
 	}
-	segs := strings.Split(path, "/")
-	for i, s := range segs {
-		segs[i] = url.PathEscape(s)
+	link, lineLink := r.Link, r.LineLink
+	if link == "" {
+		link, lineLink = strings.TrimSuffix(r.URL, "/")+"/blob/{commit}/{path}", "#L{line}"
 	}
-	u := strings.TrimSuffix(r.URL, "/") + "/blob/" + commit + "/" + strings.Join(segs, "/")
 	if line > 0 {
-		u += "#L" + strconv.Itoa(line)
+		link += lineLink
 	}
-	return u
+	segs := strings.Split(path, "/")
+	qsegs := make([]string, len(segs))
+	for i, s := range segs {
+		segs[i], qsegs[i] = url.PathEscape(s), url.QueryEscape(s)
+	}
+	return strings.NewReplacer(
+		"{commit}", url.PathEscape(commit),
+		"{path}", strings.Join(segs, "/"),
+		"{qpath}", strings.Join(qsegs, "/"),
+		"{line}", lineText,
+	).Replace(link)
 }
 
 // Branch is the state of one (repo, branch): every location for Commit is
@@ -185,23 +215,10 @@ type BranchKey struct {
 	Repo, Name string
 }
 
-// Dependency is one library, image or action a manifest on a branch
-// declares or locks (docs/design.md §7).
-type Dependency struct {
-	Repo            string `json:"repo"`
-	Branch          string `json:"branch"`
-	Commit          string `json:"commit"`
-	Path            string `json:"path"`
-	Line            int    `json:"line"`
-	Ecosystem       string `json:"ecosystem"` // purl type: maven, npm, golang, pypi, docker, github...
-	Name            string `json:"name"`
-	PURL            string `json:"purl"`
-	Version         string `json:"version"`          // as declared; a range stays a range
-	ResolvedVersion string `json:"resolved_version"` // exact version from a lockfile, property, parent or catalog
-	VersionSource   string `json:"version_source"`   // literal, property, parent, lockfile, catalog, bom
-	Scope           string `json:"scope"`
-	Direct          bool   `json:"direct"`
-}
+// Dependency is one dependency record of docs/design.md §7. Package deps
+// defines it, since it is what parsing manifests produces; the index stores
+// and answers it.
+type Dependency = deps.Dependency
 
 // BranchDeps replaces every dependency record of one branch.
 type BranchDeps struct {

@@ -65,3 +65,50 @@ func TestPermalinkUnescapes(t *testing.T) {
 		t.Errorf("permalink %s, want %s", got, want)
 	}
 }
+
+// TestPermalinkTemplates: a source's Link and LineLink are filled in with
+// the commit, the escaped path (path or query form) and the line; the
+// line part is left out for a whole file.
+func TestPermalinkTemplates(t *testing.T) {
+	azure := Repo{URL: "https://dev.azure.com/acme/web/_git/api",
+		Link:     "https://dev.azure.com/acme/web/_git/api?path=/{qpath}&version=GC{commit}",
+		LineLink: "&line={line}"}
+	bitbucket := Repo{Link: "https://bb.example.com/projects/ACME/repos/api/browse/{path}?at={commit}", LineLink: "#{line}"}
+	for _, c := range []struct {
+		r          Repo
+		path       string
+		line       int
+		want       string
+		commitless bool
+	}{
+		{azure, "src/a b&c.go", 7, "https://dev.azure.com/acme/web/_git/api?path=/src/a+b%26c.go&version=GCabc&line=7", false},
+		{azure, "src/a.go", 0, "https://dev.azure.com/acme/web/_git/api?path=/src/a.go&version=GCabc", false},
+		{bitbucket, "docs/x#y{line}.md", 3, "https://bb.example.com/projects/ACME/repos/api/browse/docs/x%23y%7Bline%7D.md?at=abc#3", false},
+		{Repo{URL: "https://gitlab.com/a/b", Link: "https://gitlab.com/a/b/-/blob/{commit}/{path}", LineLink: "#L{line}"}, "go.mod", 1, "https://gitlab.com/a/b/-/blob/abc/go.mod#L1", false},
+		{Repo{}, "go.mod", 1, "", false},
+		{bitbucket, "go.mod", 1, "", true},
+	} {
+		commit := "abc"
+		if c.commitless {
+			commit = ""
+		}
+		if got := c.r.Permalink(commit, c.path, c.line); got != c.want {
+			t.Errorf("Permalink(%q, %d) = %s, want %s", c.path, c.line, got, c.want)
+		}
+	}
+}
+
+// TestLinePermalink leaves the line to the client, in every forge's shape.
+func TestLinePermalink(t *testing.T) {
+	gh := Repo{URL: "https://github.com/acme/api"}
+	bb := Repo{Link: "https://bb.example.com/projects/ACME/repos/api/browse/{path}?at={commit}", LineLink: "#{line}"}
+	if got, want := gh.LinePermalink("abc", "a b.go"), "https://github.com/acme/api/blob/abc/a%20b.go#L{line}"; got != want {
+		t.Errorf("GitHub: %s, want %s", got, want)
+	}
+	if got, want := bb.LinePermalink("abc", "go.mod"), "https://bb.example.com/projects/ACME/repos/api/browse/go.mod?at=abc#{line}"; got != want {
+		t.Errorf("Bitbucket: %s, want %s", got, want)
+	}
+	if got := (Repo{}).LinePermalink("abc", "go.mod"); got != "" {
+		t.Errorf("no web address: %q", got)
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"github.com/trawl-dev/trawl/crawler"
 	"github.com/trawl-dev/trawl/indexer/bleve"
 	"github.com/trawl-dev/trawl/internal/gittest"
+	"github.com/trawl-dev/trawl/source/sources"
 )
 
 func testdata(t *testing.T, name string) string {
@@ -77,7 +78,11 @@ func TestGitHubCrawlerCompatibility(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer idx.Close()
-	c, err := crawler.New(cfg, idx, crawler.Options{})
+	srcs, err := sources.For(cfg, sources.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := crawler.New(cfg, idx, crawler.Options{Sources: srcs})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -165,14 +165,20 @@ type file struct {
 	parsers []*parser.Parser
 }
 
+// compile returns the parsers config compiled when it read the file; it
+// compiles only those of Indicators made in code, or asked for in another
+// mode than the configuration's.
 func compile(cfg config.Indicators, mode parser.Mode) ([]file, error) {
 	files := make([]file, 0, len(cfg))
 	for _, f := range cfg {
 		cf := file{path: f.Path}
 		for _, ind := range f.Indicators {
-			p, err := parser.CompileMode(ind.Type, ind.Params, mode)
-			if err != nil {
-				return nil, fmt.Errorf("indicator %s of %s: %w", ind.Name, f.Path, err)
+			p := ind.Parser()
+			if p == nil || p.Mode() != mode {
+				var err error
+				if p, err = parser.CompileMode(ind.Type, ind.Params, mode); err != nil {
+					return nil, fmt.Errorf("indicator %s of %s: %w", ind.Name, f.Path, err)
+				}
 			}
 			cf.names = append(cf.names, ind.Name)
 			cf.parsers = append(cf.parsers, p)

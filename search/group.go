@@ -8,7 +8,7 @@ import (
 	"slices"
 	"strings"
 
-	enry "github.com/go-enry/go-enry/v2"
+	"github.com/trawl-dev/trawl/lang"
 )
 
 // Ranked is a whole answer grouped by path and ranked as people read
@@ -99,7 +99,7 @@ func GroupFiles(res *Result, defaults map[string]string) *Ranked {
 			i = len(out.Groups)
 			index[k] = i
 			out.Groups = append(out.Groups, Group{Repo: f.Repo, Path: f.Path,
-				Generated: enry.IsGenerated(f.Path, head(f)), Vendored: enry.IsVendor(f.Path)})
+				Generated: lang.IsGenerated(f.Path, head(f)), Vendored: lang.IsVendor(f.Path)})
 		}
 		out.Groups[i].Versions = append(out.Groups[i].Versions, f)
 	}

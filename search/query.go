@@ -9,7 +9,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/go-enry/go-enry/v2"
+	"github.com/trawl-dev/trawl/lang"
 )
 
 // Limits on what a query may ask of the engine. Both guard the server
@@ -491,11 +491,11 @@ func (p *parser) fieldTerm(tok token) (*Node, error) {
 		p.caseP = tok.pos
 		return nil, nil
 	case "lang":
-		lang, ok := enry.GetLanguageByAlias(tok.value)
+		name, ok := lang.ByAlias(tok.value)
 		if !ok {
 			return nil, &ParseError{Pos: tok.pos, Msg: fmt.Sprintf("unknown language %q", tok.value)}
 		}
-		t.Field, t.Value, t.Regex = FieldLang, lang, false
+		t.Field, t.Value, t.Regex = FieldLang, name, false
 		return p.term(t), nil
 	case "repo":
 		t.Field = FieldRepo

@@ -281,18 +281,29 @@ type textBatcher interface {
 	BlobTexts(ctx context.Context, ids []string) (map[string][]byte, error)
 }
 
-// textBatch is how many candidates are verified per text request; it
-// bounds the texts held in memory at once.
-const textBatch = 32
+// A text request reads candidates until their texts add up to
+// textBatchBytes, or textBatchIDs of them: batching by bytes rather than
+// by count keeps the round trips of a query near one when its candidates
+// are small files, the usual case, and bounds the texts held in memory at
+// once whatever their sizes (files are up to files.max_size each).
+// An index that reads texts one by one (Bleve, local) gains nothing from
+// large batches: it verifies localBatch candidates at a time, so that the
+// first results and a limit come early.
+const (
+	textBatchBytes = 8 << 20
+	textBatchIDs   = 1024
+	localBatch     = 32
+)
 
 // grouper collects a stream of locations ordered by blob into one group
-// per blob, and verifies the groups textBatch at a time.
+// per blob, and verifies the pending groups a text batch at a time.
 type grouper struct {
-	r       *run
-	ctx     context.Context
-	id      string
-	locs    []indexer.Location
-	pending []group
+	r            *run
+	ctx          context.Context
+	id           string
+	locs         []indexer.Location
+	pending      []group
+	pendingBytes int64
 }
 
 type group struct {
@@ -305,7 +316,7 @@ func (r *run) newGrouper(ctx context.Context) *grouper { return &grouper{r: r, c
 func (g *grouper) add(l indexer.Location) error {
 	if l.Blob != g.id {
 		g.close()
-		if len(g.pending) >= textBatch {
+		if g.full() {
 			if err := g.verify(); err != nil {
 				return err
 			}
@@ -316,10 +327,19 @@ func (g *grouper) add(l indexer.Location) error {
 	return nil
 }
 
+// full reports whether the pending groups make a batch.
+func (g *grouper) full() bool {
+	if _, ok := g.r.idx.(textBatcher); !ok {
+		return len(g.pending) >= localBatch
+	}
+	return g.pendingBytes >= textBatchBytes || len(g.pending) >= textBatchIDs
+}
+
 // close ends the group being collected.
 func (g *grouper) close() {
 	if len(g.locs) > 0 {
 		g.pending = append(g.pending, group{g.id, g.locs})
+		g.pendingBytes += g.locs[0].Size
 		g.locs = nil
 	}
 }
@@ -333,7 +353,7 @@ func (g *grouper) flush() error {
 // when the index can.
 func (g *grouper) verify() error {
 	groups := g.pending
-	g.pending = nil
+	g.pending, g.pendingBytes = nil, 0
 	var texts map[string][]byte
 	if tb, ok := g.r.idx.(textBatcher); ok && g.r.verifier != nil {
 		var ids []string

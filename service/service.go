@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/robfig/cron/v3"
 
 	"github.com/trawl-dev/trawl/crawler"
 )
@@ -45,18 +44,11 @@ type Status struct {
 	RepoErrors map[string]string `json:"repo_errors"`
 }
 
-// New makes a service that crawls every interval, or on the cron
-// expression when it is not empty.
-func New(crawl CrawlFunc, interval time.Duration, cronExpr string, log *slog.Logger, reg prometheus.Registerer) (*Service, error) {
-	next := func(t time.Time) time.Time { return t.Add(interval) }
-	if cronExpr != "" {
-		sched, err := cron.ParseStandard(cronExpr)
-		if err != nil {
-			return nil, err
-		}
-		next = sched.Next
-	}
-	s := &Service{
+// New makes a service that starts a crawl at next(t) after one that
+// started at t: config.Schedule.Next gives the interval or the cron
+// schedule, parsed once when the configuration was read.
+func New(crawl CrawlFunc, next func(time.Time) time.Time, log *slog.Logger, reg prometheus.Registerer) *Service {
+	return &Service{
 		crawl:    crawl,
 		next:     next,
 		log:      log,
@@ -64,7 +56,6 @@ func New(crawl CrawlFunc, interval time.Duration, cronExpr string, log *slog.Log
 		metrics:  newMetrics(reg),
 		status:   Status{RepoErrors: map[string]string{}},
 	}
-	return s, nil
 }
 
 // Request asks for a crawl of repos (all when empty) as soon as the

@@ -184,7 +184,8 @@ type fileResponse struct {
 	Branch    string             `json:"branch,omitempty"`
 	Path      string             `json:"path,omitempty"`
 	Commit    string             `json:"commit,omitempty"`
-	URL       string             `json:"url,omitempty"` // permalink at Commit; empty when the host is unknown
+	URL       string             `json:"url,omitempty"`      // permalink at Commit; empty when the host is unknown
+	LineURL   string             `json:"line_url,omitempty"` // permalink of a line at Commit, with "{line}" for its number
 	Blob      string             `json:"blob"`
 	Language  string             `json:"language"`
 	Size      int64              `json:"size"`
@@ -319,6 +320,7 @@ func (s *Server) fileByPath(r *http.Request, v url.Values) (*fileResponse, error
 	head := heads[key.Branch]
 	resp.Commit = head.Commit
 	resp.URL = head.Meta.Permalink(head.Commit, key.Path, 0)
+	resp.LineURL = head.Meta.LinePermalink(head.Commit, key.Path)
 	resp.Blob, resp.Language, resp.Size, resp.Skip = loc.Blob, loc.Language, loc.Size, loc.Skip
 	if loc.Skip != "" {
 		return resp, nil

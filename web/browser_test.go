@@ -1076,6 +1076,21 @@ func TestBrowserFileView(t *testing.T) {
 			t.Errorf("%s: expanded line has %d characters, want %d", where, l.Full, 2000*16+9)
 		}
 	}
+
+	// On a forge whose links are not GitHub's, a line's link is written
+	// the forge's way (Bitbucket Data Center: ?at=<commit>#<line>).
+	bb := serve(t, openIndex(t, []testRepo{{name: "ACME/api", defaultBranch: "main",
+		branches: map[string]map[string]string{"main": {"pom.xml": "<project>\n<version>1</version>\n</project>\n"}},
+		link:     "https://bitbucket.example.com/projects/ACME/repos/api/browse/{path}?at={commit}", lineLink: "#{line}"}}), Options{})
+	bbPage := bb.URL + "/file?" + url.Values{"repo": {"ACME/api"}, "branch": {"main"}, "path": {"pom.xml"}}.Encode()
+	err = chromedp.Do(ctx, chromedp.Navigate(bbPage+"#L2"), chromedp.WaitReady(chromedp.CSS(`#file-body[data-range="2-2"]`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "https://bitbucket.example.com/projects/ACME/repos/api/browse/pom.xml?at=" + commitID("ACME/api", "main") + "#2"
+	if v := read(); v.Permalink != want {
+		t.Errorf("Bitbucket line link %q, want %q", v.Permalink, want)
+	}
 	console.check(t, "file view")
 }
 

@@ -9,19 +9,19 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/trawl-dev/trawl/deps"
+	"github.com/trawl-dev/trawl/depquery"
 	"github.com/trawl-dev/trawl/indexer"
 )
 
 // versionSummary is one bar of the Dependencies page: a version's counts
 // and the repositories using it, so the bar can name them.
 type versionSummary struct {
-	deps.VersionCount
+	depquery.VersionCount
 	RepoNames []string `json:"repo_names"`
 }
 
 // namedSummary adds the repositories to each version of sum.
-func namedSummary(sum []deps.VersionCount, recs []indexer.Dependency) []versionSummary {
+func namedSummary(sum []depquery.VersionCount, recs []indexer.Dependency) []versionSummary {
 	type key struct{ eco, name, version string }
 	repos := map[key]map[string]bool{}
 	for _, d := range recs {

@@ -11,9 +11,9 @@ import (
 	"regexp"
 	"strconv"
 
+	"github.com/trawl-dev/trawl/depquery"
 	"github.com/trawl-dev/trawl/deps"
 	"github.com/trawl-dev/trawl/indexer"
-	"github.com/trawl-dev/trawl/internal/csvsafe"
 )
 
 // Limits of GET /api/deps. A JSON answer is built in memory, so it is
@@ -24,27 +24,12 @@ const (
 	maxDepsSummary = 1_000_000
 )
 
-// errDepsLimit stops deps.Find once a capped answer is full.
+// errDepsLimit stops depquery.Find once a capped answer is full.
 var errDepsLimit = errors.New("dependency limit reached")
-
-// csvHeader is the column order of docs/design.md §7.
-var csvHeader = []string{"repo", "branch", "commit", "path", "line", "ecosystem", "name", "purl",
-	"version", "resolved_version", "version_source", "scope", "direct"}
-
-func csvRow(d indexer.Dependency) []string {
-	return []string{d.Repo, d.Branch, d.Commit, d.Path, strconv.Itoa(d.Line), d.Ecosystem, d.Name, d.PURL,
-		d.Version, d.ResolvedVersion, d.VersionSource, d.Scope, strconv.FormatBool(d.Direct)}
-}
-
-var summaryCSVHeader = []string{"ecosystem", "name", "version", "repos", "branches", "files"}
-
-func summaryCSVRow(v deps.VersionCount) []string {
-	return []string{v.Ecosystem, v.Name, v.Version, strconv.Itoa(v.Repos), strconv.Itoa(v.Branches), strconv.Itoa(v.Files)}
-}
 
 // depsRequest is a parsed GET /api/deps.
 type depsRequest struct {
-	filter  deps.Filter
+	filter  depquery.Filter
 	format  string // json, csv or ndjson
 	summary bool
 	limit   int // records; 0 means no cap
@@ -91,7 +76,7 @@ func parseDepsRequest(v url.Values) (depsRequest, error) {
 	if _, err := deps.ParseTarget(name, ""); err != nil {
 		return req, badRequest("parameter name: " + err.Error())
 	}
-	if req.filter, err = deps.ParseTarget(name, version); err != nil {
+	if req.filter, err = depquery.ParseFilter(name, version); err != nil {
 		return req, badRequest("parameter version: " + err.Error())
 	}
 	if req.filter.Repo, err = regexpParam(v, "repo"); err != nil {
@@ -150,10 +135,10 @@ func (s *Server) handleDeps(w http.ResponseWriter, r *http.Request) {
 }
 
 // collectDeps returns up to limit records (0: all), and whether more exist.
-func (s *Server) collectDeps(ctx context.Context, f deps.Filter, limit int) ([]indexer.Dependency, bool, error) {
+func (s *Server) collectDeps(ctx context.Context, f depquery.Filter, limit int) ([]indexer.Dependency, bool, error) {
 	recs := []indexer.Dependency{}
 	limitHit := false
-	err := deps.Find(ctx, s.idx, f, func(d indexer.Dependency) error {
+	err := depquery.Find(ctx, s.idx, f, func(d indexer.Dependency) error {
 		if limit > 0 && len(recs) >= limit {
 			limitHit = true
 			return errDepsLimit
@@ -191,7 +176,7 @@ func (s *Server) depsSummary(w http.ResponseWriter, r *http.Request, req depsReq
 		s.fail(w, r, "summarize dependencies", err)
 		return
 	}
-	sum := deps.Summarize(recs)
+	sum := depquery.Summarize(recs)
 	switch req.format {
 	case "json":
 		writeJSON(w, http.StatusOK, struct {
@@ -201,18 +186,10 @@ func (s *Server) depsSummary(w http.ResponseWriter, r *http.Request, req depsReq
 		}{namedSummary(sum, recs), len(recs), limitHit})
 	case "csv":
 		setCSVHeaders(w, "dependency-versions.csv")
-		cw := csvsafe.NewWriter(w)
-		cw.Write(summaryCSVHeader)
-		for _, v := range sum {
-			cw.Write(summaryCSVRow(v))
-		}
-		cw.Flush()
+		depquery.WriteSummary(w, depquery.CSV, sum)
 	case "ndjson":
 		w.Header().Set("Content-Type", "application/x-ndjson")
-		enc := json.NewEncoder(w)
-		for _, v := range sum {
-			enc.Encode(v)
-		}
+		depquery.WriteSummary(w, depquery.NDJSON, sum)
 	}
 }
 
@@ -229,67 +206,58 @@ func setCSVHeaders(w http.ResponseWriter, filename string) {
 func (s *Server) depsStream(w http.ResponseWriter, r *http.Request, req depsRequest) {
 	rc := http.NewResponseController(w)
 	var (
-		cw      *csvsafe.Writer
-		enc     *json.Encoder
-		started bool
-		n       int
+		rw *depquery.RecordWriter
+		n  int
 	)
-	start := func() {
-		if started {
-			return
+	start := func() error {
+		if rw != nil {
+			return nil
 		}
-		started = true
 		if req.format == "csv" {
 			setCSVHeaders(w, "dependencies.csv")
-			cw = csvsafe.NewWriter(w)
-			cw.Write(csvHeader)
 		} else {
 			w.Header().Set("Content-Type", "application/x-ndjson")
-			enc = json.NewEncoder(w)
 		}
 		w.WriteHeader(http.StatusOK)
+		var err error
+		rw, err = depquery.NewRecordWriter(w, req.format)
+		return err
 	}
-	err := deps.Find(r.Context(), s.idx, req.filter, func(d indexer.Dependency) error {
+	err := depquery.Find(r.Context(), s.idx, req.filter, func(d indexer.Dependency) error {
 		if req.limit > 0 && n >= req.limit {
 			return errDepsLimit
 		}
-		start()
+		if err := start(); err != nil {
+			return err
+		}
 		n++
-		if cw != nil {
-			cw.Write(csvRow(d))
-			// Flush every few hundred rows: often enough for the client to see
-			// progress, seldom enough to keep the writes large.
-			if n%512 == 0 {
-				cw.Flush()
-				rc.Flush()
-			}
-			return cw.Error()
+		if err := rw.Write(d); err != nil {
+			return err
 		}
-		if err := enc.Encode(d); err != nil {
-			return fmt.Errorf("write record: %w", err)
-		}
+		// Flush every few hundred rows: often enough for the client to see
+		// progress, seldom enough to keep the writes large.
 		if n%512 == 0 {
+			rw.Flush()
 			rc.Flush()
 		}
 		return nil
 	})
 	if err != nil && !errors.Is(err, errDepsLimit) {
-		if !started {
+		if rw == nil {
 			s.fail(w, r, "list dependencies", err)
 			return
 		}
 		s.log.Warn("dependency export failed", "format", req.format, "err", err)
-		if cw != nil {
-			cw.Flush()
+		rw.Flush()
+		if req.format == "csv" {
 			fmt.Fprintf(w, "# error: list dependencies: %s\n", streamErrorText(err))
 		} else {
-			enc.Encode(errorBody{Error: "list dependencies: " + streamErrorText(err)})
+			json.NewEncoder(w).Encode(errorBody{Error: "list dependencies: " + streamErrorText(err)})
 		}
 		return
 	}
-	start()
-	if cw != nil {
-		cw.Flush()
+	if err := start(); err == nil {
+		rw.Flush()
 	}
 }
 

@@ -11,10 +11,9 @@ import (
 	"testing"
 	"time"
 
-	enry "github.com/go-enry/go-enry/v2"
-
 	"github.com/trawl-dev/trawl/indexer"
 	"github.com/trawl-dev/trawl/indexer/bleve"
+	"github.com/trawl-dev/trawl/lang"
 	"github.com/trawl-dev/trawl/search"
 	"github.com/trawl-dev/trawl/trigram"
 )
@@ -25,6 +24,9 @@ type testRepo struct {
 	name          string
 	defaultBranch string
 	branches      map[string]map[string]string
+	// link and lineLink, when set, are the forge's permalink templates
+	// (indexer.Repo.Link); by default repositories are on GitHub.
+	link, lineLink string
 }
 
 // crawledAt is the crawl time of every fixture branch.
@@ -57,13 +59,14 @@ func openIndex(t testing.TB, repos []testRepo) indexer.Index {
 	c := &indexer.Changes{}
 	seen := map[string]bool{}
 	for _, r := range repos {
-		meta := indexer.Repo{Name: r.name, URL: "https://github.com/" + r.name, DefaultBranch: r.defaultBranch, Visibility: "private"}
+		meta := indexer.Repo{Name: r.name, URL: "https://github.com/" + r.name, DefaultBranch: r.defaultBranch, Visibility: "private",
+			Link: r.link, LineLink: r.lineLink}
 		for branch, files := range r.branches {
 			counts := &indexer.BranchCounts{} // as the crawl keeps them
 			for path, text := range files {
 				id := gitBlobID(text)
 				loc := indexer.Location{Repo: r.name, Branch: branch, Path: path, Blob: id,
-					Language: enry.GetLanguage(path, nil), Size: int64(len(text))}
+					Language: lang.Of(path), Size: int64(len(text))}
 				if len(text) > 0 && text[0] == 0 {
 					loc.Skip = indexer.SkipBinary
 				} else if !seen[id] {

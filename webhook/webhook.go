@@ -1,7 +1,10 @@
 // Package webhook receives GitHub webhooks (organisation or repository
 // hooks) and turns them into crawl requests: a push, or a branch created or
 // deleted, asks for that repository; a repository created, deleted,
-// renamed, archived or transferred asks for a new listing.
+// renamed, archived or transferred asks for a new listing. It also holds
+// what every forge's hook handler shares (Hook, Events, the constant-time
+// Secrets checks, OnlyPost, Read, the JSON replies): the other forges'
+// handlers live with their sources.
 package webhook
 
 import (
@@ -79,9 +82,7 @@ func used(event string) bool {
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		writeError(w, http.StatusMethodNotAllowed, "webhooks are POSTed")
+	if !OnlyPost(w, r, "webhooks") {
 		return
 	}
 	event := r.Header.Get("X-GitHub-Event")
@@ -183,7 +184,35 @@ func (h *handler) readSigned(w http.ResponseWriter, r *http.Request, log *slog.L
 	if h.refuseUnread(w, r, log) {
 		return nil, false
 	}
-	timeout := h.readTimeout
+	body, ok := read(w, r, log, h.readTimeout)
+	if !ok {
+		return nil, false
+	}
+	if !h.verify(r.Header.Get("X-Hub-Signature-256"), body) {
+		log.Warn("webhook refused: missing or wrong signature", "remote", r.RemoteAddr)
+		writeError(w, http.StatusUnauthorized, "missing or wrong X-Hub-Signature-256")
+		return nil, false
+	}
+	return body, true
+}
+
+// Read reads a delivery's body within ReadTimeout and MaxBody (a
+// Content-Length over it is refused unread). On failure it answers the
+// request itself (413, 408 or 400) and returns false. Every forge's
+// handler reads through it, so that every delivery is bounded alike.
+func Read(w http.ResponseWriter, r *http.Request, log *slog.Logger) ([]byte, bool) {
+	return read(w, r, log, ReadTimeout)
+}
+
+func read(w http.ResponseWriter, r *http.Request, log *slog.Logger, timeout time.Duration) ([]byte, bool) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if r.ContentLength > MaxBody {
+		log.Warn("webhook refused: payload too large", "bytes", r.ContentLength, "limit", MaxBody)
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("payload of %d bytes is over the cap of %d", r.ContentLength, MaxBody))
+		return nil, false
+	}
 	if timeout <= 0 {
 		timeout = ReadTimeout
 	}
@@ -195,7 +224,7 @@ func (h *handler) readSigned(w http.ResponseWriter, r *http.Request, log *slog.L
 		switch {
 		case errors.As(err, &tooBig):
 			log.Warn("webhook refused: payload too large", "limit", MaxBody)
-			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("payload over GitHub's cap of %d bytes", MaxBody))
+			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("payload over the cap of %d bytes", MaxBody))
 		case errors.As(err, &ne) && ne.Timeout():
 			log.Warn("webhook refused: payload not sent in time", "timeout", timeout, "remote", r.RemoteAddr)
 			writeError(w, http.StatusRequestTimeout, fmt.Sprintf("payload not received within %s", timeout))
@@ -204,23 +233,20 @@ func (h *handler) readSigned(w http.ResponseWriter, r *http.Request, log *slog.L
 		}
 		return nil, false
 	}
-	if !h.verify(r.Header.Get("X-Hub-Signature-256"), body) {
-		log.Warn("webhook refused: missing or wrong signature", "remote", r.RemoteAddr)
-		writeError(w, http.StatusUnauthorized, "missing or wrong X-Hub-Signature-256")
-		return nil, false
-	}
 	return body, true
 }
+
+// ReplyError answers {"error": msg} with code.
+func ReplyError(w http.ResponseWriter, code int, msg string) { writeError(w, code, msg) }
+
+// ReplyStatus answers {"status": status} with code.
+func ReplyStatus(w http.ResponseWriter, code int, status string) { writeStatus(w, code, status) }
 
 // wellFormed reports whether header can be a signature: "sha256=" and 64
 // hex digits.
 func wellFormed(header string) bool {
-	hexSig, ok := strings.CutPrefix(header, "sha256=")
-	if !ok || len(hexSig) != 2*sha256.Size {
-		return false
-	}
-	_, err := hex.DecodeString(hexSig)
-	return err == nil
+	_, ok := ParseSignature(header)
+	return ok
 }
 
 func writeError(w http.ResponseWriter, code int, msg string) {
@@ -259,20 +285,8 @@ func (h *handler) repository(repo string) bool {
 
 // verify checks "sha256=<hex HMAC>" in constant time.
 func (h *handler) verify(header string, body []byte) bool {
-	if len(h.secret) == 0 {
-		return false
-	}
-	hexSig, ok := strings.CutPrefix(header, "sha256=")
-	if !ok {
-		return false
-	}
-	got, err := hex.DecodeString(hexSig)
-	if err != nil {
-		return false
-	}
-	mac := hmac.New(sha256.New, h.secret)
-	mac.Write(body)
-	return hmac.Equal(got, mac.Sum(nil))
+	sig, ok := ParseSignature(header)
+	return ok && NewSecrets([][]byte{h.secret}).Signed(body, sig)
 }
 
 // Sign returns the X-Hub-Signature-256 value GitHub sends for body: for

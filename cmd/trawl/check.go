@@ -102,7 +102,7 @@ func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer idx.Close()
 
 	e := &compliance.Evaluator{Index: idx, Indicators: cfg.Indicators, Timeout: timeout}
-	if needsOSV(rules) {
+	if compliance.NeedsOSV(rules) {
 		if e.OSV, err = osv.Load(ctx, cfg.Index.Path); err != nil {
 			return err
 		}
@@ -179,15 +179,6 @@ func selectRules(cfg *config.Config, ids []string) ([]config.Rule, error) {
 		}
 	}
 	return out, nil
-}
-
-func needsOSV(rules []config.Rule) bool {
-	for _, r := range rules {
-		if r.ForbidVulnerable != nil {
-			return true
-		}
-	}
-	return false
 }
 
 func writeCheckTable(w io.Writer, rep *compliance.Report) error {

@@ -9,14 +9,13 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
-	"sync"
 
 	"github.com/trawl-dev/trawl/config"
 	"github.com/trawl-dev/trawl/crawler"
-	"github.com/trawl-dev/trawl/github"
 	"github.com/trawl-dev/trawl/indexer"
 	"github.com/trawl-dev/trawl/indexer/bleve"
 	"github.com/trawl-dev/trawl/indexer/elastic"
+	"github.com/trawl-dev/trawl/source/sources"
 )
 
 // common holds the flags every command takes.
@@ -74,47 +73,44 @@ func openIndex(ctx context.Context, cfg *config.Config) (indexer.Index, error) {
 	case "", "bleve":
 		return bleve.Open(ctx, filepath.Join(cfg.Index.Path, "index"))
 	case "elasticsearch":
-		return elastic.Open(ctx, cfg.Index.Elasticsearch)
+		opts, err := elasticOptions(cfg.Index.Elasticsearch)
+		if err != nil {
+			return nil, err
+		}
+		return elastic.Open(ctx, opts)
 	}
 	return nil, usageError{fmt.Errorf("index.backend: %q is not bleve or elasticsearch", cfg.Index.Backend)}
 }
 
-// githubSources builds each configured GitHub source once per process,
-// so a long-running server keeps its ETags, rate-limit state and the
-// repositories webhooks marked as changed.
-type githubSources struct {
-	log *slog.Logger
-	mu  sync.Mutex
-	m   map[*config.GitHub]*github.Source
-}
-
-func newGitHubSources(log *slog.Logger) *githubSources {
-	return &githubSources{log: log, m: map[*config.GitHub]*github.Source{}}
-}
-
-func (g *githubSources) get(cfg *config.GitHub, mirrors string) (crawler.Source, error) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if s, ok := g.m[cfg]; ok {
-		return s, nil
+// elasticOptions maps index.elasticsearch to the backend's options,
+// reading the secrets its _env keys name.
+func elasticOptions(es config.Elasticsearch) (elastic.Options, error) {
+	o := elastic.Options{Addresses: es.Addresses, CloudID: es.CloudID, IndexPrefix: es.IndexPrefix, Username: es.Username, CACertFile: es.CACert}
+	for _, s := range []struct {
+		key, env string
+		dst      *string
+	}{{"password_env", es.PasswordEnv, &o.Password}, {"api_key_env", es.APIKeyEnv, &o.APIKey}} {
+		if s.env == "" {
+			continue
+		}
+		v, err := config.Secret(s.env)
+		if err != nil {
+			return o, fmt.Errorf("index.elasticsearch.%s: %w", s.key, err)
+		}
+		*s.dst = v
 	}
-	s, err := github.New(cfg, mirrors, github.Options{Logger: g.log})
+	return o, nil
+}
+
+// crawlerFor prepares a crawl of cfg's sources (built by set, so that a
+// long-running server keeps each source's state) into idx.
+func crawlerFor(cfg *config.Config, idx indexer.Index, set *sources.Set, opt crawler.Options) (*crawler.Crawler, error) {
+	srcs, err := set.For(cfg)
 	if err != nil {
 		return nil, err
 	}
-	g.m[cfg] = s
-	return s, nil
-}
-
-// all returns the sources built so far.
-func (g *githubSources) all() []*github.Source {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	out := make([]*github.Source, 0, len(g.m))
-	for _, s := range g.m {
-		out = append(out, s)
-	}
-	return out
+	opt.Sources = srcs
+	return crawler.New(cfg, idx, opt)
 }
 
 // parse parses args with fs, letting flags follow positional arguments

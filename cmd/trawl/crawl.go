@@ -13,6 +13,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/trawl-dev/trawl/crawler"
+	"github.com/trawl-dev/trawl/source/sources"
 )
 
 const crawlHelp = `
@@ -83,12 +84,12 @@ func cmdCrawl(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 
-	opt := crawler.Options{Logger: log, Repos: repos, BatchBytes: batch, Shard: sh, NoDeps: noDeps, GitHub: newGitHubSources(log).get}
+	opt := crawler.Options{Logger: log, Repos: repos, BatchBytes: batch, Shard: sh, NoDeps: noDeps}
 	bar := newProgressBar(stderr)
 	if bar != nil {
 		opt.Progress = bar.update
 	}
-	cr, err := crawler.New(cfg, idx, opt)
+	cr, err := crawlerFor(cfg, idx, sources.New(sources.Options{Logger: log}), opt)
 	if err != nil {
 		return usageError{err}
 	}

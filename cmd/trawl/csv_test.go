@@ -5,14 +5,14 @@ import (
 	"encoding/csv"
 	"testing"
 
-	"github.com/trawl-dev/trawl/deps"
+	"github.com/trawl-dev/trawl/depquery"
 )
 
 // TestDepSummaryCSVNeutralisesFormulas: trawl deps --summary --csv writes
 // a version that starts like a formula with a leading quote.
 func TestDepSummaryCSVNeutralisesFormulas(t *testing.T) {
 	var b bytes.Buffer
-	rows := []deps.VersionCount{{Ecosystem: "npm", Name: "-x", Version: "=1+1", Repos: 1, Branches: 1, Files: 1}}
+	rows := []depquery.VersionCount{{Ecosystem: "npm", Name: "-x", Version: "=1+1", Repos: 1, Branches: 1, Files: 1}}
 	if err := printDepSummary(&b, rows, false, true); err != nil {
 		t.Fatal(err)
 	}

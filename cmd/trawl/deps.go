@@ -7,12 +7,10 @@ import (
 	"fmt"
 	"io"
 	"regexp"
-	"strconv"
 	"text/tabwriter"
 
-	"github.com/trawl-dev/trawl/deps"
+	"github.com/trawl-dev/trawl/depquery"
 	"github.com/trawl-dev/trawl/indexer"
-	"github.com/trawl-dev/trawl/internal/csvsafe"
 )
 
 const depsHelp = `
@@ -65,7 +63,7 @@ func cmdDeps(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if len(words) == 1 {
 		target = words[0]
 	}
-	f, err := deps.ParseTarget(target, version)
+	f, err := depquery.ParseFilter(target, version)
 	if err != nil {
 		return usageError{fmt.Errorf("deps: %w", err)}
 	}
@@ -89,7 +87,7 @@ func cmdDeps(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 	records := []indexer.Dependency{}
 	bar := newCounter(stderr, "deps: records read")
-	err = deps.Find(ctx, idx, f, func(d indexer.Dependency) error {
+	err = depquery.Find(ctx, idx, f, func(d indexer.Dependency) error {
 		records = append(records, d)
 		bar.add(1)
 		return nil
@@ -99,7 +97,7 @@ func cmdDeps(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return fmt.Errorf("deps: %w", err)
 	}
 	if summary {
-		return printDepSummary(stdout, deps.Summarize(records), asJSON, asCSV)
+		return printDepSummary(stdout, depquery.Summarize(records), asJSON, asCSV)
 	}
 	switch {
 	case asJSON:
@@ -107,14 +105,7 @@ func cmdDeps(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		enc.SetIndent("", "  ")
 		return enc.Encode(map[string]any{"dependencies": records})
 	case asCSV:
-		w := csvsafe.NewWriter(stdout)
-		w.Write([]string{"repo", "branch", "commit", "path", "line", "ecosystem", "name", "purl", "version", "resolved_version", "version_source", "scope", "direct"})
-		for _, d := range records {
-			w.Write([]string{d.Repo, d.Branch, d.Commit, d.Path, strconv.Itoa(d.Line), d.Ecosystem, d.Name, d.PURL,
-				d.Version, d.ResolvedVersion, d.VersionSource, d.Scope, strconv.FormatBool(d.Direct)})
-		}
-		w.Flush()
-		return w.Error()
+		return depquery.WriteCSV(stdout, records)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "REPO@BRANCH:PATH:LINE\tNAME\tVERSION\tRESOLVED\tSOURCE")
@@ -124,20 +115,14 @@ func cmdDeps(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	return tw.Flush()
 }
 
-func printDepSummary(w io.Writer, rows []deps.VersionCount, asJSON, asCSV bool) error {
+func printDepSummary(w io.Writer, rows []depquery.VersionCount, asJSON, asCSV bool) error {
 	switch {
 	case asJSON:
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		return enc.Encode(map[string]any{"summary": rows})
 	case asCSV:
-		cw := csvsafe.NewWriter(w)
-		cw.Write([]string{"ecosystem", "name", "version", "repos", "branches", "files"})
-		for _, r := range rows {
-			cw.Write([]string{r.Ecosystem, r.Name, r.Version, strconv.Itoa(r.Repos), strconv.Itoa(r.Branches), strconv.Itoa(r.Files)})
-		}
-		cw.Flush()
-		return cw.Error()
+		return depquery.WriteSummary(w, depquery.CSV, rows)
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tVERSION\tREPOS\tBRANCHES")

@@ -13,11 +13,12 @@ import (
 	"github.com/trawl-dev/trawl/indexer"
 	"github.com/trawl-dev/trawl/indicators"
 	"github.com/trawl-dev/trawl/service"
+	"github.com/trawl-dev/trawl/source/sources"
 )
 
 // newExporter builds the indicators_export of trawl.yaml, or nil when it
 // has none.
-func newExporter(cfg *config.Config, idx indexer.Index, gh *githubSources, log *slog.Logger) (*indicators.Exporter, error) {
+func newExporter(cfg *config.Config, idx indexer.Index, gh *sources.Set, log *slog.Logger) (*indicators.Exporter, error) {
 	x := cfg.IndicatorsExport
 	if x == nil || x.Elasticsearch == nil && x.HTTP == nil && x.Files == nil {
 		return nil, nil

@@ -2,12 +2,12 @@ package main
 
 import (
 	"context"
-	"path/filepath"
 
 	"github.com/trawl-dev/trawl/config"
-	"github.com/trawl-dev/trawl/github"
 	"github.com/trawl-dev/trawl/indexer"
 	"github.com/trawl-dev/trawl/indicators"
+	"github.com/trawl-dev/trawl/source/github"
+	"github.com/trawl-dev/trawl/source/sources"
 )
 
 // ghAPI adapts a GitHub source to what the repository tasks ask.
@@ -34,18 +34,17 @@ func (a ghAPI) Teams(ctx context.Context) (map[string][]string, error) { return 
 
 // taskEnv gives the repository tasks the index and the configured GitHub
 // sources (the same ones the crawl uses, so they share rate-limit state).
-func taskEnv(cfg *config.Config, idx indexer.Index, gh *githubSources) (indicators.TaskEnv, error) {
-	mirrors := filepath.Join(cfg.Index.Path, "mirrors")
+func taskEnv(cfg *config.Config, idx indexer.Index, gh *sources.Set) (indicators.TaskEnv, error) {
 	var apis []*github.Source
 	for _, s := range cfg.Sources {
 		if s.GitHub == nil {
 			continue
 		}
-		src, err := gh.get(s.GitHub, mirrors)
+		src, err := gh.GitHub(cfg, s.GitHub)
 		if err != nil {
 			return indicators.TaskEnv{}, err
 		}
-		apis = append(apis, src.(*github.Source))
+		apis = append(apis, src)
 	}
 	return indicators.TaskEnv{Index: idx, GitHub: func(repo string) indicators.GitHubAPI {
 		for _, a := range apis {
@@ -60,7 +59,7 @@ func taskEnv(cfg *config.Config, idx indexer.Index, gh *githubSources) (indicato
 // computeDocuments runs the repository tasks, then computes the indicator
 // documents with trawl.yaml's options over opts. Task failures are logged
 // by the caller from the returned problems; they do not stop the run.
-func computeDocuments(ctx context.Context, cfg *config.Config, idx indexer.Index, gh *githubSources, opts indicators.Options) ([]indicators.Document, []error, error) {
+func computeDocuments(ctx context.Context, cfg *config.Config, idx indexer.Index, gh *sources.Set, opts indicators.Options) ([]indicators.Document, []error, error) {
 	base := indicators.OptionsFor(cfg)
 	opts.Mode, opts.Groups = base.Mode, append(base.Groups, opts.Groups...)
 	var problems []error

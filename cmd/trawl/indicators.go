@@ -16,6 +16,7 @@ import (
 
 	"github.com/trawl-dev/trawl/config"
 	"github.com/trawl-dev/trawl/indicators"
+	"github.com/trawl-dev/trawl/source/sources"
 )
 
 const indicatorsHelp = `
@@ -114,7 +115,7 @@ func cmdIndicators(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return err
 	}
-	docs, problems, err := computeDocuments(ctx, cfg, idx, newGitHubSources(log), opts)
+	docs, problems, err := computeDocuments(ctx, cfg, idx, sources.New(sources.Options{Logger: log}), opts)
 	for _, p := range problems {
 		log.Warn("repository task failed", "err", p)
 	}

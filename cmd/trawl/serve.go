@@ -23,6 +23,7 @@ import (
 	"github.com/trawl-dev/trawl/indicators"
 	"github.com/trawl-dev/trawl/search"
 	"github.com/trawl-dev/trawl/service"
+	"github.com/trawl-dev/trawl/source/sources"
 	"github.com/trawl-dev/trawl/web"
 	"github.com/trawl-dev/trawl/webhook"
 )
@@ -66,25 +67,51 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if listen == "" {
 		listen = cfg.Server.Listen
 	}
-	apiToken := ""
-	if cfg.Server.APITokenEnv != "" {
-		if apiToken, err = config.Secret(cfg.Server.APITokenEnv); err != nil {
-			return usageError{fmt.Errorf("server.api_token_env: %w", err)}
-		}
-	}
 	idx, err := openIndex(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer idx.Close()
-
-	gh := newGitHubSources(log)
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), githubCollector{gh})
-	crawl := crawlFunc(cfg, idx, log, gh)
-	exp, err := newExporter(cfg, idx, gh, log) // indicators_export, after every crawl
+	s, err := newServer(cfg, idx, log, listen)
 	if err != nil {
-		return usageError{err}
+		return err
+	}
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", listen, err)
+	}
+	log.Info("serving", "url", "http://"+ln.Addr().String(), "backend", cfg.Index.Backend)
+	fmt.Fprintf(stdout, "trawl serving on http://%s\n", ln.Addr())
+	return s.run(ctx, ln, noCrawl)
+}
+
+// server is trawl serve's parts: the crawl schedule, the compliance
+// evaluation that follows each crawl, and the HTTP server.
+type server struct {
+	svc  *service.Service
+	comp *complianceService
+	http *http.Server
+	log  *slog.Logger
+}
+
+// newServer wires the sources, the schedule, metrics, webhooks and the
+// web server for cfg's index.
+func newServer(cfg *config.Config, idx indexer.Index, log *slog.Logger, listen string) (*server, error) {
+	apiToken := ""
+	if cfg.Server.APITokenEnv != "" {
+		var err error
+		if apiToken, err = config.Secret(cfg.Server.APITokenEnv); err != nil {
+			return nil, usageError{fmt.Errorf("server.api_token_env: %w", err)}
+		}
+	}
+	set := sources.New(sources.Options{Logger: log})
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(set.Collectors()...)
+	crawl := crawlFunc(cfg, idx, log, set)
+	exp, err := newExporter(cfg, idx, set, log) // indicators_export, after every crawl
+	if err != nil {
+		return nil, usageError{err}
 	}
 	if exp != nil {
 		crawl = afterCrawl(crawl, exp, log)
@@ -92,43 +119,21 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	comp, err := newComplianceService(cfg, idx, log)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	reg.MustRegister(compliance.Collector{Report: comp.report})
-	svc, err := service.New(comp.after(crawl), cfg.Schedule.Interval, cfg.Schedule.Cron, log, reg)
-	if err != nil {
-		return usageError{fmt.Errorf("schedule.cron: %w", err)}
-	}
-	extra := map[string]http.Handler{}
+	reg.MustRegister(compliance.Collector{Report: comp.Report})
+	svc := service.New(comp.after(crawl), cfg.Schedule.Next, log, reg)
 	campaigns := change.New(cfg, idx, change.Options{})
-	// Mounted without a secret too, so that deliveries get the documented
-	// 401 saying why rather than a 404.
-	secret := ""
-	if cfg.Server.WebhookSecretEnv != "" {
-		if secret, err = config.Secret(cfg.Server.WebhookSecretEnv); err != nil {
-			return usageError{fmt.Errorf("server.webhook_secret_env: %w", err)}
-		}
+	hooks, err := webhookRoutes(cfg, set, svc, campaigns, log)
+	if err != nil {
+		return nil, err
 	}
-	extra["POST /hooks/github"] = webhook.PullRequests([]byte(secret), pullRequestEvents(campaigns, log), webhook.Handler([]byte(secret), webhook.Events{
-		Push: func(repo, branch string) {
-			for _, s := range gh.all() {
-				s.MarkChanged(repo)
-			}
-			log.Info("push webhook", "repo", repo, "branch", branch)
-			svc.Request(repo)
-		},
-		// Only a full listing deletes or renames repositories.
-		Repository: func(repo string) {
-			log.Info("repository webhook", "repo", repo)
-			svc.Request()
-		},
-	}, log))
 	srv := web.New(web.Options{
 		Indicators: func(ctx context.Context) (any, error) {
 			docs, err := indicators.Compute(ctx, idx, cfg.Indicators, indicators.OptionsFor(cfg))
 			return map[string]any{"documents": docs}, err
 		},
-		Extra:    extra,
+		Extra:    hooks,
 		Changes:  campaigns.Store(),
 		Index:    idx,
 		Searcher: search.New(idx),
@@ -153,76 +158,77 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		DataDir:      cfg.Index.Path,
 		PrivateDirs:  []string{filepath.Dir(cfg.Path)},
 	})
+	return &server{svc: svc, comp: comp, http: srv.HTTPServer(), log: log}, nil
+}
 
-	ln, err := net.Listen("tcp", listen)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", listen, err)
+// webhookRoutes are the webhook endpoints: GitHub's (which also serves
+// the pull-request events of bulk changes) and every other configured
+// forge's. A push asks for that repository's crawl; a repository event
+// for a full listing, the only one that sees deletions and renames.
+func webhookRoutes(cfg *config.Config, set *sources.Set, svc *service.Service, campaigns *change.Campaigns, log *slog.Logger) (map[string]http.Handler, error) {
+	events := webhook.Events{
+		Push: func(repo, branch string) {
+			set.MarkChanged(repo)
+			log.Info("push webhook", "repo", repo, "branch", branch)
+			svc.Request(repo)
+		},
+		Repository: func(repo string) {
+			log.Info("repository webhook", "repo", repo)
+			svc.Request()
+		},
 	}
-	httpSrv := srv.HTTPServer()
-	log.Info("serving", "url", "http://"+ln.Addr().String(), "backend", cfg.Index.Backend)
-	fmt.Fprintf(stdout, "trawl serving on http://%s\n", ln.Addr())
+	routes, err := sources.Hooks(cfg, events, log)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	// GitHub's is mounted without a secret too, so that deliveries get
+	// the documented 401 saying why rather than a 404.
+	secret := ""
+	if cfg.Server.WebhookSecretEnv != "" {
+		if secret, err = config.Secret(cfg.Server.WebhookSecretEnv); err != nil {
+			return nil, usageError{fmt.Errorf("server.webhook_secret_env: %w", err)}
+		}
+	}
+	routes["POST /hooks/github"] = webhook.PullRequests([]byte(secret), pullRequestEvents(campaigns, log), webhook.Handler([]byte(secret), events, log))
+	return routes, nil
+}
 
-	comp.run(ctx)
+// run crawls on schedule (unless noCrawl) and serves on ln until ctx
+// ends, then shuts the server down and waits for the crawl to stop.
+func (s *server) run(ctx context.Context, ln net.Listener, noCrawl bool) error {
+	s.comp.Start(ctx)
 	crawlDone := make(chan struct{})
 	go func() {
 		defer close(crawlDone)
 		if !noCrawl {
-			svc.Run(ctx)
+			s.svc.Run(ctx)
 		}
 	}()
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- httpSrv.Serve(ln) }()
+	go func() { serveErr <- s.http.Serve(ln) }()
 
 	select {
 	case <-ctx.Done():
 	case err := <-serveErr:
 		return fmt.Errorf("serve: %w", err)
 	}
-	log.Info("shutting down")
+	s.log.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := httpSrv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		log.Warn("shutdown", "err", err)
+	if err := s.http.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		s.log.Warn("shutdown", "err", err)
 	}
 	<-crawlDone
 	return nil
 }
 
 // crawlFunc crawls cfg's sources into idx, all repositories or the named ones.
-func crawlFunc(cfg *config.Config, idx indexer.Index, log *slog.Logger, gh *githubSources) service.CrawlFunc {
+func crawlFunc(cfg *config.Config, idx indexer.Index, log *slog.Logger, gh *sources.Set) service.CrawlFunc {
 	return func(ctx context.Context, repos []string) (*crawler.Summary, error) {
-		c, err := crawler.New(cfg, idx, crawler.Options{Logger: log, Repos: repos, GitHub: gh.get})
+		c, err := crawlerFor(cfg, idx, gh, crawler.Options{Logger: log, Repos: repos})
 		if err != nil {
 			return nil, err
 		}
 		return c.Run(ctx)
-	}
-}
-
-// githubCollector exports the GitHub sources' API counters.
-type githubCollector struct{ gh *githubSources }
-
-var (
-	ghCalls     = prometheus.NewDesc("trawl_github_api_calls_total", "GitHub API calls made.", []string{"source"}, nil)
-	ghNotMod    = prometheus.NewDesc("trawl_github_not_modified_total", "GitHub API calls answered 304 (no quota spent).", []string{"source"}, nil)
-	ghRetries   = prometheus.NewDesc("trawl_github_retries_total", "GitHub API calls retried after 5xx or network errors.", []string{"source"}, nil)
-	ghWaits     = prometheus.NewDesc("trawl_github_rate_limit_waits_total", "Pauses for GitHub rate limits.", []string{"source"}, nil)
-	ghRemaining = prometheus.NewDesc("trawl_github_rate_limit_remaining", "GitHub API calls left in the current window (-1: unknown).", []string{"source"}, nil)
-)
-
-func (c githubCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{ghCalls, ghNotMod, ghRetries, ghWaits, ghRemaining} {
-		ch <- d
-	}
-}
-
-func (c githubCollector) Collect(ch chan<- prometheus.Metric) {
-	for _, s := range c.gh.all() {
-		st, name := s.Stats(), s.Name()
-		ch <- prometheus.MustNewConstMetric(ghCalls, prometheus.CounterValue, float64(st.APICalls), name)
-		ch <- prometheus.MustNewConstMetric(ghNotMod, prometheus.CounterValue, float64(st.NotModified), name)
-		ch <- prometheus.MustNewConstMetric(ghRetries, prometheus.CounterValue, float64(st.Retries), name)
-		ch <- prometheus.MustNewConstMetric(ghWaits, prometheus.CounterValue, float64(st.RateLimitWaits), name)
-		ch <- prometheus.MustNewConstMetric(ghRemaining, prometheus.GaugeValue, float64(st.RateLimitRemaining), name)
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/trawl-dev/trawl/config"
 	"github.com/trawl-dev/trawl/internal/gittest"
 	"github.com/trawl-dev/trawl/service"
+	"github.com/trawl-dev/trawl/source/sources"
 )
 
 // TestServeEvaluatesAfterCrawl runs serve's crawl function over a real
@@ -68,12 +69,12 @@ func TestServeEvaluatesAfterCrawl(t *testing.T) {
 		t.Fatal(err)
 	}
 	comp.notifier.Backoff = 1 // nanosecond: the test does not wait
-	crawl := comp.after(crawlFunc(cfg, idx, log, newGitHubSources(log)))
+	crawl := comp.after(crawlFunc(cfg, idx, log, sources.New(sources.Options{Logger: log})))
 	if _, err := crawl(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(compliance.Collector{Report: comp.report})
+	reg.MustRegister(compliance.Collector{Report: comp.Report})
 	gauge := func() float64 {
 		t.Helper()
 		mfs, err := reg.Gather()

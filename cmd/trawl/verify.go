@@ -10,6 +10,7 @@ import (
 
 	"github.com/trawl-dev/trawl/crawler"
 	"github.com/trawl-dev/trawl/indexer/verify"
+	"github.com/trawl-dev/trawl/source/sources"
 )
 
 const verifyHelp = `
@@ -92,11 +93,11 @@ func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	if repair && (!out.Found.OK() || len(out.Found.Notes) > 0 || out.Found.Unreferenced > 0) {
 		recrawl := func(ctx context.Context, repos []string) error {
-			opt := crawler.Options{Logger: log, Repos: repos, GitHub: newGitHubSources(log).get}
+			opt := crawler.Options{Logger: log, Repos: repos}
 			if bar != nil {
 				opt.Progress = bar.update
 			}
-			cr, err := crawler.New(cfg, idx, opt)
+			cr, err := crawlerFor(cfg, idx, sources.New(sources.Options{Logger: log}), opt)
 			if err != nil {
 				return usageError{err}
 			}

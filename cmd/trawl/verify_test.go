@@ -17,7 +17,6 @@ import (
 	"github.com/trawl-dev/trawl/config"
 	"github.com/trawl-dev/trawl/indexer"
 	"github.com/trawl-dev/trawl/indexer/bleve"
-	"github.com/trawl-dev/trawl/indexer/elastic"
 	"github.com/trawl-dev/trawl/internal/gittest"
 	"github.com/trawl-dev/trawl/trigram"
 )
@@ -58,7 +57,7 @@ func verifyBackends() []verifyBackend {
 				if err != nil {
 					t.Fatal(err)
 				}
-				idx, err := elastic.Open(context.Background(), cfg.Index.Elasticsearch)
+				idx, err := openIndex(context.Background(), cfg)
 				if err != nil {
 					t.Fatal(err)
 				}

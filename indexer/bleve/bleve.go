@@ -13,7 +13,9 @@
 //     documents, plus "rb" (repo NUL branch) for branch filters and
 //     "skipped" (y or n) for skip filters.
 //   - branch (id: "b" NUL repo NUL branch): the indexer.Branch as stored
-//     JSON. All branch states are also kept in memory.
+//     JSON, and "recorded" (y) when the states' internal record was
+//     written with it (record.go). All branch states are also kept in
+//     memory, and in that record so that Open need not read documents.
 //   - dep (id: "d" NUL repo NUL branch NUL ordinal): one dependency record,
 //     every field a keyword with doc values (read back like locations),
 //     plus "rb", which is also how deleting a branch finds its records.
@@ -104,7 +106,12 @@ type Index struct {
 	closed atomic.Bool
 
 	bmu      sync.RWMutex
-	branches map[indexer.BranchKey]indexer.Branch
+	branches map[indexer.BranchKey]indexer.Branch // replaced, never changed in place
+	sorted   []indexer.Branch                     // branches in Branches' order, nil until asked for
+	// stale says the states were read from the documents, not a record
+	// that matches them: the next write rewrites both (see record.go).
+	// Guarded by wmu.
+	stale bool
 }
 
 var _ indexer.Index = (*Index)(nil)
@@ -155,10 +162,15 @@ func open(ctx context.Context, dir string, lock *os.File) (*Index, error) {
 		x.idx.Close()
 		return nil, err
 	}
-	if x.branches, err = x.loadBranches(ctx); err != nil {
+	if x.branches, x.stale, err = x.loadStates(ctx); err != nil {
 		x.idx.Close()
 		return nil, fmt.Errorf("load branch states: %w", err)
 	}
+	// An index written by an earlier trawl, or written to by one since,
+	// gets its record now rather than at the next crawl that changes a
+	// branch, which may be long in coming. The states are already read;
+	// if writing fails, the next Commit tries again.
+	_ = x.rewriteStates(ctx)
 	return x, nil
 }
 
@@ -303,7 +315,8 @@ func newMapping() *mapping.IndexMappingImpl {
 		fieldSkipped:  keywordField(false),
 	}))
 	m.AddDocumentMapping(kindBranch, doc(map[string]*mapping.FieldMapping{
-		fieldState: storedField,
+		fieldState:    storedField,
+		fieldRecorded: keywordField(false),
 	}))
 	dep := map[string]*mapping.FieldMapping{fieldRB: keywordField(false)}
 	for _, f := range depFields {

@@ -34,7 +34,12 @@ func opener() indexertest.Opener {
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { idx.Close() })
+		// Whatever the test did, the record of branch states must
+		// still match the documents.
+		t.Cleanup(func() {
+			checkRecord(t, idx)
+			idx.Close()
+		})
 		return idx
 	}
 }

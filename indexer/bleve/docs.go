@@ -108,6 +108,8 @@ func (x *Index) branchDoc(b *indexer.Branch) (*document.Document, error) {
 	d := document.NewDocument(branchID(b.Key()))
 	d.AddField(x.keyword(fieldKind, kindBranch, false))
 	d.AddField(x.stored(fieldState, state))
+	// Written only with the record of all states: see record.go.
+	d.AddField(x.keyword(fieldRecorded, recordedYes, false))
 	return d, nil
 }
 

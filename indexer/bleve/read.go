@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/blevesearch/bleve/v2/search"
@@ -188,6 +189,39 @@ func (x *Index) Locations(ctx context.Context, q indexer.LocationQuery, fn func(
 		(q.Paths != nil && len(q.Paths) == 0) {
 		return nil
 	}
+	l := &lister{x: x, ctx: ctx, filter: locationFilter(q), fn: fn}
+	err := x.read(func(r bindex.IndexReader) error {
+		dv, err := r.DocValueReader(locFields)
+		if err != nil {
+			return err
+		}
+		l.r, l.dv = r, dv
+		if q.Blobs != nil {
+			blobs := slices.Compact(slices.Sorted(slices.Values(q.Blobs)))
+			for c := range slices.Chunk(blobs, chunk) {
+				if err := l.emit(c, -1); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		if err := l.emit(nil, x.sortInMemory); !errors.Is(err, errStop) || l.fnErr != nil {
+			return err
+		}
+		// Too many to sort at once: walk the blob ids in order.
+		return l.byBlob()
+	})
+	if l.fnErr != nil {
+		return l.fnErr
+	}
+	if err != nil {
+		return fmt.Errorf("list locations in index %s: %w", x.dir, err)
+	}
+	return nil
+}
+
+// locationFilter is the query for the locations q asks for, blobs aside.
+func locationFilter(q indexer.LocationQuery) []query.Query {
 	filter := []query.Query{term(fieldKind, kindLoc)}
 	if q.Paths != nil {
 		filter = append(filter, anyTerm(fieldPath, slices.Compact(slices.Sorted(slices.Values(q.Paths)))))
@@ -206,89 +240,77 @@ func (x *Index) Locations(ctx context.Context, q indexer.LocationQuery, fn func(
 		slices.Sort(rbs)
 		filter = append(filter, anyTerm(fieldRB, slices.Compact(rbs)))
 	}
+	return filter
+}
 
-	var fnErr error
-	err := x.read(func(r bindex.IndexReader) error {
-		dv, err := r.DocValueReader(locFields)
-		if err != nil {
-			return err
-		}
-		// emit lists the locations matching filter and blobs (all when
-		// nil), sorted, up to max of them; it returns errStop beyond max.
-		emit := func(blobs []string, max int) error {
-			qs := filter
-			if blobs != nil {
-				qs = append(slices.Clip(filter), anyTerm(fieldBlob, blobs))
-			}
-			var locs []indexer.Location
-			err := x.stream(ctx, r, query.NewConjunctionQuery(qs), func(id bindex.IndexInternalID) error {
-				if len(locs) == max {
-					return errStop
-				}
-				l, err := readLoc(dv, id)
-				locs = append(locs, l)
-				return err
-			})
-			if err != nil {
-				return err
-			}
-			slices.SortFunc(locs, compareLocations)
-			for _, l := range locs {
-				if err := fn(l); err != nil {
-					fnErr = err
-					return errStop
-				}
-			}
-			return nil
-		}
+// lister hands the locations of one Locations call to fn, sorted.
+type lister struct {
+	x      *Index
+	ctx    context.Context
+	r      bindex.IndexReader
+	dv     bindex.DocValueReader
+	filter []query.Query
+	fn     func(indexer.Location) error
+	fnErr  error // fn's own error, which ends the listing
+}
 
-		if q.Blobs != nil {
-			blobs := slices.Compact(slices.Sorted(slices.Values(q.Blobs)))
-			for c := range slices.Chunk(blobs, chunk) {
-				if err := emit(c, -1); err != nil {
-					return err
-				}
-			}
-			return nil
-		}
-		if err := emit(nil, x.sortInMemory); !errors.Is(err, errStop) || fnErr != nil {
-			return err
-		}
-		// Too many to sort at once: walk the blob ids in order. The term
-		// dictionary may still list blobs of deleted locations; they just
-		// match nothing.
-		dict, err := r.FieldDict(fieldBlob)
-		if err != nil {
-			return err
-		}
-		defer dict.Close()
-		var blobs []string
-		for {
-			e, err := dict.Next()
-			if err != nil {
-				return err
-			}
-			if e != nil {
-				blobs = append(blobs, e.Term)
-			}
-			if len(blobs) == chunk || (e == nil && len(blobs) > 0) {
-				if err := emit(blobs, -1); err != nil {
-					return err
-				}
-				blobs = blobs[:0]
-			}
-			if e == nil {
-				return nil
-			}
-		}
-	})
-	if fnErr != nil {
-		return fnErr
+// emit lists the locations matching the filter and blobs (all when nil),
+// sorted, up to max of them; it returns errStop beyond max.
+func (l *lister) emit(blobs []string, max int) error {
+	qs := l.filter
+	if blobs != nil {
+		qs = append(slices.Clip(l.filter), anyTerm(fieldBlob, blobs))
 	}
+	var locs []indexer.Location
+	err := l.x.stream(l.ctx, l.r, query.NewConjunctionQuery(qs), func(id bindex.IndexInternalID) error {
+		if len(locs) == max {
+			return errStop
+		}
+		loc, err := readLoc(l.dv, id)
+		locs = append(locs, loc)
+		return err
+	})
 	if err != nil {
-		return fmt.Errorf("list locations in index %s: %w", x.dir, err)
+		return err
+	}
+	slices.SortFunc(locs, compareLocations)
+	for _, loc := range locs {
+		if err := l.fn(loc); err != nil {
+			l.fnErr = err
+			return errStop
+		}
 	}
 	return nil
+}
+
+// byBlob emits the locations chunk by chunk of blob ids, in id order,
+// for listings too large to sort in memory. The term dictionary may still
+// list blobs of deleted locations; they just match nothing.
+func (l *lister) byBlob() error {
+	dict, err := l.r.FieldDict(fieldBlob)
+	if err != nil {
+		return err
+	}
+	defer dict.Close()
+	var blobs []string
+	for {
+		e, err := dict.Next()
+		if err != nil {
+			return err
+		}
+		if e != nil {
+			blobs = append(blobs, e.Term)
+		}
+		if len(blobs) == chunk || (e == nil && len(blobs) > 0) {
+			if err := l.emit(blobs, -1); err != nil {
+				return err
+			}
+			blobs = blobs[:0]
+		}
+		if e == nil {
+			return nil
+		}
+	}
 }
 
 // Paths calls fn with every term of the path field. The dictionary keeps
@@ -479,15 +501,31 @@ func (x *Index) Branches(ctx context.Context) ([]indexer.Branch, error) {
 		return nil, err
 	}
 	x.bmu.RLock()
-	out := make([]indexer.Branch, 0, len(x.branches))
-	for _, b := range x.branches {
-		out = append(out, b)
-	}
+	sorted := x.sorted
 	x.bmu.RUnlock()
-	slices.SortFunc(out, func(a, b indexer.Branch) int {
+	if sorted == nil {
+		x.bmu.Lock()
+		if x.sorted == nil {
+			x.sorted = sortStates(x.branches)
+		}
+		sorted = x.sorted
+		x.bmu.Unlock()
+	}
+	return slices.Clone(sorted), nil
+}
+
+// sortStates lists states by repo and name. Sorting the structs
+// themselves took a millisecond or two for 1000 states, on every
+// Branches call; they are sorted once per change of the states.
+func sortStates(states map[indexer.BranchKey]indexer.Branch) []indexer.Branch {
+	keys := slices.SortedFunc(maps.Keys(states), func(a, b indexer.BranchKey) int {
 		return cmp.Or(cmp.Compare(a.Repo, b.Repo), cmp.Compare(a.Name, b.Name))
 	})
-	return out, nil
+	out := make([]indexer.Branch, len(keys))
+	for i, k := range keys {
+		out[i] = states[k]
+	}
+	return out
 }
 
 func (x *Index) loadBranches(ctx context.Context) (map[indexer.BranchKey]indexer.Branch, error) {

@@ -3,6 +3,7 @@ package bleve
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 
 	bv "github.com/blevesearch/bleve/v2"
@@ -80,6 +81,23 @@ func (x *Index) commit(ctx context.Context, c *indexer.Changes) error {
 			return err
 		}
 	}
+	states := x.branches
+	if x.stale || len(c.DeleteBranches) > 0 || len(c.PutBranches) > 0 {
+		// The record of the states after c goes in the same batch (see
+		// record.go); the map in memory changes once the batch is durable.
+		states = maps.Clone(x.branches)
+		put := make(map[indexer.BranchKey]bool, len(c.PutBranches))
+		for _, k := range c.DeleteBranches {
+			delete(states, k)
+		}
+		for _, br := range c.PutBranches {
+			states[br.Key()] = br
+			put[br.Key()] = true
+		}
+		if err := x.putRecord(b, states, put); err != nil {
+			return err
+		}
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -88,13 +106,11 @@ func (x *Index) commit(ctx context.Context, c *indexer.Changes) error {
 	}
 
 	x.bmu.Lock()
-	defer x.bmu.Unlock()
-	for _, k := range c.DeleteBranches {
-		delete(x.branches, k)
+	if len(c.DeleteBranches) > 0 || len(c.PutBranches) > 0 {
+		x.branches, x.sorted = states, nil
 	}
-	for _, br := range c.PutBranches {
-		x.branches[br.Key()] = br
-	}
+	x.stale = false
+	x.bmu.Unlock()
 	return nil
 }
 

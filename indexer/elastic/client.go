@@ -14,8 +14,6 @@ import (
 
 	"github.com/elastic/elastic-transport-go/v8/elastictransport"
 	"github.com/elastic/go-elasticsearch/v8/esapi"
-
-	"github.com/trawl-dev/trawl/config"
 )
 
 // The backend talks to the cluster through esapi (the request builders)
@@ -62,9 +60,8 @@ func (c *client) Perform(req *http.Request) (*http.Response, error) {
 // Close releases the connection pool.
 func (c *client) Close(ctx context.Context) error { return c.tp.Close(ctx) }
 
-// newClient builds the transport cfg describes. Secrets are read from the
-// environment variables cfg names and never logged.
-func newClient(cfg config.Elasticsearch) (*client, error) {
+// newClient builds the transport cfg describes. Secrets are never logged.
+func newClient(cfg Options) (*client, error) {
 	tc := elastictransport.Config{
 		UserAgent: "trawl",
 		Username:  cfg.Username,
@@ -99,30 +96,15 @@ func newClient(cfg config.Elasticsearch) (*client, error) {
 		if u.User != nil {
 			// Credentials in the URL would end up in errors; ask for the
 			// fields made for them.
-			return nil, fmt.Errorf("addresses[%d]: put credentials in username and password_env, not in the URL", i)
+			return nil, fmt.Errorf("addresses[%d]: credentials belong in the username, password or API key options, not in the URL", i)
 		}
 		tc.URLs = append(tc.URLs, u)
 	}
-	secret := func(key, env string) (string, error) {
-		if env == "" {
-			return "", nil
-		}
-		v := os.Getenv(env)
-		if v == "" {
-			return "", fmt.Errorf("%s: environment variable %s is empty or unset", key, env)
-		}
-		return v, nil
-	}
+	tc.Password, tc.APIKey = cfg.Password, cfg.APIKey
 	var err error
-	if tc.Password, err = secret("password_env", cfg.PasswordEnv); err != nil {
-		return nil, err
-	}
-	if tc.APIKey, err = secret("api_key_env", cfg.APIKeyEnv); err != nil {
-		return nil, err
-	}
-	if cfg.CACert != "" {
-		if tc.CACert, err = os.ReadFile(cfg.CACert); err != nil {
-			return nil, fmt.Errorf("ca_cert: %w", err)
+	if cfg.CACertFile != "" {
+		if tc.CACert, err = os.ReadFile(cfg.CACertFile); err != nil {
+			return nil, fmt.Errorf("read CA certificate: %w", err)
 		}
 	}
 	tp, err := elastictransport.New(tc)

@@ -7,8 +7,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-
-	"github.com/trawl-dev/trawl/config"
 )
 
 // A server that answers like a cluster but does not say it is
@@ -30,7 +28,7 @@ func TestProductCheck(t *testing.T) {
 				http.NotFound(w, r)
 			}
 		}))
-		_, err := Open(context.Background(), config.Elasticsearch{Addresses: []string{srv.URL}, IndexPrefix: "p"})
+		_, err := Open(context.Background(), Options{Addresses: []string{srv.URL}, IndexPrefix: "p"})
 		srv.Close()
 		if genuine && err != nil {
 			t.Errorf("genuine server: %v", err)
@@ -67,7 +65,7 @@ func FuzzCloudAddress(f *testing.F) {
 		if !strings.HasPrefix(addr, "https://") || len(addr) <= len("https://") {
 			t.Fatalf("cloudAddress(%q) = %q", id, addr)
 		}
-		if _, err := newClient(config.Elasticsearch{CloudID: id}); err != nil && !strings.Contains(err.Error(), "addresses[") {
+		if _, err := newClient(Options{CloudID: id}); err != nil && !strings.Contains(err.Error(), "addresses[") {
 			t.Fatalf("newClient with cloud id %q: %v", id, err)
 		}
 	})

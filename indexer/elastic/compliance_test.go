@@ -7,7 +7,6 @@ import (
 
 	"github.com/elastic/go-elasticsearch/v8"
 
-	"github.com/trawl-dev/trawl/config"
 	"github.com/trawl-dev/trawl/indexer"
 	"github.com/trawl-dev/trawl/indexer/indexertest"
 )
@@ -15,7 +14,7 @@ import (
 func TestComplianceStore(t *testing.T) {
 	var (
 		mu   sync.Mutex
-		cfgs = map[*testing.T]config.Elasticsearch{}
+		cfgs = map[*testing.T]Options{}
 	)
 	indexertest.RunCompliance(t, func(t *testing.T) indexer.Index {
 		mu.Lock()

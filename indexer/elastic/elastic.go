@@ -32,7 +32,6 @@ import (
 
 	"github.com/elastic/go-elasticsearch/v8/esapi"
 
-	"github.com/trawl-dev/trawl/config"
 	"github.com/trawl-dev/trawl/indexer"
 )
 
@@ -56,10 +55,22 @@ var _ indexer.Index = (*Index)(nil)
 // gives a clearer error than the server's.
 var validPrefix = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]*$`)
 
-// Open connects to the cluster cfg names, checks that it answers, and
-// creates the indices if they are absent. Secrets are read from the
-// environment variables cfg names and never logged.
-func Open(ctx context.Context, cfg config.Elasticsearch) (*Index, error) {
+// Options say which cluster to use and how. The caller resolves the
+// secrets: the backend never reads the configuration file or the
+// environment.
+type Options struct {
+	Addresses   []string // http(s) URLs of nodes; default http://127.0.0.1:9200
+	CloudID     string   // Elastic Cloud deployment, instead of Addresses
+	IndexPrefix string   // names the indices PREFIX-blobs, ...; default trawl
+	Username    string
+	Password    string // with Username: basic authentication
+	APIKey      string // base64 API key, instead of Username and Password
+	CACertFile  string // PEM file of the CA that signed the cluster's certificate
+}
+
+// Open connects to the cluster opts names, checks that it answers, and
+// creates the indices if they are absent. Secrets are never logged.
+func Open(ctx context.Context, cfg Options) (*Index, error) {
 	prefix := cfg.IndexPrefix
 	if prefix == "" {
 		prefix = "trawl"

@@ -11,7 +11,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/trawl-dev/trawl/config"
 	"github.com/trawl-dev/trawl/indexer"
 	"github.com/trawl-dev/trawl/indexer/indexertest"
 	"github.com/trawl-dev/trawl/trigram"
@@ -19,7 +18,7 @@ import (
 
 // esConfig returns the configuration of a test cluster with an index
 // prefix of its own, whose indices are deleted when t ends.
-func esConfig(t *testing.T) config.Elasticsearch {
+func esConfig(t *testing.T) Options {
 	t.Helper()
 	url := os.Getenv("TRAWL_ES_URL")
 	if url == "" {
@@ -27,13 +26,13 @@ func esConfig(t *testing.T) config.Elasticsearch {
 	}
 	var b [6]byte
 	rand.Read(b[:])
-	cfg := config.Elasticsearch{Addresses: []string{url}, IndexPrefix: "trawltest-" + hex.EncodeToString(b[:])}
+	cfg := Options{Addresses: []string{url}, IndexPrefix: "trawltest-" + hex.EncodeToString(b[:])}
 	t.Cleanup(func() { deleteIndices(t, cfg) })
 	return cfg
 }
 
-func deleteIndices(t *testing.T, cfg config.Elasticsearch) {
-	c, err := newClient(config.Elasticsearch{Addresses: cfg.Addresses})
+func deleteIndices(t *testing.T, cfg Options) {
+	c, err := newClient(Options{Addresses: cfg.Addresses})
 	if err != nil {
 		t.Errorf("cleanup: %v", err)
 		return
@@ -49,7 +48,7 @@ func deleteIndices(t *testing.T, cfg config.Elasticsearch) {
 	res.Body.Close()
 }
 
-func open(t *testing.T, cfg config.Elasticsearch) *Index {
+func open(t *testing.T, cfg Options) *Index {
 	t.Helper()
 	x, err := Open(context.Background(), cfg)
 	if err != nil {
@@ -62,7 +61,7 @@ func open(t *testing.T, cfg config.Elasticsearch) *Index {
 func TestConformance(t *testing.T) {
 	var (
 		mu   sync.Mutex
-		cfgs = map[*testing.T]config.Elasticsearch{}
+		cfgs = map[*testing.T]Options{}
 	)
 	indexertest.Run(t, func(t *testing.T) indexer.Index {
 		mu.Lock()
@@ -130,7 +129,7 @@ func TestBulkItemFailure(t *testing.T) {
 
 func TestOpenWrongAddress(t *testing.T) {
 	// Nothing listens on port 1 of loopback.
-	_, err := Open(context.Background(), config.Elasticsearch{Addresses: []string{"http://127.0.0.1:1"}, IndexPrefix: "x"})
+	_, err := Open(context.Background(), Options{Addresses: []string{"http://127.0.0.1:1"}, IndexPrefix: "x"})
 	if err == nil {
 		t.Fatal("Open of an address where nothing listens succeeded")
 	}
@@ -142,15 +141,13 @@ func TestOpenWrongAddress(t *testing.T) {
 }
 
 func TestOpenBadConfig(t *testing.T) {
-	const unset = "TRAWL_TEST_SURELY_UNSET_PASSWORD"
-	os.Unsetenv(unset)
 	for _, tc := range []struct {
-		cfg  config.Elasticsearch
+		cfg  Options
 		want string
 	}{
-		{config.Elasticsearch{IndexPrefix: "Trawl"}, `index_prefix "Trawl"`},
-		{config.Elasticsearch{PasswordEnv: unset}, "password_env: environment variable " + unset + " is empty or unset"},
-		{config.Elasticsearch{CACert: "/nonexistent/ca.pem"}, "ca_cert: open /nonexistent/ca.pem"},
+		{Options{IndexPrefix: "Trawl"}, `index_prefix "Trawl"`},
+		{Options{Addresses: []string{"http://u:p@127.0.0.1:1"}}, "credentials belong in the username, password or API key options"},
+		{Options{CACertFile: "/nonexistent/ca.pem"}, "read CA certificate: open /nonexistent/ca.pem"},
 	} {
 		_, err := Open(context.Background(), tc.cfg)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -7,12 +7,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/trawl-dev/trawl/config"
 	"github.com/trawl-dev/trawl/indexer"
 )
 
 // openShortLease opens cfg with a writer lease that lasts ttl.
-func openShortLease(t *testing.T, cfg config.Elasticsearch, ttl time.Duration) *Index {
+func openShortLease(t *testing.T, cfg Options, ttl time.Duration) *Index {
 	t.Helper()
 	x := open(t, cfg)
 	x.lease.ttl = ttl

@@ -145,6 +145,9 @@ func (p *Parser) CheckPattern() error {
 // Type returns the parser type.
 func (p *Parser) Type() string { return p.typ }
 
+// Mode returns the mode the parser was compiled in.
+func (p *Parser) Mode() Mode { return p.mode }
+
 // Eval returns the indicator's value for the file at path holding text.
 func (p *Parser) Eval(path string, text []byte) string {
 	switch p.typ {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/trawl-dev/trawl/crawler"
 	"github.com/trawl-dev/trawl/search"
+	"github.com/trawl-dev/trawl/source/sources"
 )
 
 // testRunner builds the rusage helper for one test (the build cache makes
@@ -94,7 +95,11 @@ func TestQueriesMatchGitGrep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cr, err := crawler.New(cfg, idx, crawler.Options{})
+	srcs, err := sources.For(cfg, sources.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cr, err := crawler.New(cfg, idx, crawler.Options{Sources: srcs})
 	if err != nil {
 		t.Fatal(err)
 	}

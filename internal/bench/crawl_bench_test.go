@@ -9,6 +9,7 @@ import (
 	"github.com/trawl-dev/trawl/indexer"
 	"github.com/trawl-dev/trawl/indexer/bleve"
 	"github.com/trawl-dev/trawl/search"
+	"github.com/trawl-dev/trawl/source/sources"
 )
 
 // These benchmarks run the crawl and the queries in the test process, for
@@ -30,7 +31,11 @@ func BenchmarkCrawl(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		cr, err := crawler.New(cfg, idx, crawler.Options{})
+		srcs, err := sources.For(cfg, sources.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		cr, err := crawler.New(cfg, idx, crawler.Options{Sources: srcs})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -90,7 +95,11 @@ func crawledSmallOrg(b *testing.B) indexer.Index {
 	if err != nil {
 		b.Fatal(err)
 	}
-	cr, err := crawler.New(cfg, idx, crawler.Options{})
+	srcs, err := sources.For(cfg, sources.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	cr, err := crawler.New(cfg, idx, crawler.Options{Sources: srcs})
 	if err != nil {
 		b.Fatal(err)
 	}

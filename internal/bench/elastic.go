@@ -52,7 +52,7 @@ func (b esBackend) Reset(ctx context.Context, _ *config.Config) error {
 }
 
 func (b esBackend) Open(ctx context.Context, cfg *config.Config) (indexer.Index, error) {
-	return elastic.Open(ctx, cfg.Index.Elasticsearch)
+	return elastic.Open(ctx, elastic.Options{Addresses: cfg.Index.Elasticsearch.Addresses, IndexPrefix: cfg.Index.Elasticsearch.IndexPrefix})
 }
 
 // Disk merges the indices to one segment each first, as a settled index

@@ -713,12 +713,21 @@ async function initFile() {
     const b = m[2] ? Number(m[2]) : a;
     return [Math.min(a, b), Math.min(Math.max(a, b), rows.length)];
   };
+  // Each forge writes a line's link its own way (#L10, #10, &line=10):
+  // the API gives the shape. Ranges are written GitHub's way (#L10-L20)
+  // where the line part is #L{line}; elsewhere the link names the first.
   const permalink = meta.querySelector('a.permalink');
-  const forgeBase = permalink ? permalink.href.replace(/#.*$/, '') : '';
+  const fileURL = permalink ? permalink.href : '';
+  const lineURL = f.line_url && safeURL(f.line_url.replace('{line}', '1')) ? f.line_url : '';
+  function lineLink(r) {
+    if (!r || !lineURL) return fileURL;
+    if (r[0] !== r[1] && lineURL.endsWith('#L{line}')) return lineURL.replace('{line}', `${r[0]}-L${r[1]}`);
+    return lineURL.replace('{line}', String(r[0]));
+  }
   function showRange(scroll) {
     const r = range();
     clearCurrent();
-    if (permalink) permalink.href = forgeBase + (r ? (r[0] === r[1] ? `#L${r[0]}` : `#L${r[0]}-L${r[1]}`) : '');
+    if (permalink) permalink.href = lineLink(r);
     if (!r || !$(`L${r[0]}`)) return false;
     for (let n = r[0]; n <= r[1]; n++) $(`L${n}`).classList.add('current');
     if (scroll) $(`L${r[0]}`).scrollIntoView({block: r[0] === r[1] ? 'center' : 'start'});

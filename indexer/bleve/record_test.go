@@ -1,0 +1,420 @@
+package bleve
+
+import (
+	"bufio"
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	bv "github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/document"
+
+	"github.com/trawl-dev/trawl/indexer"
+)
+
+// fullState sets every field of a state, so that a field the record
+// lost would show.
+func fullState(repo, name, commit string) indexer.Branch {
+	at := time.Date(2025, 3, 4, 5, 6, 7, 891011121, time.FixedZone("X", 3600))
+	return indexer.Branch{
+		Repo: repo, Name: name, Commit: commit, Settings: "s1+deps1",
+		CrawledAt: at,
+		Meta: indexer.Repo{
+			Name: repo, URL: "https://example.com/" + repo, Link: "https://example.com/{commit}/{path}",
+			LineLink: "#L{line}", DefaultBranch: "main", Archived: true, Fork: true,
+			Topics: []string{"go", "search"}, Visibility: "internal",
+			PushedAt: at.Add(-time.Hour), CreatedAt: at.Add(-48 * time.Hour), UpdatedAt: at.Add(-time.Minute),
+		},
+		Counts: &indexer.BranchCounts{Files: 3, Bytes: 120, Skipped: map[string]int{"binary": 2}},
+	}
+}
+
+// TestFullStateSetsEveryField keeps fullState complete as the types grow.
+func TestFullStateSetsEveryField(t *testing.T) {
+	var walk func(path string, v reflect.Value)
+	walk = func(path string, v reflect.Value) {
+		if v.IsZero() {
+			t.Errorf("fullState leaves %s zero: set it, so the record tests cover it", path)
+			return
+		}
+		if v.Kind() == reflect.Pointer {
+			v = v.Elem()
+		}
+		if v.Kind() == reflect.Struct && v.Type() != reflect.TypeFor[time.Time]() {
+			for i := range v.NumField() {
+				walk(path+"."+v.Type().Field(i).Name, v.Field(i))
+			}
+		}
+	}
+	walk("Branch", reflect.ValueOf(fullState("a/x", "main", "c1")))
+}
+
+// sameState compares two states as callers see them: every field equal,
+// times by instant and offset (their JSON).
+func sameState(a, b indexer.Branch) bool {
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	for _, s := range []*indexer.Branch{&a, &b} {
+		s.CrawledAt, s.Meta.PushedAt, s.Meta.CreatedAt, s.Meta.UpdatedAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
+	}
+	return string(ja) == string(jb) && reflect.DeepEqual(a, b)
+}
+
+func sameStates(t *testing.T, what string, got, want map[indexer.BranchKey]indexer.Branch) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Errorf("%s: %d states, want %d:\n%+v\nwant\n%+v", what, len(got), len(want), got, want)
+		return
+	}
+	for k, w := range want {
+		if g, ok := got[k]; !ok || !sameState(g, w) {
+			t.Errorf("%s: state of %v = %+v, want %+v", what, k, g, w)
+		}
+	}
+}
+
+// checkRecord fails unless x's record, its branch documents and its
+// states in memory agree, and the record is trusted by Open's counts.
+func checkRecord(t *testing.T, x *Index) {
+	t.Helper()
+	if x.closed.Load() {
+		return
+	}
+	ctx := context.Background()
+	docs, err := x.loadBranches(ctx)
+	must(t, err)
+	rec, stale, err := x.loadStates(ctx)
+	must(t, err)
+	if stale {
+		t.Errorf("record of %d states not trusted (missing, stale or undecodable)", len(docs))
+	}
+	sameStates(t, "record against documents", rec, docs)
+	x.bmu.RLock()
+	mem := x.branches
+	x.bmu.RUnlock()
+	sameStates(t, "memory against documents", mem, docs)
+}
+
+// stateMap is states by key.
+func stateMap(states ...indexer.Branch) map[indexer.BranchKey]indexer.Branch {
+	m := map[indexer.BranchKey]indexer.Branch{}
+	for _, s := range states {
+		m[s.Key()] = s
+	}
+	return m
+}
+
+func branchesOf(t *testing.T, x *Index) map[indexer.BranchKey]indexer.Branch {
+	t.Helper()
+	bs, err := x.Branches(context.Background())
+	must(t, err)
+	if !slices.IsSortedFunc(bs, func(a, b indexer.Branch) int {
+		return cmp.Or(cmp.Compare(a.Repo, b.Repo), cmp.Compare(a.Name, b.Name))
+	}) {
+		t.Errorf("Branches() out of order: %+v", bs)
+	}
+	m := stateMap(bs...)
+	if len(m) != len(bs) {
+		t.Errorf("Branches() lists a branch twice: %+v", bs)
+	}
+	return m
+}
+
+// earlier writes as a trawl from before the record did: branch documents
+// without the marker, the record untouched.
+func earlier(t *testing.T, x *Index, put []indexer.Branch, del []indexer.BranchKey, dropRecord bool) {
+	t.Helper()
+	b := x.idx.NewBatch()
+	for _, k := range del {
+		b.Delete(branchID(k))
+	}
+	for _, s := range put {
+		state, err := json.Marshal(s)
+		must(t, err)
+		d := document.NewDocument(branchID(s.Key()))
+		d.AddField(x.keyword(fieldKind, kindBranch, false))
+		d.AddField(x.stored(fieldState, state))
+		must(t, b.IndexAdvanced(d))
+	}
+	if dropRecord {
+		b.DeleteInternal(branchesKey)
+	}
+	must(t, x.idx.Batch(b))
+}
+
+func openT(t *testing.T, dir string) *Index {
+	t.Helper()
+	x, err := Open(context.Background(), dir)
+	must(t, err)
+	t.Cleanup(func() { x.Close() })
+	return x
+}
+
+// peek reads the states as Open would, without the rewrite Open then
+// does, and says whether they came from the documents.
+func peek(t *testing.T, dir string) (map[indexer.BranchKey]indexer.Branch, bool) {
+	t.Helper()
+	m := newMapping()
+	x := &Index{dir: dir, m: m, opts: optionsOf(m)}
+	var err error
+	x.idx, err = bv.Open(filepath.Join(dir, "bleve"))
+	must(t, err)
+	defer x.idx.Close()
+	x.adv, err = x.idx.Advanced()
+	must(t, err)
+	states, stale, err := x.loadStates(context.Background())
+	must(t, err)
+	return states, stale
+}
+
+// TestOpenWithoutRecord opens an index an earlier trawl wrote: no record,
+// unmarked documents. It answers from the documents, then has a record.
+func TestOpenWithoutRecord(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	x := openT(t, dir)
+	blob := testBlob("some text")
+	want := []indexer.Branch{fullState("a/x", "main", "c1"), fullState("a/x", "dev", "c2"), fullState("a/y", "main", "c3")}
+	want[1].Counts = nil // a state from before counts
+	must(t, x.Commit(ctx, &indexer.Changes{
+		Blobs:       []indexer.Blob{blob},
+		PutLocs:     []indexer.Location{{Repo: "a/x", Branch: "main", Path: "f", Blob: blob.ID, Size: 9}},
+		PutBranches: want,
+	}))
+	earlier(t, x, want, nil, true)
+	must(t, x.Close())
+
+	if states, stale := peek(t, dir); !stale {
+		t.Fatalf("index without a record read from a record: %+v", states)
+	}
+	x = openT(t, dir)
+	sameStates(t, "Branches() of an index without record", branchesOf(t, x), stateMap(want...))
+	checkRecord(t, x)
+	st, err := x.Stats(ctx)
+	must(t, err)
+	if st.Branches != len(want) || st.Locations != 1 || st.Blobs != 1 {
+		t.Errorf("Stats() after the record was written = %+v, want %d branches, 1 location, 1 blob", st, len(want))
+	}
+	must(t, x.Close())
+	states, stale := peek(t, dir)
+	if stale {
+		t.Error("Open did not write the record of an index without one")
+	}
+	sameStates(t, "record written at Open", states, stateMap(want...))
+}
+
+// TestEarlierTrawlAfterRecord changes branch documents as an earlier trawl
+// would, leaving a record that no longer matches; Open must notice and
+// answer from the documents.
+func TestEarlierTrawlAfterRecord(t *testing.T) {
+	ctx := context.Background()
+	base := []indexer.Branch{fullState("a/x", "main", "c1"), fullState("a/x", "dev", "c1"), fullState("a/y", "main", "c1")}
+	newer := fullState("a/x", "main", "c2")
+	added := fullState("a/z", "main", "c1")
+	for _, tc := range []struct {
+		name string
+		put  []indexer.Branch
+		del  []indexer.BranchKey
+		want []indexer.Branch
+	}{
+		{"update", []indexer.Branch{newer}, nil, []indexer.Branch{newer, base[1], base[2]}},
+		{"delete", nil, []indexer.BranchKey{base[1].Key()}, []indexer.Branch{base[0], base[2]}},
+		{"add", []indexer.Branch{added}, nil, append(slices.Clone(base), added)},
+		// Same count of documents as the record, and of unmarked ones as
+		// marked ones lost.
+		{"delete and add", []indexer.Branch{added}, []indexer.BranchKey{base[1].Key()}, []indexer.Branch{base[0], base[2], added}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			x := openT(t, dir)
+			must(t, x.Commit(ctx, &indexer.Changes{PutBranches: base}))
+			checkRecord(t, x)
+			earlier(t, x, tc.put, tc.del, false)
+			must(t, x.Close())
+
+			if states, stale := peek(t, dir); !stale {
+				t.Fatalf("stale record trusted: %+v", states)
+			}
+			x = openT(t, dir)
+			sameStates(t, "Branches()", branchesOf(t, x), stateMap(tc.want...))
+			checkRecord(t, x)
+
+			// The rebuilt record goes on with the index.
+			next := fullState("a/y", "main", "c9")
+			must(t, x.Commit(ctx, &indexer.Changes{PutBranches: []indexer.Branch{next}}))
+			want := stateMap(tc.want...)
+			want[next.Key()] = next
+			must(t, x.Close())
+			x = openT(t, dir)
+			sameStates(t, "Branches() after a commit", branchesOf(t, x), want)
+			checkRecord(t, x)
+		})
+	}
+}
+
+// TestUnreadableRecord replaces the record with one of another schema and
+// with bytes that are no record: Open answers from the documents.
+func TestUnreadableRecord(t *testing.T) {
+	ctx := context.Background()
+	want := []indexer.Branch{fullState("a/x", "main", "c1"), fullState("a/x", "dev", "c1")}
+	other, err := encodeRecord(stateMap(want...))
+	must(t, err)
+	rec, _ := decodeRecord(other, 2)
+	if len(rec) != 2 {
+		t.Fatalf("decodeRecord of a fresh record = %+v", rec)
+	}
+	for _, tc := range []struct {
+		name  string
+		value func() []byte
+	}{
+		{"other schema", func() []byte {
+			v, err := encodeRecord(stateMap(want...))
+			must(t, err)
+			// The schema string is the record's first field; change one
+			// byte of it.
+			i := slices.Index(v, '{')
+			v = slices.Clone(v)
+			v[i+1] ^= 0x20
+			return v
+		}},
+		{"garbage", func() []byte { return []byte("not a record") }},
+		{"truncated", func() []byte { return other[:len(other)/2] }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			x := openT(t, dir)
+			must(t, x.Commit(ctx, &indexer.Changes{PutBranches: want}))
+			must(t, x.idx.SetInternal(branchesKey, tc.value()))
+			must(t, x.Close())
+			if states, stale := peek(t, dir); !stale {
+				t.Fatalf("unreadable record trusted: %+v", states)
+			}
+			x = openT(t, dir)
+			sameStates(t, "Branches()", branchesOf(t, x), stateMap(want...))
+			checkRecord(t, x)
+		})
+	}
+}
+
+func TestSchemaOf(t *testing.T) {
+	type a struct {
+		Name string `json:"name"`
+	}
+	type b struct {
+		Title string `json:"name"`
+	}
+	type c struct {
+		Name string `json:"title"`
+	}
+	type d struct {
+		Name []string `json:"name"`
+	}
+	seen := map[string]string{}
+	for name, s := range map[string]string{
+		"a": schemaOf(reflect.TypeFor[a]()), "b": schemaOf(reflect.TypeFor[b]()),
+		"c": schemaOf(reflect.TypeFor[c]()), "d": schemaOf(reflect.TypeFor[d]()),
+	} {
+		if other, ok := seen[s]; ok {
+			t.Errorf("types %s and %s have the same schema %q", name, other, s)
+		}
+		seen[s] = name
+	}
+}
+
+// TestRecordAfterCrash kills a process in the middle of commits that put
+// and delete branches, then checks that the record it left is trusted and
+// matches the documents.
+func TestRecordAfterCrash(t *testing.T) {
+	if dir := os.Getenv("TRAWL_BLEVE_CRASH_DIR"); dir != "" {
+		crashChild(dir)
+		return
+	}
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestRecordAfterCrash$")
+	cmd.Env = append(os.Environ(), "TRAWL_BLEVE_CRASH_DIR="+dir)
+	out, err := cmd.StdoutPipe()
+	must(t, err)
+	cmd.Stderr = os.Stderr
+	must(t, cmd.Start())
+	lines := bufio.NewScanner(out)
+	n := 0
+	for n < 25 && lines.Scan() {
+		if _, err := strconv.Atoi(lines.Text()); err == nil {
+			n++
+		}
+	}
+	// Commits go on while the process dies, at a moment that varies.
+	time.Sleep(time.Duration(time.Now().UnixNano()%7) * time.Millisecond)
+	must(t, cmd.Process.Kill())
+	_ = cmd.Wait()
+	if n < 25 {
+		t.Fatalf("the writing process stopped after %d commits", n)
+	}
+	states, stale := peek(t, dir)
+	if stale {
+		t.Fatalf("after a crash the record does not match the documents; documents hold %d states", len(states))
+	}
+	x := openT(t, dir)
+	checkRecord(t, x)
+	if len(branchesOf(t, x)) == 0 {
+		t.Error("no branch states after the crash")
+	}
+}
+
+// crashChild commits until killed, printing the number of each commit
+// once it returned.
+func crashChild(dir string) {
+	ctx := context.Background()
+	x, err := Open(ctx, dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	for i := 0; ; i++ {
+		c := &indexer.Changes{
+			PutBranches:    []indexer.Branch{fullState("a/x", fmt.Sprint("b", i%7), fmt.Sprint("c", i))},
+			DeleteBranches: []indexer.BranchKey{{Repo: "a/x", Name: fmt.Sprint("b", (i+3)%7)}},
+		}
+		if err := x.Commit(ctx, c); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		fmt.Println(i)
+	}
+}
+
+func FuzzDecodeRecord(f *testing.F) {
+	v, err := encodeRecord(stateMap(fullState("a/x", "main", "c1"), fullState("a/y", "dev", "c2")))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(v, uint64(2))
+	empty, err := encodeRecord(nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(empty, uint64(0))
+	f.Fuzz(func(t *testing.T, v []byte, n uint64) {
+		states, ok := decodeRecord(v, n)
+		if !ok {
+			return
+		}
+		if uint64(len(states)) != n {
+			t.Fatalf("decodeRecord(_, %d) accepted %d states", n, len(states))
+		}
+		for k, s := range states {
+			if s.Key() != k {
+				t.Fatalf("state %+v under key %v", s, k)
+			}
+		}
+	})
+}

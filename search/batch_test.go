@@ -1,0 +1,91 @@
+package search
+
+import (
+	"context"
+	"crypto/sha1"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/trawl-dev/trawl/indexer"
+	"github.com/trawl-dev/trawl/indexer/bleve"
+	"github.com/trawl-dev/trawl/trigram"
+)
+
+// batchingIndex is a Bleve index that also reads texts in batches, as a
+// remote backend does, and records each batch.
+type batchingIndex struct {
+	*bleve.Index
+	batches [][]string
+	bytes   []int
+}
+
+func (b *batchingIndex) BlobTexts(ctx context.Context, ids []string) (map[string][]byte, error) {
+	out := map[string][]byte{}
+	n := 0
+	for _, id := range ids {
+		t, err := b.BlobText(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		out[id], n = t, n+len(t)
+	}
+	b.batches = append(b.batches, ids)
+	b.bytes = append(b.bytes, n)
+	return out, nil
+}
+
+// TestTextBatchesByBytes: a remote backend is asked for the texts of many
+// small candidates in one request, not one per few dozen, and large
+// candidates are split so that no request holds much more than
+// textBatchBytes; every match is still found.
+func TestTextBatchesByBytes(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		blobs     int
+		size      int
+		minBatch  int // fewest requests expected
+		maxBatch  int
+		wantFiles int
+	}{
+		{"200 small files", 200, 2 << 10, 1, 1, 200},
+		{"40 files of 600 KiB", 40, 600 << 10, 3, 4, 40},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ctx := context.Background()
+			bl, err := bleve.Open(ctx, t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer bl.Close()
+			ch := &indexer.Changes{PutBranches: []indexer.Branch{{Repo: "acme/api", Name: "main", Commit: strings.Repeat("c", 40), Meta: indexer.Repo{Name: "acme/api"}}}}
+			for i := range c.blobs {
+				text := fmt.Sprintf("needle %d\n%s\n", i, strings.Repeat("x", c.size))
+				sum := sha1.Sum([]byte(text))
+				id := hex.EncodeToString(sum[:])
+				ch.Blobs = append(ch.Blobs, indexer.Blob{ID: id, Text: []byte(text), Trigrams: trigram.Extract([]byte(text)), Lines: 3})
+				ch.PutLocs = append(ch.PutLocs, indexer.Location{Repo: "acme/api", Branch: "main", Path: fmt.Sprintf("f%03d.txt", i), Blob: id, Size: int64(len(text))})
+			}
+			if err := bl.Commit(ctx, ch); err != nil {
+				t.Fatal(err)
+			}
+			idx := &batchingIndex{Index: bl}
+			res, err := New(idx).Search(ctx, "needle", Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Files) != c.wantFiles {
+				t.Errorf("%d files, want %d", len(res.Files), c.wantFiles)
+			}
+			if n := len(idx.batches); n < c.minBatch || n > c.maxBatch {
+				t.Errorf("%d text requests (sizes %v), want %d to %d", n, idx.bytes, c.minBatch, c.maxBatch)
+			}
+			for _, n := range idx.bytes {
+				if n > textBatchBytes+c.size+64 {
+					t.Errorf("a request read %d bytes, over the batch bound %d by more than one file", n, textBatchBytes)
+				}
+			}
+		})
+	}
+}
