@@ -22,9 +22,9 @@ import (
 	"github.com/trawl-dev/trawl/indexer"
 	"github.com/trawl-dev/trawl/indexer/bleve"
 	"github.com/trawl-dev/trawl/indexer/elastic"
+	"github.com/trawl-dev/trawl/internal/crawltest"
 	"github.com/trawl-dev/trawl/internal/gittest"
 	"github.com/trawl-dev/trawl/source"
-	"github.com/trawl-dev/trawl/source/sources"
 )
 
 // fixture is an index crawled from real repositories served by git
@@ -115,15 +115,7 @@ index:
 
 func (f *fixture) crawl() {
 	f.t.Helper()
-	srcs, err := sources.For(f.cfg, sources.Options{})
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	cr, err := crawler.New(f.cfg, f.idx, crawler.Options{Sources: srcs})
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	sum, err := cr.Run(context.Background())
+	sum, err := crawltest.New(f.t, f.cfg, f.idx, crawler.Options{}).Run(context.Background())
 	if err != nil {
 		f.t.Fatal(err)
 	}

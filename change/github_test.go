@@ -27,8 +27,8 @@ import (
 	"github.com/trawl-dev/trawl/config"
 	"github.com/trawl-dev/trawl/crawler"
 	"github.com/trawl-dev/trawl/indexer/bleve"
+	"github.com/trawl-dev/trawl/internal/crawltest"
 	"github.com/trawl-dev/trawl/internal/gittest"
-	"github.com/trawl-dev/trawl/source/sources"
 )
 
 const (
@@ -241,14 +241,7 @@ change:
 		t.Fatal(err)
 	}
 	defer idx.Close()
-	srcs, err := sources.For(cfg, sources.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cr, err := crawler.New(cfg, idx, crawler.Options{Sources: srcs})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cr := crawltest.New(t, cfg, idx, crawler.Options{})
 	if sum, err := cr.Run(ctx); err != nil || len(sum.Errors) > 0 {
 		t.Fatalf("crawl: %v %+v", err, sum)
 	}
@@ -383,11 +376,7 @@ func TestGitHubAppWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer idx.Close()
-	srcs, err := sources.For(cfg, sources.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cr, _ := crawler.New(cfg, idx, crawler.Options{Sources: srcs})
+	cr := crawltest.New(t, cfg, idx, crawler.Options{})
 	if sum, err := cr.Run(ctx); err != nil || len(sum.Errors) > 0 {
 		t.Fatalf("crawl: %v %+v", err, sum)
 	}

@@ -10,8 +10,8 @@ import (
 	"github.com/trawl-dev/trawl/config"
 	"github.com/trawl-dev/trawl/crawler"
 	"github.com/trawl-dev/trawl/indexer/bleve"
+	"github.com/trawl-dev/trawl/internal/crawltest"
 	"github.com/trawl-dev/trawl/internal/gittest"
-	"github.com/trawl-dev/trawl/source/sources"
 )
 
 // benchRules are 50 rules of every kind but forbid_vulnerable (which needs
@@ -45,14 +45,7 @@ func BenchmarkEvaluate(b *testing.B) {
 	}
 	defer idx.Close()
 	crawl := func() {
-		srcs, err := sources.For(cfg, sources.Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		c, err := crawler.New(cfg, idx, crawler.Options{Sources: srcs})
-		if err != nil {
-			b.Fatal(err)
-		}
+		c := crawltest.New(b, cfg, idx, crawler.Options{})
 		if _, err := c.Run(ctx); err != nil {
 			b.Fatal(err)
 		}

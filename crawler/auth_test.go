@@ -13,7 +13,7 @@ import (
 	"github.com/trawl-dev/trawl/config"
 	"github.com/trawl-dev/trawl/crawler"
 	"github.com/trawl-dev/trawl/indexer/bleve"
-	"github.com/trawl-dev/trawl/source/sources"
+	"github.com/trawl-dev/trawl/internal/crawltest"
 )
 
 // TestPasswordOnlyOverHTTPS: a git source with a password and an http://
@@ -45,14 +45,7 @@ func TestPasswordOnlyOverHTTPS(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer idx.Close()
-	srcs, err := sources.For(cfg, sources.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := crawler.New(cfg, idx, crawler.Options{Sources: srcs})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := crawltest.New(t, cfg, idx, crawler.Options{})
 	sum, err := c.Run(context.Background())
 	if err != nil {
 		t.Fatal(err)

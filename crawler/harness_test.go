@@ -13,10 +13,10 @@ import (
 	"github.com/trawl-dev/trawl/indexer"
 	"github.com/trawl-dev/trawl/indexer/bleve"
 	"github.com/trawl-dev/trawl/indexer/elastic"
+	"github.com/trawl-dev/trawl/internal/crawltest"
 	"github.com/trawl-dev/trawl/internal/estest"
 	"github.com/trawl-dev/trawl/internal/gittest"
 	"github.com/trawl-dev/trawl/internal/indexdump"
-	"github.com/trawl-dev/trawl/source/sources"
 )
 
 // loadConfig writes yaml to a trawl.yaml in dir and loads it.
@@ -92,18 +92,7 @@ func crawlWith(t *testing.T, cfg *config.Config, opt crawler.Options) *crawler.S
 	ctx := context.Background()
 	idx := openIndex(t, cfg)
 	defer idx.Close()
-	srcs, err := sources.For(cfg, sources.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if opt.Sources == nil {
-		opt.Sources = srcs
-	}
-	c, err := crawler.New(cfg, idx, opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum, err := c.Run(ctx)
+	sum, err := crawltest.New(t, cfg, idx, opt).Run(ctx)
 	if err != nil {
 		t.Fatalf("crawl: %v", err)
 	}

@@ -9,8 +9,8 @@ import (
 
 	"github.com/trawl-dev/trawl/crawler"
 	"github.com/trawl-dev/trawl/indexer"
+	"github.com/trawl-dev/trawl/internal/crawltest"
 	"github.com/trawl-dev/trawl/internal/gittest"
-	"github.com/trawl-dev/trawl/source/sources"
 )
 
 // stallingIndex makes its n-th HasBlobs call wait until its context ends,
@@ -54,14 +54,7 @@ func TestCutShortBranchRedone(t *testing.T) {
 	repo.Commit("v2", files)
 	short := dirConfig(t, root, data, "limits:\n  max_repo_duration: 2s\n")
 	idx := &stallingIndex{Index: openIndex(t, short), n: 2}
-	srcs, err := sources.For(short, sources.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := crawler.New(short, idx, crawler.Options{Sources: srcs, BatchBytes: 16 << 10})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := crawltest.New(t, short, idx, crawler.Options{BatchBytes: 16 << 10})
 	sum, err := c.Run(context.Background())
 	idx.Close()
 	if err != nil {

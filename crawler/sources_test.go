@@ -17,9 +17,9 @@ import (
 	"github.com/trawl-dev/trawl/crawler"
 	"github.com/trawl-dev/trawl/indexer"
 	"github.com/trawl-dev/trawl/indexer/bleve"
+	"github.com/trawl-dev/trawl/internal/crawltest"
 	"github.com/trawl-dev/trawl/internal/gittest"
 	"github.com/trawl-dev/trawl/search"
-	"github.com/trawl-dev/trawl/source/sources"
 )
 
 // searchLines runs an exhaustive query on the index in data and returns
@@ -57,14 +57,7 @@ func crawlSummary(t *testing.T, yaml string) (*crawler.Summary, *config.Config) 
 		t.Fatal(err)
 	}
 	defer idx.Close()
-	srcs, err := sources.For(cfg, sources.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := crawler.New(cfg, idx, crawler.Options{Sources: srcs})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := crawltest.New(t, cfg, idx, crawler.Options{})
 	sum, err := c.Run(ctx)
 	if err != nil {
 		t.Fatalf("crawl: %v", err)

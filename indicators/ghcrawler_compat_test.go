@@ -15,8 +15,8 @@ import (
 	"github.com/trawl-dev/trawl/config/ghcimport"
 	"github.com/trawl-dev/trawl/crawler"
 	"github.com/trawl-dev/trawl/indexer/bleve"
+	"github.com/trawl-dev/trawl/internal/crawltest"
 	"github.com/trawl-dev/trawl/internal/gittest"
-	"github.com/trawl-dev/trawl/source/sources"
 )
 
 func testdata(t *testing.T, name string) string {
@@ -78,14 +78,7 @@ func TestGitHubCrawlerCompatibility(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer idx.Close()
-	srcs, err := sources.For(cfg, sources.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := crawler.New(cfg, idx, crawler.Options{Sources: srcs})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := crawltest.New(t, cfg, idx, crawler.Options{})
 	if _, err := c.Run(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/trawl-dev/trawl/crawler"
+	"github.com/trawl-dev/trawl/internal/crawltest"
 	"github.com/trawl-dev/trawl/search"
-	"github.com/trawl-dev/trawl/source/sources"
 )
 
 // testRunner builds the rusage helper for one test (the build cache makes
@@ -95,14 +95,7 @@ func TestQueriesMatchGitGrep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srcs, err := sources.For(cfg, sources.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cr, err := crawler.New(cfg, idx, crawler.Options{Sources: srcs})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cr := crawltest.New(t, cfg, idx, crawler.Options{})
 	sum, err := cr.Run(ctx)
 	if err != nil {
 		t.Fatal(err)

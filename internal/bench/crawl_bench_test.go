@@ -8,8 +8,8 @@ import (
 	"github.com/trawl-dev/trawl/crawler"
 	"github.com/trawl-dev/trawl/indexer"
 	"github.com/trawl-dev/trawl/indexer/bleve"
+	"github.com/trawl-dev/trawl/internal/crawltest"
 	"github.com/trawl-dev/trawl/search"
-	"github.com/trawl-dev/trawl/source/sources"
 )
 
 // These benchmarks run the crawl and the queries in the test process, for
@@ -31,14 +31,7 @@ func BenchmarkCrawl(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		srcs, err := sources.For(cfg, sources.Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		cr, err := crawler.New(cfg, idx, crawler.Options{Sources: srcs})
-		if err != nil {
-			b.Fatal(err)
-		}
+		cr := crawltest.New(b, cfg, idx, crawler.Options{})
 		b.StartTimer()
 		sum, err := cr.Run(b.Context())
 		if err != nil {
@@ -95,14 +88,7 @@ func crawledSmallOrg(b *testing.B) indexer.Index {
 	if err != nil {
 		b.Fatal(err)
 	}
-	srcs, err := sources.For(cfg, sources.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	cr, err := crawler.New(cfg, idx, crawler.Options{Sources: srcs})
-	if err != nil {
-		b.Fatal(err)
-	}
+	cr := crawltest.New(b, cfg, idx, crawler.Options{})
 	if _, err := cr.Run(b.Context()); err != nil {
 		b.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/trawl-dev/trawl/indexer"
 	"github.com/trawl-dev/trawl/indexer/bleve"
 	"github.com/trawl-dev/trawl/indexer/elastic"
+	"github.com/trawl-dev/trawl/internal/crawltest"
 	"github.com/trawl-dev/trawl/internal/estest"
 	"github.com/trawl-dev/trawl/internal/gittest"
 	"github.com/trawl-dev/trawl/search"
@@ -77,22 +78,12 @@ func openIndex(t *testing.T, cfg *config.Config) indexer.Index {
 	return idx
 }
 
-// crawl runs one crawl of srcs (all of cfg's when srcs is nil, built by a
-// fresh sources.Set) into idx, limited to repos when given, and fails the
+// crawl runs one crawl of srcs (all of cfg's when srcs is nil, built as
+// trawl crawl builds them) into idx, limited to repos when given, and fails the
 // test on an index error. Per-repository errors are in the summary.
 func crawl(t *testing.T, cfg *config.Config, idx indexer.Index, srcs []source.Source, repos ...string) *crawler.Summary {
 	t.Helper()
-	if srcs == nil {
-		var err error
-		if srcs, err = sources.For(cfg, sources.Options{}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	c, err := crawler.New(cfg, idx, crawler.Options{Sources: srcs, Repos: repos})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum, err := c.Run(context.Background())
+	sum, err := crawltest.New(t, cfg, idx, crawler.Options{Sources: srcs, Repos: repos}).Run(context.Background())
 	if err != nil {
 		t.Fatalf("crawl: %v", err)
 	}
