@@ -29,9 +29,10 @@
 // with the index and describes them truthfully.
 //
 // The text is kept in the index rather than in a separate content store:
-// a Bleve batch is atomic, so a blob, its text and the locations and branch
-// state that refer to it become durable together, and a crash can never
-// leave one without the other.
+// a Bleve batch is atomic, so a blob's trigrams and text become durable
+// together, and Commit writes the locations and branch states that refer
+// to blobs only once those are durable (write.go), so a crash can never
+// leave a location without its text.
 package bleve
 
 import (
@@ -100,7 +101,8 @@ type Index struct {
 	opts fieldOptions
 	lock *os.File
 
-	sortInMemory int // see the constant; tests lower it
+	sortInMemory      int // see the constant; tests lower it
+	parallelBlobBytes int // see the constant; tests lower it
 
 	wmu    sync.Mutex // serialises Commit, CollectGarbage and SetDirty
 	closed atomic.Bool
@@ -139,7 +141,7 @@ func Open(ctx context.Context, dir string) (*Index, error) {
 
 func open(ctx context.Context, dir string, lock *os.File) (*Index, error) {
 	m := newMapping()
-	x := &Index{dir: dir, m: m, opts: optionsOf(m), lock: lock, sortInMemory: sortInMemory}
+	x := &Index{dir: dir, m: m, opts: optionsOf(m), lock: lock, sortInMemory: sortInMemory, parallelBlobBytes: parallelBlobBytes}
 	path := filepath.Join(dir, "bleve")
 	// Our lock file keeps other trawl processes out; the bolt timeout keeps
 	// a foreign holder of root.bolt (a bleve tool) from hanging us.

@@ -16,8 +16,9 @@ import (
 )
 
 // opener opens the index of each test in a directory of its own, the same
-// one every time for the same t, as indexertest.Run requires.
-func opener() indexertest.Opener {
+// one every time for the same t, as indexertest.Run requires. Each tweak is
+// applied to every index it opens.
+func opener(tweaks ...func(*Index)) indexertest.Opener {
 	var (
 		mu   sync.Mutex
 		dirs = map[*testing.T]string{}
@@ -34,6 +35,9 @@ func opener() indexertest.Opener {
 		if err != nil {
 			t.Fatal(err)
 		}
+		for _, tweak := range tweaks {
+			tweak(idx)
+		}
 		// Whatever the test did, the record of branch states must
 		// still match the documents.
 		t.Cleanup(func() {
@@ -46,6 +50,13 @@ func opener() indexertest.Opener {
 
 func TestConformance(t *testing.T) {
 	indexertest.Run(t, opener())
+}
+
+// TestConformanceParallelBlobs runs the suite with every commit of two or
+// more blobs written as parallel batches, which real crawls do only past a
+// megabyte of new text.
+func TestConformanceParallelBlobs(t *testing.T) {
+	indexertest.Run(t, opener(func(x *Index) { x.parallelBlobBytes = 1 }))
 }
 
 func TestOpenInUse(t *testing.T) {

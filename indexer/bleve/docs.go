@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/document"
 	"github.com/blevesearch/bleve/v2/search/query"
 	bindex "github.com/blevesearch/bleve_index_api"
@@ -32,18 +31,50 @@ func rb(repo, branch string) string { return repo + "\x00" + branch }
 
 func isBlobID(id string) bool { return id != "" && !strings.ContainsRune(id, 0) }
 
-// trigramAnalyzer hands a blob's trigram set to Bleve as the tokens of one
-// field, instead of one keyword field per trigram.
-type trigramAnalyzer []string
+// trigramField is a blob's trigram set as the terms of one indexed field.
+// It is built by hand rather than as a TextField with an analyzer because
+// the set is already distinct: a TextField would allocate a token, a
+// frequency and a map entry per trigram (a 100 KiB file has about 10,000)
+// only to find each one once. Analysis is the part of a batch Bleve spends
+// before it can build the segment, so what it saves shortens every write.
+type trigramField struct {
+	opts  bindex.FieldIndexingOptions
+	terms []string
+	freqs bindex.TokenFrequencies
+}
 
-func (a trigramAnalyzer) Analyze([]byte) analysis.TokenStream {
-	tokens := make([]analysis.Token, len(a))
-	out := make(analysis.TokenStream, len(a))
-	for i, t := range a {
-		tokens[i] = analysis.Token{Term: []byte(t), Start: 0, End: len(t), Position: i + 1, Type: analysis.AlphaNumeric}
-		out[i] = &tokens[i]
+func (f *trigramField) Name() string                         { return fieldTri }
+func (f *trigramField) ArrayPositions() []uint64             { return nil }
+func (f *trigramField) Options() bindex.FieldIndexingOptions { return f.opts }
+func (f *trigramField) Value() []byte                        { return nil }
+func (f *trigramField) NumPlainTextBytes() uint64            { return 0 }
+func (f *trigramField) EncodedFieldType() byte               { return 't' }
+func (f *trigramField) AnalyzedLength() int                  { return len(f.terms) }
+
+func (f *trigramField) AnalyzedTokenFrequencies() bindex.TokenFrequencies { return f.freqs }
+
+// Size is what Bleve counts against its memory statistics.
+func (f *trigramField) Size() int { return f.freqs.Size() }
+
+// Analyze builds the frequencies in one map, one array of entries and one
+// byte array of terms. The field's options skip frequencies and norms, so,
+// as TextField does with them, the entries leave the frequency at zero.
+func (f *trigramField) Analyze() {
+	n := 0
+	for _, t := range f.terms {
+		n += len(t)
 	}
-	return out
+	buf := make([]byte, 0, n)
+	entries := make([]bindex.TokenFreq, len(f.terms))
+	freqs := make(bindex.TokenFrequencies, len(f.terms))
+	for i, t := range f.terms {
+		start := len(buf)
+		buf = append(buf, t...)
+		e := &entries[i]
+		e.Term = buf[start:len(buf):len(buf)]
+		freqs[t] = e
+	}
+	f.freqs = freqs
 }
 
 func (x *Index) keyword(name, value string, docValues bool) *document.TextField {
@@ -65,7 +96,7 @@ func (x *Index) blobDoc(b *indexer.Blob) (*document.Document, error) {
 	}
 	d := document.NewDocument(b.ID)
 	d.AddField(x.keyword(fieldKind, kindBlob, false))
-	d.AddField(document.NewTextFieldCustom(fieldTri, nil, nil, x.opts.tri, trigramAnalyzer(b.Trigrams)))
+	d.AddField(&trigramField{opts: x.opts.tri, terms: b.Trigrams})
 	d.AddField(x.stored(fieldText, b.Text))
 	d.AddField(x.stored(fieldLines, []byte(strconv.Itoa(b.Lines))))
 	return d, nil

@@ -2,9 +2,12 @@ package bleve
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
+	"runtime"
 	"slices"
+	"sync"
 
 	bv "github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/search/query"
@@ -16,9 +19,13 @@ import (
 // gcBatch is how many blob deletions CollectGarbage writes per batch.
 const gcBatch = 10_000
 
-// Commit writes c as one Bleve batch, which scorch applies atomically and
-// has persisted before it returns: a branch state is never durable without
-// its locations and blobs.
+// Commit writes c in Bleve batches, each applied atomically by scorch and
+// persisted before Commit goes on. Large sets of new blobs are written first,
+// in parallel batches (writeBlobs); everything else, the branch states last,
+// goes in one batch after them. A branch state is therefore never durable
+// without its locations and blobs, and a location never without its blob; a
+// crash between the two leaves only blobs nothing refers to, which the next
+// crawl collects (the index stays marked dirty until a crawl finishes).
 //
 // A batch holds at most one operation per document id, the last one given,
 // so adding the operations in the order Changes prescribes gives its
@@ -40,9 +47,16 @@ func (x *Index) Commit(ctx context.Context, c *indexer.Changes) error {
 }
 
 func (x *Index) commit(ctx context.Context, c *indexer.Changes) error {
+	blobs := c.Blobs
+	if parts := blobParts(blobs, runtime.GOMAXPROCS(0), x.parallelBlobBytes); len(parts) > 1 {
+		if err := x.writeBlobs(ctx, parts); err != nil {
+			return err
+		}
+		blobs = nil
+	}
 	b := x.idx.NewBatch()
-	for i := range c.Blobs {
-		d, err := x.blobDoc(&c.Blobs[i])
+	for i := range blobs {
+		d, err := x.blobDoc(&blobs[i])
 		if err != nil {
 			return err
 		}
@@ -101,8 +115,10 @@ func (x *Index) commit(ctx context.Context, c *indexer.Changes) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := x.idx.Batch(b); err != nil {
-		return err
+	if b.Size() > 0 {
+		if err := x.idx.Batch(b); err != nil {
+			return err
+		}
 	}
 
 	x.bmu.Lock()
@@ -112,6 +128,82 @@ func (x *Index) commit(ctx context.Context, c *indexer.Changes) error {
 	x.stale = false
 	x.bmu.Unlock()
 	return nil
+}
+
+// parallelBlobBytes is the least text of each part when a commit's new
+// blobs are written in parallel batches, so they need twice this to be
+// split at all. Below that, one batch is cheaper than the extra segments
+// the merger would later fold back together.
+const parallelBlobBytes = 1 << 20
+
+// blobParts splits blobs into at most n parts of about equal text, each
+// near least bytes or more, for writeBlobs; it returns nil when one batch
+// will do. Scorch builds a batch's
+// segment in the goroutine that calls Batch, one core at a time, and that
+// build is most of a crawl's writing: parallel batches of disjoint blobs
+// use the other cores. A blob id given twice goes in one part only, so the
+// parts never race over a document.
+func blobParts(blobs []indexer.Blob, n, least int) [][]*indexer.Blob {
+	total := 0
+	for i := range blobs {
+		total += len(blobs[i].Text)
+	}
+	if n < 2 || len(blobs) < 2 || total < 2*least {
+		return nil
+	}
+	n = min(n, len(blobs), total/max(least, 1))
+	parts := make([][]*indexer.Blob, n)
+	sizes := make([]int, n)
+	seen := make(map[string]bool, len(blobs))
+	for i := range blobs {
+		bl := &blobs[i]
+		if seen[bl.ID] {
+			continue
+		}
+		seen[bl.ID] = true
+		p := 0
+		for j := range sizes {
+			if sizes[j] < sizes[p] {
+				p = j
+			}
+		}
+		parts[p] = append(parts[p], bl)
+		sizes[p] += len(bl.Text)
+	}
+	return slices.DeleteFunc(parts, func(p []*indexer.Blob) bool { return len(p) == 0 })
+}
+
+// writeBlobs writes each part as a batch of its own, all at once. A batch
+// cannot be stopped once Bleve has it, so a failed part does not cancel the
+// others; their errors are returned together once all have ended.
+func (x *Index) writeBlobs(ctx context.Context, parts [][]*indexer.Blob) error {
+	errs := make([]error, len(parts))
+	var wg sync.WaitGroup
+	for i, part := range parts {
+		wg.Go(func() { errs[i] = x.writeBlobPart(ctx, part) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("write blobs: %w", err)
+	}
+	return nil
+}
+
+func (x *Index) writeBlobPart(ctx context.Context, part []*indexer.Blob) error {
+	b := x.idx.NewBatch()
+	for _, bl := range part {
+		d, err := x.blobDoc(bl)
+		if err != nil {
+			return err
+		}
+		if err := b.IndexAdvanced(d); err != nil {
+			return err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return x.idx.Batch(b)
 }
 
 // deleteBranches adds to b the deletion of each deleted branch's state and
