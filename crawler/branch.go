@@ -63,8 +63,10 @@ type branchCrawl struct {
 // entry is a file of the new head that differs from what the index holds.
 type entry = treeFile
 
+// run crawls the branch to its head commit: a survey of the head's tree,
+// the files to write (all of them, or the diff from the indexed commit),
+// then the dependency records and the state.
 func (b *branchCrawl) run(ctx context.Context) error {
-	key := b.state.Key()
 	commit, err := b.repo.CommitObject(plumbing.NewHash(b.state.Commit))
 	if err != nil {
 		return fmt.Errorf("read commit %s: %w", b.state.Commit, err)
@@ -81,77 +83,106 @@ func (b *branchCrawl) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-
-	// A change of file settings can change any skip decision, so every
-	// file is looked at again; so is a new branch, whose earlier crawl may
-	// have been killed before its state was written, and any branch after
-	// a killed crawl. Otherwise the tree diff from the indexed commit is
-	// exactly what changed.
-	resettle := b.prev == nil || b.prev.Settings != b.state.Settings || b.repair
-	var prevRoot plumbing.Hash
-	if !resettle {
-		pc, err := b.repo.CommitObject(plumbing.NewHash(b.prev.Commit))
-		if err != nil {
-			// Gone after a force-push and a gc: compare with the index instead.
-			b.c.log.Info("indexed commit no longer readable: looking at every file", "repo", key.Repo, "branch", key.Name, "commit", b.prev.Commit, "err", err)
-			resettle = true
-		} else {
-			prevRoot = pc.TreeHash
-		}
-	}
-	if !resettle {
-		if err := b.startCounts(ctx); err != nil {
-			return err
-		}
-	}
-	files := b.c.cfg.Files
+	prevRoot, resettle := b.base()
 	if resettle {
-		err = b.trees.walk(ctx, root, func(f treeFile) error {
-			if !files.Match(f.path) {
-				return nil
-			}
-			return b.put(ctx, f)
-		})
+		err = b.resettle(ctx, root)
 	} else {
-		err = b.trees.diff(ctx, prevRoot, root, func(c change) error {
-			if !files.Match(c.path) {
-				return nil
-			}
-			b.replaced = append(b.replaced, c.path)
-			if c.deleted {
-				return b.delete(ctx, c.path)
-			}
-			b.orphan = true // a changed file may have held the last location of its old blob
-			return b.put(ctx, c.treeFile)
-		})
+		err = b.applyDiff(ctx, prevRoot, root)
 	}
+	if err != nil {
+		return err
+	}
+	if b.c.opt.NoDeps {
+		manifests = nil
+	}
+	if err := b.finish(ctx, manifests); err != nil {
+		return err
+	}
+	b.c.log.Debug("branch queued", "repo", b.state.Repo, "branch", b.state.Name, "commit", b.state.Commit, "resettle", resettle)
+	return nil
+}
+
+// base returns the root tree of the indexed commit to diff the head
+// against, or resettle true when every file must be looked at again: after
+// a change of file settings, which can change any skip decision; for a new
+// branch, whose earlier crawl may have been killed before its state was
+// written; after a killed crawl; and when the indexed commit is gone.
+// Otherwise the tree diff from the indexed commit is exactly what changed.
+func (b *branchCrawl) base() (prevRoot plumbing.Hash, resettle bool) {
+	if b.prev == nil || b.prev.Settings != b.state.Settings || b.repair {
+		return plumbing.ZeroHash, true
+	}
+	pc, err := b.repo.CommitObject(plumbing.NewHash(b.prev.Commit))
+	if err != nil {
+		// Gone after a force-push and a gc: compare with the index instead.
+		b.c.log.Info("indexed commit no longer readable: looking at every file", "repo", b.state.Repo, "branch", b.state.Name, "commit", b.prev.Commit, "err", err)
+		return plumbing.ZeroHash, true
+	}
+	return pc.TreeHash, false
+}
+
+// resettle writes every matching file of the head, then deletes whatever
+// the index holds on the branch that the head does not.
+func (b *branchCrawl) resettle(ctx context.Context, root plumbing.Hash) error {
+	files := b.c.cfg.Files
+	err := b.trees.walk(ctx, root, func(f treeFile) error {
+		if !files.Match(f.path) {
+			return nil
+		}
+		return b.put(ctx, f)
+	})
 	if err != nil {
 		return err
 	}
 	if err := b.resolvePending(ctx); err != nil {
 		return err
 	}
-	if resettle {
-		// Whatever the index holds that the head does not goes.
-		err := b.c.idx.Locations(ctx, indexer.LocationQuery{Branches: []indexer.BranchKey{key}, Skipped: indexer.AnySkipped},
-			func(l indexer.Location) error {
-				if files.Match(l.Path) {
-					if _, err := b.trees.lookup(root, l.Path); err == nil {
-						return nil
-					} else if !errors.Is(err, errNoFile) {
-						return err
-					}
-				}
-				return b.delete(ctx, l.Path)
-			})
-		if err != nil {
-			return fmt.Errorf("compare indexed locations: %w", err)
+	q := indexer.LocationQuery{Branches: []indexer.BranchKey{b.state.Key()}, Skipped: indexer.AnySkipped}
+	err = b.c.idx.Locations(ctx, q, func(l indexer.Location) error {
+		if files.Match(l.Path) {
+			if _, err := b.trees.lookup(root, l.Path); err == nil {
+				return nil
+			} else if !errors.Is(err, errNoFile) {
+				return err
+			}
 		}
+		return b.delete(ctx, l.Path)
+	})
+	if err != nil {
+		return fmt.Errorf("compare indexed locations: %w", err)
 	}
+	return nil
+}
 
-	if b.c.opt.NoDeps {
-		manifests = nil
+// applyDiff writes what changed between the indexed tree and the head,
+// starting from the indexed counts.
+func (b *branchCrawl) applyDiff(ctx context.Context, prevRoot, root plumbing.Hash) error {
+	if err := b.startCounts(ctx); err != nil {
+		return err
 	}
+	files := b.c.cfg.Files
+	err := b.trees.diff(ctx, prevRoot, root, func(c change) error {
+		if !files.Match(c.path) {
+			return nil
+		}
+		b.replaced = append(b.replaced, c.path)
+		if c.deleted {
+			return b.delete(ctx, c.path)
+		}
+		b.orphan = true // a changed file may have held the last location of its old blob
+		return b.put(ctx, c.treeFile)
+	})
+	if err != nil {
+		return err
+	}
+	return b.resolvePending(ctx)
+}
+
+// finish sends the last batch of the branch: its dependency records, read
+// from manifests, and its state with the counts, which goes last, in the
+// same write as the branch's last documents.
+func (b *branchCrawl) finish(ctx context.Context, manifests map[string]plumbing.Hash) error {
+	key := b.state.Key()
 	records, problems := b.dependencies(ctx, b.repo, manifests)
 	if err := ctx.Err(); err != nil {
 		return err
@@ -164,13 +195,8 @@ func (b *branchCrawl) run(ctx context.Context) error {
 	}
 	counts := b.counts
 	b.state.Counts = &counts
-	// The state goes last, in the same write as the branch's last documents.
 	b.ch.PutBranches = []indexer.Branch{b.state}
-	if err := b.send(ctx, b.ch, b.orphan); err != nil {
-		return err
-	}
-	b.c.log.Debug("branch queued", "repo", key.Repo, "branch", key.Name, "commit", b.state.Commit, "resettle", resettle)
-	return nil
+	return b.send(ctx, b.ch, b.orphan)
 }
 
 // put queues a file of the head to be (re)written.
