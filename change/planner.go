@@ -296,115 +296,172 @@ func readFile(tree *object.Tree, p string) ([]byte, bool, error) {
 
 // computeFiles applies p's action to the selected paths of one tree.
 func computeFiles(p *Plan, ch *Change, tree *object.Tree, paths []string) ([]*FileChange, error) {
-	a := p.Action
-	newContent := map[string][]byte{} // path -> new content; nil value: delete
-	old := map[string][]byte{}
-	read := func(path string) ([]byte, bool, error) {
-		if b, ok := old[path]; ok {
-			return b, true, nil
-		}
-		b, ok, err := readFile(tree, path)
-		if ok {
-			old[path] = b
-		}
-		return b, ok, err
-	}
-	switch a.Kind {
+	e := &fileEdit{tree: tree, old: map[string][]byte{}, newContent: map[string][]byte{}}
+	var err error
+	switch a := p.Action; a.Kind {
 	case KindReplace, KindRegex, KindXMLAdd, KindXMLRemove:
-		for _, path := range paths {
-			b, ok, err := read(path)
-			if err != nil {
-				return nil, err
-			}
-			if !ok {
-				continue
-			}
-			nb, err := a.edit(b)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", path, err)
-			}
-			newContent[path] = nb
-		}
+		err = e.editEach(a, paths)
 	case KindDelete:
-		for _, path := range paths {
-			if _, ok, err := read(path); err != nil {
-				return nil, err
-			} else if ok {
-				newContent[path] = nil
-			}
-		}
+		err = e.deleteEach(paths)
 	case KindWrite:
-		content := []byte(a.Content)
-		if a.Template {
-			owner, name := splitName(ch.Repo)
-			data := TemplateData{Repo: ch.Repo, Branch: ch.Branch, Path: a.Path, Commit: ch.BaseCommit, Campaign: p.ID, Owner: owner, Name: name}
-			var err error
-			content, err = render(a.Content, data, func(fp string) (string, error) {
-				b, ok, err := read(fp)
-				if err != nil {
-					return "", err
-				}
-				if !ok {
-					return "", fmt.Errorf("file %s does not exist on this branch", fp)
-				}
-				return string(b), nil
-			})
-			if err != nil {
-				return nil, err // text/template's errors start with "template: NAME:LINE:COL"
-			}
-		}
-		if _, _, err := read(a.Path); err != nil {
-			return nil, err
-		}
-		newContent[a.Path] = content
+		err = e.write(p, ch)
 	case KindSetDependency:
-		var missing []struct{ from, prop string }
-		for _, path := range paths {
-			b, ok, err := read(path)
+		err = e.setDependency(a, paths)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return e.changes(), nil
+}
+
+// fileEdit is the state of computing one change's files: what was read of
+// the base tree, and what each touched path becomes.
+type fileEdit struct {
+	tree       *object.Tree
+	old        map[string][]byte // path -> content at the base commit, as read
+	newContent map[string][]byte // path -> new content; nil value: delete
+}
+
+// read returns a file of the base tree, once read kept in old so that
+// the diff of a changed file has its old side.
+func (e *fileEdit) read(path string) ([]byte, bool, error) {
+	if b, ok := e.old[path]; ok {
+		return b, true, nil
+	}
+	b, ok, err := readFile(e.tree, path)
+	if ok {
+		e.old[path] = b
+	}
+	return b, ok, err
+}
+
+// editEach applies a's edit to each path that exists.
+func (e *fileEdit) editEach(a Action, paths []string) error {
+	for _, path := range paths {
+		b, ok, err := e.read(path)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		nb, err := a.edit(b)
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		e.newContent[path] = nb
+	}
+	return nil
+}
+
+// deleteEach deletes each path that exists.
+func (e *fileEdit) deleteEach(paths []string) error {
+	for _, path := range paths {
+		if _, ok, err := e.read(path); err != nil {
+			return err
+		} else if ok {
+			e.newContent[path] = nil
+		}
+	}
+	return nil
+}
+
+// write writes the action's file, its content rendered as a template of
+// the change when the action says so.
+func (e *fileEdit) write(p *Plan, ch *Change) error {
+	a := p.Action
+	content := []byte(a.Content)
+	if a.Template {
+		owner, name := splitName(ch.Repo)
+		data := TemplateData{Repo: ch.Repo, Branch: ch.Branch, Path: a.Path, Commit: ch.BaseCommit, Campaign: p.ID, Owner: owner, Name: name}
+		var err error
+		content, err = render(a.Content, data, func(fp string) (string, error) {
+			b, ok, err := e.read(fp)
 			if err != nil {
-				return nil, err
+				return "", err
+			}
+			if !ok {
+				return "", fmt.Errorf("file %s does not exist on this branch", fp)
+			}
+			return string(b), nil
+		})
+		if err != nil {
+			return err // text/template's errors start with "template: NAME:LINE:COL"
+		}
+	}
+	// Read what the file held, if anything, for the diff's old side.
+	if _, _, err := e.read(a.Path); err != nil {
+		return err
+	}
+	e.newContent[a.Path] = content
+	return nil
+}
+
+// inheritedProp is a ${prop} that the POM from uses for a dependency's
+// version but does not define.
+type inheritedProp struct{ from, prop string }
+
+// setDependency sets the dependency's version in each manifest that
+// exists, and then the properties those manifests inherit.
+func (e *fileEdit) setDependency(a Action, paths []string) error {
+	var missing []inheritedProp
+	for _, path := range paths {
+		b, ok, err := e.read(path)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		nb, props, err := setVersion(path, b, a.Dependency, a.Version)
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		e.newContent[path] = nb
+		for _, prop := range props {
+			missing = append(missing, inheritedProp{path, prop})
+		}
+	}
+	return e.setInherited(missing, a.Version)
+}
+
+// setInherited sets each property a declaring POM does not define, and so
+// inherits, in the nearest POM above that defines it; an edit already
+// planned for that POM is built on.
+func (e *fileEdit) setInherited(missing []inheritedProp, version string) error {
+	for _, m := range missing {
+		for _, anc := range ancestorPOMs(m.from) {
+			b, ok, err := e.read(anc)
+			if err != nil {
+				return err
 			}
 			if !ok {
 				continue
 			}
-			nb, props, err := setVersion(path, b, a.Dependency, a.Version)
+			if cur, seen := e.newContent[anc]; seen && cur != nil {
+				b = cur
+			}
+			nb, found, err := setMavenProperty(b, m.prop, version)
 			if err != nil {
-				return nil, fmt.Errorf("%s: %w", path, err)
+				return fmt.Errorf("%s: %w", anc, err)
 			}
-			newContent[path] = nb
-			for _, prop := range props {
-				missing = append(missing, struct{ from, prop string }{path, prop})
-			}
-		}
-		// A ${property} the declaring POM does not define is inherited:
-		// set it in the nearest POM above that defines it.
-		for _, m := range missing {
-			for _, anc := range ancestorPOMs(m.from) {
-				b, ok, err := read(anc)
-				if err != nil {
-					return nil, err
-				}
-				if !ok {
-					continue
-				}
-				if cur, seen := newContent[anc]; seen && cur != nil {
-					b = cur
-				}
-				nb, found, err := setMavenProperty(b, m.prop, a.Version)
-				if err != nil {
-					return nil, fmt.Errorf("%s: %w", anc, err)
-				}
-				if found {
-					newContent[anc] = nb
-					break
-				}
+			if found {
+				e.newContent[anc] = nb
+				break
 			}
 		}
 	}
+	return nil
+}
+
+// changes are the planned files, by path, with their diffs; a path whose
+// content stays the same, or that is deleted but never existed, is left
+// out.
+func (e *fileEdit) changes() []*FileChange {
 	var files []*FileChange
-	for _, path := range sortedPaths(keys(newContent)) {
-		nb := newContent[path]
-		ob, existed := old[path]
+	for _, path := range sortedPaths(keys(e.newContent)) {
+		nb := e.newContent[path]
+		ob, existed := e.old[path]
 		switch {
 		case nb == nil && !existed:
 			continue
@@ -415,7 +472,7 @@ func computeFiles(p *Plan, ch *Change, tree *object.Tree, paths []string) ([]*Fi
 		fc.Diff = unified(path, ob, existed, nb)
 		files = append(files, fc)
 	}
-	return files, nil
+	return files
 }
 
 func keys(m map[string][]byte) map[string]bool {

@@ -67,105 +67,140 @@ func (e *TaskError) Error() string {
 // GitHub's search API: the queryString's words and qualifiers become a
 // trawl query (see SearchQuery).
 func RunTasks(ctx context.Context, tasks []config.RepositoryTask, env TaskEnv) (map[string]map[string]any, []error, error) {
-	out := map[string]map[string]any{}
+	r := &taskRun{env: env, out: map[string]map[string]any{}, teams: map[GitHubAPI]map[string][]string{}}
 	if len(tasks) == 0 {
-		return out, nil, nil
+		return r.out, nil, nil
 	}
 	all, err := env.Index.Branches(ctx)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read branch states: %w", err)
 	}
-	var repos []string
 	for _, b := range all {
-		if out[b.Repo] == nil {
-			out[b.Repo] = map[string]any{}
-			repos = append(repos, b.Repo)
+		if r.out[b.Repo] == nil {
+			r.out[b.Repo] = map[string]any{}
+			r.repos = append(r.repos, b.Repo)
 		}
 	}
-	sort.Strings(repos)
-	var problems []error
-	fail := func(repo, task, key string, err error) {
-		out[repo][key] = "task failed: " + err.Error()
-		problems = append(problems, &TaskError{Repo: repo, Task: task, Err: err})
-	}
-	api := func(repo string) GitHubAPI {
-		if env.GitHub == nil {
-			return nil
-		}
-		return env.GitHub(repo)
-	}
-	teams := map[GitHubAPI]map[string][]string{} // one listing per source
+	sort.Strings(r.repos)
 	for _, t := range tasks {
 		switch t.Type {
 		case config.TaskCountHits, config.TaskPathsForHits:
-			hits, err := searchHits(ctx, env.Index, t.Params["queryString"])
-			if err != nil {
-				return nil, problems, fmt.Errorf("repository task %s: %w", t.Name, err)
-			}
-			for _, repo := range repos {
-				paths := hits[repo]
-				if t.Type == config.TaskCountHits {
-					// github-crawler reports GitHub's total_count as a string.
-					out[repo][t.Name] = strconv.Itoa(len(paths))
-				} else if len(paths) == 0 {
-					out[repo][t.Name] = []string{NotFoundValue}
-				} else {
-					out[repo][t.Name] = paths
-				}
-			}
+			err = r.searchTask(ctx, t)
 		case config.TaskNbBranches, config.TaskNbOpenPRs:
-			for _, repo := range repos {
-				a := api(repo)
-				if a == nil {
-					fail(repo, t.Name, t.Name, fmt.Errorf("%s is not from a GitHub source", repo))
-					continue
-				}
-				count := a.CountBranches
-				if t.Type == config.TaskNbOpenPRs {
-					count = a.CountOpenPulls
-				}
-				n, err := count(ctx, repo)
-				if err != nil {
-					fail(repo, t.Name, t.Name, err)
-					continue
-				}
-				out[repo][t.Name] = n
-			}
+			r.countTask(ctx, t)
 		case config.TaskOwnership:
-			last := defaultLastCommits
-			if s := t.Params["lastCommits"]; s != "" {
-				n, err := strconv.Atoi(s)
-				if err != nil || n < 1 {
-					return nil, problems, fmt.Errorf("repository task %s: params.lastCommits %q is not a positive integer", t.Name, s)
-				}
-				last = n
-			}
-			for _, repo := range repos {
-				a := api(repo)
-				if a == nil {
-					fail(repo, t.Name, OwningTeam, fmt.Errorf("%s is not from a GitHub source", repo))
-					continue
-				}
-				members, ok := teams[a]
-				if !ok {
-					if members, err = a.Teams(ctx); err != nil {
-						fail(repo, t.Name, OwningTeam, err)
-						continue
-					}
-					teams[a] = members
-				}
-				owner, err := owningTeam(ctx, a, repo, last, members)
-				if err != nil {
-					fail(repo, t.Name, OwningTeam, err)
-					continue
-				}
-				out[repo][OwningTeam] = owner
-			}
+			err = r.ownershipTask(ctx, t)
 		default:
-			return nil, problems, fmt.Errorf("repository task %s: unknown type %q", t.Name, t.Type)
+			err = fmt.Errorf("repository task %s: unknown type %q", t.Name, t.Type)
+		}
+		if err != nil {
+			return nil, r.problems, err
 		}
 	}
-	return out, problems, nil
+	return r.out, r.problems, nil
+}
+
+// taskRun is the state of one RunTasks: the results so far and the
+// failures on single repositories.
+type taskRun struct {
+	env      TaskEnv
+	repos    []string                  // every repository of the index, sorted
+	out      map[string]map[string]any // repo -> result key -> value
+	problems []error
+	teams    map[GitHubAPI]map[string][]string // one listing per source
+}
+
+// fail records that task failed on repo: its value under key says so.
+func (r *taskRun) fail(repo, task, key string, err error) {
+	r.out[repo][key] = "task failed: " + err.Error()
+	r.problems = append(r.problems, &TaskError{Repo: repo, Task: task, Err: err})
+}
+
+// api is the GitHub API repo comes from, or nil.
+func (r *taskRun) api(repo string) GitHubAPI {
+	if r.env.GitHub == nil {
+		return nil
+	}
+	return r.env.GitHub(repo)
+}
+
+// searchTask runs countHitsOnRepoSearch or pathsForHitsOnRepoSearch: one
+// search of the index, whose hits are counted or listed per repository.
+func (r *taskRun) searchTask(ctx context.Context, t config.RepositoryTask) error {
+	hits, err := searchHits(ctx, r.env.Index, t.Params["queryString"])
+	if err != nil {
+		return fmt.Errorf("repository task %s: %w", t.Name, err)
+	}
+	for _, repo := range r.repos {
+		paths := hits[repo]
+		if t.Type == config.TaskCountHits {
+			// github-crawler reports GitHub's total_count as a string.
+			r.out[repo][t.Name] = strconv.Itoa(len(paths))
+		} else if len(paths) == 0 {
+			r.out[repo][t.Name] = []string{NotFoundValue}
+		} else {
+			r.out[repo][t.Name] = paths
+		}
+	}
+	return nil
+}
+
+// countTask runs nbBranches or nbOpenPRs, asking GitHub for each
+// repository.
+func (r *taskRun) countTask(ctx context.Context, t config.RepositoryTask) {
+	for _, repo := range r.repos {
+		a := r.api(repo)
+		if a == nil {
+			r.fail(repo, t.Name, t.Name, fmt.Errorf("%s is not from a GitHub source", repo))
+			continue
+		}
+		count := a.CountBranches
+		if t.Type == config.TaskNbOpenPRs {
+			count = a.CountOpenPulls
+		}
+		n, err := count(ctx, repo)
+		if err != nil {
+			r.fail(repo, t.Name, t.Name, err)
+			continue
+		}
+		r.out[repo][t.Name] = n
+	}
+}
+
+// ownershipTask runs repositoryOwnershipComputation on each repository,
+// listing the teams of each GitHub source once.
+func (r *taskRun) ownershipTask(ctx context.Context, t config.RepositoryTask) error {
+	last := defaultLastCommits
+	if s := t.Params["lastCommits"]; s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			return fmt.Errorf("repository task %s: params.lastCommits %q is not a positive integer", t.Name, s)
+		}
+		last = n
+	}
+	for _, repo := range r.repos {
+		a := r.api(repo)
+		if a == nil {
+			r.fail(repo, t.Name, OwningTeam, fmt.Errorf("%s is not from a GitHub source", repo))
+			continue
+		}
+		members, ok := r.teams[a]
+		if !ok {
+			var err error
+			if members, err = a.Teams(ctx); err != nil {
+				r.fail(repo, t.Name, OwningTeam, err)
+				continue
+			}
+			r.teams[a] = members
+		}
+		owner, err := owningTeam(ctx, a, repo, last, members)
+		if err != nil {
+			r.fail(repo, t.Name, OwningTeam, err)
+			continue
+		}
+		r.out[repo][OwningTeam] = owner
+	}
+	return nil
 }
 
 // NotFoundValue is pathsForHitsOnRepoSearch's single path when nothing

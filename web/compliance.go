@@ -1,9 +1,12 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
 	"sort"
 	"time"
@@ -120,100 +123,161 @@ type matrixResponse struct {
 // resolved, else as declared) or the indicator's value, and the head
 // commit: the "diff of versions across environments" view.
 func (s *Server) handleMatrix(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	dep, ind := q.Get("dependency"), q.Get("indicator")
-	if (dep == "") == (ind == "") {
-		s.fail(w, r, "version matrix", badRequest("give dependency=NAME or indicator=NAME"))
+	mq, err := parseMatrixQuery(r.URL.Query())
+	if err != nil {
+		s.fail(w, r, "version matrix", err)
 		return
 	}
-	var repoRE, branchRE *regexp.Regexp
+	resp, err := s.versionMatrix(r.Context(), mq)
+	if err != nil {
+		op := "version matrix"
+		var se *stepError
+		if errors.As(err, &se) {
+			op, err = se.op, se.err
+		}
+		s.fail(w, r, op, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// stepError is an error of one step of a handler, with the operation it
+// is answered as (see Server.fail).
+type stepError struct {
+	op  string
+	err error
+}
+
+func (e *stepError) Error() string { return e.op + ": " + e.err.Error() }
+func (e *stepError) Unwrap() error { return e.err }
+
+// matrixQuery is a version matrix request: one of dep and ind is set; the
+// expressions, when set, choose the repositories and branches.
+type matrixQuery struct {
+	dep, ind         string
+	repoRE, branchRE *regexp.Regexp
+}
+
+func parseMatrixQuery(q url.Values) (matrixQuery, error) {
+	mq := matrixQuery{dep: q.Get("dependency"), ind: q.Get("indicator")}
+	if (mq.dep == "") == (mq.ind == "") {
+		return mq, badRequest("give dependency=NAME or indicator=NAME")
+	}
 	for _, p := range []struct {
 		name string
 		dst  **regexp.Regexp
-	}{{"repo", &repoRE}, {"branch", &branchRE}} {
+	}{{"repo", &mq.repoRE}, {"branch", &mq.branchRE}} {
 		if v := q.Get(p.name); v != "" {
 			re, err := regexp.Compile(v)
 			if err != nil {
-				s.fail(w, r, "version matrix", badRequest(p.name+": "+err.Error()))
-				return
+				return mq, badRequest(p.name + ": " + err.Error())
 			}
 			*p.dst = re
 		}
 	}
-	branches, err := s.idx.Branches(r.Context())
+	return mq, nil
+}
+
+// versionMatrix reads the branches mq chooses and the versions on each.
+func (s *Server) versionMatrix(ctx context.Context, mq matrixQuery) (*matrixResponse, error) {
+	branches, err := s.idx.Branches(ctx)
 	if err != nil {
-		s.fail(w, r, "list branches", err)
-		return
+		return nil, &stepError{"list branches", err}
 	}
 	var keys []indexer.BranchKey
 	byKey := map[indexer.BranchKey]indexer.Branch{}
 	for _, b := range branches {
-		if (repoRE == nil || repoRE.MatchString(b.Repo)) && (branchRE == nil || branchRE.MatchString(b.Name)) {
+		if (mq.repoRE == nil || mq.repoRE.MatchString(b.Repo)) && (mq.branchRE == nil || mq.branchRE.MatchString(b.Name)) {
 			keys = append(keys, b.Key())
 			byKey[b.Key()] = b
 		}
 	}
-	versions := map[indexer.BranchKey]map[string]bool{}
-	resp := matrixResponse{Kind: "dependency", Name: dep}
-	if dep != "" {
-		f, err := deps.ParseTarget(dep, "")
-		if err != nil {
-			s.fail(w, r, "version matrix", badRequest("dependency: "+err.Error()))
-			return
-		}
-		err = s.idx.Deps(r.Context(), indexer.DepQuery{Names: f.Names, Ecosystem: f.Ecosystem, Branches: keys}, func(d indexer.Dependency) error {
-			k := indexer.BranchKey{Repo: d.Repo, Name: d.Branch}
-			v := d.ResolvedVersion
-			if v == "" {
-				v = d.Version
-			}
-			if v == "" {
-				v = "(no version)"
-			}
-			if versions[k] == nil {
-				versions[k] = map[string]bool{}
-			}
-			versions[k][v] = true
-			return nil
-		})
-		if err != nil {
-			s.fail(w, r, "read dependencies", err)
-			return
-		}
+	var resp *matrixResponse
+	var versions map[indexer.BranchKey]map[string]bool
+	if mq.dep != "" {
+		resp = &matrixResponse{Kind: "dependency", Name: mq.dep}
+		versions, err = s.dependencyVersions(ctx, mq.dep, keys)
 	} else {
-		resp = matrixResponse{Kind: "indicator", Name: ind}
-		if s.indicators == nil {
-			s.fail(w, r, "version matrix", badRequest("this server computes no indicators"))
-			return
+		resp = &matrixResponse{Kind: "indicator", Name: mq.ind}
+		versions, err = s.indicatorValues(ctx, mq.ind, byKey)
+	}
+	if err != nil {
+		return nil, err
+	}
+	resp.Rows = matrixRows(keys, byKey, versions)
+	return resp, nil
+}
+
+// dependencyVersions are the versions of the dependency dep on each of
+// the branches: as resolved, else as declared, else "(no version)".
+func (s *Server) dependencyVersions(ctx context.Context, dep string, keys []indexer.BranchKey) (map[indexer.BranchKey]map[string]bool, error) {
+	f, err := deps.ParseTarget(dep, "")
+	if err != nil {
+		return nil, &stepError{"version matrix", badRequest("dependency: " + err.Error())}
+	}
+	versions := map[indexer.BranchKey]map[string]bool{}
+	err = s.idx.Deps(ctx, indexer.DepQuery{Names: f.Names, Ecosystem: f.Ecosystem, Branches: keys}, func(d indexer.Dependency) error {
+		k := indexer.BranchKey{Repo: d.Repo, Name: d.Branch}
+		v := d.ResolvedVersion
+		if v == "" {
+			v = d.Version
 		}
-		v, err := s.indicators(r.Context())
-		if err != nil {
-			s.fail(w, r, "compute indicators", err)
-			return
+		if v == "" {
+			v = "(no version)"
 		}
-		// The indicators callback answers GET /api/indicators; read its
-		// documents back by their JSON names.
-		var docs struct {
-			Documents []struct {
-				FullName   string            `json:"fullName"`
-				BranchName string            `json:"branchName"`
-				Indicators map[string]string `json:"indicators"`
-			} `json:"documents"`
+		if versions[k] == nil {
+			versions[k] = map[string]bool{}
 		}
-		b, _ := json.Marshal(v)
-		if err := json.Unmarshal(b, &docs); err != nil {
-			s.fail(w, r, "read indicators", err)
-			return
-		}
-		for _, d := range docs.Documents {
-			k := indexer.BranchKey{Repo: d.FullName, Name: d.BranchName}
-			if val, ok := d.Indicators[ind]; ok {
-				if _, in := byKey[k]; in {
-					versions[k] = map[string]bool{val: true}
-				}
+		versions[k][v] = true
+		return nil
+	})
+	if err != nil {
+		return nil, &stepError{"read dependencies", err}
+	}
+	return versions, nil
+}
+
+// indicatorValues are the values of the indicator ind on the branches of
+// byKey that have one.
+func (s *Server) indicatorValues(ctx context.Context, ind string, byKey map[indexer.BranchKey]indexer.Branch) (map[indexer.BranchKey]map[string]bool, error) {
+	if s.indicators == nil {
+		return nil, &stepError{"version matrix", badRequest("this server computes no indicators")}
+	}
+	v, err := s.indicators(ctx)
+	if err != nil {
+		return nil, &stepError{"compute indicators", err}
+	}
+	// The indicators callback answers GET /api/indicators; read its
+	// documents back by their JSON names.
+	var docs struct {
+		Documents []struct {
+			FullName   string            `json:"fullName"`
+			BranchName string            `json:"branchName"`
+			Indicators map[string]string `json:"indicators"`
+		} `json:"documents"`
+	}
+	b, err := json.Marshal(v)
+	if err == nil {
+		err = json.Unmarshal(b, &docs)
+	}
+	if err != nil {
+		return nil, &stepError{"read indicators", err}
+	}
+	versions := map[indexer.BranchKey]map[string]bool{}
+	for _, d := range docs.Documents {
+		k := indexer.BranchKey{Repo: d.FullName, Name: d.BranchName}
+		if val, ok := d.Indicators[ind]; ok {
+			if _, in := byKey[k]; in {
+				versions[k] = map[string]bool{val: true}
 			}
 		}
 	}
+	return versions, nil
+}
+
+// matrixRows groups the branches by repository, in order of repository,
+// each repository's default branch first and then the others by name.
+func matrixRows(keys []indexer.BranchKey, byKey map[indexer.BranchKey]indexer.Branch, versions map[indexer.BranchKey]map[string]bool) []matrixRow {
 	rows := map[string]*matrixRow{}
 	for _, k := range keys {
 		b := byKey[k]
@@ -229,7 +293,7 @@ func (s *Server) handleMatrix(w http.ResponseWriter, r *http.Request) {
 		sort.Strings(cell.Versions)
 		row.Branches = append(row.Branches, cell)
 	}
-	resp.Rows = []matrixRow{}
+	out := []matrixRow{}
 	for _, row := range rows {
 		sort.Slice(row.Branches, func(i, j int) bool {
 			a, b := row.Branches[i], row.Branches[j]
@@ -238,8 +302,8 @@ func (s *Server) handleMatrix(w http.ResponseWriter, r *http.Request) {
 			}
 			return a.Branch < b.Branch
 		})
-		resp.Rows = append(resp.Rows, *row)
+		out = append(out, *row)
 	}
-	sort.Slice(resp.Rows, func(i, j int) bool { return resp.Rows[i].Repo < resp.Rows[j].Repo })
-	writeJSON(w, http.StatusOK, resp)
+	sort.Slice(out, func(i, j int) bool { return out[i].Repo < out[j].Repo })
+	return out
 }

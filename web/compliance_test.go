@@ -164,3 +164,46 @@ func TestComplianceAPI(t *testing.T) {
 		t.Errorf("empty index: %d %+v", resp.StatusCode, e)
 	}
 }
+
+// The indicator matrix reads the indicators' documents back by their JSON
+// names: a branch the index holds shows its value, one without the
+// indicator shows none, and a document of a branch the index does not
+// hold is left out.
+func TestMatrixIndicator(t *testing.T) {
+	type doc struct {
+		FullName   string            `json:"fullName"`
+		BranchName string            `json:"branchName"`
+		Indicators map[string]string `json:"indicators"`
+	}
+	indicators := func(context.Context) (any, error) {
+		return map[string]any{"documents": []doc{
+			{"acme/infra", "main", map[string]string{"java": "17"}},
+			{"acme/infra", "develop", map[string]string{"go": "1.24"}},
+			{"acme/infra", "gone", map[string]string{"java": "8"}},
+		}}, nil
+	}
+	srv := serve(t, openIndex(t, generatedOrg()), Options{Indicators: indicators})
+	resp := get(t, srv, "/api/compliance/matrix?indicator=java&repo=infra", "")
+	var m matrixResponse
+	if err := json.NewDecoder(resp.Body).Decode(&m); err != nil {
+		t.Fatal(err)
+	}
+	if m.Kind != "indicator" || m.Name != "java" || len(m.Rows) != 1 || len(m.Rows[0].Branches) != 2 {
+		t.Fatalf("matrix %+v", m)
+	}
+	main, develop := m.Rows[0].Branches[0], m.Rows[0].Branches[1]
+	if main.Branch != "main" || len(main.Versions) != 1 || main.Versions[0] != "17" ||
+		develop.Branch != "develop" || len(develop.Versions) != 0 {
+		t.Errorf("infra branches %+v", m.Rows[0].Branches)
+	}
+
+	// Indicators that do not encode as JSON are an internal error.
+	bad := serve(t, openIndex(t, generatedOrg()[:1]), Options{Indicators: func(context.Context) (any, error) { return func() {}, nil }})
+	if r := get(t, bad, "/api/compliance/matrix?indicator=java", ""); r.StatusCode != http.StatusInternalServerError {
+		t.Errorf("unencodable indicators: status %d, want 500", r.StatusCode)
+	}
+	none := serve(t, openIndex(t, generatedOrg()[:1]), Options{})
+	if r := get(t, none, "/api/compliance/matrix?indicator=java", ""); r.StatusCode != http.StatusBadRequest {
+		t.Errorf("a server without indicators: status %d, want 400", r.StatusCode)
+	}
+}

@@ -110,93 +110,17 @@ func Import(data []byte, opts Options) (*Result, error) {
 	if file == "" {
 		file = "application.yml"
 	}
-	var docs []*yaml.Node
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	for {
-		var n yaml.Node
-		err := dec.Decode(&n)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", file, err)
-		}
-		if len(docs) == maxDocs {
-			return nil, fmt.Errorf("%s: more than %d YAML documents", file, maxDocs)
-		}
-		docs = append(docs, &n)
+	docs, err := decodeDocs(data, file)
+	if err != nil {
+		return nil, err
 	}
-
-	// Flatten every document, and find its profile.
-	type flatDoc struct {
-		props   []prop
-		profile []string
-		line    int
+	flats, active, err := flattenDocs(docs, file)
+	if err != nil {
+		return nil, err
 	}
-	var flats []flatDoc
-	var active []string
-	for i, d := range docs {
-		if d.Kind != yaml.DocumentNode || len(d.Content) == 0 {
-			continue
-		}
-		root := d.Content[0]
-		if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
-			continue
-		}
-		if root.Kind != yaml.MappingNode {
-			return nil, &Error{File: file, Line: root.Line, Key: "(document)", Msg: "must be a mapping of keys"}
-		}
-		fd := flatDoc{line: root.Line}
-		if err := flatten(root, "", "", i, &fd.props, 0); err != nil {
-			return nil, &Error{File: file, Line: root.Line, Key: "(document)", Msg: err.Error()}
-		}
-		for _, p := range fd.props {
-			switch norm(p.key) {
-			case "spring.profiles", "spring.config.activate.onprofile":
-				fd.profile = splitList(p.node)
-			case "spring.profiles.active":
-				active = append(active, splitList(p.node)...)
-			}
-		}
-		flats = append(flats, fd)
-	}
-	profiles := opts.Profiles
-	if len(profiles) == 0 {
-		profiles = active
-	}
-	if len(profiles) == 0 {
-		if m := appProfile.FindStringSubmatch(filepath.Base(file)); m != nil {
-			profiles = []string{m[1]}
-		}
-	}
-
-	// Merge: later documents override earlier ones, key by key, as Spring
-	// does; a list replaces a list.
+	profiles := activeProfiles(opts.Profiles, active, file)
 	r := &Result{Profiles: profiles}
-	merged := map[string]prop{}
-	var order []string
-	for _, fd := range flats {
-		on := len(fd.profile) == 0
-		for _, p := range fd.profile {
-			if slices.Contains(profiles, strings.TrimPrefix(p, "!")) != strings.HasPrefix(p, "!") {
-				on = true
-			}
-		}
-		for _, p := range fd.props {
-			if !on {
-				r.Entries = append(r.Entries, Entry{Key: p.key, Line: p.line, Status: Inactive,
-					How: fmt.Sprintf("in the document of profile %s (line %d), which is not active: import with --profile %s to use it", strings.Join(fd.profile, ","), fd.line, fd.profile[0])})
-				continue
-			}
-			k := canonical(p.key)
-			if prev, ok := merged[k]; ok {
-				r.Entries = append(r.Entries, Entry{Key: prev.key, Line: prev.line, Status: Mapped, How: fmt.Sprintf("overridden by line %d", p.line)})
-			} else {
-				order = append(order, k)
-			}
-			merged[k] = p
-		}
-	}
+	merged, order := merge(flats, profiles, r)
 
 	b := &builder{file: file, r: r, groups: profiles}
 	for _, k := range order {
@@ -211,6 +135,119 @@ func Import(data []byte, opts Options) (*Result, error) {
 	r.Config = out
 	slices.SortStableFunc(r.Entries, func(a, b Entry) int { return a.Line - b.Line })
 	return r, nil
+}
+
+// decodeDocs reads the YAML documents of data, at most maxDocs of them.
+func decodeDocs(data []byte, file string) ([]*yaml.Node, error) {
+	var docs []*yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for {
+		var n yaml.Node
+		err := dec.Decode(&n)
+		if err == io.EOF {
+			return docs, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", file, err)
+		}
+		if len(docs) == maxDocs {
+			return nil, fmt.Errorf("%s: more than %d YAML documents", file, maxDocs)
+		}
+		docs = append(docs, &n)
+	}
+}
+
+// flatDoc is one document of the input, flattened.
+type flatDoc struct {
+	props   []prop
+	profile []string // spring.profiles: the document applies only to these
+	line    int
+}
+
+// flattenDocs flattens every non-empty document and finds its profile,
+// and returns with them the profiles the documents name active.
+func flattenDocs(docs []*yaml.Node, file string) (flats []flatDoc, active []string, err error) {
+	for i, d := range docs {
+		if d.Kind != yaml.DocumentNode || len(d.Content) == 0 {
+			continue
+		}
+		root := d.Content[0]
+		if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
+			continue
+		}
+		if root.Kind != yaml.MappingNode {
+			return nil, nil, &Error{File: file, Line: root.Line, Key: "(document)", Msg: "must be a mapping of keys"}
+		}
+		fd := flatDoc{line: root.Line}
+		if err := flatten(root, "", "", i, &fd.props, 0); err != nil {
+			return nil, nil, &Error{File: file, Line: root.Line, Key: "(document)", Msg: err.Error()}
+		}
+		for _, p := range fd.props {
+			switch norm(p.key) {
+			case "spring.profiles", "spring.config.activate.onprofile":
+				fd.profile = splitList(p.node)
+			case "spring.profiles.active":
+				active = append(active, splitList(p.node)...)
+			}
+		}
+		flats = append(flats, fd)
+	}
+	return flats, active, nil
+}
+
+// activeProfiles are the profiles asked for, else those the file names
+// active, else the NAME of a file called application-NAME.yml.
+func activeProfiles(asked, active []string, file string) []string {
+	if len(asked) > 0 {
+		return asked
+	}
+	if len(active) > 0 {
+		return active
+	}
+	if m := appProfile.FindStringSubmatch(filepath.Base(file)); m != nil {
+		return []string{m[1]}
+	}
+	return nil
+}
+
+// merge overrides, key by key, earlier documents with later ones, as Spring
+// does (a list replaces a list), and skips the documents of inactive
+// profiles. It returns the merged properties by canonical key, the keys in
+// the order first seen, and reports the overridden and inactive keys in r.
+func merge(flats []flatDoc, profiles []string, r *Result) (map[string]prop, []string) {
+	merged := map[string]prop{}
+	var order []string
+	for _, fd := range flats {
+		if !fd.applies(profiles) {
+			for _, p := range fd.props {
+				r.Entries = append(r.Entries, Entry{Key: p.key, Line: p.line, Status: Inactive,
+					How: fmt.Sprintf("in the document of profile %s (line %d), which is not active: import with --profile %s to use it", strings.Join(fd.profile, ","), fd.line, fd.profile[0])})
+			}
+			continue
+		}
+		for _, p := range fd.props {
+			k := canonical(p.key)
+			if prev, ok := merged[k]; ok {
+				r.Entries = append(r.Entries, Entry{Key: prev.key, Line: prev.line, Status: Mapped, How: fmt.Sprintf("overridden by line %d", p.line)})
+			} else {
+				order = append(order, k)
+			}
+			merged[k] = p
+		}
+	}
+	return merged, order
+}
+
+// applies reports whether the document is on with these profiles active:
+// it names no profile, or one of them (or !one not among them).
+func (fd flatDoc) applies(profiles []string) bool {
+	on := len(fd.profile) == 0
+	for _, p := range fd.profile {
+		if slices.Contains(profiles, strings.TrimPrefix(p, "!")) != strings.HasPrefix(p, "!") {
+			on = true
+		}
+	}
+	return on
 }
 
 var appProfile = regexp.MustCompile(`^application-([A-Za-z0-9_.-]+)\.ya?ml$`)
@@ -384,35 +421,60 @@ func (b *builder) strings(p prop) ([]string, error) {
 	return nil, b.refuse(p, "must be a list of strings")
 }
 
-// take maps one merged property.
+// str reads p as a string.
+func (b *builder) str(p prop) (string, error) {
+	s, ok := scalar(p)
+	if !ok {
+		return "", b.refuse(p, "must be a string")
+	}
+	return s, nil
+}
+
+// flag reads p as true or false.
+func (b *builder) flag(p prop) (bool, error) {
+	v, ok := boolean(p)
+	if !ok {
+		return false, b.refuse(p, "must be true or false")
+	}
+	return v, nil
+}
+
+// take maps one merged property. Each group of keys has its step, which
+// reports whether the key was one of its own.
 func (b *builder) take(k string, p prop) error {
 	// Spring's indexed list keys (repositoriesToExclude[0]) are list items.
 	base := k
 	if i := strings.IndexByte(k, '['); i > 0 && !strings.HasPrefix(lastSeg(k), "[") {
 		base = k[:i]
 	}
-	str := func() (string, error) {
-		s, ok := scalar(p)
-		if !ok {
-			return "", b.refuse(p, "must be a string")
-		}
-		return s, nil
-	}
-	flag := func() (bool, error) {
-		v, ok := boolean(p)
-		if !ok {
-			return false, b.refuse(p, "must be true or false")
-		}
-		return v, nil
-	}
-	var err error
 	switch base {
 	case "spring.profiles", "spring.config.activate.onprofile", "spring.profiles.active":
 		b.mapped(p, "Spring profiles: the active ones (%s) became groups", strings.Join(b.groups, ", "))
-	case "sourcecontrol.type":
-		s, err := str()
-		if err != nil {
+		return nil
+	}
+	for _, step := range []func(string, prop) (bool, error){
+		b.takeSource,
+		b.takeRepos,
+		b.takeIndicators,
+		b.takeOutput,
+	} {
+		if mine, err := step(base, p); mine || err != nil {
 			return err
+		}
+	}
+	b.takeOther(base, p)
+	return nil
+}
+
+// takeSource maps the keys of the source control: the GitHub source and
+// how it is crawled.
+func (b *builder) takeSource(base string, p prop) (bool, error) {
+	var err error
+	switch base {
+	case "sourcecontrol.type":
+		s, err := b.str(p)
+		if err != nil {
+			return true, err
 		}
 		b.sourceType = strings.ToUpper(s)
 		if b.sourceType == "GITHUB" {
@@ -421,57 +483,27 @@ func (b *builder) take(k string, p prop) error {
 			b.unmapped(p, "source control %s: this import writes GitHub sources only; add the source to trawl.yaml by hand (see DESIGN.md §4)", s)
 		}
 	case "sourcecontrol.url", "github.url":
-		if b.url, err = str(); err != nil {
-			return err
+		if b.url, err = b.str(p); err != nil {
+			return true, err
 		}
 		b.mapped(p, "sources[0].github.api_url")
 	case "sourcecontrol.organizationname", "organizationname":
-		if b.org, err = str(); err != nil {
-			return err
+		if b.org, err = b.str(p); err != nil {
+			return true, err
 		}
 		b.mapped(p, "sources[0].github.org (or user, with crawlUsersRepoInsteadOfOrgasRepos)")
 	case "sourcecontrol.crawlusersrepoinsteadoforgasrepos", "crawlusersrepoinsteadoforgasrepos":
-		if b.users, err = flag(); err != nil {
-			return err
+		if b.users, err = b.flag(p); err != nil {
+			return true, err
 		}
 		b.mapped(p, "sources[0].github.user instead of org when true")
 	case "sourcecontrol.apitoken", "github.oauthtoken", "sourcecontrol.oauthtoken":
 		b.tokenKey = p.key
 		b.mapped(p, "not copied: trawl.yaml never holds a token; sources[0].github.token_env names GITHUB_TOKEN, export the token there")
-	case "repositoriestoexclude":
-		l, err := b.strings(p)
-		if err != nil {
-			return err
-		}
-		b.excludes, b.excludeLine, b.excludeKey = append(b.excludes, l...), p.line, p.key
-	case "repositoriestoinclude":
-		l, err := b.strings(p)
-		if err != nil {
-			return err
-		}
-		b.includes, b.includeLine, b.includeKey = append(b.includes, l...), p.line, p.key
-	case "publishexcludedrepositories":
-		if b.publishExcluded, err = flag(); err != nil {
-			return err
-		}
-		if b.publishExcluded {
-			b.unmapped(p, "trawl does not crawl excluded repositories, so it publishes no document for them")
-		} else {
-			b.mapped(p, "false is trawl's behaviour: excluded repositories have no document")
-		}
-	case "crawlallbranches":
-		if b.crawlAll, err = flag(); err != nil {
-			return err
-		}
-		if b.crawlAll {
-			b.mapped(p, "true: branches left at trawl's default, every branch")
-		} else {
-			b.mapped(p, "false: branches: default (each repository's default branch only)")
-		}
 	case "crawlinparallel":
-		v, err := flag()
+		v, err := b.flag(p)
 		if err != nil {
-			return err
+			return true, err
 		}
 		b.serial = !v
 		if v {
@@ -479,67 +511,138 @@ func (b *builder) take(k string, p prop) error {
 		} else {
 			b.mapped(p, "false: sources[0].github.concurrency: 1")
 		}
+	default:
+		return false, nil
+	}
+	return true, nil
+}
+
+// takeRepos maps the keys choosing repositories and branches. The
+// repository lists are only gathered here: emit turns them into patterns.
+func (b *builder) takeRepos(base string, p prop) (bool, error) {
+	var err error
+	switch base {
+	case "repositoriestoexclude":
+		l, err := b.strings(p)
+		if err != nil {
+			return true, err
+		}
+		b.excludes, b.excludeLine, b.excludeKey = append(b.excludes, l...), p.line, p.key
+	case "repositoriestoinclude":
+		l, err := b.strings(p)
+		if err != nil {
+			return true, err
+		}
+		b.includes, b.includeLine, b.includeKey = append(b.includes, l...), p.line, p.key
+	case "publishexcludedrepositories":
+		if b.publishExcluded, err = b.flag(p); err != nil {
+			return true, err
+		}
+		if b.publishExcluded {
+			b.unmapped(p, "trawl does not crawl excluded repositories, so it publishes no document for them")
+		} else {
+			b.mapped(p, "false is trawl's behaviour: excluded repositories have no document")
+		}
+	case "crawlallbranches":
+		if b.crawlAll, err = b.flag(p); err != nil {
+			return true, err
+		}
+		if b.crawlAll {
+			b.mapped(p, "true: branches left at trawl's default, every branch")
+		} else {
+			b.mapped(p, "false: branches: default (each repository's default branch only)")
+		}
+	default:
+		return false, nil
+	}
+	return true, nil
+}
+
+// takeIndicators maps what is measured of each repository: indicators,
+// tasks and searches.
+func (b *builder) takeIndicators(base string, p prop) (bool, error) {
+	switch base {
 	case "indicatorstofetchbyfile":
 		if p.node.Kind != yaml.MappingNode {
-			return b.refuse(p, "must be a mapping of file names to lists of indicators")
+			return true, b.refuse(p, "must be a mapping of file names to lists of indicators")
 		}
 		b.indicators = p.node
 		b.mapped(p, "indicators, as is (trawl reads github-crawler's format, [escaped] names and method: included)")
 	case "miscrepositorytasks":
-		return b.tasksFrom(p)
+		return true, b.tasksFrom(p)
 	case "searchesperrepo":
-		return b.searchesFrom(p)
-	case "outputs.http.targeturl", "output.http.targeturl":
-		if b.httpURL, err = str(); err != nil {
-			return err
+		return true, b.searchesFrom(p)
+	default:
+		return false, nil
+	}
+	return true, nil
+}
+
+// takeOutput maps the outputs of github-crawler 2.x (outputs.) and 1.x
+// (output.) to indicators_export.
+func (b *builder) takeOutput(base string, p prop) (bool, error) {
+	var err error
+	out, ok := strings.CutPrefix(base, "outputs.")
+	if !ok {
+		out, ok = strings.CutPrefix(base, "output.")
+	}
+	if !ok {
+		return false, nil
+	}
+	switch out {
+	case "http.targeturl":
+		if b.httpURL, err = b.str(p); err != nil {
+			return true, err
 		}
 		b.mapped(p, "indicators_export.http.url (date placeholders such as {yyyy-MM} kept: trawl expands them the same way)")
-	case "outputs.file.filenameprefix", "output.file.filenameprefix":
-		if b.files.FilenamePrefix, err = str(); err != nil {
-			return err
+		return true, nil // not a file output
+	case "file.filenameprefix":
+		if b.files.FilenamePrefix, err = b.str(p); err != nil {
+			return true, err
 		}
-		b.haveFiles = true
 		b.mapped(p, "indicators_export.files.filename_prefix")
-	case "outputs.cidroidcsvreadyfile.indicatorstooutput", "output.cidroidcsvreadyfile.indicatorstooutput":
+	case "cidroidcsvreadyfile.indicatorstooutput":
 		if b.files.CIDroidCSV, err = b.strings(p); err != nil {
-			return err
+			return true, err
 		}
-		b.haveFiles = true
 		b.mapped(p, "indicators_export.files.ci_droid_csv")
-	case "outputs.cidroidjsonreadyfile.indicatorstooutput", "output.cidroidjsonreadyfile.indicatorstooutput":
+	case "cidroidjsonreadyfile.indicatorstooutput":
 		if b.files.CIDroidJSON, err = b.strings(p); err != nil {
-			return err
+			return true, err
 		}
-		b.haveFiles = true
 		b.mapped(p, "indicators_export.files.ci_droid_json")
-	case "outputs.cidroidjsonreadyfile.withtags", "output.cidroidjsonreadyfile.withtags":
-		if b.files.CIDroidJSONWithTags, err = flag(); err != nil {
-			return err
+	case "cidroidjsonreadyfile.withtags":
+		if b.files.CIDroidJSONWithTags, err = b.flag(p); err != nil {
+			return true, err
 		}
-		b.haveFiles = true
 		b.mapped(p, "indicators_export.files.ci_droid_json_with_tags")
-	case "outputs.searchpatternincodecsvfileoutput.searchnametooutput", "output.searchpatternincodecsvfileoutput.searchnametooutput":
-		if b.files.SearchPatternCSV, err = str(); err != nil {
-			return err
+	case "searchpatternincodecsvfileoutput.searchnametooutput":
+		if b.files.SearchPatternCSV, err = b.str(p); err != nil {
+			return true, err
 		}
-		b.haveFiles = true
 		b.mapped(p, "indicators_export.files.search_pattern_csv")
-	case "outputs.recentrepositoriescsvfileoutput", "output.recentrepositoriescsvfileoutput":
+	case "recentrepositoriescsvfileoutput":
 		b.files.RecentRepositoriesCSV = true
-		b.haveFiles = true
 		b.mapped(p, "indicators_export.files.recent_repositories_csv")
 	default:
-		switch {
-		case strings.HasPrefix(base, "outputs.console") || strings.HasPrefix(base, "output.console"):
-			b.mapped(p, "console output: trawl indicators prints the documents")
-		case strings.HasPrefix(base, "logging.") || base == "debug" || base == "trace" ||
-			strings.HasPrefix(base, "spring.") || strings.HasPrefix(base, "server.") || strings.HasPrefix(base, "management."):
-			b.unmapped(p, "a Spring Boot runtime setting: trawl has its own (--log-level, server.listen)")
-		default:
-			b.unmapped(p, "not a github-crawler key trawl knows")
-		}
+		return false, nil
 	}
-	return nil
+	b.haveFiles = true
+	return true, nil
+}
+
+// takeOther reports a key no step knows: console output, which trawl has
+// its own way of, or a Spring Boot runtime setting, or an unknown key.
+func (b *builder) takeOther(base string, p prop) {
+	switch {
+	case strings.HasPrefix(base, "outputs.console") || strings.HasPrefix(base, "output.console"):
+		b.mapped(p, "console output: trawl indicators prints the documents")
+	case strings.HasPrefix(base, "logging.") || base == "debug" || base == "trace" ||
+		strings.HasPrefix(base, "spring.") || strings.HasPrefix(base, "server.") || strings.HasPrefix(base, "management."):
+		b.unmapped(p, "a Spring Boot runtime setting: trawl has its own (--log-level, server.listen)")
+	default:
+		b.unmapped(p, "not a github-crawler key trawl knows")
+	}
 }
 
 func (b *builder) tasksFrom(p prop) error {
@@ -615,58 +718,18 @@ func (b *builder) searchesFrom(p prop) error {
 
 // emit writes trawl.yaml.
 func (b *builder) emit() ([]byte, error) {
-	if len(b.excludes) > 0 && len(b.includes) > 0 {
-		return nil, &Error{File: b.file, Line: b.includeLine, Key: b.includeKey,
-			Msg: fmt.Sprintf("repositoriesToExclude (line %d) and repositoriesToInclude are both set; github-crawler refuses to start with both, so does this import", b.excludeLine)}
-	}
-	include, exclude, how, err := repoFilter(b.excludes, b.includes)
+	include, exclude, err := b.repoPatterns()
 	if err != nil {
-		line, key := b.excludeLine, b.excludeKey
-		if len(b.includes) > 0 {
-			line, key = b.includeLine, b.includeKey
-		}
-		return nil, &Error{File: b.file, Line: line, Key: key, Msg: err.Error()}
+		return nil, err
 	}
-	line, key := b.excludeLine, b.excludeKey
-	if len(b.includes) > 0 {
-		line, key = b.includeLine, b.includeKey
-	}
-	for _, h := range how {
-		b.r.Entries = append(b.r.Entries, Entry{Key: key, Line: line, Status: Mapped, How: h})
-	}
-
 	doc := &yaml.Node{Kind: yaml.MappingNode}
 	add := func(key string, v *yaml.Node, comment string) {
 		k := &yaml.Node{Kind: yaml.ScalarNode, Value: key, HeadComment: comment}
 		doc.Content = append(doc.Content, k, v)
 	}
-	enc := func(v any) *yaml.Node {
-		var n yaml.Node
-		if err := n.Encode(v); err != nil {
-			panic("ghcimport: encode " + err.Error()) // plain values always encode
-		}
-		return &n
-	}
-	add("compatibility", enc(config.CompatGitHubCrawler), fmt.Sprintf("Imported from github-crawler's %s by trawl config import.\ngithub-crawler's parser behaviour, quirks included (DESIGN.md §4).", b.file))
-
+	add("compatibility", encode(config.CompatGitHubCrawler), fmt.Sprintf("Imported from github-crawler's %s by trawl config import.\ngithub-crawler's parser behaviour, quirks included (DESIGN.md §4).", b.file))
 	if b.sourceType == "" || b.sourceType == "GITHUB" {
-		gh := map[string]any{}
-		if b.users {
-			gh["user"] = b.org
-		} else {
-			gh["org"] = b.org
-		}
-		if b.url != "" {
-			gh["api_url"] = strings.TrimRight(b.url, "/")
-		}
-		gh["token_env"] = "GITHUB_TOKEN"
-		if b.serial {
-			gh["concurrency"] = 1
-		}
-		// github-crawler crawls forks and archived repositories alike.
-		gh["include_forks"] = true
-		gh["include_archived"] = true
-		add("sources", enc([]any{map[string]any{"github": gh}}), "github-crawler lists forks and archived repositories too.")
+		add("sources", encode([]any{map[string]any{"github": b.githubSource()}}), "github-crawler lists forks and archived repositories too.")
 	}
 	if len(include)+len(exclude) > 0 {
 		f := map[string][]string{}
@@ -676,29 +739,22 @@ func (b *builder) emit() ([]byte, error) {
 		if len(exclude) > 0 {
 			f["exclude"] = exclude
 		}
-		add("repos", enc(f), "github-crawler's patterns, on the short name, as RE2 on the full name.")
+		add("repos", encode(f), "github-crawler's patterns, on the short name, as RE2 on the full name.")
 	}
 	if !b.crawlAll {
-		add("branches", enc("default"), "crawlAllBranches is not true: default branches only.")
+		add("branches", encode("default"), "crawlAllBranches is not true: default branches only.")
 	}
 	if len(b.groups) > 0 {
-		add("groups", enc(b.groups), "The active Spring profiles.")
+		add("groups", encode(b.groups), "The active Spring profiles.")
 	}
 	if b.indicators != nil {
 		add("indicators", b.indicators, "")
 	}
 	if len(b.tasks) > 0 {
-		add("repository_tasks", enc(b.tasks), "Searches run on trawl's index of the crawled branches, not GitHub's search API.")
+		add("repository_tasks", encode(b.tasks), "Searches run on trawl's index of the crawled branches, not GitHub's search API.")
 	}
 	if b.httpURL != "" || b.haveFiles {
-		x := map[string]any{}
-		if b.httpURL != "" {
-			x["http"] = map[string]string{"url": b.httpURL}
-		}
-		if b.haveFiles {
-			x["files"] = b.files
-		}
-		add("indicators_export", enc(x), "trawl serve runs this after every crawl.")
+		add("indicators_export", encode(b.export()), "trawl serve runs this after every crawl.")
 	}
 	var out bytes.Buffer
 	e := yaml.NewEncoder(&out)
@@ -707,4 +763,67 @@ func (b *builder) emit() ([]byte, error) {
 		return nil, fmt.Errorf("write trawl.yaml: %w", err)
 	}
 	return out.Bytes(), nil
+}
+
+// encode is v as a YAML node.
+func encode(v any) *yaml.Node {
+	var n yaml.Node
+	if err := n.Encode(v); err != nil {
+		panic("ghcimport: encode " + err.Error()) // plain values always encode
+	}
+	return &n
+}
+
+// repoPatterns turns repositoriesToExclude or repositoriesToInclude into
+// trawl's repos patterns, reported on the key that was set.
+func (b *builder) repoPatterns() (include, exclude []string, err error) {
+	if len(b.excludes) > 0 && len(b.includes) > 0 {
+		return nil, nil, &Error{File: b.file, Line: b.includeLine, Key: b.includeKey,
+			Msg: fmt.Sprintf("repositoriesToExclude (line %d) and repositoriesToInclude are both set; github-crawler refuses to start with both, so does this import", b.excludeLine)}
+	}
+	line, key := b.excludeLine, b.excludeKey
+	if len(b.includes) > 0 {
+		line, key = b.includeLine, b.includeKey
+	}
+	include, exclude, how, err := repoFilter(b.excludes, b.includes)
+	if err != nil {
+		return nil, nil, &Error{File: b.file, Line: line, Key: key, Msg: err.Error()}
+	}
+	for _, h := range how {
+		b.r.Entries = append(b.r.Entries, Entry{Key: key, Line: line, Status: Mapped, How: h})
+	}
+	return include, exclude, nil
+}
+
+// githubSource is the github source of trawl.yaml's sources.
+func (b *builder) githubSource() map[string]any {
+	gh := map[string]any{}
+	if b.users {
+		gh["user"] = b.org
+	} else {
+		gh["org"] = b.org
+	}
+	if b.url != "" {
+		gh["api_url"] = strings.TrimRight(b.url, "/")
+	}
+	gh["token_env"] = "GITHUB_TOKEN"
+	if b.serial {
+		gh["concurrency"] = 1
+	}
+	// github-crawler crawls forks and archived repositories alike.
+	gh["include_forks"] = true
+	gh["include_archived"] = true
+	return gh
+}
+
+// export is trawl.yaml's indicators_export.
+func (b *builder) export() map[string]any {
+	x := map[string]any{}
+	if b.httpURL != "" {
+		x["http"] = map[string]string{"url": b.httpURL}
+	}
+	if b.haveFiles {
+		x["files"] = b.files
+	}
+	return x
 }

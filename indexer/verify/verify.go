@@ -15,6 +15,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"hash"
+	"maps"
 	"slices"
 	"strconv"
 	"time"
@@ -171,164 +172,254 @@ func BlobID(text []byte, sha256Format bool) string {
 // was written after; every dangling location is therefore looked up again
 // at the end and reported only if it is still dangling.
 func Check(ctx context.Context, idx indexer.Index, opt Options) (*Report, error) {
-	start := time.Now()
 	if opt.MaxProblems <= 0 {
 		opt.MaxProblems = 1000
 	}
-	rep := &Report{Problems: []Problem{}, Notes: []Problem{}}
-	var err error
-	if rep.Dirty, err = idx.Dirty(ctx); err != nil {
-		return nil, fmt.Errorf("verify: %w", err)
+	c := &checker{
+		idx:       idx,
+		opt:       opt,
+		start:     time.Now(),
+		rep:       &Report{Problems: []Problem{}, Notes: []Problem{}},
+		counts:    map[string]int{},
+		stored:    map[blobKey]bool{},
+		suspect:   map[string]int{},
+		strays:    map[indexer.BranchKey]int{},
+		strayDeps: map[indexer.BranchKey]int{},
 	}
-	stats, err := idx.Stats(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("verify: %w", err)
-	}
-	prog := Progress{Phase: "blobs", BlobsTotal: stats.Blobs, LocationsTotal: stats.Locations}
-	report := func(force bool) {
-		if opt.Progress != nil && (force || (prog.Blobs+prog.Locations)%256 == 0) {
-			prog.Elapsed = time.Since(start)
-			opt.Progress(prog)
+	for _, step := range []func(context.Context) error{
+		c.begin,
+		c.checkBranches,
+		c.checkBlobs,
+		c.checkLocations,
+		c.checkDeps,
+		c.recheckDangling,
+	} {
+		if err := step(ctx); err != nil {
+			return nil, fmt.Errorf("verify: %w", err)
 		}
 	}
-	counts := map[string]int{}
-	add := func(list *[]Problem, p Problem) {
-		counts[p.Kind]++
-		if counts[p.Kind] <= opt.MaxProblems {
-			*list = append(*list, p)
-		}
-	}
+	c.reportStrays()
+	c.summarizeOverLimit()
+	c.rep.Duration = time.Since(c.start)
+	c.progress(true)
+	return c.rep, nil
+}
 
-	branches, err := idx.Branches(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("verify: %w", err)
+// checker holds the state of one Check: the report being built and what
+// one pass over the index leaves for the next.
+type checker struct {
+	idx   indexer.Index
+	opt   Options
+	start time.Time
+	rep   *Report
+	prog  Progress
+	// counts is the number of problems of each kind found, kept or not.
+	counts map[string]int
+	// states holds every branch with a state.
+	states map[indexer.BranchKey]bool
+	// stored holds every well-named stored blob; its value says some
+	// location points to it.
+	stored map[blobKey]bool
+	// suspect maps the id of a corrupt or badly named blob to its problem's
+	// place in rep.Problems, or -1 when over the limit.
+	suspect map[string]int
+	// dangling are the locations whose blob was not seen in the blob pass.
+	dangling []indexer.Location
+	// strays and strayDeps count the locations and dependency records of
+	// each branch with no state.
+	strays, strayDeps map[indexer.BranchKey]int
+}
+
+// progress calls Options.Progress every 256 objects, or now when force.
+func (c *checker) progress(force bool) {
+	if c.opt.Progress != nil && (force || (c.prog.Blobs+c.prog.Locations)%256 == 0) {
+		c.prog.Elapsed = time.Since(c.start)
+		c.opt.Progress(c.prog)
 	}
-	rep.Branches = len(branches)
-	states := make(map[indexer.BranchKey]bool, len(branches))
+}
+
+// add counts p and keeps it in list while its kind is under the limit.
+func (c *checker) add(list *[]Problem, p Problem) {
+	c.counts[p.Kind]++
+	if c.counts[p.Kind] <= c.opt.MaxProblems {
+		*list = append(*list, p)
+	}
+}
+
+// addBlob adds a problem of a stored blob and remembers the blob as
+// suspect, so the location pass can list the branches that hold it.
+func (c *checker) addBlob(p Problem) {
+	c.add(&c.rep.Problems, p)
+	c.suspect[p.Blob] = -1
+	if c.counts[p.Kind] <= c.opt.MaxProblems {
+		c.suspect[p.Blob] = len(c.rep.Problems) - 1
+	}
+}
+
+// begin records whether a crawl is writing and the totals that progress
+// counts towards.
+func (c *checker) begin(ctx context.Context) error {
+	var err error
+	if c.rep.Dirty, err = c.idx.Dirty(ctx); err != nil {
+		return err
+	}
+	stats, err := c.idx.Stats(ctx)
+	if err != nil {
+		return err
+	}
+	c.prog = Progress{Phase: "blobs", BlobsTotal: stats.Blobs, LocationsTotal: stats.Locations}
+	return nil
+}
+
+// checkBranches checks each branch state's commit and records which
+// branches have a state.
+func (c *checker) checkBranches(ctx context.Context) error {
+	branches, err := c.idx.Branches(ctx)
+	if err != nil {
+		return err
+	}
+	c.rep.Branches = len(branches)
+	c.states = make(map[indexer.BranchKey]bool, len(branches))
 	for _, b := range branches {
-		states[b.Key()] = true
+		c.states[b.Key()] = true
 		if _, ok := keyOf(b.Commit); !ok {
-			add(&rep.Problems, Problem{Kind: KindBadBranch, Repo: b.Repo, Branch: b.Name,
+			c.add(&c.rep.Problems, Problem{Kind: KindBadBranch, Repo: b.Repo, Branch: b.Name,
 				Detail: fmt.Sprintf("commit %q is not a git object id", b.Commit)})
 		}
 	}
+	return nil
+}
 
-	stored := map[blobKey]bool{} // value: some location points to it
-	// suspect maps the id of a corrupt or badly named blob to its problem's
-	// place in rep.Problems, or -1 when over the limit.
-	suspect := map[string]int{}
-	addBlob := func(p Problem) {
-		add(&rep.Problems, p)
-		suspect[p.Blob] = -1
-		if counts[p.Kind] <= opt.MaxProblems {
-			suspect[p.Blob] = len(rep.Problems) - 1
-		}
-	}
-	err = idx.ScanBlobs(ctx, func(id string, text []byte) error {
-		rep.Blobs++
-		rep.BytesHashed += int64(len(text))
-		prog.Blobs, prog.Bytes = rep.Blobs, rep.BytesHashed
-		report(false)
+// checkBlobs hashes every stored text against its id.
+func (c *checker) checkBlobs(ctx context.Context) error {
+	return c.idx.ScanBlobs(ctx, func(id string, text []byte) error {
+		c.rep.Blobs++
+		c.rep.BytesHashed += int64(len(text))
+		c.prog.Blobs, c.prog.Bytes = c.rep.Blobs, c.rep.BytesHashed
+		c.progress(false)
 		k, ok := keyOf(id)
 		if !ok {
-			addBlob(Problem{Kind: KindBadID, Blob: id,
+			c.addBlob(Problem{Kind: KindBadID, Blob: id,
 				Detail: "not 40 or 64 lower-case hex digits, so the text cannot be checked"})
 			return nil
 		}
-		stored[k] = false
+		c.stored[k] = false
 		if got := BlobID(text, len(id) == 64); got != id {
-			addBlob(Problem{Kind: KindCorrupt, Blob: id,
+			c.addBlob(Problem{Kind: KindCorrupt, Blob: id,
 				Detail: fmt.Sprintf("stored text (%d bytes) does not hash to its id but to %s", len(text), got)})
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("verify: %w", err)
-	}
+}
 
-	prog.Phase = "locations"
-	report(true)
-	var dangling []indexer.Location
-	strays := map[indexer.BranchKey]int{}
-	err = idx.Locations(ctx, indexer.LocationQuery{Skipped: indexer.AnySkipped}, func(l indexer.Location) error {
-		rep.Locations++
-		prog.Locations = rep.Locations
-		report(false)
-		if k, ok := keyOf(l.Blob); ok {
-			if _, has := stored[k]; has {
-				stored[k] = true
-			} else if l.Skip == "" {
-				dangling = append(dangling, l)
-			}
-		} else if l.Skip == "" {
-			dangling = append(dangling, l)
-		}
-		if i, ok := suspect[l.Blob]; ok && i >= 0 {
-			p := &rep.Problems[i]
-			if bk := (indexer.BranchKey{Repo: l.Repo, Name: l.Branch}); !slices.Contains(p.Branches, bk) {
+// checkLocations reads every location, skipped ones included: it marks
+// the blobs in use, collects those pointing to no stored blob, lists the
+// branches of suspect blobs and counts locations on branches with no
+// state. Blobs no location uses are counted as unreferenced.
+func (c *checker) checkLocations(ctx context.Context) error {
+	c.prog.Phase = "locations"
+	c.progress(true)
+	err := c.idx.Locations(ctx, indexer.LocationQuery{Skipped: indexer.AnySkipped}, func(l indexer.Location) error {
+		c.rep.Locations++
+		c.prog.Locations = c.rep.Locations
+		c.progress(false)
+		c.markUsed(l)
+		bk := indexer.BranchKey{Repo: l.Repo, Name: l.Branch}
+		if i, ok := c.suspect[l.Blob]; ok && i >= 0 {
+			if p := &c.rep.Problems[i]; !slices.Contains(p.Branches, bk) {
 				p.Branches = append(p.Branches, bk)
 			}
 		}
-		if bk := (indexer.BranchKey{Repo: l.Repo, Name: l.Branch}); !states[bk] {
-			strays[bk]++
+		if !c.states[bk] {
+			c.strays[bk]++
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("verify: %w", err)
+		return err
 	}
-	for _, used := range stored {
+	for _, used := range c.stored {
 		if !used {
-			rep.Unreferenced++
+			c.rep.Unreferenced++
 		}
 	}
-	strayDeps := map[indexer.BranchKey]int{}
-	err = idx.Deps(ctx, indexer.DepQuery{}, func(d indexer.Dependency) error {
-		if bk := (indexer.BranchKey{Repo: d.Repo, Name: d.Branch}); !states[bk] {
-			strayDeps[bk]++
-			if _, ok := strays[bk]; !ok {
-				strays[bk] = 0
+	return nil
+}
+
+// markUsed marks the blob of l as used, or, when it is not stored and l
+// is not a skipped file (which has no blob), keeps l as dangling.
+func (c *checker) markUsed(l indexer.Location) {
+	if k, ok := keyOf(l.Blob); ok {
+		if _, has := c.stored[k]; has {
+			c.stored[k] = true
+			return
+		}
+	}
+	if l.Skip == "" {
+		c.dangling = append(c.dangling, l)
+	}
+}
+
+// checkDeps counts dependency records on branches with no state; such a
+// branch is a stray even when it has no locations.
+func (c *checker) checkDeps(ctx context.Context) error {
+	return c.idx.Deps(ctx, indexer.DepQuery{}, func(d indexer.Dependency) error {
+		if bk := (indexer.BranchKey{Repo: d.Repo, Name: d.Branch}); !c.states[bk] {
+			c.strayDeps[bk]++
+			if _, ok := c.strays[bk]; !ok {
+				c.strays[bk] = 0
 			}
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("verify: %w", err)
-	}
+}
 
-	if len(dangling) > 0 {
-		if dangling, err = stillDangling(ctx, idx, dangling); err != nil {
-			return nil, fmt.Errorf("verify: %w", err)
+// recheckDangling reports the dangling locations that are still dangling
+// when looked up again (see Check).
+func (c *checker) recheckDangling(ctx context.Context) error {
+	if len(c.dangling) > 0 {
+		var err error
+		if c.dangling, err = stillDangling(ctx, c.idx, c.dangling); err != nil {
+			return err
 		}
 	}
-	for _, l := range dangling {
-		add(&rep.Problems, Problem{Kind: KindDangling, Blob: l.Blob, Repo: l.Repo, Branch: l.Branch, Path: l.Path,
+	for _, l := range c.dangling {
+		c.add(&c.rep.Problems, Problem{Kind: KindDangling, Blob: l.Blob, Repo: l.Repo, Branch: l.Branch, Path: l.Path,
 			Detail: "indexed location points to a blob the index does not hold"})
 	}
-	keys := make([]indexer.BranchKey, 0, len(strays))
-	for k := range strays {
+	return nil
+}
+
+// reportStrays reports each branch with no state, in branch order: as a
+// note when a crawl is writing or was killed, else as a problem.
+func (c *checker) reportStrays() {
+	keys := make([]indexer.BranchKey, 0, len(c.strays))
+	for k := range c.strays {
 		keys = append(keys, k)
 	}
 	slices.SortFunc(keys, compareBranch)
 	for _, k := range keys {
 		p := Problem{Kind: KindStray, Repo: k.Repo, Branch: k.Name,
-			Detail: fmt.Sprintf("%d locations and %d dependency records on a branch with no state", strays[k], strayDeps[k])}
-		if rep.Dirty {
+			Detail: fmt.Sprintf("%d locations and %d dependency records on a branch with no state", c.strays[k], c.strayDeps[k])}
+		if c.rep.Dirty {
 			p.Detail += " (a crawl is writing or was killed; the next crawl removes them)"
-			add(&rep.Notes, p)
+			c.add(&c.rep.Notes, p)
 		} else {
-			add(&rep.Problems, p)
+			c.add(&c.rep.Problems, p)
 		}
 	}
-	for kind, n := range counts {
-		if n > opt.MaxProblems {
-			rep.Problems = append(rep.Problems, Problem{Kind: kind,
-				Detail: fmt.Sprintf("%d more not listed (limit %d per kind)", n-opt.MaxProblems, opt.MaxProblems)})
+}
+
+// summarizeOverLimit adds, for each kind over the limit, one problem
+// saying how many were not listed, in order of kind so that two checks
+// of the same index report alike.
+func (c *checker) summarizeOverLimit() {
+	for _, kind := range slices.Sorted(maps.Keys(c.counts)) {
+		if n := c.counts[kind]; n > c.opt.MaxProblems {
+			c.rep.Problems = append(c.rep.Problems, Problem{Kind: kind,
+				Detail: fmt.Sprintf("%d more not listed (limit %d per kind)", n-c.opt.MaxProblems, c.opt.MaxProblems)})
 		}
 	}
-	rep.Duration = time.Since(start)
-	report(true)
-	return rep, nil
 }
 
 // stillDangling looks the locations up again, with a real-time blob

@@ -127,3 +127,62 @@ func TestCheck(t *testing.T) {
 		t.Errorf("after repair: %+v", rep)
 	}
 }
+
+// MaxProblems keeps that many problems of each kind, then one summary per
+// kind over the limit, in order of kind; a kept corrupt blob lists the
+// branches that hold it.
+func TestCheckMaxProblems(t *testing.T) {
+	ctx := context.Background()
+	idx, err := bleve.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idx.Close()
+	tampered := func(text string) indexer.Blob {
+		b := blob(text)
+		b.Text = []byte("tampered " + text)
+		return b
+	}
+	x, y := tampered("x\n"), tampered("y\n")
+	good := strings.Repeat("1", 40)
+	err = idx.Commit(ctx, &indexer.Changes{
+		Blobs: []indexer.Blob{x, y},
+		PutLocs: []indexer.Location{
+			{Repo: "r", Branch: "main", Path: "x", Blob: x.ID},
+			{Repo: "r", Branch: "main", Path: "y", Blob: y.ID},
+			{Repo: "r", Branch: "dev", Path: "x", Blob: x.ID},
+			{Repo: "r", Branch: "dev", Path: "y", Blob: y.ID},
+		},
+		PutBranches: []indexer.Branch{
+			{Repo: "r", Name: "main", Commit: good}, {Repo: "r", Name: "dev", Commit: good},
+			{Repo: "r", Name: "bad1", Commit: "HEAD"}, {Repo: "r", Name: "bad2", Commit: "HEAD"},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Check(ctx, idx, Options{MaxProblems: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range rep.Problems {
+		got = append(got, p.Kind+": "+p.Detail)
+	}
+	want := []string{
+		KindBadBranch, KindCorrupt,
+		KindBadBranch + ": 1 more not listed (limit 1 per kind)",
+		KindCorrupt + ": 1 more not listed (limit 1 per kind)",
+	}
+	if len(got) != len(want) {
+		t.Fatalf("problems:\n%s\nwant kinds %v", strings.Join(got, "\n"), want)
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(got[i], w) {
+			t.Errorf("problem %d = %q, want %q", i, got[i], w)
+		}
+	}
+	if bs := rep.Problems[1].Branches; len(bs) != 2 {
+		t.Errorf("corrupt blob on branches %v, want main and dev", bs)
+	}
+}

@@ -126,6 +126,10 @@ func (t *Transport) Stats() Stats {
 	}
 }
 
+// RoundTrip sends req, waiting out rate limits and repeating it after
+// transient failures, and answers a 304 to a conditional GET with the
+// cached page. The answer's body is read whole (up to 64 MiB) so that it
+// can be cached and checked.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	select {
@@ -135,107 +139,165 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	defer func() { <-t.sem }()
 
-	key := ""
-	if req.Method == http.MethodGet {
-		key = req.URL.String()
-	}
-	cached, haveCached := t.pages.page(key)
-	canRetry := req.Body == nil || req.GetBody != nil
-	failures, waits := 0, 0
+	c := t.newCall(req)
 	for {
 		if err := t.waitForReset(ctx); err != nil {
 			return nil, err
 		}
-		r, err := t.prepare(req, cached, haveCached)
+		r, err := t.prepare(req, c.cached, c.haveCached)
 		if err != nil {
 			return nil, err
 		}
-		t.calls.Add(1)
-		resp, err := t.base.RoundTrip(r)
-		var body []byte
-		if err == nil {
-			body, err = io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-			resp.Body.Close()
-		}
+		resp, body, err := c.send(r)
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			failures++
-			if !canRetry || failures > t.retries {
-				return nil, err
-			}
-			if err := t.backoff(ctx, failures, time.Second); err != nil {
+			if err := c.retryFailure(ctx, err); err != nil {
 				return nil, err
 			}
 			continue
 		}
 		t.observe(resp.Header)
-
-		if d, primary := t.rateLimited(resp, body, waits); d > 0 && canRetry && waits < maxRateLimitWaits {
-			waits++
-			t.waits.Add(1)
-			t.retried.Add(1)
-			if primary {
-				t.announce()
-			} else {
-				t.log.Warn(t.forge+" secondary rate limit: backing off", "wait", d.Round(time.Second))
-			}
-			if err := t.sleep(ctx, d); err != nil {
-				return nil, err
-			}
-			if primary {
-				t.forgetSpent()
-			}
-			continue
+		again, err := c.retryAnswer(ctx, resp, body)
+		if err != nil {
+			return nil, err
 		}
-		if resp.StatusCode >= 500 && canRetry && failures < t.retries {
-			failures++
-			if err := t.backoff(ctx, failures, time.Second); err != nil {
-				return nil, err
-			}
-			continue
+		if !again {
+			return c.answer(resp, body)
 		}
-
-		switch {
-		case resp.StatusCode == http.StatusNotModified && haveCached:
-			t.notModified.Add(1)
-			resp.StatusCode, resp.Status = http.StatusOK, "200 OK"
-			resp.Header.Set("Link", cached.Link)
-			for k, v := range cached.Paging {
-				resp.Header.Set(k, v)
-			}
-			resp.Header.Set("Content-Type", "application/json; charset=utf-8")
-			body = cached.Body
-		case resp.StatusCode == http.StatusOK && key != "":
-			if etag := resp.Header.Get("ETag"); etag != "" && json.Valid(body) {
-				p := page{ETag: etag, Link: resp.Header.Get("Link"), Body: body}
-				for _, k := range pagingHeaders {
-					if v := resp.Header.Get(k); v != "" {
-						if p.Paging == nil {
-							p.Paging = map[string]string{}
-						}
-						p.Paging[k] = v
-					}
-				}
-				t.pages.setPage(key, p)
-			}
-		}
-		if n, ok := remaining(resp.Header); ok && n == 0 && resp.StatusCode < 300 {
-			// Clients (go-github, GitLab's) refuse every later call until
-			// the reset when they see an exhausted quota; this transport
-			// waits instead, so it keeps that knowledge to itself.
-			for _, k := range []string{"X-RateLimit-Remaining", "X-RateLimit-Reset", "RateLimit-Remaining", "RateLimit-Reset"} {
-				resp.Header.Del(k)
-			}
-		}
-		if resp.StatusCode < 300 && isHTML(resp.Header) {
-			return nil, &HTMLError{Forge: t.forge, URL: redactURL(req.URL), Status: resp.StatusCode}
-		}
-		resp.Body = io.NopCloser(bytes.NewReader(body))
-		resp.ContentLength = int64(len(body))
-		return resp, nil
 	}
+}
+
+// call is the state of one RoundTrip across its attempts.
+type call struct {
+	t          *Transport
+	req        *http.Request
+	key        string // the page's key in the state: its URL, for a GET
+	cached     page
+	haveCached bool
+	// canRetry says the request can be sent again: it has no body, or
+	// one that can be had again.
+	canRetry bool
+	failures int // network errors and 5xx answers so far
+	waits    int // rate-limit pauses so far
+}
+
+func (t *Transport) newCall(req *http.Request) *call {
+	c := &call{t: t, req: req, canRetry: req.Body == nil || req.GetBody != nil}
+	if req.Method == http.MethodGet {
+		c.key = req.URL.String()
+	}
+	c.cached, c.haveCached = t.pages.page(c.key)
+	return c
+}
+
+// send makes one attempt, r, and reads its answer's body.
+func (c *call) send(r *http.Request) (*http.Response, []byte, error) {
+	c.t.calls.Add(1)
+	resp, err := c.t.base.RoundTrip(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	resp.Body.Close()
+	return resp, body, err
+}
+
+// retryFailure waits before repeating an attempt that failed in the
+// network, or returns the error that ends the call.
+func (c *call) retryFailure(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	c.failures++
+	if !c.canRetry || c.failures > c.t.retries {
+		return err
+	}
+	return c.t.backoff(ctx, c.failures, time.Second)
+}
+
+// retryAnswer waits out a rate limit, or backs off after a 5xx, and says
+// whether the request is to be sent again.
+func (c *call) retryAnswer(ctx context.Context, resp *http.Response, body []byte) (bool, error) {
+	t := c.t
+	if d, primary := t.rateLimited(resp, body, c.waits); d > 0 && c.canRetry && c.waits < maxRateLimitWaits {
+		c.waits++
+		t.waits.Add(1)
+		t.retried.Add(1)
+		if primary {
+			t.announce()
+		} else {
+			t.log.Warn(t.forge+" secondary rate limit: backing off", "wait", d.Round(time.Second))
+		}
+		if err := t.sleep(ctx, d); err != nil {
+			return false, err
+		}
+		if primary {
+			t.forgetSpent()
+		}
+		return true, nil
+	}
+	if resp.StatusCode >= 500 && c.canRetry && c.failures < t.retries {
+		c.failures++
+		return true, t.backoff(ctx, c.failures, time.Second)
+	}
+	return false, nil
+}
+
+// answer is the final answer to the call: a 304 becomes the cached page,
+// a 200 to a GET is cached, an exhausted quota is hidden from the client,
+// and HTML where JSON was asked is an error.
+func (c *call) answer(resp *http.Response, body []byte) (*http.Response, error) {
+	switch {
+	case resp.StatusCode == http.StatusNotModified && c.haveCached:
+		body = c.fromCache(resp)
+	case resp.StatusCode == http.StatusOK && c.key != "":
+		c.store(resp, body)
+	}
+	if n, ok := remaining(resp.Header); ok && n == 0 && resp.StatusCode < 300 {
+		// Clients (go-github, GitLab's) refuse every later call until
+		// the reset when they see an exhausted quota; this transport
+		// waits instead, so it keeps that knowledge to itself.
+		for _, k := range []string{"X-RateLimit-Remaining", "X-RateLimit-Reset", "RateLimit-Remaining", "RateLimit-Reset"} {
+			resp.Header.Del(k)
+		}
+	}
+	if resp.StatusCode < 300 && isHTML(resp.Header) {
+		return nil, &HTMLError{Forge: c.t.forge, URL: redactURL(c.req.URL), Status: resp.StatusCode}
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	resp.ContentLength = int64(len(body))
+	return resp, nil
+}
+
+// fromCache turns a 304 into the 200 of the cached page and returns its
+// body.
+func (c *call) fromCache(resp *http.Response) []byte {
+	c.t.notModified.Add(1)
+	resp.StatusCode, resp.Status = http.StatusOK, "200 OK"
+	resp.Header.Set("Link", c.cached.Link)
+	for k, v := range c.cached.Paging {
+		resp.Header.Set(k, v)
+	}
+	resp.Header.Set("Content-Type", "application/json; charset=utf-8")
+	return c.cached.Body
+}
+
+// store caches a 200 answer that has an ETag and a JSON body, with its
+// paging headers.
+func (c *call) store(resp *http.Response, body []byte) {
+	etag := resp.Header.Get("ETag")
+	if etag == "" || !json.Valid(body) {
+		return
+	}
+	p := page{ETag: etag, Link: resp.Header.Get("Link"), Body: body}
+	for _, k := range pagingHeaders {
+		if v := resp.Header.Get(k); v != "" {
+			if p.Paging == nil {
+				p.Paging = map[string]string{}
+			}
+			p.Paging[k] = v
+		}
+	}
+	c.t.pages.setPage(c.key, p)
 }
 
 // prepare copies req for one attempt, with credentials and the ETag of the
