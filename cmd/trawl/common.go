@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -146,4 +147,31 @@ func newFlagSet(name, help string, out io.Writer) *flag.FlagSet {
 		fs.PrintDefaults()
 	}
 	return fs
+}
+
+// noArguments refuses the positional arguments of a command that takes
+// none.
+func noArguments(command string, words []string) error {
+	if len(words) > 0 {
+		return usageError{fmt.Errorf("%s: unexpected argument %q", command, words[0])}
+	}
+	return nil
+}
+
+// countSet counts the flags set among mutually exclusive ones.
+func countSet(flags ...bool) int {
+	n := 0
+	for _, set := range flags {
+		if set {
+			n++
+		}
+	}
+	return n
+}
+
+// printJSON prints v as the indented JSON every --json answer is.
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
