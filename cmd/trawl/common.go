@@ -175,3 +175,35 @@ func printJSON(w io.Writer, v any) error {
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
 }
+
+// openLogged makes the logger of the -log flags, then loads the
+// configuration and opens its index: the start of every command that
+// crawls or reads the index with logs.
+func (c *common) openLogged(ctx context.Context, stderr io.Writer) (*slog.Logger, *config.Config, indexer.Index, error) {
+	log, err := c.logger(stderr)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	cfg, idx, err := c.open(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return log, cfg, idx, nil
+}
+
+// runCrawl runs one crawl of cfg's sources into idx with opt, drawing its
+// progress on bar (nil: none). A configuration the crawler refuses is bad
+// usage.
+func runCrawl(ctx context.Context, cfg *config.Config, idx indexer.Index, log *slog.Logger, bar *progressBar, opt crawler.Options) (*crawler.Summary, error) {
+	opt.Logger = log
+	if bar != nil {
+		opt.Progress = bar.update
+	}
+	cr, err := crawlerFor(cfg, idx, sources.New(sources.Options{Logger: log}), opt)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	sum, err := cr.Run(ctx)
+	bar.clear()
+	return sum, err
+}
