@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"github.com/trawl-dev/trawl/config"
@@ -206,4 +207,27 @@ func runCrawl(ctx context.Context, cfg *config.Config, idx indexer.Index, log *s
 	sum, err := cr.Run(ctx)
 	bar.clear()
 	return sum, err
+}
+
+// regexpFlag is a flag holding an RE2 expression (--repo RE, --branch
+// RE), compiled into dst when given.
+type regexpFlag struct {
+	name, text string
+	dst        **regexp.Regexp
+}
+
+// compileRegexps compiles the flags given; a bad expression is bad usage
+// of command, naming the flag.
+func compileRegexps(command string, flags ...regexpFlag) error {
+	for _, f := range flags {
+		if f.text == "" {
+			continue
+		}
+		re, err := regexp.Compile(f.text)
+		if err != nil {
+			return usageError{fmt.Errorf("%s: %s: %w", command, f.name, err)}
+		}
+		*f.dst = re
+	}
+	return nil
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"text/tabwriter"
 
 	"github.com/trawl-dev/trawl/depquery"
@@ -68,16 +67,8 @@ func cmdDeps(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return usageError{fmt.Errorf("deps: %w", err)}
 	}
 	f.Undecided = undecided
-	for _, re := range []struct {
-		flag, text string
-		dst        **regexp.Regexp
-	}{{"--repo", repo, &f.Repo}, {"--branch", branch, &f.Branch}} {
-		if re.text == "" {
-			continue
-		}
-		if *re.dst, err = regexp.Compile(re.text); err != nil {
-			return usageError{fmt.Errorf("deps: %s: %w", re.flag, err)}
-		}
+	if err := compileRegexps("deps", regexpFlag{"--repo", repo, &f.Repo}, regexpFlag{"--branch", branch, &f.Branch}); err != nil {
+		return err
 	}
 	_, idx, err := c.open(ctx)
 	if err != nil {

@@ -26,7 +26,7 @@ func newExporter(cfg *config.Config, idx indexer.Index, gh *sources.Set, log *sl
 	xc := *x
 	if xc.Files != nil {
 		f := *xc.Files
-		f.Dir = exportDir(cfg)
+		f.Dir = indicators.ExportDir(cfg)
 		xc.Files = &f
 	}
 	var es *indicators.ES
