@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -90,15 +89,17 @@ func cmdDeps(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if summary {
 		return printDepSummary(stdout, depquery.Summarize(records), asJSON, asCSV)
 	}
+	return printDeps(stdout, records, asJSON, asCSV)
+}
+
+func printDeps(w io.Writer, records []indexer.Dependency, asJSON, asCSV bool) error {
 	switch {
 	case asJSON:
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(map[string]any{"dependencies": records})
+		return printJSON(w, map[string]any{"dependencies": records})
 	case asCSV:
-		return depquery.WriteCSV(stdout, records)
+		return depquery.WriteCSV(w, records)
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "REPO@BRANCH:PATH:LINE\tNAME\tVERSION\tRESOLVED\tSOURCE")
 	for _, d := range records {
 		fmt.Fprintf(tw, "%s@%s:%s:%d\t%s\t%s\t%s\t%s\n", d.Repo, d.Branch, d.Path, d.Line, d.Name, d.Version, d.ResolvedVersion, d.VersionSource)
@@ -109,9 +110,7 @@ func cmdDeps(ctx context.Context, args []string, stdout, stderr io.Writer) error
 func printDepSummary(w io.Writer, rows []depquery.VersionCount, asJSON, asCSV bool) error {
 	switch {
 	case asJSON:
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(map[string]any{"summary": rows})
+		return printJSON(w, map[string]any{"summary": rows})
 	case asCSV:
 		return depquery.WriteSummary(w, depquery.CSV, rows)
 	}

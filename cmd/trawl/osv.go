@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -63,9 +62,7 @@ func cmdOSV(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		out = append(out, done{f, st})
 	}
 	if asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(map[string]any{"imports": out})
+		return printJSON(stdout, map[string]any{"imports": out})
 	}
 	for _, d := range out {
 		ecos := make([]string, 0, len(d.Ecosystems))

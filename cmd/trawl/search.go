@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -76,9 +75,7 @@ func cmdSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("search: %w", err)
 	}
 	if asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(res)
+		return printJSON(stdout, res)
 	}
 	printGrep(stdout, res, context > 0)
 	if res.Stats.LimitHit {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -63,9 +62,7 @@ func cmdSkipped(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		limits = []crawler.LimitHit{}
 	}
 	if asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(map[string]any{"skipped": skipped, "limits": limits})
+		return printJSON(stdout, map[string]any{"skipped": skipped, "limits": limits})
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "REPO\tBRANCH\tPATH\tSIZE\tREASON")
