@@ -81,12 +81,10 @@ func cmdChange(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return usageError{fmt.Errorf("change: unknown subcommand %q (plan, apply or status)", args[0])}
 }
 
-// openCampaigns loads the configuration and the index.
+// openCampaigns checks the log flags, loads the configuration and opens
+// the index of its campaigns.
 func openCampaigns(ctx context.Context, c *common, stderr io.Writer) (*change.Campaigns, func(), error) {
-	if _, err := c.logger(stderr); err != nil {
-		return nil, nil, err
-	}
-	cfg, idx, err := c.open(ctx)
+	_, cfg, idx, err := c.openLogged(ctx, stderr)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -94,14 +92,12 @@ func openCampaigns(ctx context.Context, c *common, stderr io.Writer) (*change.Ca
 }
 
 func cmdChangePlan(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("change plan", changeHelp, stderr)
+	fs, c := newCommandFlags("change plan", changeHelp, stderr)
 	var (
-		c      common
 		spec   change.Spec
 		act    change.ActionFlags
 		asJSON bool
 	)
-	c.register(fs)
 	fs.StringVar(&spec.ID, "id", "", "campaign `ID` (a-z 0-9 . _ -): names the branch trawl/ID/BRANCH")
 	fs.StringVar(&spec.Query, "query", "", "trawl `QUERY` selecting the files (and so the repositories and branches)")
 	fs.StringVar(&spec.DepName, "dependency", "", "select the branches declaring dependency `NAME` (as trawl deps)")
@@ -128,7 +124,7 @@ func cmdChangePlan(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if spec, err = act.Spec(spec, readFrom); err != nil {
 		return usageError{fmt.Errorf("change plan: %w", err)}
 	}
-	camp, done, err := openCampaigns(ctx, &c, stderr)
+	camp, done, err := openCampaigns(ctx, c, stderr)
 	if err != nil {
 		return err
 	}
@@ -177,13 +173,11 @@ func printPlan(w io.Writer, p *change.Plan) {
 func shortHash(h string) string { return h[:min(len(h), 12)] }
 
 func cmdChangeApply(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("change apply", changeHelp, stderr)
+	fs, c := newCommandFlags("change apply", changeHelp, stderr)
 	var (
-		c                   common
 		id                  string
 		yes, rebase, asJSON bool
 	)
-	c.register(fs)
 	fs.StringVar(&id, "id", "", "campaign `ID`")
 	fs.BoolVar(&yes, "yes", false, "apply however many repositories the campaign changes")
 	fs.BoolVar(&rebase, "rebase", false, "re-plan the resources whose base branch moved since the plan")
@@ -194,7 +188,7 @@ func cmdChangeApply(ctx context.Context, args []string, stdout, stderr io.Writer
 	if id == "" {
 		return usageError{errors.New("change apply: --id is required")}
 	}
-	camp, done, err := openCampaigns(ctx, &c, stderr)
+	camp, done, err := openCampaigns(ctx, c, stderr)
 	if err != nil {
 		return err
 	}
@@ -229,20 +223,18 @@ func cmdChangeApply(ctx context.Context, args []string, stdout, stderr io.Writer
 }
 
 func cmdChangeStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("change status", changeHelp, stderr)
+	fs, c := newCommandFlags("change status", changeHelp, stderr)
 	var (
-		c                 common
 		id                string
 		noRefresh, asJSON bool
 	)
-	c.register(fs)
 	fs.StringVar(&id, "id", "", "only campaign `ID`")
 	fs.BoolVar(&noRefresh, "no-refresh", false, "show the stored states without asking the pull request API")
 	fs.BoolVar(&asJSON, "json", false, `print {"changes": [{"id", "repo", "branch", "state", "pull_request"}]}`)
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
-	camp, done, err := openCampaigns(ctx, &c, stderr)
+	camp, done, err := openCampaigns(ctx, c, stderr)
 	if err != nil {
 		return err
 	}

@@ -44,12 +44,10 @@ type checkFlags struct {
 }
 
 func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("check", checkHelp, stderr)
+	fs, c := newCommandFlags("check", checkHelp, stderr)
 	var (
-		c common
 		f checkFlags
 	)
-	c.register(fs)
 	fs.Func("rule", "check only rule `ID` (repeatable)", func(s string) error {
 		f.ids = append(f.ids, s)
 		return nil
@@ -74,7 +72,7 @@ func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if config.SeverityRank(f.failOn) < 0 {
 		return usageError{fmt.Errorf("check: --fail-on %q is not info, warning or error", f.failOn)}
 	}
-	return f.run(ctx, &c, stdout)
+	return f.run(ctx, c, stdout)
 }
 
 // run evaluates the rules, prints the report and fails at --fail-on.

@@ -231,3 +231,12 @@ func compileRegexps(command string, flags ...regexpFlag) error {
 	}
 	return nil
 }
+
+// newCommandFlags makes a command's flag set (as newFlagSet) holding the
+// flags every command takes.
+func newCommandFlags(name, help string, out io.Writer) (*flag.FlagSet, *common) {
+	fs := newFlagSet(name, help, out)
+	c := &common{}
+	c.register(fs)
+	return fs, c
+}

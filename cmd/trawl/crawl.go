@@ -40,16 +40,14 @@ func (r *repeated) String() string     { return strings.Join(*r, ",") }
 func (r *repeated) Set(s string) error { *r = append(*r, s); return nil }
 
 func cmdCrawl(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("crawl", crawlHelp, stderr)
+	fs, c := newCommandFlags("crawl", crawlHelp, stderr)
 	var (
-		c      common
 		asJSON bool
 		repos  repeated
 		batch  int
 		shard  string
 		noDeps bool
 	)
-	c.register(fs)
 	fs.BoolVar(&asJSON, "json", false, "print the summary as JSON")
 	fs.Var(&repos, "repo", "crawl only this repository (full `name`); repeatable")
 	fs.StringVar(&shard, "shard", "", "crawl only shard `i/n` of the repositories (n crawlers, one shared Elasticsearch index)")

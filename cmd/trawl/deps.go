@@ -32,14 +32,12 @@ Examples:
 `
 
 func cmdDeps(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("deps", depsHelp, stderr)
+	fs, c := newCommandFlags("deps", depsHelp, stderr)
 	var (
-		c                      common
 		version, repo, branch  string
 		asJSON, asCSV, summary bool
 		undecided              bool
 	)
-	c.register(fs)
 	fs.StringVar(&version, "version", "", "only versions in `RANGE`")
 	fs.BoolVar(&undecided, "undecided", false, "with --version: also list versions that cannot be decided (a range without a lockfile)")
 	fs.StringVar(&repo, "repo", "", "only repositories whose full name matches `RE`")

@@ -76,12 +76,10 @@ func (f *indicatorsFlags) register(fs *flag.FlagSet) {
 }
 
 func cmdIndicators(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("indicators", indicatorsHelp, stderr)
+	fs, c := newCommandFlags("indicators", indicatorsHelp, stderr)
 	var (
-		c common
 		f indicatorsFlags
 	)
-	c.register(fs)
 	f.register(fs)
 	words, err := parse(fs, args)
 	if err != nil {
@@ -103,7 +101,7 @@ func cmdIndicators(ctx context.Context, args []string, stdout, stderr io.Writer)
 			return usageError{fmt.Errorf("indicators: --post: %w", err)}
 		}
 	}
-	return f.run(ctx, &c, opts, es, stdout, stderr)
+	return f.run(ctx, c, opts, es, stdout, stderr)
 }
 
 // run computes the documents, sends them where the flags say and prints

@@ -26,12 +26,10 @@ Examples:
 `
 
 func cmdOSV(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("osv", osvHelp, stderr)
+	fs, c := newCommandFlags("osv", osvHelp, stderr)
 	var (
-		c      common
 		asJSON bool
 	)
-	c.register(fs)
 	fs.BoolVar(&asJSON, "json", false, "print JSON: {\"imports\": [{file, advisories, withdrawn, ecosystems}]}")
 	words, err := parse(fs, args)
 	if err != nil {

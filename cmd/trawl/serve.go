@@ -44,13 +44,11 @@ Examples:
 `
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("serve", serveHelp, stderr)
+	fs, c := newCommandFlags("serve", serveHelp, stderr)
 	var (
-		c       common
 		listen  string
 		noCrawl bool
 	)
-	c.register(fs)
 	fs.StringVar(&listen, "listen", "", "`address` to listen on (default server.listen)")
 	fs.BoolVar(&noCrawl, "no-crawl", false, "serve the index as it is, without crawling (read-only replicas)")
 	if _, err := parse(fs, args); err != nil {

@@ -30,12 +30,10 @@ Examples:
 `
 
 func cmdSkipped(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("skipped", skippedHelp, stderr)
+	fs, c := newCommandFlags("skipped", skippedHelp, stderr)
 	var (
-		c      common
 		asJSON bool
 	)
-	c.register(fs)
 	fs.BoolVar(&asJSON, "json", false, "print JSON: {\"skipped\": [locations]}")
 	if _, err := parse(fs, args); err != nil {
 		return err

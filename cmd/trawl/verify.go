@@ -49,13 +49,11 @@ type verifyOutput struct {
 }
 
 func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("verify", verifyHelp, stderr)
+	fs, c := newCommandFlags("verify", verifyHelp, stderr)
 	var (
-		c      common
 		asJSON bool
 		repair bool
 	)
-	c.register(fs)
 	fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	fs.BoolVar(&repair, "repair", false, "delete what is wrong and re-crawl it from git, then check again")
 	if rest, err := parse(fs, args); err != nil {
