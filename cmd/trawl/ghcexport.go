@@ -6,8 +6,6 @@ import (
 	"log/slog"
 	"path/filepath"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/trawl-dev/trawl/config"
 	"github.com/trawl-dev/trawl/crawler"
 	"github.com/trawl-dev/trawl/indexer"
@@ -78,34 +76,4 @@ func statusWithExport(st service.Status, e *indicators.Exporter) any {
 	}
 	x := e.Status()
 	return serveStatus{Status: st, IndicatorsExport: &x}
-}
-
-// exportCollector exports the export's counters.
-type exportCollector struct{ e *indicators.Exporter }
-
-var (
-	xRuns     = prometheus.NewDesc("trawl_indicators_export_runs_total", "Indicator exports run.", nil, nil)
-	xFailures = prometheus.NewDesc("trawl_indicators_export_failures_total", "Indicator exports that left documents unsent.", nil, nil)
-	xSent     = prometheus.NewDesc("trawl_indicators_export_sent_documents_total", "Indicator and run documents sent.", nil, nil)
-	xPending  = prometheus.NewDesc("trawl_indicators_export_pending_documents", "Indicator and run documents waiting for the next export.", nil, nil)
-	xSuccess  = prometheus.NewDesc("trawl_indicators_export_last_success_timestamp_seconds", "When an export last sent everything.", nil, nil)
-)
-
-func (c exportCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{xRuns, xFailures, xSent, xPending, xSuccess} {
-		ch <- d
-	}
-}
-
-func (c exportCollector) Collect(ch chan<- prometheus.Metric) {
-	st := c.e.Status()
-	ch <- prometheus.MustNewConstMetric(xRuns, prometheus.CounterValue, float64(st.Runs))
-	ch <- prometheus.MustNewConstMetric(xFailures, prometheus.CounterValue, float64(st.Failures))
-	ch <- prometheus.MustNewConstMetric(xSent, prometheus.CounterValue, float64(st.Sent))
-	ch <- prometheus.MustNewConstMetric(xPending, prometheus.GaugeValue, float64(st.Pending))
-	success := 0.0
-	if !st.LastSuccess.IsZero() {
-		success = float64(st.LastSuccess.Unix())
-	}
-	ch <- prometheus.MustNewConstMetric(xSuccess, prometheus.GaugeValue, success)
 }

@@ -113,7 +113,7 @@ func newServer(cfg *config.Config, idx indexer.Index, log *slog.Logger, listen s
 	}
 	if exp != nil {
 		crawl = afterCrawl(crawl, exp, log)
-		reg.MustRegister(exportCollector{exp})
+		reg.MustRegister(indicators.ExportCollector{Status: exp.Status})
 	}
 	comp, err := newComplianceService(cfg, idx, log)
 	if err != nil {
