@@ -240,3 +240,18 @@ func newCommandFlags(name, help string, out io.Writer) (*flag.FlagSet, *common) 
 	c.register(fs)
 	return fs, c
 }
+
+// readSecret sets *dst to the value of the environment variable env, the
+// value of a trawl.yaml *_env key or secret flag named key; nothing
+// when env is "". An unset variable is bad configuration.
+func readSecret(dst *string, key, env string) error {
+	if env == "" {
+		return nil
+	}
+	v, err := config.Secret(env)
+	if err != nil {
+		return usageError{fmt.Errorf("%s: %w", key, err)}
+	}
+	*dst = v
+	return nil
+}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"path/filepath"
 
@@ -30,16 +29,11 @@ func newExporter(cfg *config.Config, idx indexer.Index, gh *sources.Set, log *sl
 	var es *indicators.ES
 	if e := x.Elasticsearch; e != nil {
 		es = &indicators.ES{URL: e.URL, Index: e.Index, Username: e.Username}
-		var err error
-		if e.PasswordEnv != "" {
-			if es.Password, err = config.Secret(e.PasswordEnv); err != nil {
-				return nil, fmt.Errorf("indicators_export.elasticsearch.password_env: %w", err)
-			}
+		if err := readSecret(&es.Password, "indicators_export.elasticsearch.password_env", e.PasswordEnv); err != nil {
+			return nil, err
 		}
-		if e.APIKeyEnv != "" {
-			if es.APIKey, err = config.Secret(e.APIKeyEnv); err != nil {
-				return nil, fmt.Errorf("indicators_export.elasticsearch.api_key_env: %w", err)
-			}
+		if err := readSecret(&es.APIKey, "indicators_export.elasticsearch.api_key_env", e.APIKeyEnv); err != nil {
+			return nil, err
 		}
 	}
 	compute := func(ctx context.Context) ([]indicators.Document, []error, error) {

@@ -198,16 +198,11 @@ func esTarget(addr, index, user, passEnv, keyEnv string) (*indicators.ES, error)
 		return nil, usageError{fmt.Errorf("indicators: --es-index %q is not a valid index name (lower-case letters, digits, '.', '_' and '-')", index)}
 	}
 	es := &indicators.ES{URL: addr, Index: index, Username: user}
-	var err error
-	if passEnv != "" {
-		if es.Password, err = config.Secret(passEnv); err != nil {
-			return nil, usageError{fmt.Errorf("indicators: --es-password-env: %w", err)}
-		}
+	if err := readSecret(&es.Password, "indicators: --es-password-env", passEnv); err != nil {
+		return nil, err
 	}
-	if keyEnv != "" {
-		if es.APIKey, err = config.Secret(keyEnv); err != nil {
-			return nil, usageError{fmt.Errorf("indicators: --es-api-key-env: %w", err)}
-		}
+	if err := readSecret(&es.APIKey, "indicators: --es-api-key-env", keyEnv); err != nil {
+		return nil, err
 	}
 	return es, nil
 }
