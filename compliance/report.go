@@ -102,15 +102,7 @@ func NewReport(rules []config.Rule, at time.Time, results []Result) *Report {
 
 // Failed reports whether a rule of severity failOn or above fails or could
 // not be answered on some branch: the CI gate of trawl check --fail-on.
-func (rep *Report) Failed(failOn string) bool {
-	min := config.SeverityRank(failOn)
-	for _, r := range rep.Rules {
-		if config.SeverityRank(r.Severity) >= min && r.Status != Pass {
-			return true
-		}
-	}
-	return false
-}
+func (rep *Report) Failed(failOn string) bool { return len(rep.FailingRules(failOn)) > 0 }
 
 // WriteJSON writes the report as DESIGN.md §8 shapes it.
 func (rep *Report) WriteJSON(w io.Writer) error {

@@ -43,13 +43,9 @@ type Run struct {
 // Transition; a rule's first evaluation has none, so adding a rule does
 // not page anyone for every branch it already fails on.
 func (e *Evaluator) EvaluateStored(ctx context.Context, rules []config.Rule, retention time.Duration) (*Run, error) {
-	prev := map[Key]Result{}
-	err := e.Index.ComplianceResults(ctx, func(r Result) error {
-		prev[r.Key()] = r
-		return nil
-	})
+	prev, err := storedResults(ctx, e.Index)
 	if err != nil {
-		return nil, fmt.Errorf("evaluate rules: %w", err)
+		return nil, err
 	}
 	ev, err := e.Evaluate(ctx, rules, prev)
 	if err != nil {

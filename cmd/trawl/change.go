@@ -81,12 +81,10 @@ func cmdChange(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return usageError{fmt.Errorf("change: unknown subcommand %q (plan, apply or status)", args[0])}
 }
 
-// openCampaigns loads the configuration and the index.
+// openCampaigns checks the log flags, loads the configuration and opens
+// the index of its campaigns.
 func openCampaigns(ctx context.Context, c *common, stderr io.Writer) (*change.Campaigns, func(), error) {
-	if _, err := c.logger(stderr); err != nil {
-		return nil, nil, err
-	}
-	cfg, idx, err := c.open(ctx)
+	_, cfg, idx, err := c.openLogged(ctx, stderr)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -94,30 +92,26 @@ func openCampaigns(ctx context.Context, c *common, stderr io.Writer) (*change.Ca
 }
 
 func cmdChangePlan(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("change plan", changeHelp, stderr)
+	fs, c := newCommandFlags("change plan", changeHelp, stderr)
 	var (
-		c                                         common
-		spec                                      change.Spec
-		replace, regex, with, setDep, write, from string
-		xmlAdd, xmlRemove                         string
-		template, del, asJSON                     bool
-		withSet                                   bool
+		spec   change.Spec
+		act    change.ActionFlags
+		asJSON bool
 	)
-	c.register(fs)
 	fs.StringVar(&spec.ID, "id", "", "campaign `ID` (a-z 0-9 . _ -): names the branch trawl/ID/BRANCH")
 	fs.StringVar(&spec.Query, "query", "", "trawl `QUERY` selecting the files (and so the repositories and branches)")
 	fs.StringVar(&spec.DepName, "dependency", "", "select the branches declaring dependency `NAME` (as trawl deps)")
 	fs.StringVar(&spec.DepRange, "version", "", "with --dependency or --set-dependency: only versions in `RANGE`")
-	fs.StringVar(&replace, "replace", "", "replace the literal `OLD`")
-	fs.StringVar(&regex, "regex", "", "replace matches of the RE2 expression `RE`")
-	fs.Func("with", "replacement `TEXT` for --replace or --regex", func(s string) error { with, withSet = s, true; return nil })
-	fs.StringVar(&setDep, "set-dependency", "", "set `NAME=VERSION` in the manifests declaring NAME")
-	fs.StringVar(&write, "write", "", "write the file `PATH`")
-	fs.StringVar(&from, "from", "", "with --write: the content, read from `FILE` (- for standard input)")
-	fs.BoolVar(&template, "template", false, "with --write: the content is a Go text/template")
-	fs.BoolVar(&del, "delete", false, "delete every selected file")
-	fs.StringVar(&xmlAdd, "xml-add", "", "add the XML of --from under each element `XPATH` selects")
-	fs.StringVar(&xmlRemove, "xml-remove", "", "remove each element `XPATH` selects")
+	fs.StringVar(&act.Replace, "replace", "", "replace the literal `OLD`")
+	fs.StringVar(&act.Regex, "regex", "", "replace matches of the RE2 expression `RE`")
+	fs.Func("with", "replacement `TEXT` for --replace or --regex", func(s string) error { act.With, act.WithSet = s, true; return nil })
+	fs.StringVar(&act.SetDependency, "set-dependency", "", "set `NAME=VERSION` in the manifests declaring NAME")
+	fs.StringVar(&act.Write, "write", "", "write the file `PATH`")
+	fs.StringVar(&act.From, "from", "", "with --write: the content, read from `FILE` (- for standard input)")
+	fs.BoolVar(&act.Template, "template", false, "with --write: the content is a Go text/template")
+	fs.BoolVar(&act.Delete, "delete", false, "delete every selected file")
+	fs.StringVar(&act.XMLAdd, "xml-add", "", "add the XML of --from under each element `XPATH` selects")
+	fs.StringVar(&act.XMLRemove, "xml-remove", "", "remove each element `XPATH` selects")
 	fs.StringVar(&spec.Message, "message", "", "commit `MSG`; the first line titles the pull request")
 	fs.BoolVar(&asJSON, "json", false, `print {"id", "changes": [...]} (DESIGN.md §9)`)
 	words, err := parse(fs, args)
@@ -127,65 +121,10 @@ func cmdChangePlan(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if len(words) > 0 {
 		return usageError{fmt.Errorf("change plan: unexpected argument %q (quote the query and give it to --query)", words[0])}
 	}
-	if spec.ID == "" {
-		return usageError{errors.New("change plan: --id is required")}
-	}
-	actions := 0
-	for _, set := range []bool{replace != "", regex != "", setDep != "", write != "", del, xmlAdd != "", xmlRemove != ""} {
-		if set {
-			actions++
-		}
-	}
-	if actions != 1 {
-		return usageError{errors.New("change plan: give exactly one action: --replace, --regex, --set-dependency, --write, --delete, --xml-add or --xml-remove")}
-	}
-	switch {
-	case replace != "" || regex != "":
-		if !withSet {
-			return usageError{errors.New("change plan: --replace and --regex need --with")}
-		}
-		spec.Action = change.Action{Kind: change.KindReplace, Old: replace, New: with}
-		if regex != "" {
-			spec.Action = change.Action{Kind: change.KindRegex, Old: regex, New: with}
-		}
-	case setDep != "":
-		name, version, ok := strings.Cut(setDep, "=")
-		if !ok || name == "" || version == "" {
-			return usageError{fmt.Errorf("change plan: --set-dependency %q: give NAME=VERSION", setDep)}
-		}
-		spec.Action = change.Action{Kind: change.KindSetDependency, Dependency: name, Version: version}
-	case write != "" || xmlAdd != "":
-		if from == "" {
-			return usageError{errors.New("change plan: --write and --xml-add need --from FILE")}
-		}
-		var content []byte
-		if from == "-" {
-			content, err = io.ReadAll(os.Stdin)
-		} else {
-			content, err = os.ReadFile(from)
-		}
-		if err != nil {
-			return usageError{fmt.Errorf("change plan: --from: %w", err)}
-		}
-		spec.Action = change.Action{Kind: change.KindWrite, Path: write, Content: string(content), Template: template}
-		if xmlAdd != "" {
-			spec.Action = change.Action{Kind: change.KindXMLAdd, XPath: xmlAdd, Content: string(content)}
-		}
-	case xmlRemove != "":
-		spec.Action = change.Action{Kind: change.KindXMLRemove, XPath: xmlRemove}
-	case del:
-		if spec.Query == "" {
-			return usageError{errors.New("change plan: --delete needs --query to say which files")}
-		}
-		spec.Action = change.Action{Kind: change.KindDelete}
-	}
-	if err := change.CheckID(spec.ID); err != nil {
-		return usageError{fmt.Errorf("change plan: --id: %w", err)}
-	}
-	if err := spec.Action.Check(); err != nil {
+	if spec, err = act.Spec(spec, readFrom); err != nil {
 		return usageError{fmt.Errorf("change plan: %w", err)}
 	}
-	camp, done, err := openCampaigns(ctx, &c, stderr)
+	camp, done, err := openCampaigns(ctx, c, stderr)
 	if err != nil {
 		return err
 	}
@@ -194,25 +133,18 @@ func cmdChangePlan(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return fmt.Errorf("change plan %s: %w", spec.ID, err)
 	}
-	counts := map[string]int{}
-	for _, ch := range p.Changes {
-		counts[stateClass(ch.State)]++
-	}
 	if asJSON {
-		if err := printPlanJSON(stdout, p); err != nil {
-			return err
-		}
+		err = change.WritePlanJSON(stdout, p)
 	} else {
-		for _, ch := range p.Changes {
-			fmt.Fprintf(stdout, "# %s@%s (base %s): %s\n", ch.Repo, ch.Branch, shortHash(ch.BaseCommit), ch.State)
-			for _, f := range ch.Files {
-				fmt.Fprint(stdout, f.Diff)
-			}
-		}
+		printPlan(stdout, p)
 	}
+	if err != nil {
+		return err
+	}
+	t := p.Tally()
 	fmt.Fprintf(stderr, "trawl: campaign %s: %d planned in %d repositories, %d no_change, %d failed; stored in %s; apply with: trawl change apply --id %s\n",
-		p.ID, counts[change.StatePlanned], p.Repos(), counts[change.StateNoChange], counts["failed"], camp.Store().Dir, p.ID)
-	if counts["failed"] > 0 {
+		p.ID, t.Planned, p.Repos(), t.NoChange, t.Failed, camp.Store().Dir, p.ID)
+	if t.Failed > 0 {
 		// The plan is stored all the same: apply pushes the planned
 		// resources and leaves the failed ones as they are.
 		return errReported
@@ -220,54 +152,32 @@ func cmdChangePlan(ctx context.Context, args []string, stdout, stderr io.Writer)
 	return nil
 }
 
-func stateClass(s string) string {
-	if change.IsFailed(s) {
-		return "failed"
+// readFrom reads --from's file, - being standard input.
+func readFrom(name string) ([]byte, error) {
+	if name == "-" {
+		return io.ReadAll(os.Stdin)
 	}
-	return s
+	return os.ReadFile(name)
+}
+
+// printPlan prints each resource's state and unified diffs.
+func printPlan(w io.Writer, p *change.Plan) {
+	for _, ch := range p.Changes {
+		fmt.Fprintf(w, "# %s@%s (base %s): %s\n", ch.Repo, ch.Branch, shortHash(ch.BaseCommit), ch.State)
+		for _, f := range ch.Files {
+			fmt.Fprint(w, f.Diff)
+		}
+	}
 }
 
 func shortHash(h string) string { return h[:min(len(h), 12)] }
 
-// printPlanJSON prints the plan in DESIGN.md §9's shape (with each
-// resource's state besides).
-func printPlanJSON(w io.Writer, p *change.Plan) error {
-	type file struct {
-		Path string `json:"path"`
-		Diff string `json:"diff"`
-	}
-	type res struct {
-		Repo       string `json:"repo"`
-		Branch     string `json:"branch"`
-		BaseCommit string `json:"base_commit"`
-		State      string `json:"state"`
-		Files      []file `json:"files"`
-	}
-	out := struct {
-		ID      string `json:"id"`
-		Changes []res  `json:"changes"`
-	}{ID: p.ID, Changes: []res{}}
-	for _, ch := range p.Changes {
-		r := res{Repo: ch.Repo, Branch: ch.Branch, BaseCommit: ch.BaseCommit, State: ch.State, Files: []file{}}
-		for _, f := range ch.Files {
-			r.Files = append(r.Files, file{Path: f.Path, Diff: f.Diff})
-		}
-		out.Changes = append(out.Changes, r)
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false) // diffs of XML and HTML stay readable
-	return enc.Encode(out)
-}
-
 func cmdChangeApply(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("change apply", changeHelp, stderr)
+	fs, c := newCommandFlags("change apply", changeHelp, stderr)
 	var (
-		c                   common
 		id                  string
 		yes, rebase, asJSON bool
 	)
-	c.register(fs)
 	fs.StringVar(&id, "id", "", "campaign `ID`")
 	fs.BoolVar(&yes, "yes", false, "apply however many repositories the campaign changes")
 	fs.BoolVar(&rebase, "rebase", false, "re-plan the resources whose base branch moved since the plan")
@@ -278,7 +188,7 @@ func cmdChangeApply(ctx context.Context, args []string, stdout, stderr io.Writer
 	if id == "" {
 		return usageError{errors.New("change apply: --id is required")}
 	}
-	camp, done, err := openCampaigns(ctx, &c, stderr)
+	camp, done, err := openCampaigns(ctx, c, stderr)
 	if err != nil {
 		return err
 	}
@@ -313,20 +223,18 @@ func cmdChangeApply(ctx context.Context, args []string, stdout, stderr io.Writer
 }
 
 func cmdChangeStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("change status", changeHelp, stderr)
+	fs, c := newCommandFlags("change status", changeHelp, stderr)
 	var (
-		c                 common
 		id                string
 		noRefresh, asJSON bool
 	)
-	c.register(fs)
 	fs.StringVar(&id, "id", "", "only campaign `ID`")
 	fs.BoolVar(&noRefresh, "no-refresh", false, "show the stored states without asking the pull request API")
 	fs.BoolVar(&asJSON, "json", false, `print {"changes": [{"id", "repo", "branch", "state", "pull_request"}]}`)
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
-	camp, done, err := openCampaigns(ctx, &c, stderr)
+	camp, done, err := openCampaigns(ctx, c, stderr)
 	if err != nil {
 		return err
 	}

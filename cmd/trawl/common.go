@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"github.com/trawl-dev/trawl/config"
@@ -146,4 +148,110 @@ func newFlagSet(name, help string, out io.Writer) *flag.FlagSet {
 		fs.PrintDefaults()
 	}
 	return fs
+}
+
+// noArguments refuses the positional arguments of a command that takes
+// none.
+func noArguments(command string, words []string) error {
+	if len(words) > 0 {
+		return usageError{fmt.Errorf("%s: unexpected argument %q", command, words[0])}
+	}
+	return nil
+}
+
+// countSet counts the flags set among mutually exclusive ones.
+func countSet(flags ...bool) int {
+	n := 0
+	for _, set := range flags {
+		if set {
+			n++
+		}
+	}
+	return n
+}
+
+// printJSON prints v as the indented JSON every --json answer is.
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// openLogged makes the logger of the -log flags, then loads the
+// configuration and opens its index: the start of every command that
+// crawls or reads the index with logs.
+func (c *common) openLogged(ctx context.Context, stderr io.Writer) (*slog.Logger, *config.Config, indexer.Index, error) {
+	log, err := c.logger(stderr)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	cfg, idx, err := c.open(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return log, cfg, idx, nil
+}
+
+// runCrawl runs one crawl of cfg's sources into idx with opt, drawing its
+// progress on bar (nil: none). A configuration the crawler refuses is bad
+// usage.
+func runCrawl(ctx context.Context, cfg *config.Config, idx indexer.Index, log *slog.Logger, bar *progressBar, opt crawler.Options) (*crawler.Summary, error) {
+	opt.Logger = log
+	if bar != nil {
+		opt.Progress = bar.update
+	}
+	cr, err := crawlerFor(cfg, idx, sources.New(sources.Options{Logger: log}), opt)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	sum, err := cr.Run(ctx)
+	bar.clear()
+	return sum, err
+}
+
+// regexpFlag is a flag holding an RE2 expression (--repo RE, --branch
+// RE), compiled into dst when given.
+type regexpFlag struct {
+	name, text string
+	dst        **regexp.Regexp
+}
+
+// compileRegexps compiles the flags given; a bad expression is bad usage
+// of command, naming the flag.
+func compileRegexps(command string, flags ...regexpFlag) error {
+	for _, f := range flags {
+		if f.text == "" {
+			continue
+		}
+		re, err := regexp.Compile(f.text)
+		if err != nil {
+			return usageError{fmt.Errorf("%s: %s: %w", command, f.name, err)}
+		}
+		*f.dst = re
+	}
+	return nil
+}
+
+// newCommandFlags makes a command's flag set (as newFlagSet) holding the
+// flags every command takes.
+func newCommandFlags(name, help string, out io.Writer) (*flag.FlagSet, *common) {
+	fs := newFlagSet(name, help, out)
+	c := &common{}
+	c.register(fs)
+	return fs, c
+}
+
+// readSecret sets *dst to the value of the environment variable env, the
+// value of a trawl.yaml *_env key or secret flag named key; nothing
+// when env is "". An unset variable is bad configuration.
+func readSecret(dst *string, key, env string) error {
+	if env == "" {
+		return nil
+	}
+	v, err := config.Secret(env)
+	if err != nil {
+		return usageError{fmt.Errorf("%s: %w", key, err)}
+	}
+	*dst = v
+	return nil
 }

@@ -148,9 +148,7 @@ func flagNames(ctx context.Context, cmd []string) []string {
 // when a name follows), of the index -c names. It gives up after two
 // seconds: a completion that hangs is worse than none.
 func indexNames(ctx context.Context, what string, args []string) []string {
-	fs := newFlagSet("__complete", "", io.Discard)
-	var c common
-	c.register(fs)
+	fs, c := newCommandFlags("__complete", "", io.Discard)
 	words, err := parse(fs, args)
 	if err != nil {
 		return nil

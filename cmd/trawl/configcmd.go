@@ -31,9 +31,7 @@ func cmdConfig(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprint(stdout, config.Example())
 		return nil
 	case "check":
-		fs := newFlagSet("config check", configHelp, stderr)
-		var c common
-		c.register(fs)
+		fs, c := newCommandFlags("config check", configHelp, stderr)
 		noEnv := fs.Bool("no-env", false, "do not check that the *_env variables are set (checking a file for another machine)")
 		if _, err := parse(fs, args[1:]); err != nil {
 			return err

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -75,45 +74,12 @@ func cmdConfigImport(args []string, stdout, stderr io.Writer) error {
 		}
 		stdout = stderr // the report goes beside, not into, the file
 	default:
-		flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
-		if force {
-			flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
-		}
-		f, err := os.OpenFile(out, flags, 0o644)
-		if errors.Is(err, os.ErrExist) {
-			return usageError{fmt.Errorf("config import: %s exists (--force overwrites it)", out)}
-		}
-		if err != nil {
-			return fmt.Errorf("config import: %w", err)
-		}
-		if _, err := f.Write(res.Config); err != nil {
-			f.Close()
-			return fmt.Errorf("config import: write %s: %w", out, err)
-		}
-		if err := f.Close(); err != nil {
-			return fmt.Errorf("config import: write %s: %w", out, err)
+		if err := writeImported(out, res.Config, force); err != nil {
+			return err
 		}
 	}
-	if asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		rep := map[string]any{"output": out, "profiles": res.Profiles, "entries": res.Entries}
-		if checkErr != nil {
-			rep["check_error"] = checkErr.Error()
-		}
-		if err := enc.Encode(rep); err != nil {
-			return err
-		}
-	} else {
-		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "LINE\tKEY\tSTATUS\tHOW")
-		for _, e := range res.Entries {
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", e.Line, e.Key, e.Status, e.How)
-		}
-		if err := tw.Flush(); err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "wrote %s: %d keys, %d not mapped\n", out, len(res.Entries), len(res.Warnings()))
+	if err := printImportReport(stdout, out, res, checkErr, asJSON); err != nil {
+		return err
 	}
 	for _, w := range res.Warnings() {
 		fmt.Fprintf(stderr, "warning: %s:%d: %s: %s\n", words[1], w.Line, w.Key, w.How)
@@ -121,5 +87,51 @@ func cmdConfigImport(args []string, stdout, stderr io.Writer) error {
 	if checkErr != nil {
 		return fmt.Errorf("config import: the written %s does not load yet, edit it: %w", out, checkErr)
 	}
+	return nil
+}
+
+// writeImported writes the configuration to out, which must not exist
+// unless force.
+func writeImported(out string, data []byte, force bool) error {
+	flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
+	if force {
+		flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+	}
+	f, err := os.OpenFile(out, flags, 0o644)
+	if errors.Is(err, os.ErrExist) {
+		return usageError{fmt.Errorf("config import: %s exists (--force overwrites it)", out)}
+	}
+	if err != nil {
+		return fmt.Errorf("config import: %w", err)
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return fmt.Errorf("config import: write %s: %w", out, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("config import: write %s: %w", out, err)
+	}
+	return nil
+}
+
+// printImportReport prints what each key became, and whether the
+// written file loads.
+func printImportReport(w io.Writer, out string, res *ghcimport.Result, checkErr error, asJSON bool) error {
+	if asJSON {
+		rep := map[string]any{"output": out, "profiles": res.Profiles, "entries": res.Entries}
+		if checkErr != nil {
+			rep["check_error"] = checkErr.Error()
+		}
+		return printJSON(w, rep)
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "LINE\tKEY\tSTATUS\tHOW")
+	for _, e := range res.Entries {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", e.Line, e.Key, e.Status, e.How)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "wrote %s: %d keys, %d not mapped\n", out, len(res.Entries), len(res.Warnings()))
 	return nil
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -13,7 +12,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/trawl-dev/trawl/crawler"
-	"github.com/trawl-dev/trawl/source/sources"
 )
 
 const crawlHelp = `
@@ -42,16 +40,14 @@ func (r *repeated) String() string     { return strings.Join(*r, ",") }
 func (r *repeated) Set(s string) error { *r = append(*r, s); return nil }
 
 func cmdCrawl(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("crawl", crawlHelp, stderr)
+	fs, c := newCommandFlags("crawl", crawlHelp, stderr)
 	var (
-		c      common
 		asJSON bool
 		repos  repeated
 		batch  int
 		shard  string
 		noDeps bool
 	)
-	c.register(fs)
 	fs.BoolVar(&asJSON, "json", false, "print the summary as JSON")
 	fs.Var(&repos, "repo", "crawl only this repository (full `name`); repeatable")
 	fs.StringVar(&shard, "shard", "", "crawl only shard `i/n` of the repositories (n crawlers, one shared Elasticsearch index)")
@@ -64,11 +60,7 @@ func cmdCrawl(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	log, err := c.logger(stderr)
-	if err != nil {
-		return err
-	}
-	cfg, idx, err := c.open(ctx)
+	log, cfg, idx, err := c.openLogged(ctx, stderr)
 	if err != nil {
 		return err
 	}
@@ -84,27 +76,19 @@ func cmdCrawl(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 
-	opt := crawler.Options{Logger: log, Repos: repos, BatchBytes: batch, Shard: sh, NoDeps: noDeps}
-	bar := newProgressBar(stderr)
-	if bar != nil {
-		opt.Progress = bar.update
-	}
-	cr, err := crawlerFor(cfg, idx, sources.New(sources.Options{Logger: log}), opt)
-	if err != nil {
-		return usageError{err}
-	}
-	sum, err := cr.Run(ctx)
-	bar.clear()
+	opt := crawler.Options{Repos: repos, BatchBytes: batch, Shard: sh, NoDeps: noDeps}
+	sum, err := runCrawl(ctx, cfg, idx, log, newProgressBar(stderr), opt)
 	if sum != nil {
 		if asJSON {
-			enc := json.NewEncoder(stdout)
-			enc.SetIndent("", "  ")
-			if err := enc.Encode(sum); err != nil {
+			if err := printJSON(stdout, sum); err != nil {
 				return err
 			}
 		} else {
 			printSummary(stdout, sum)
 		}
+	}
+	if _, refused := err.(usageError); refused {
+		return err // the crawler refused the configuration: nothing ran
 	}
 	if err != nil {
 		return fmt.Errorf("crawl: %w", err)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/trawl-dev/trawl/demo"
@@ -117,22 +116,7 @@ func tourMissing(ctx context.Context, cfgPath string, q demo.Question, stdout io
 	if err != nil {
 		return fmt.Errorf("list branches: %w", err)
 	}
-	found := map[string]bool{}
-	for _, f := range res.Files {
-		found[f.Repo] = true
-	}
-	missing := map[string]bool{}
-	for _, b := range branches {
-		if !found[b.Repo] {
-			missing[b.Repo] = true
-		}
-	}
-	names := make([]string, 0, len(missing))
-	for n := range missing {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	fmt.Fprintf(stdout, "not in this answer: %s\n", strings.Join(names, ", "))
+	fmt.Fprintf(stdout, "not in this answer: %s\n", strings.Join(demo.NotAnswered(branches, res), ", "))
 	return nil
 }
 

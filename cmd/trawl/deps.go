@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"text/tabwriter"
 
 	"github.com/trawl-dev/trawl/depquery"
@@ -34,14 +32,12 @@ Examples:
 `
 
 func cmdDeps(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("deps", depsHelp, stderr)
+	fs, c := newCommandFlags("deps", depsHelp, stderr)
 	var (
-		c                      common
 		version, repo, branch  string
 		asJSON, asCSV, summary bool
 		undecided              bool
 	)
-	c.register(fs)
 	fs.StringVar(&version, "version", "", "only versions in `RANGE`")
 	fs.BoolVar(&undecided, "undecided", false, "with --version: also list versions that cannot be decided (a range without a lockfile)")
 	fs.StringVar(&repo, "repo", "", "only repositories whose full name matches `RE`")
@@ -68,16 +64,8 @@ func cmdDeps(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return usageError{fmt.Errorf("deps: %w", err)}
 	}
 	f.Undecided = undecided
-	for _, re := range []struct {
-		flag, text string
-		dst        **regexp.Regexp
-	}{{"--repo", repo, &f.Repo}, {"--branch", branch, &f.Branch}} {
-		if re.text == "" {
-			continue
-		}
-		if *re.dst, err = regexp.Compile(re.text); err != nil {
-			return usageError{fmt.Errorf("deps: %s: %w", re.flag, err)}
-		}
+	if err := compileRegexps("deps", regexpFlag{"--repo", repo, &f.Repo}, regexpFlag{"--branch", branch, &f.Branch}); err != nil {
+		return err
 	}
 	_, idx, err := c.open(ctx)
 	if err != nil {
@@ -99,15 +87,17 @@ func cmdDeps(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if summary {
 		return printDepSummary(stdout, depquery.Summarize(records), asJSON, asCSV)
 	}
+	return printDeps(stdout, records, asJSON, asCSV)
+}
+
+func printDeps(w io.Writer, records []indexer.Dependency, asJSON, asCSV bool) error {
 	switch {
 	case asJSON:
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(map[string]any{"dependencies": records})
+		return printJSON(w, map[string]any{"dependencies": records})
 	case asCSV:
-		return depquery.WriteCSV(stdout, records)
+		return depquery.WriteCSV(w, records)
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "REPO@BRANCH:PATH:LINE\tNAME\tVERSION\tRESOLVED\tSOURCE")
 	for _, d := range records {
 		fmt.Fprintf(tw, "%s@%s:%s:%d\t%s\t%s\t%s\t%s\n", d.Repo, d.Branch, d.Path, d.Line, d.Name, d.Version, d.ResolvedVersion, d.VersionSource)
@@ -118,9 +108,7 @@ func cmdDeps(ctx context.Context, args []string, stdout, stderr io.Writer) error
 func printDepSummary(w io.Writer, rows []depquery.VersionCount, asJSON, asCSV bool) error {
 	switch {
 	case asJSON:
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(map[string]any{"summary": rows})
+		return printJSON(w, map[string]any{"summary": rows})
 	case asCSV:
 		return depquery.WriteSummary(w, depquery.CSV, rows)
 	}

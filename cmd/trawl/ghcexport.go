@@ -2,11 +2,8 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"path/filepath"
-
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/trawl-dev/trawl/config"
 	"github.com/trawl-dev/trawl/crawler"
@@ -26,22 +23,17 @@ func newExporter(cfg *config.Config, idx indexer.Index, gh *sources.Set, log *sl
 	xc := *x
 	if xc.Files != nil {
 		f := *xc.Files
-		f.Dir = exportDir(cfg)
+		f.Dir = indicators.ExportDir(cfg)
 		xc.Files = &f
 	}
 	var es *indicators.ES
 	if e := x.Elasticsearch; e != nil {
 		es = &indicators.ES{URL: e.URL, Index: e.Index, Username: e.Username}
-		var err error
-		if e.PasswordEnv != "" {
-			if es.Password, err = config.Secret(e.PasswordEnv); err != nil {
-				return nil, fmt.Errorf("indicators_export.elasticsearch.password_env: %w", err)
-			}
+		if err := readSecret(&es.Password, "indicators_export.elasticsearch.password_env", e.PasswordEnv); err != nil {
+			return nil, err
 		}
-		if e.APIKeyEnv != "" {
-			if es.APIKey, err = config.Secret(e.APIKeyEnv); err != nil {
-				return nil, fmt.Errorf("indicators_export.elasticsearch.api_key_env: %w", err)
-			}
+		if err := readSecret(&es.APIKey, "indicators_export.elasticsearch.api_key_env", e.APIKeyEnv); err != nil {
+			return nil, err
 		}
 	}
 	compute := func(ctx context.Context) ([]indicators.Document, []error, error) {
@@ -78,34 +70,4 @@ func statusWithExport(st service.Status, e *indicators.Exporter) any {
 	}
 	x := e.Status()
 	return serveStatus{Status: st, IndicatorsExport: &x}
-}
-
-// exportCollector exports the export's counters.
-type exportCollector struct{ e *indicators.Exporter }
-
-var (
-	xRuns     = prometheus.NewDesc("trawl_indicators_export_runs_total", "Indicator exports run.", nil, nil)
-	xFailures = prometheus.NewDesc("trawl_indicators_export_failures_total", "Indicator exports that left documents unsent.", nil, nil)
-	xSent     = prometheus.NewDesc("trawl_indicators_export_sent_documents_total", "Indicator and run documents sent.", nil, nil)
-	xPending  = prometheus.NewDesc("trawl_indicators_export_pending_documents", "Indicator and run documents waiting for the next export.", nil, nil)
-	xSuccess  = prometheus.NewDesc("trawl_indicators_export_last_success_timestamp_seconds", "When an export last sent everything.", nil, nil)
-)
-
-func (c exportCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{xRuns, xFailures, xSent, xPending, xSuccess} {
-		ch <- d
-	}
-}
-
-func (c exportCollector) Collect(ch chan<- prometheus.Metric) {
-	st := c.e.Status()
-	ch <- prometheus.MustNewConstMetric(xRuns, prometheus.CounterValue, float64(st.Runs))
-	ch <- prometheus.MustNewConstMetric(xFailures, prometheus.CounterValue, float64(st.Failures))
-	ch <- prometheus.MustNewConstMetric(xSent, prometheus.CounterValue, float64(st.Sent))
-	ch <- prometheus.MustNewConstMetric(xPending, prometheus.GaugeValue, float64(st.Pending))
-	success := 0.0
-	if !st.LastSuccess.IsZero() {
-		success = float64(st.LastSuccess.Unix())
-	}
-	ch <- prometheus.MustNewConstMetric(xSuccess, prometheus.GaugeValue, success)
 }

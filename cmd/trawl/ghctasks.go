@@ -56,22 +56,10 @@ func taskEnv(cfg *config.Config, idx indexer.Index, gh *sources.Set) (indicators
 	}}, nil
 }
 
-// computeDocuments runs the repository tasks, then computes the indicator
-// documents with trawl.yaml's options over opts. Task failures are logged
-// by the caller from the returned problems; they do not stop the run.
+// computeDocuments computes cfg's indicator documents, the repository
+// tasks asking gh's GitHub sources (the crawl's, sharing its rate-limit
+// state).
 func computeDocuments(ctx context.Context, cfg *config.Config, idx indexer.Index, gh *sources.Set, opts indicators.Options) ([]indicators.Document, []error, error) {
-	base := indicators.OptionsFor(cfg)
-	opts.Mode, opts.Groups = base.Mode, append(base.Groups, opts.Groups...)
-	var problems []error
-	if len(cfg.RepositoryTasks) > 0 {
-		env, err := taskEnv(cfg, idx, gh)
-		if err != nil {
-			return nil, nil, err
-		}
-		if opts.Tasks, problems, err = indicators.RunTasks(ctx, cfg.RepositoryTasks, env); err != nil {
-			return nil, problems, err
-		}
-	}
-	docs, err := indicators.Compute(ctx, idx, cfg.Indicators, opts)
-	return docs, problems, err
+	env := func() (indicators.TaskEnv, error) { return taskEnv(cfg, idx, gh) }
+	return indicators.ComputeConfigured(ctx, cfg, idx, env, opts)
 }

@@ -2,14 +2,14 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net/url"
-	"path/filepath"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -48,61 +48,65 @@ Examples:
   trawl indicators --outputs
 `
 
-func cmdIndicators(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("indicators", indicatorsHelp, stderr)
-	var (
-		c                           common
-		repo, branch, runID         string
-		post, esURL, esIndex        string
-		esUser, esPassEnv, esKeyEnv string
-		asJSON, outputs             bool
-		groups                      []string
-	)
-	c.register(fs)
-	fs.StringVar(&repo, "repo", "", "only repositories whose full name matches `RE`")
-	fs.StringVar(&branch, "branch", "", "only branches whose name matches `RE`")
-	fs.BoolVar(&asJSON, "json", false, "print JSON: {\"documents\": [...]}")
-	fs.BoolVar(&outputs, "outputs", false, "write the files indicators_export.files asks for (github-crawler's file and CSV outputs)")
+// indicatorsFlags are trawl indicators' flags.
+type indicatorsFlags struct {
+	repo, branch, runID         string
+	post, esURL, esIndex        string
+	esUser, esPassEnv, esKeyEnv string
+	asJSON, outputs             bool
+	groups                      []string
+}
+
+func (f *indicatorsFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.repo, "repo", "", "only repositories whose full name matches `RE`")
+	fs.StringVar(&f.branch, "branch", "", "only branches whose name matches `RE`")
+	fs.BoolVar(&f.asJSON, "json", false, "print JSON: {\"documents\": [...]}")
+	fs.BoolVar(&f.outputs, "outputs", false, "write the files indicators_export.files asks for (github-crawler's file and CSV outputs)")
 	fs.Func("group", "add `NAME` to every document's groups (repeatable; github-crawler's Spring profiles)", func(s string) error {
-		groups = append(groups, s)
+		f.groups = append(f.groups, s)
 		return nil
 	})
-	fs.StringVar(&runID, "run-id", "", "crawlerRunId of every document (default the time as yyyyMMdd_HHmmss)")
-	fs.StringVar(&post, "post", "", "POST each document to `URL` ({id} is replaced by its id)")
-	fs.StringVar(&esURL, "es", "", "index the documents into the Elasticsearch cluster at `URL`")
-	fs.StringVar(&esIndex, "es-index", "", "Elasticsearch index `NAME` for --es")
-	fs.StringVar(&esUser, "es-user", "", "user name for --es (with --es-password-env)")
-	fs.StringVar(&esPassEnv, "es-password-env", "", "environment variable `NAME` holding the --es password")
-	fs.StringVar(&esKeyEnv, "es-api-key-env", "", "environment variable `NAME` holding an Elasticsearch API key")
+	fs.StringVar(&f.runID, "run-id", "", "crawlerRunId of every document (default the time as yyyyMMdd_HHmmss)")
+	fs.StringVar(&f.post, "post", "", "POST each document to `URL` ({id} is replaced by its id)")
+	fs.StringVar(&f.esURL, "es", "", "index the documents into the Elasticsearch cluster at `URL`")
+	fs.StringVar(&f.esIndex, "es-index", "", "Elasticsearch index `NAME` for --es")
+	fs.StringVar(&f.esUser, "es-user", "", "user name for --es (with --es-password-env)")
+	fs.StringVar(&f.esPassEnv, "es-password-env", "", "environment variable `NAME` holding the --es password")
+	fs.StringVar(&f.esKeyEnv, "es-api-key-env", "", "environment variable `NAME` holding an Elasticsearch API key")
+}
+
+func cmdIndicators(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, c := newCommandFlags("indicators", indicatorsHelp, stderr)
+	var (
+		f indicatorsFlags
+	)
+	f.register(fs)
 	words, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
-	if len(words) > 0 {
-		return usageError{fmt.Errorf("indicators: unexpected argument %q", words[0])}
+	if err := noArguments("indicators", words); err != nil {
+		return err
 	}
-	opts := indicators.Options{Groups: groups, RunID: runID}
-	for _, re := range []struct {
-		flag, text string
-		dst        **regexp.Regexp
-	}{{"--repo", repo, &opts.Repo}, {"--branch", branch, &opts.Branch}} {
-		if re.text == "" {
-			continue
-		}
-		if *re.dst, err = regexp.Compile(re.text); err != nil {
-			return usageError{fmt.Errorf("indicators: %s: %w", re.flag, err)}
-		}
+	opts := indicators.Options{Groups: f.groups, RunID: f.runID}
+	if err := compileRegexps("indicators", regexpFlag{"--repo", f.repo, &opts.Repo}, regexpFlag{"--branch", f.branch, &opts.Branch}); err != nil {
+		return err
 	}
-	es, err := esTarget(esURL, esIndex, esUser, esPassEnv, esKeyEnv)
+	es, err := esTarget(f.esURL, f.esIndex, f.esUser, f.esPassEnv, f.esKeyEnv)
 	if err != nil {
 		return err
 	}
-	if post != "" {
-		if err := checkPostURL(post); err != nil {
+	if f.post != "" {
+		if err := checkPostURL(f.post); err != nil {
 			return usageError{fmt.Errorf("indicators: --post: %w", err)}
 		}
 	}
+	return f.run(ctx, c, opts, es, stdout, stderr)
+}
 
+// run computes the documents, sends them where the flags say and prints
+// them, or what was sent.
+func (f *indicatorsFlags) run(ctx context.Context, c *common, opts indicators.Options, es *indicators.ES, stdout, stderr io.Writer) error {
 	cfg, idx, err := c.open(ctx)
 	if err != nil {
 		return err
@@ -122,21 +126,13 @@ func cmdIndicators(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return fmt.Errorf("indicators: %w", err)
 	}
-	if outputs {
-		x := cfg.IndicatorsExport
-		if x == nil || x.Files == nil {
-			return usageError{fmt.Errorf("indicators: --outputs: %s has no indicators_export.files section", c.configPath)}
-		}
-		paths, err := indicators.WriteFiles(exportDir(cfg), *x.Files, docs, time.Now())
-		for _, p := range paths {
-			fmt.Fprintf(stdout, "wrote %s\n", p)
-		}
-		if err != nil {
+	if f.outputs {
+		if err := writeOutputs(cfg, c.configPath, docs, stdout); err != nil {
 			return err
 		}
 	}
-	if post != "" {
-		if err := indicators.Post(ctx, nil, post, docs); err != nil {
+	if f.post != "" {
+		if err := indicators.Post(ctx, nil, f.post, docs); err != nil {
 			return err
 		}
 	}
@@ -145,24 +141,37 @@ func cmdIndicators(ctx context.Context, args []string, stdout, stderr io.Writer)
 			return err
 		}
 	}
-	if asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(map[string]any{"documents": docs})
-	}
-	if post != "" || es != nil || outputs {
+	switch {
+	case f.asJSON:
+		return printJSON(stdout, map[string]any{"documents": docs})
+	case f.post != "" || es != nil || f.outputs:
 		fmt.Fprintf(stdout, "sent %d documents\n", len(docs))
 		return nil
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	return printIndicators(stdout, docs)
+}
+
+// writeOutputs writes the files of indicators_export.files (--outputs),
+// printing each path written.
+func writeOutputs(cfg *config.Config, configPath string, docs []indicators.Document, stdout io.Writer) error {
+	x := cfg.IndicatorsExport
+	if x == nil || x.Files == nil {
+		return usageError{fmt.Errorf("indicators: --outputs: %s has no indicators_export.files section", configPath)}
+	}
+	paths, err := indicators.WriteFiles(indicators.ExportDir(cfg), *x.Files, docs, time.Now())
+	for _, p := range paths {
+		fmt.Fprintf(stdout, "wrote %s\n", p)
+	}
+	return err
+}
+
+// printIndicators prints one line per (document, indicator), indicators
+// by name.
+func printIndicators(w io.Writer, docs []indicators.Document) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "REPO@BRANCH\tINDICATOR\tVALUE")
 	for _, d := range docs {
-		names := make([]string, 0, len(d.Indicators))
-		for n := range d.Indicators {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		for _, n := range names {
+		for _, n := range slices.Sorted(maps.Keys(d.Indicators)) {
 			fmt.Fprintf(tw, "%s@%s\t%s\t%s\n", d.FullName, d.BranchName, n, d.Indicators[n])
 		}
 	}
@@ -189,16 +198,11 @@ func esTarget(addr, index, user, passEnv, keyEnv string) (*indicators.ES, error)
 		return nil, usageError{fmt.Errorf("indicators: --es-index %q is not a valid index name (lower-case letters, digits, '.', '_' and '-')", index)}
 	}
 	es := &indicators.ES{URL: addr, Index: index, Username: user}
-	var err error
-	if passEnv != "" {
-		if es.Password, err = config.Secret(passEnv); err != nil {
-			return nil, usageError{fmt.Errorf("indicators: --es-password-env: %w", err)}
-		}
+	if err := readSecret(&es.Password, "indicators: --es-password-env", passEnv); err != nil {
+		return nil, err
 	}
-	if keyEnv != "" {
-		if es.APIKey, err = config.Secret(keyEnv); err != nil {
-			return nil, usageError{fmt.Errorf("indicators: --es-api-key-env: %w", err)}
-		}
+	if err := readSecret(&es.APIKey, "indicators: --es-api-key-env", keyEnv); err != nil {
+		return nil, err
 	}
 	return es, nil
 }
@@ -217,16 +221,4 @@ func checkPostURL(s string) error {
 		return errors.New("must not hold a password; use --es-user and --es-password-env")
 	}
 	return nil
-}
-
-// exportDir is where indicator output files go: indicators_export.files.dir,
-// else the configuration's folder.
-func exportDir(cfg *config.Config) string {
-	if x := cfg.IndicatorsExport; x != nil && x.Files != nil && x.Files.Dir != "" {
-		if filepath.IsAbs(x.Files.Dir) {
-			return x.Files.Dir
-		}
-		return filepath.Join(filepath.Dir(cfg.Path), x.Files.Dir)
-	}
-	return filepath.Dir(cfg.Path)
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -27,12 +26,10 @@ Examples:
 `
 
 func cmdOSV(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("osv", osvHelp, stderr)
+	fs, c := newCommandFlags("osv", osvHelp, stderr)
 	var (
-		c      common
 		asJSON bool
 	)
-	c.register(fs)
 	fs.BoolVar(&asJSON, "json", false, "print JSON: {\"imports\": [{file, advisories, withdrawn, ecosystems}]}")
 	words, err := parse(fs, args)
 	if err != nil {
@@ -63,9 +60,7 @@ func cmdOSV(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		out = append(out, done{f, st})
 	}
 	if asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(map[string]any{"imports": out})
+		return printJSON(stdout, map[string]any{"imports": out})
 	}
 	for _, d := range out {
 		ecos := make([]string, 0, len(d.Ecosystems))

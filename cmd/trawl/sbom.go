@@ -26,12 +26,10 @@ Examples:
 `
 
 func cmdSBOM(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("sbom", sbomHelp, stderr)
+	fs, c := newCommandFlags("sbom", sbomHelp, stderr)
 	var (
-		c                  common
 		repo, branch, file string
 	)
-	c.register(fs)
 	fs.StringVar(&repo, "repo", "", "repository full `NAME` (e.g. acme/api), exactly")
 	fs.StringVar(&branch, "branch", "", "branch `NAME`, exactly")
 	fs.StringVar(&file, "o", "", "write to `FILE` instead of standard output")

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -35,14 +34,12 @@ Examples:
 `
 
 func cmdSearch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("search", searchHelp, stderr)
+	fs, c := newCommandFlags("search", searchHelp, stderr)
 	var (
-		c       common
 		asJSON  bool
 		limit   int
 		context int
 	)
-	c.register(fs)
 	fs.BoolVar(&asJSON, "json", false, "print the result as JSON (docs/design.md §6)")
 	fs.IntVar(&limit, "limit", 100, "at most `N` files; 0 means no limit (exhaustive)")
 	fs.IntVar(&context, "context", 0, "`N` lines of context around each match")
@@ -57,10 +54,7 @@ func cmdSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if limit < 0 || context < 0 {
 		return usageError{errors.New("search: --limit and --context take numbers >= 0")}
 	}
-	if _, err := c.logger(stderr); err != nil {
-		return err
-	}
-	_, idx, err := c.open(ctx)
+	_, _, idx, err := c.openLogged(ctx, stderr)
 	if err != nil {
 		return err
 	}
@@ -76,9 +70,7 @@ func cmdSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("search: %w", err)
 	}
 	if asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(res)
+		return printJSON(stdout, res)
 	}
 	printGrep(stdout, res, context > 0)
 	if res.Stats.LimitHit {

@@ -44,13 +44,11 @@ Examples:
 `
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("serve", serveHelp, stderr)
+	fs, c := newCommandFlags("serve", serveHelp, stderr)
 	var (
-		c       common
 		listen  string
 		noCrawl bool
 	)
-	c.register(fs)
 	fs.StringVar(&listen, "listen", "", "`address` to listen on (default server.listen)")
 	fs.BoolVar(&noCrawl, "no-crawl", false, "serve the index as it is, without crawling (read-only replicas)")
 	if _, err := parse(fs, args); err != nil {
@@ -97,12 +95,9 @@ type server struct {
 // newServer wires the sources, the schedule, metrics, webhooks and the
 // web server for cfg's index.
 func newServer(cfg *config.Config, idx indexer.Index, log *slog.Logger, listen string) (*server, error) {
-	apiToken := ""
-	if cfg.Server.APITokenEnv != "" {
-		var err error
-		if apiToken, err = config.Secret(cfg.Server.APITokenEnv); err != nil {
-			return nil, usageError{fmt.Errorf("server.api_token_env: %w", err)}
-		}
+	var apiToken string
+	if err := readSecret(&apiToken, "server.api_token_env", cfg.Server.APITokenEnv); err != nil {
+		return nil, err
 	}
 	set := sources.New(sources.Options{Logger: log})
 	reg := prometheus.NewRegistry()
@@ -115,7 +110,7 @@ func newServer(cfg *config.Config, idx indexer.Index, log *slog.Logger, listen s
 	}
 	if exp != nil {
 		crawl = afterCrawl(crawl, exp, log)
-		reg.MustRegister(exportCollector{exp})
+		reg.MustRegister(indicators.ExportCollector{Status: exp.Status})
 	}
 	comp, err := newComplianceService(cfg, idx, log)
 	if err != nil {
@@ -183,11 +178,9 @@ func webhookRoutes(cfg *config.Config, set *sources.Set, svc *service.Service, c
 	}
 	// GitHub's is mounted without a secret too, so that deliveries get
 	// the documented 401 saying why rather than a 404.
-	secret := ""
-	if cfg.Server.WebhookSecretEnv != "" {
-		if secret, err = config.Secret(cfg.Server.WebhookSecretEnv); err != nil {
-			return nil, usageError{fmt.Errorf("server.webhook_secret_env: %w", err)}
-		}
+	var secret string
+	if err := readSecret(&secret, "server.webhook_secret_env", cfg.Server.WebhookSecretEnv); err != nil {
+		return nil, err
 	}
 	routes["POST /hooks/github"] = webhook.PullRequests([]byte(secret), pullRequestEvents(campaigns, log), webhook.Handler([]byte(secret), events, log))
 	return routes, nil

@@ -32,11 +32,8 @@ func newComplianceService(cfg *config.Config, idx indexer.Index, log *slog.Logge
 		o.Notifier = &compliance.Notifier{Log: log, StatePath: filepath.Join(cfg.Index.Path, "compliance-alerts.json")}
 		for i, a := range c.Alerts {
 			u := a.URL
-			if a.URLEnv != "" {
-				var err error
-				if u, err = config.Secret(a.URLEnv); err != nil {
-					return nil, usageError{fmt.Errorf("compliance.alerts[%d].url_env: %w", i, err)}
-				}
+			if err := readSecret(&u, fmt.Sprintf("compliance.alerts[%d].url_env", i), a.URLEnv); err != nil {
+				return nil, err
 			}
 			o.Notifier.Targets = append(o.Notifier.Targets, compliance.Target{URL: u, Format: a.Format})
 		}
@@ -58,16 +55,11 @@ func complianceES(c config.ComplianceElastic, url, prefix string) (*compliance.E
 	if prefix != "" {
 		es.Prefix = prefix
 	}
-	var err error
-	if c.PasswordEnv != "" {
-		if es.Password, err = config.Secret(c.PasswordEnv); err != nil {
-			return nil, usageError{fmt.Errorf("compliance.elasticsearch.password_env: %w", err)}
-		}
+	if err := readSecret(&es.Password, "compliance.elasticsearch.password_env", c.PasswordEnv); err != nil {
+		return nil, err
 	}
-	if c.APIKeyEnv != "" {
-		if es.APIKey, err = config.Secret(c.APIKeyEnv); err != nil {
-			return nil, usageError{fmt.Errorf("compliance.elasticsearch.api_key_env: %w", err)}
-		}
+	if err := readSecret(&es.APIKey, "compliance.elasticsearch.api_key_env", c.APIKeyEnv); err != nil {
+		return nil, err
 	}
 	return es, nil
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -31,12 +30,10 @@ Examples:
 `
 
 func cmdSkipped(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("skipped", skippedHelp, stderr)
+	fs, c := newCommandFlags("skipped", skippedHelp, stderr)
 	var (
-		c      common
 		asJSON bool
 	)
-	c.register(fs)
 	fs.BoolVar(&asJSON, "json", false, "print JSON: {\"skipped\": [locations]}")
 	if _, err := parse(fs, args); err != nil {
 		return err
@@ -63,9 +60,7 @@ func cmdSkipped(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		limits = []crawler.LimitHit{}
 	}
 	if asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(map[string]any{"skipped": skipped, "limits": limits})
+		return printJSON(stdout, map[string]any{"skipped": skipped, "limits": limits})
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "REPO\tBRANCH\tPATH\tSIZE\tREASON")

@@ -2,15 +2,14 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
 	"time"
 
 	"github.com/trawl-dev/trawl/crawler"
+	"github.com/trawl-dev/trawl/indexer"
 	"github.com/trawl-dev/trawl/indexer/verify"
-	"github.com/trawl-dev/trawl/source/sources"
 )
 
 const verifyHelp = `
@@ -50,13 +49,11 @@ type verifyOutput struct {
 }
 
 func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("verify", verifyHelp, stderr)
+	fs, c := newCommandFlags("verify", verifyHelp, stderr)
 	var (
-		c      common
 		asJSON bool
 		repair bool
 	)
-	c.register(fs)
 	fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	fs.BoolVar(&repair, "repair", false, "delete what is wrong and re-crawl it from git, then check again")
 	if rest, err := parse(fs, args); err != nil {
@@ -64,82 +61,88 @@ func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	} else if len(rest) > 0 {
 		return usageError{fmt.Errorf("verify takes no arguments, got %q", rest)}
 	}
-	log, err := c.logger(stderr)
-	if err != nil {
-		return err
-	}
-	cfg, idx, err := c.open(ctx)
+	log, cfg, idx, err := c.openLogged(ctx, stderr)
 	if err != nil {
 		return err
 	}
 	defer idx.Close()
 
-	bar := newProgressBar(stderr)
-	check := func() (*verify.Report, error) {
-		opt := verify.Options{}
-		if bar != nil {
-			opt.Progress = bar.verifyUpdate
-		}
-		rep, err := verify.Check(ctx, idx, opt)
-		bar.clear()
-		return rep, err
+	v := verifier{idx: idx, bar: newProgressBar(stderr), text: stdout}
+	if asJSON {
+		v.text = io.Discard
 	}
 	out := verifyOutput{}
-	if out.Found, err = check(); err != nil {
+	if out.Found, err = v.check(ctx); err != nil {
 		return err
 	}
-	if !asJSON {
-		printVerify(stdout, out.Found)
-	}
-	if repair && (!out.Found.OK() || len(out.Found.Notes) > 0 || out.Found.Unreferenced > 0) {
+	printVerify(v.text, out.Found)
+	if repair && out.Found.NeedsRepair() {
 		recrawl := func(ctx context.Context, repos []string) error {
-			opt := crawler.Options{Logger: log, Repos: repos}
-			if bar != nil {
-				opt.Progress = bar.update
-			}
-			cr, err := crawlerFor(cfg, idx, sources.New(sources.Options{Logger: log}), opt)
-			if err != nil {
-				return usageError{err}
-			}
-			out.Crawl, err = cr.Run(ctx)
-			bar.clear()
+			var cerr error
+			out.Crawl, cerr = runCrawl(ctx, cfg, idx, log, v.bar, crawler.Options{Repos: repos})
+			return cerr
+		}
+		if err := v.repair(ctx, &out, recrawl); err != nil {
 			return err
-		}
-		if out.Repair, err = verify.Repair(ctx, idx, out.Found, recrawl); err != nil {
-			return err
-		}
-		if !asJSON {
-			fmt.Fprintf(stdout, "repair: reset %d branches, collected %d blobs, re-crawled %s\n",
-				len(out.Repair.Branches), out.Repair.BlobsCollected, strings.Join(out.Repair.Repos, ", "))
-			if out.Crawl != nil {
-				for _, e := range out.Crawl.Errors {
-					fmt.Fprintf(stdout, "  crawl error: %s: %s\n", e.Repo, e.Error)
-				}
-			}
-		}
-		if out.After, err = check(); err != nil {
-			return err
-		}
-		if !asJSON {
-			fmt.Fprint(stdout, "after repair: ")
-			printVerify(stdout, out.After)
 		}
 	}
-	final := out.Found
-	if out.After != nil {
-		final = out.After
-	}
-	out.OK = final.OK() && (out.Crawl == nil || len(out.Crawl.Errors) == 0)
+	out.OK = out.final().OK() && (out.Crawl == nil || len(out.Crawl.Errors) == 0)
 	if asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(out); err != nil {
+		if err := printJSON(stdout, out); err != nil {
 			return err
 		}
 	}
 	if !out.OK {
 		return errReported
 	}
+	return nil
+}
+
+// final is the report that decides the exit code: the check after the
+// repair when there was one.
+func (o *verifyOutput) final() *verify.Report {
+	if o.After != nil {
+		return o.After
+	}
+	return o.Found
+}
+
+// verifier checks idx, drawing progress on bar (nil: none) and printing
+// the text reports on text (io.Discard with --json).
+type verifier struct {
+	idx  indexer.Index
+	bar  *progressBar
+	text io.Writer
+}
+
+func (v *verifier) check(ctx context.Context) (*verify.Report, error) {
+	opt := verify.Options{}
+	if v.bar != nil {
+		opt.Progress = v.bar.verifyUpdate
+	}
+	rep, err := verify.Check(ctx, v.idx, opt)
+	v.bar.clear()
+	return rep, err
+}
+
+// repair repairs what out.Found lists with recrawl, then checks again.
+func (v *verifier) repair(ctx context.Context, out *verifyOutput, recrawl verify.Recrawl) error {
+	var err error
+	if out.Repair, err = verify.Repair(ctx, v.idx, out.Found, recrawl); err != nil {
+		return err
+	}
+	fmt.Fprintf(v.text, "repair: reset %d branches, collected %d blobs, re-crawled %s\n",
+		len(out.Repair.Branches), out.Repair.BlobsCollected, strings.Join(out.Repair.Repos, ", "))
+	if out.Crawl != nil {
+		for _, e := range out.Crawl.Errors {
+			fmt.Fprintf(v.text, "  crawl error: %s: %s\n", e.Repo, e.Error)
+		}
+	}
+	if out.After, err = v.check(ctx); err != nil {
+		return err
+	}
+	fmt.Fprint(v.text, "after repair: ")
+	printVerify(v.text, out.After)
 	return nil
 }
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 
@@ -33,9 +32,7 @@ func cmdVersion(_ context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	info := buildinfo.Read()
 	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(info)
+		return printJSON(stdout, info)
 	}
 	fmt.Fprintln(stdout, info.String())
 	return nil
