@@ -377,10 +377,7 @@ func (e *Evaluator) vulnerable(ctx context.Context, r *config.Rule, byKey map[in
 
 func (e *Evaluator) indicator(ctx context.Context, r *config.Rule, byKey map[indexer.BranchKey]indexer.Branch) (outcomes, error) {
 	c := r.Indicator
-	eco := c.Ecosystem
-	if eco == "" {
-		eco = "maven"
-	}
+	eco := ecosystemOr(c.Ecosystem)
 	rng, err := deps.ParseRange(eco, c.Constraint)
 	if err != nil {
 		return nil, err
@@ -435,6 +432,15 @@ func (e *Evaluator) indicator(ctx context.Context, r *config.Rule, byKey map[ind
 // one topic must match an include (when there are includes) and none an
 // exclude.
 type topicFilter struct{ include, exclude []*regexp.Regexp }
+
+// ecosystemOr is an indicator constraint's ecosystem: Maven's version
+// ordering unless the rule names another.
+func ecosystemOr(eco string) string {
+	if eco == "" {
+		return "maven"
+	}
+	return eco
+}
 
 func newTopicFilter(f config.Filter) topicFilter {
 	var t topicFilter

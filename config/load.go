@@ -41,6 +41,22 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
+// Pos is where a value is in the file, as an Error names it: the line of
+// its key and its key path. Values that config decodes but another package
+// parses (a rule's query and version ranges, which compliance.Compile
+// parses once) carry their Pos, so that a problem found there reads as one
+// found by Parse.
+type Pos struct {
+	File string
+	Line int
+	Path string
+}
+
+// Errorf returns the problem of the value at p.
+func (p Pos) Errorf(format string, args ...any) *Error {
+	return &Error{File: p.File, Line: p.Line, Path: p.Path, Msg: fmt.Sprintf(format, args...)}
+}
+
 // scope says which validation problems may follow from a decode error at
 // Path, so that only the cause is reported.
 type scope int
@@ -303,16 +319,22 @@ func parentPath(path string) string {
 	return path[:i]
 }
 
-// errorAt returns an error about the value node n, naming its key path
-// and the line of its key. A node met only through an alias is reported
-// at its own line, without a path.
-func (x *nodeIndex) errorAt(file string, n *yaml.Node, s scope, msg string) *Error {
+// pos returns where the value node n is: its key path and the line of
+// its key. A node met only through an alias is at its own line, without a
+// path.
+func (x *nodeIndex) pos(file string, n *yaml.Node) Pos {
 	i, ok := x.byNode[n]
 	if !ok {
-		return &Error{File: file, Line: n.Line, Msg: msg, scope: s}
+		return Pos{File: file, Line: n.Line}
 	}
 	path := x.entries[i].path
-	return &Error{File: file, Line: x.line(path), Path: path, Msg: msg, scope: s}
+	return Pos{File: file, Line: x.line(path), Path: path}
+}
+
+// errorAt returns an error about the value node n, at its pos.
+func (x *nodeIndex) errorAt(file string, n *yaml.Node, s scope, msg string) *Error {
+	p := x.pos(file, n)
+	return &Error{File: p.File, Line: p.Line, Path: p.Path, Msg: msg, scope: s}
 }
 
 // parentOfKey returns the key path of the mapping holding key node k.

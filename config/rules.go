@@ -9,9 +9,6 @@ import (
 
 	"github.com/bmatcuk/doublestar/v4"
 	"gopkg.in/yaml.v3"
-
-	"github.com/trawl-dev/trawl/deps"
-	"github.com/trawl-dev/trawl/search"
 )
 
 // Rules is the rules section (DESIGN.md §8): questions asked of every
@@ -34,6 +31,11 @@ func SeverityRank(s string) int {
 }
 
 // Rule is one compliance rule. Exactly one of the check fields is set.
+//
+// Parse checks a rule's structure; what its check holds in another
+// package's language (a query, a dependency name, a version range) is
+// parsed by compliance.Compile, which reports a problem at the value's Pos
+// as Parse would.
 type Rule struct {
 	ID       string
 	Title    string
@@ -52,7 +54,8 @@ type Rule struct {
 	Indicator        *IndicatorCheck  // fails where the indicator's value is outside the constraint
 	ForbidVulnerable *VulnerableCheck // fails where a dependency has an OSV advisory
 
-	Line int // where the rule starts in the file
+	Line     int // where the rule starts in the file
+	CheckPos Pos `json:"-"` // where the check's value is (the query, the forbid_dependency mapping)
 }
 
 // RuleBranches is a rule's branch scope: each repository's default branch,
@@ -77,6 +80,8 @@ func (b RuleBranches) Match(branch, defaultBranch string) bool {
 type DependencyCheck struct {
 	Name    string
 	Version string
+
+	VersionPos Pos `json:"-"` // where Version is; zero when the file gives none
 }
 
 // IndicatorCheck constrains the value of an indicator of the indicators
@@ -86,6 +91,8 @@ type IndicatorCheck struct {
 	Name       string
 	Constraint string
 	Ecosystem  string
+
+	ConstraintPos Pos `json:"-"`
 }
 
 // VulnerableCheck selects the OSV advisories that fail a branch.
@@ -262,10 +269,6 @@ func (d ruleDecoder) query(v *yaml.Node) (string, bool) {
 		d.at(v, "the query is empty")
 		return "", false
 	}
-	if _, err := search.Parse(q); err != nil {
-		d.at(v, "query %q does not parse: %v", q, err)
-		return "", false
-	}
 	return q, true
 }
 
@@ -346,6 +349,9 @@ func (d ruleDecoder) rule(item *yaml.Node) (Rule, bool) {
 		d.at(kinds[3], "rule %q sets %s and %s: one check per rule", r.ID, kinds[0].Value, kinds[2].Value)
 		ok = false
 	}
+	if len(kinds) > 0 {
+		r.CheckPos = d.idx.pos(d.file, kinds[1])
+	}
 	if r.Title == "" {
 		r.Title = r.ID
 	}
@@ -354,7 +360,6 @@ func (d ruleDecoder) rule(item *yaml.Node) (Rule, bool) {
 
 func (d ruleDecoder) dependency(v *yaml.Node) (*DependencyCheck, bool) {
 	c := &DependencyCheck{}
-	var versionNode *yaml.Node
 	ok := d.mapping(v, "name and an optional version range", func(k, v *yaml.Node) bool {
 		var good bool
 		switch k.Value {
@@ -362,7 +367,7 @@ func (d ruleDecoder) dependency(v *yaml.Node) (*DependencyCheck, bool) {
 			c.Name, good = d.str(v)
 		case "version":
 			c.Version, good = d.str(v)
-			versionNode = v
+			c.VersionPos = d.idx.pos(d.file, v)
 		default:
 			d.unknown(k, "DependencyCheck")
 		}
@@ -375,20 +380,11 @@ func (d ruleDecoder) dependency(v *yaml.Node) (*DependencyCheck, bool) {
 		d.at(v, "name is required (groupId:artifactId, @scope/name, a module path or a purl)")
 		return nil, false
 	}
-	if _, err := deps.ParseTarget(c.Name, c.Version); err != nil {
-		n := v
-		if versionNode != nil {
-			n = versionNode
-		}
-		d.at(n, "%v", err)
-		return nil, false
-	}
 	return c, true
 }
 
 func (d ruleDecoder) indicator(v *yaml.Node) (*IndicatorCheck, bool) {
 	c := &IndicatorCheck{}
-	var cNode *yaml.Node
 	ok := d.mapping(v, "name and constraint", func(k, v *yaml.Node) bool {
 		var good bool
 		switch k.Value {
@@ -396,7 +392,7 @@ func (d ruleDecoder) indicator(v *yaml.Node) (*IndicatorCheck, bool) {
 			c.Name, good = d.str(v)
 		case "constraint":
 			c.Constraint, good = d.str(v)
-			cNode = v
+			c.ConstraintPos = d.idx.pos(d.file, v)
 		case "ecosystem":
 			c.Ecosystem, good = d.str(v)
 		default:
@@ -409,14 +405,6 @@ func (d ruleDecoder) indicator(v *yaml.Node) (*IndicatorCheck, bool) {
 	}
 	if c.Name == "" || c.Constraint == "" {
 		d.at(v, "name and constraint are required (example: {name: springBootVersion, constraint: '>= 3.2'})")
-		return nil, false
-	}
-	eco := c.Ecosystem
-	if eco == "" {
-		eco = "maven"
-	}
-	if _, err := deps.ParseRange(eco, c.Constraint); err != nil {
-		d.at(cNode, "%v", err)
 		return nil, false
 	}
 	return c, true

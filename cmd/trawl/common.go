@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/trawl-dev/trawl/compliance"
 	"github.com/trawl-dev/trawl/config"
 	"github.com/trawl-dev/trawl/crawler"
 	"github.com/trawl-dev/trawl/indexer"
@@ -51,6 +52,12 @@ func (c *common) logger(stderr io.Writer) (*slog.Logger, error) {
 func (c *common) load() (*config.Config, error) {
 	cfg, err := config.Load(c.configPath)
 	if err != nil {
+		return nil, usageError{err}
+	}
+	// Every command refuses a rule that cannot run, as config.Load refuses
+	// a rule it cannot decode, so that a bad query is found by trawl
+	// config check and at serve start, not at the first evaluation.
+	if err := compliance.Validate(cfg.Rules); err != nil {
 		return nil, usageError{err}
 	}
 	return cfg, nil

@@ -57,3 +57,20 @@ func TestExampleConfigChecks(t *testing.T) {
 		t.Errorf("the example needs variables a newcomer has not set: %v", unset)
 	}
 }
+
+// TestConfigCheckParsesRules: a rule's query is parsed when the file is
+// checked, not at the first evaluation, and the error names its line.
+func TestConfigCheckParsesRules(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "trawl.yaml")
+	yaml := "sources:\n  - dir: .\nrules:\n  - id: a\n    forbid_match: '/foo(/'\n"
+	if err := os.WriteFile(path, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"config", "check", "-c", path}, &out, &errb); code != exitUsage {
+		t.Fatalf("config check of a rule whose query does not parse: exit %d, want %d\n%s", code, exitUsage, errb.String())
+	}
+	if want := path + `:5: rules[0].forbid_match: query "/foo(/" does not parse`; !strings.Contains(errb.String(), want) {
+		t.Errorf("stderr does not say %q:\n%s", want, errb.String())
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/trawl-dev/trawl/compliance"
 	"github.com/trawl-dev/trawl/config"
 	"github.com/trawl-dev/trawl/config/ghcimport"
 )
@@ -66,7 +67,10 @@ func cmdConfigImport(args []string, stdout, stderr io.Writer) error {
 	}
 	// The written file must load; say why when it does not (a source type
 	// this import cannot write, say), but still write it for editing.
-	_, checkErr := config.Parse(res.Config, out)
+	cfg, checkErr := config.Parse(res.Config, out)
+	if checkErr == nil {
+		checkErr = compliance.Validate(cfg.Rules)
+	}
 	switch {
 	case out == "-":
 		if _, err := stdout.Write(res.Config); err != nil {
