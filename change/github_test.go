@@ -229,23 +229,8 @@ change:
     - repos: '^acme/web$'
       write_token_env: TEST_GH_WRITE
 `, gh.apiURL(), data)
-	path := filepath.Join(t.TempDir(), "trawl.yaml")
-	os.WriteFile(path, []byte(yaml), 0o644)
-	cfg, err := config.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx := context.Background()
-	idx, err := bleve.Open(ctx, filepath.Join(data, "index"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer idx.Close()
-	cr := crawltest.New(t, cfg, idx, crawler.Options{})
-	if sum, err := cr.Run(ctx); err != nil || len(sum.Errors) > 0 {
-		t.Fatalf("crawl: %v %+v", err, sum)
-	}
-	c := change.New(cfg, idx, change.Options{})
+	c := crawledChanger(t, yaml, data)
 	p, err := c.Plan(ctx, change.Spec{ID: "log4shell", DepRange: "<2.17.1",
 		Action: change.Action{Kind: change.KindSetDependency, Dependency: "org.apache.logging.log4j:log4j-core", Version: "2.17.1"}})
 	if err != nil {
@@ -335,6 +320,31 @@ change:
 }
 
 // validJWT checks an App JWT's RS256 signature as GitHub does.
+// crawledChanger loads the configuration yaml, crawls its sources into a
+// Bleve index under data and returns the campaigns on both.
+func crawledChanger(t *testing.T, yaml, data string) *change.Campaigns {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "trawl.yaml")
+	if err := os.WriteFile(path, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	idx, err := bleve.Open(ctx, filepath.Join(data, "index"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { idx.Close() })
+	cr := crawltest.New(t, cfg, idx, crawler.Options{})
+	if sum, err := cr.Run(ctx); err != nil || len(sum.Errors) > 0 {
+		t.Fatalf("crawl: %v %+v", err, sum)
+	}
+	return change.New(cfg, idx, change.Options{})
+}
+
 func validJWT(auth string, pub *rsa.PublicKey) bool {
 	tok, ok := strings.CutPrefix(auth, "Bearer ")
 	parts := strings.Split(tok, ".")
@@ -364,23 +374,8 @@ func TestGitHubAppWrites(t *testing.T) {
 	w.Commit("initial", map[string]string{"Dockerfile": "FROM eclipse-temurin:17-jre\n"})
 	gh.addRepo(w, "api")
 	data := t.TempDir()
-	path := filepath.Join(t.TempDir(), "trawl.yaml")
-	os.WriteFile(path, []byte(fmt.Sprintf("sources:\n  - github:\n      org: acme\n      api_url: %s\n      app_id: 7\n      installation_id: 42\n      private_key_file: %s\nindex:\n  path: %s\n", gh.apiURL(), keyFile, data)), 0o644)
-	cfg, err := config.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx := context.Background()
-	idx, err := bleve.Open(ctx, filepath.Join(data, "index"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer idx.Close()
-	cr := crawltest.New(t, cfg, idx, crawler.Options{})
-	if sum, err := cr.Run(ctx); err != nil || len(sum.Errors) > 0 {
-		t.Fatalf("crawl: %v %+v", err, sum)
-	}
-	c := change.New(cfg, idx, change.Options{})
+	c := crawledChanger(t, fmt.Sprintf("sources:\n  - github:\n      org: acme\n      api_url: %s\n      app_id: 7\n      installation_id: 42\n      private_key_file: %s\nindex:\n  path: %s\n", gh.apiURL(), keyFile, data), data)
 	if _, err := c.Plan(ctx, change.Spec{ID: "jre21", Action: change.Action{Kind: change.KindSetDependency, Dependency: "eclipse-temurin", Version: "21-jre"}}); err != nil {
 		t.Fatal(err)
 	}

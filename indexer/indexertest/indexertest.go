@@ -97,14 +97,20 @@ func blobID(text string) string {
 	return fmt.Sprintf("%016x%016x%08x", h, h*31+7, uint32(h>>7))
 }
 
-func locations(t *testing.T, idx indexer.Index, q indexer.LocationQuery) []indexer.Location {
+// collect gathers what a visiting read (Locations, Deps) gives.
+func collect[Q, T any](t *testing.T, read func(context.Context, Q, func(T) error) error, q Q) []T {
 	t.Helper()
-	var out []indexer.Location
-	must(t, idx.Locations(context.Background(), q, func(l indexer.Location) error {
-		out = append(out, l)
+	var out []T
+	must(t, read(context.Background(), q, func(v T) error {
+		out = append(out, v)
 		return nil
 	}))
 	return out
+}
+
+func locations(t *testing.T, idx indexer.Index, q indexer.LocationQuery) []indexer.Location {
+	t.Helper()
+	return collect(t, idx.Locations, q)
 }
 
 func compareLocations(a, b indexer.Location) int {
@@ -882,12 +888,7 @@ func testConcurrentReads(t *testing.T, open Opener) {
 
 func deps(t *testing.T, idx indexer.Index, q indexer.DepQuery) []indexer.Dependency {
 	t.Helper()
-	var out []indexer.Dependency
-	must(t, idx.Deps(context.Background(), q, func(d indexer.Dependency) error {
-		out = append(out, d)
-		return nil
-	}))
-	return out
+	return collect(t, idx.Deps, q)
 }
 
 func compareDeps(a, b indexer.Dependency) int {

@@ -21,17 +21,7 @@ func BenchmarkCrawl(b *testing.B) {
 	var bytes int64
 	for b.Loop() {
 		b.StopTimer()
-		dir := b.TempDir()
-		be := bleveBackend{}
-		cfg, err := writeConfig(org, be, filepath.Join(dir, "data"), filepath.Join(dir, "trawl.yaml"))
-		if err != nil {
-			b.Fatal(err)
-		}
-		idx, err := be.Open(b.Context(), cfg)
-		if err != nil {
-			b.Fatal(err)
-		}
-		cr := crawltest.New(b, cfg, idx, crawler.Options{})
+		idx, cr := newCrawl(b, org)
 		b.StartTimer()
 		sum, err := cr.Run(b.Context())
 		if err != nil {
@@ -77,7 +67,16 @@ func BenchmarkSearch(b *testing.B) {
 // crawledSmallOrg crawls smallOrgB into a new bleve index.
 func crawledSmallOrg(b *testing.B) indexer.Index {
 	b.Helper()
-	org := smallOrgB(b)
+	idx, cr := newCrawl(b, smallOrgB(b))
+	if _, err := cr.Run(b.Context()); err != nil {
+		b.Fatal(err)
+	}
+	return idx
+}
+
+// newCrawl opens a new bleve index and a crawler of org into it.
+func newCrawl(b *testing.B, org *Org) (indexer.Index, *crawler.Crawler) {
+	b.Helper()
 	dir := b.TempDir()
 	be := bleveBackend{}
 	cfg, err := writeConfig(org, be, filepath.Join(dir, "data"), filepath.Join(dir, "trawl.yaml"))
@@ -88,11 +87,7 @@ func crawledSmallOrg(b *testing.B) indexer.Index {
 	if err != nil {
 		b.Fatal(err)
 	}
-	cr := crawltest.New(b, cfg, idx, crawler.Options{})
-	if _, err := cr.Run(b.Context()); err != nil {
-		b.Fatal(err)
-	}
-	return idx
+	return idx, crawltest.New(b, cfg, idx, crawler.Options{})
 }
 
 // smallOrgB is the three-repository org of the tests, with three branches,
