@@ -9,8 +9,6 @@
 package azuretest
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -258,8 +256,7 @@ func (f *Server) ok(w http.ResponseWriter, r *http.Request, v any) {
 		return
 	}
 	data, _ := json.Marshal(v)
-	sum := sha256.Sum256(data)
-	etag := `"` + hex.EncodeToString(sum[:8]) + `"`
+	etag := forgeapitest.ETag(data)
 	if r.Header.Get("If-None-Match") == etag {
 		f.notModified++
 		w.Header().Del("x-ms-continuationtoken")
