@@ -26,13 +26,6 @@ import (
 
 const testPAT = "3kq7zqv2m5x4c6b8n1p9r0t2w4y6a8d0f2h4j6l8z0x2c4v6b8n0" // fake, shaped like a PAT (52 characters)
 
-func work(t *testing.T, files map[string]string) *gittest.Repo {
-	t.Helper()
-	w := gittest.Init(t, filepath.Join(t.TempDir(), "work"))
-	w.Commit("first", files)
-	return w
-}
-
 // newSource builds a source for f's organisation, with waits recorded
 // rather than slept and logs kept.
 func newSource(t *testing.T, f *azuretest.Server, mirrors string, edit func(*config.Azure)) (*Source, *[]time.Duration, *bytes.Buffer) {
@@ -68,14 +61,14 @@ func fixture(t *testing.T) (*azuretest.Server, *gittest.Repo) {
 	f.AddProject("web", nil)
 	f.AddProject("tools", map[string]any{"visibility": "public"})
 	f.AddProject("legacy", nil)
-	api := work(t, map[string]string{"main.go": "package main // hello azure\n"})
+	api := forgeapitest.NewWork(t, map[string]string{"main.go": "package main // hello azure\n"})
 	api.Checkout("feature/x")
 	api.Commit("feature", map[string]string{"x.go": "package main // feature\n"})
 	api.Checkout("main")
 	f.AddRepo("web", api, "api", nil)
-	f.AddRepo("web", work(t, map[string]string{"fork.txt": "forked\n"}), "api-fork", map[string]any{"isFork": true})
-	f.AddRepo("tools", work(t, map[string]string{"tool.sh": "echo hi\n"}), "sharpen", map[string]any{"defaultBranch": "refs/heads/trunk"})
-	f.AddRepo("legacy", work(t, map[string]string{"old.txt": "old\n"}), "frozen", map[string]any{"isDisabled": true})
+	f.AddRepo("web", forgeapitest.NewWork(t, map[string]string{"fork.txt": "forked\n"}), "api-fork", map[string]any{"isFork": true})
+	f.AddRepo("tools", forgeapitest.NewWork(t, map[string]string{"tool.sh": "echo hi\n"}), "sharpen", map[string]any{"defaultBranch": "refs/heads/trunk"})
+	f.AddRepo("legacy", forgeapitest.NewWork(t, map[string]string{"old.txt": "old\n"}), "frozen", map[string]any{"isDisabled": true})
 	f.AddRepo("legacy", gittest.Init(t, filepath.Join(t.TempDir(), "empty")), "empty", map[string]any{"size": 0, "defaultBranch": nil})
 	return f, api
 }

@@ -21,10 +21,10 @@ func cloudFixture(t *testing.T) *bitbuckettest.Server {
 	t.Helper()
 	f := bitbuckettest.NewCloud(t, "acme", "alice", appPassword)
 	f.TrustGit(t)
-	f.Add(newWork(t, map[string]string{"main.go": "package main\n"}), "PLAT", "api", nil)
-	f.Add(newWork(t, map[string]string{"tool.sh": "echo\n"}), "PLAT", "tools", map[string]any{"is_private": false})
-	f.Add(newWork(t, map[string]string{"index.html": "<p>\n"}), "WEB", "site", nil)
-	f.Add(newWork(t, map[string]string{"main.go": "package fork\n"}), "PLAT", "api-fork",
+	f.Add(forgeapitest.NewWork(t, map[string]string{"main.go": "package main\n"}), "PLAT", "api", nil)
+	f.Add(forgeapitest.NewWork(t, map[string]string{"tool.sh": "echo\n"}), "PLAT", "tools", map[string]any{"is_private": false})
+	f.Add(forgeapitest.NewWork(t, map[string]string{"index.html": "<p>\n"}), "WEB", "site", nil)
+	f.Add(forgeapitest.NewWork(t, map[string]string{"main.go": "package fork\n"}), "PLAT", "api-fork",
 		map[string]any{"parent": map[string]any{"full_name": "acme/api", "type": "repository"}})
 	return f
 }
@@ -110,7 +110,7 @@ func TestCloudUnchangedCrawlIsCheap(t *testing.T) {
 	}
 
 	// A push moves updated_on: that repository, and only it, is fetched.
-	work := newWork(t, map[string]string{"new.go": "package n\n"})
+	work := forgeapitest.NewWork(t, map[string]string{"new.go": "package n\n"})
 	work.Git("push", "-q", "-f", f.BareDir("PLAT", "api"), "main")
 	f.Touch("api", time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))
 	for _, r := range list(t, s2) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -21,13 +20,6 @@ import (
 )
 
 const testToken = "BBDC-NzQ5OTg2ODk1NjE0OkeeTlq3hZ5"
-
-func newWork(t *testing.T, files map[string]string) *gittest.Repo {
-	t.Helper()
-	w := gittest.Init(t, filepath.Join(t.TempDir(), "work"))
-	w.Commit("first", files)
-	return w
-}
 
 // newSource builds a source for cfg against f, the token in the
 // environment as a configuration would have it.
@@ -64,12 +56,12 @@ func dcFixture(t *testing.T) *bitbuckettest.Server {
 	t.Helper()
 	f := bitbuckettest.NewDataCenter(t, "", testToken)
 	f.TrustGit(t)
-	f.Add(newWork(t, map[string]string{"main.go": "package main\n"}), "ACME", "api", nil)
-	f.Add(newWork(t, map[string]string{"tool.sh": "echo\n"}), "ACME", "tools", nil)
-	f.Add(newWork(t, map[string]string{"old.c": "int x;\n"}), "ACME", "legacy", map[string]any{"archived": true})
-	f.Add(newWork(t, map[string]string{"main.go": "package fork\n"}), "ACME", "api-fork",
+	f.Add(forgeapitest.NewWork(t, map[string]string{"main.go": "package main\n"}), "ACME", "api", nil)
+	f.Add(forgeapitest.NewWork(t, map[string]string{"tool.sh": "echo\n"}), "ACME", "tools", nil)
+	f.Add(forgeapitest.NewWork(t, map[string]string{"old.c": "int x;\n"}), "ACME", "legacy", map[string]any{"archived": true})
+	f.Add(forgeapitest.NewWork(t, map[string]string{"main.go": "package fork\n"}), "ACME", "api-fork",
 		map[string]any{"origin": map[string]any{"slug": "api", "project": map[string]any{"key": "ACME"}}})
-	f.Add(newWork(t, map[string]string{"index.html": "<p>\n"}), "OTHER", "web", map[string]any{"public": true})
+	f.Add(forgeapitest.NewWork(t, map[string]string{"index.html": "<p>\n"}), "OTHER", "web", map[string]any{"public": true})
 	return f
 }
 
@@ -122,7 +114,7 @@ func TestDataCenterEveryRepositoryTheTokenSees(t *testing.T) {
 func TestDataCenterMirrorsOnceUntilAPush(t *testing.T) {
 	f := bitbuckettest.NewDataCenter(t, "", testToken)
 	f.TrustGit(t)
-	work := newWork(t, map[string]string{"main.go": "package main\n"})
+	work := forgeapitest.NewWork(t, map[string]string{"main.go": "package main\n"})
 	work.Git("branch", "-m", "main", "trunk")
 	work.Checkout("feature")
 	work.Commit("feature", map[string]string{"f.go": "package f\n"})
@@ -181,7 +173,7 @@ func TestDataCenterRenameMidListing(t *testing.T) {
 	f := bitbuckettest.NewDataCenter(t, "", testToken)
 	f.TrustGit(t)
 	for _, n := range []string{"a", "b", "c"} {
-		f.Add(newWork(t, map[string]string{n: n + "\n"}), "ACME", n, nil)
+		f.Add(forgeapitest.NewWork(t, map[string]string{n: n + "\n"}), "ACME", n, nil)
 	}
 	once := sync.Once{}
 	f.AfterPage(func(path string, n int) {
@@ -201,7 +193,7 @@ func TestDataCenterRenameMidListing(t *testing.T) {
 func TestDataCenterDefaultBranchField(t *testing.T) {
 	f := bitbuckettest.NewDataCenter(t, "", testToken)
 	f.TrustGit(t)
-	f.Add(newWork(t, map[string]string{"a": "a\n"}), "ACME", "api", map[string]any{"defaultBranch": "main"})
+	f.Add(forgeapitest.NewWork(t, map[string]string{"a": "a\n"}), "ACME", "api", map[string]any{"defaultBranch": "main"})
 	s, _ := newSource(t, f, config.Bitbucket{Project: "ACME"}, "")
 	if m := list(t, s)[0].Meta; m.DefaultBranch != "main" {
 		t.Fatalf("default branch %q, want the listing's", m.DefaultBranch)
@@ -211,7 +203,7 @@ func TestDataCenterDefaultBranchField(t *testing.T) {
 func TestDataCenterEmptyRepository(t *testing.T) {
 	f := bitbuckettest.NewDataCenter(t, "", testToken)
 	f.TrustGit(t)
-	work := newWork(t, map[string]string{"a": "a\n"})
+	work := forgeapitest.NewWork(t, map[string]string{"a": "a\n"})
 	f.Add(work, "ACME", "empty", nil)
 	// Make the served repository empty: no branch at all.
 	gittest.Run(t, f.BareDir("ACME", "empty"), "update-ref", "-d", "refs/heads/main")
@@ -229,7 +221,7 @@ func TestListingShiftedMidway(t *testing.T) {
 	f := bitbuckettest.NewDataCenter(t, "", testToken)
 	f.TrustGit(t)
 	for _, n := range []string{"a", "b", "c", "d"} {
-		f.Add(newWork(t, map[string]string{n: n + "\n"}), "ACME", n, nil)
+		f.Add(forgeapitest.NewWork(t, map[string]string{n: n + "\n"}), "ACME", n, nil)
 	}
 	once := sync.Once{}
 	f.AfterPage(func(path string, n int) {
@@ -253,7 +245,7 @@ func TestListingThatNeverSettlesIsAnError(t *testing.T) {
 	f := bitbuckettest.NewDataCenter(t, "", testToken)
 	f.TrustGit(t)
 	for _, n := range []string{"a", "b", "c"} {
-		f.Add(newWork(t, map[string]string{n: n + "\n"}), "ACME", n, nil)
+		f.Add(forgeapitest.NewWork(t, map[string]string{n: n + "\n"}), "ACME", n, nil)
 	}
 	order := []string{"a", "b", "c"}
 	f.AfterPage(func(path string, n int) {
@@ -337,8 +329,8 @@ func TestProjectTheTokenCannotSee(t *testing.T) {
 func TestTokenOnlyOverHTTPS(t *testing.T) {
 	f := dcFixture(t)
 	plain := gittest.Serve(t, t.TempDir(), "x-token-auth", testToken)
-	url := plain.Bare(t, newWork(t, map[string]string{"a": "a\n"}), "scm/acme/plain")
-	f.Add(newWork(t, map[string]string{"a": "a\n"}), "ACME", "plain", nil)
+	url := plain.Bare(t, forgeapitest.NewWork(t, map[string]string{"a": "a\n"}), "scm/acme/plain")
+	f.Add(forgeapitest.NewWork(t, map[string]string{"a": "a\n"}), "ACME", "plain", nil)
 	f.Set("ACME", "plain", "links", map[string]any{"clone": []map[string]string{{"name": "http", "href": url}}})
 	s, _ := newSource(t, f, config.Bitbucket{Project: "ACME"}, "")
 	for _, r := range list(t, s) {

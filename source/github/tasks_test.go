@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"strconv"
 	"testing"
 
+	"github.com/trawl-dev/trawl/source/forgeapi/forgeapitest"
 	"github.com/trawl-dev/trawl/source/github/githubtest"
 )
 
@@ -18,15 +18,12 @@ func pagedHandler(f *githubtest.Server, path string, items []map[string]any, per
 			githubtest.WriteJSON(w, http.StatusUnauthorized, map[string]string{"message": "Bad credentials"})
 			return
 		}
-		n, _ := strconv.Atoi(r.URL.Query().Get("page"))
-		n = max(n, 1)
-		last := max((len(items)+per-1)/per, 1)
-		if n < last {
+		p := forgeapitest.PageOf(r.URL.Query(), "page", "", per, len(items))
+		if p.N < p.Last {
 			w.Header().Set("Link", fmt.Sprintf(`<%s%s?per_page=%d&page=%d>; rel="next", <%s%s?per_page=%d&page=%d>; rel="last"`,
-				f.API.URL, path, per, n+1, f.API.URL, path, per, last))
+				f.API.URL, path, per, p.N+1, f.API.URL, path, per, p.Last))
 		}
-		lo, hi := min((n-1)*per, len(items)), min(n*per, len(items))
-		githubtest.WriteJSON(w, http.StatusOK, items[lo:hi])
+		githubtest.WriteJSON(w, http.StatusOK, items[p.Lo:p.Hi])
 	}
 }
 

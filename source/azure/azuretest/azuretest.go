@@ -9,8 +9,6 @@
 package azuretest
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -258,8 +256,7 @@ func (f *Server) ok(w http.ResponseWriter, r *http.Request, v any) {
 		return
 	}
 	data, _ := json.Marshal(v)
-	sum := sha256.Sum256(data)
-	etag := `"` + hex.EncodeToString(sum[:8]) + `"`
+	etag := forgeapitest.ETag(data)
 	if r.Header.Get("If-None-Match") == etag {
 		f.notModified++
 		w.Header().Del("x-ms-continuationtoken")
@@ -367,8 +364,7 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// listProjects answers one page of projects; a next page is announced by
-// the x-ms-continuationtoken header only, as Azure does.
+// listProjects answers one page of the projects the PAT sees.
 func (f *Server) listProjects(w http.ResponseWriter, r *http.Request) {
 	var visible []map[string]any
 	for _, p := range f.projects {
@@ -389,11 +385,18 @@ func (f *Server) listProjects(w http.ResponseWriter, r *http.Request) {
 	if top, err := strconv.Atoi(r.URL.Query().Get("$top")); err == nil && top > 0 && top < per {
 		per = top
 	}
-	end := min(start+per, len(visible))
-	if end < len(visible) {
+	f.continued(w, r, visible, start, per)
+}
+
+// continued answers per of items from start in Azure's {"count", "value"}
+// envelope; a next page is announced by the x-ms-continuationtoken
+// header only, as Azure does.
+func (f *Server) continued(w http.ResponseWriter, r *http.Request, items []map[string]any, start, per int) {
+	end := min(start+per, len(items))
+	if end < len(items) {
 		w.Header().Set("x-ms-continuationtoken", strconv.Itoa(end))
 	}
-	page := visible[start:end]
+	page := items[start:end]
 	if page == nil {
 		page = []map[string]any{}
 	}
@@ -438,15 +441,7 @@ func (f *Server) refs(w http.ResponseWriter, r *http.Request, projectKey, repoKe
 		per = 100
 	}
 	per = min(per, f.pageSize*2) // small pages, so that tests page
-	end := min(start+per, len(refs))
-	if end < len(refs) {
-		w.Header().Set("x-ms-continuationtoken", strconv.Itoa(end))
-	}
-	page := refs[start:end]
-	if page == nil {
-		page = []map[string]any{}
-	}
-	f.ok(w, r, map[string]any{"count": len(page), "value": page})
+	f.continued(w, r, refs, start, per)
 }
 
 // git serves {org}/{project}/_git/{repo}/... from the bare repository

@@ -460,25 +460,19 @@ func (s *Server) serveCloud(w http.ResponseWriter, r *http.Request) {
 		}
 		project = m[1]
 	}
-	n, _ := strconv.Atoi(q.Get("page"))
-	n = max(n, 1)
-	per, _ := strconv.Atoi(q.Get("pagelen"))
 	s.mu.Lock()
-	if per <= 0 || per > s.pageSize {
-		per = s.pageSize
-	}
 	var all []map[string]any
 	for _, rp := range s.repos {
 		if project == "" || rp.project == project {
 			all = append(all, rp.fields)
 		}
 	}
-	lo, hi := min((n-1)*per, len(all)), min(n*per, len(all))
-	page := map[string]any{"pagelen": per, "size": len(all), "page": n, "values": append([]map[string]any{}, all[lo:hi]...)}
-	if hi < len(all) {
+	p := forgeapitest.PageOf(q, "page", "pagelen", s.pageSize, len(all))
+	page := map[string]any{"pagelen": p.Size, "size": len(all), "page": p.N, "values": append([]map[string]any{}, all[p.Lo:p.Hi]...)}
+	if p.Hi < len(all) {
 		next := *r.URL
 		nq := next.Query()
-		nq.Set("page", strconv.Itoa(n+1))
+		nq.Set("page", strconv.Itoa(p.N+1))
 		next.RawQuery = nq.Encode()
 		page["next"] = s.API.URL + next.RequestURI()
 	}
@@ -487,8 +481,7 @@ func (s *Server) serveCloud(w http.ResponseWriter, r *http.Request) {
 	etags := s.etags
 	s.mu.Unlock()
 	if etags {
-		sum := sha256.Sum256(data)
-		etag := `"` + hex.EncodeToString(sum[:16]) + `"`
+		etag := forgeapitest.ETag(data)
 		w.Header().Set("ETag", etag)
 		if r.Header.Get("If-None-Match") == etag {
 			w.WriteHeader(http.StatusNotModified)
@@ -498,7 +491,7 @@ func (s *Server) serveCloud(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Write(data)
 	if after != nil {
-		after(r.URL.Path, n)
+		after(r.URL.Path, p.N)
 	}
 }
 

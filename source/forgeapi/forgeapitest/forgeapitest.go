@@ -2,18 +2,25 @@
 // (githubtest, gitlabtest, bitbuckettest, giteatest, azuretest) share
 // beyond internal/gittest's git server: the queue of one-shot answers a
 // test injects to make the next call fail in a forge's own way, the count
-// of calls by path, and the recorder of a source's waits that forge tests
-// pass as its Sleep option.
+// of calls by path, the arithmetic of numbered pages, the entity tag of
+// an answer, the working repository a fake serves, and the recorder of a
+// source's waits that forge tests pass as its Sleep option.
 package forgeapitest
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"net/http"
+	"net/url"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/trawl-dev/trawl/internal/gittest"
 	"github.com/trawl-dev/trawl/source"
 )
 
@@ -140,4 +147,51 @@ func Find(t testing.TB, repos []source.Repo, name string) source.Repo {
 		t.Fatalf("%s not listed: %v", name, Names(repos))
 	}
 	return repos[i]
+}
+
+// A Page is one page of a listing paged by number, as GitHub, GitLab
+// (offset pagination), Gitea and Bitbucket Cloud page: page N, counted
+// from 1, of Size items; Last is the number of the last page (1 for an
+// empty listing), and list[Lo:Hi] the items the page holds (none past
+// the last page).
+type Page struct {
+	N, Size, Last int
+	Lo, Hi        int
+}
+
+// PageOf is the page a request asks of a listing of total items: its
+// number in the query key page (1 when absent or below 1) and its size
+// in the key size, limit when absent, not positive or over limit, since
+// a forge caps pages whatever the client asks. A size of "" is a server
+// whose pages always hold limit items.
+func PageOf(q url.Values, page, size string, limit, total int) Page {
+	n, _ := strconv.Atoi(q.Get(page))
+	n = max(n, 1)
+	per := limit
+	if size != "" {
+		if asked, _ := strconv.Atoi(q.Get(size)); asked > 0 && asked < limit {
+			per = asked
+		}
+	}
+	return Page{
+		N: n, Size: per, Last: max((total+per-1)/per, 1),
+		Lo: min((n-1)*per, total), Hi: min(n*per, total),
+	}
+}
+
+// ETag is the strong entity tag a fake sends with body (a weak one is
+// "W/" and it): the same body, the same tag, so that a client's
+// conditional request for an unchanged answer gets a 304.
+func ETag(body []byte) string {
+	sum := sha256.Sum256(body)
+	return `"` + hex.EncodeToString(sum[:16]) + `"`
+}
+
+// NewWork makes a working repository with one commit of files: what a
+// test adds to a fake for it to serve.
+func NewWork(t testing.TB, files map[string]string) *gittest.Repo {
+	t.Helper()
+	w := gittest.Init(t, filepath.Join(t.TempDir(), "work"))
+	w.Commit("first", files)
+	return w
 }

@@ -363,24 +363,24 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		list := f.owned(parts[1], signed)
-		page := f.page(w, r, list)
+		page, n := f.page(w, r, list)
 		after := f.afterPage
 		f.mu.Unlock()
 		writeJSON(w, http.StatusOK, page)
 		if after != nil {
-			after(r.URL.Path, pageNumber(r))
+			after(r.URL.Path, n)
 		}
 	case len(parts) == 2 && parts[0] == "user" && parts[1] == "repos" && signed:
 		list := f.owned(f.login, true)
 		slices.SortStableFunc(list, func(a, b map[string]any) int {
 			return strings.Compare(strings.ToLower(a["name"].(string)), strings.ToLower(b["name"].(string)))
 		})
-		page := f.page(w, r, list)
+		page, n := f.page(w, r, list)
 		after := f.afterPage
 		f.mu.Unlock()
 		writeJSON(w, http.StatusOK, page)
 		if after != nil {
-			after(r.URL.Path, pageNumber(r))
+			after(r.URL.Path, n)
 		}
 	case len(parts) == 1 && parts[0] == "user" && signed:
 		body := map[string]any{"id": 1, "login": f.login, "login_name": "", "full_name": "", "email": f.login + "@example.com",
@@ -426,40 +426,29 @@ func (f *Server) owned(owner string, signed bool) []map[string]any {
 	return out
 }
 
-func pageNumber(r *http.Request) int {
-	n, _ := strconv.Atoi(r.URL.Query().Get("page"))
-	return max(n, 1)
-}
-
 // page slices list as Gitea's ListOptions do and sets Link and
-// X-Total-Count as its SetLinkHeader and SetTotalCountHeader do.
-func (f *Server) page(w http.ResponseWriter, r *http.Request, list []map[string]any) []map[string]any {
-	n := pageNumber(r)
-	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
-	if limit <= 0 || limit > f.pageSize {
-		limit = f.pageSize
-	}
-	total := len(list)
-	last := max((total+limit-1)/limit, 1)
-	link := func(p int, rel string) string {
+// X-Total-Count as its SetLinkHeader and SetTotalCountHeader do; it
+// returns the slice and the page number.
+func (f *Server) page(w http.ResponseWriter, r *http.Request, list []map[string]any) ([]map[string]any, int) {
+	p := forgeapitest.PageOf(r.URL.Query(), "page", "limit", f.pageSize, len(list))
+	link := func(n int, rel string) string {
 		// Gitea builds the links from its ROOT_URL, which is not always the
 		// address the API is reached at: clients must not rely on the host.
-		return fmt.Sprintf(`<%s%s?limit=%d&page=%d>; rel="%s"`, f.WebURL(), r.URL.Path, limit, p, rel)
+		return fmt.Sprintf(`<%s%s?limit=%d&page=%d>; rel="%s"`, f.WebURL(), r.URL.Path, p.Size, n, rel)
 	}
 	var links []string
-	if n < last {
-		links = append(links, link(n+1, "next"), link(last, "last"))
+	if p.N < p.Last {
+		links = append(links, link(p.N+1, "next"), link(p.Last, "last"))
 	}
-	if n > 1 {
-		links = append(links, link(1, "first"), link(n-1, "prev"))
+	if p.N > 1 {
+		links = append(links, link(1, "first"), link(p.N-1, "prev"))
 	}
 	if len(links) > 0 {
 		w.Header().Set("Link", strings.Join(links, ","))
 	}
-	w.Header().Set("X-Total-Count", strconv.Itoa(total))
+	w.Header().Set("X-Total-Count", strconv.Itoa(len(list)))
 	w.Header().Set("Access-Control-Expose-Headers", "X-Total-Count, Link")
-	lo, hi := min((n-1)*limit, total), min(n*limit, total)
-	return list[lo:hi]
+	return list[p.Lo:p.Hi], p.N
 }
 
 // apiError answers Gitea's APIError shape.
@@ -473,12 +462,10 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	json.NewEncoder(w).Encode(v)
 }
 
-// NewWork makes a working repository with one commit.
+// NewWork makes a working repository with one commit of files.
 func NewWork(t testing.TB, files map[string]string) *gittest.Repo {
 	t.Helper()
-	w := gittest.Init(t, filepath.Join(t.TempDir(), "work"))
-	w.Commit("first", files)
-	return w
+	return forgeapitest.NewWork(t, files)
 }
 
 // Sign is the X-Gitea-Signature (and X-Forgejo-Signature) of body: the

@@ -5,8 +5,6 @@
 package githubtest
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -191,8 +189,7 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	data, _ := json.Marshal(body)
-	sum := sha256.Sum256(data)
-	etag := `W/"` + hex.EncodeToString(sum[:16]) + `"`
+	etag := "W/" + forgeapitest.ETag(data)
 	if status == http.StatusOK {
 		w.Header().Set("ETag", etag)
 	}
@@ -211,32 +208,25 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 
 // page slices the listing and sets GitHub's Link header.
 func (f *Server) page(w http.ResponseWriter, r *http.Request) []map[string]any {
-	n, _ := strconv.Atoi(r.URL.Query().Get("page"))
-	n = max(n, 1)
-	per, _ := strconv.Atoi(r.URL.Query().Get("per_page"))
-	if per <= 0 || per > f.perPage {
-		per = f.perPage
-	}
-	last := max((len(f.repos)+per-1)/per, 1)
-	link := func(p int, rel string) string {
+	p := forgeapitest.PageOf(r.URL.Query(), "page", "per_page", f.perPage, len(f.repos))
+	link := func(n int, rel string) string {
 		// GitHub's links point at the organisation by id.
-		return fmt.Sprintf(`<%s/organizations/1/repos?per_page=%d&page=%d>; rel="%s"`, f.APIURL(), per, p, rel)
+		return fmt.Sprintf(`<%s/organizations/1/repos?per_page=%d&page=%d>; rel="%s"`, f.APIURL(), p.Size, n, rel)
 	}
 	var links []string
-	if n > 1 {
-		links = append(links, link(n-1, "prev"))
+	if p.N > 1 {
+		links = append(links, link(p.N-1, "prev"))
 	}
-	if n < last {
-		links = append(links, link(n+1, "next"), link(last, "last"))
+	if p.N < p.Last {
+		links = append(links, link(p.N+1, "next"), link(p.Last, "last"))
 	}
-	if n > 1 {
+	if p.N > 1 {
 		links = append(links, link(1, "first"))
 	}
 	if len(links) > 0 {
 		w.Header().Set("Link", strings.Join(links, ", "))
 	}
-	lo, hi := min((n-1)*per, len(f.repos)), min(n*per, len(f.repos))
-	return f.repos[lo:hi]
+	return f.repos[p.Lo:p.Hi]
 }
 
 func (f *Server) rateHeaders(w http.ResponseWriter) {
@@ -255,12 +245,10 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	json.NewEncoder(w).Encode(v)
 }
 
-// NewWork makes a working repository with one commit.
+// NewWork makes a working repository with one commit of files.
 func NewWork(t testing.TB, files map[string]string) *gittest.Repo {
 	t.Helper()
-	w := gittest.Init(t, filepath.Join(t.TempDir(), "work"))
-	w.Commit("first", files)
-	return w
+	return forgeapitest.NewWork(t, files)
 }
 
 // EmptyWork makes a working repository without any commit.

@@ -5,14 +5,11 @@
 package gitlabtest
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -283,10 +280,8 @@ func (f *Server) groupExists(group string) bool {
 // the slice and the page number (1 for the first keyset page).
 func (f *Server) page(w http.ResponseWriter, r *http.Request, list []map[string]any) ([]map[string]any, int) {
 	q := r.URL.Query()
-	per, _ := strconv.Atoi(q.Get("per_page"))
-	if per <= 0 || per > f.perPage {
-		per = f.perPage
-	}
+	pg := forgeapitest.PageOf(q, "page", "per_page", f.perPage, len(list))
+	per := pg.Size
 	link := func(rel string, set map[string]string) string {
 		u := *r.URL
 		v := u.Query()
@@ -313,9 +308,7 @@ func (f *Server) page(w http.ResponseWriter, r *http.Request, list []map[string]
 		}
 		return list[lo:hi], n
 	}
-	n, _ := strconv.Atoi(q.Get("page"))
-	n = max(n, 1)
-	last := max((len(list)+per-1)/per, 1)
+	n, last := pg.N, pg.Last
 	var links []string
 	if n > 1 {
 		h.Set("X-Prev-Page", strconv.Itoa(n-1))
@@ -337,8 +330,7 @@ func (f *Server) page(w http.ResponseWriter, r *http.Request, list []map[string]
 	h.Set("X-Per-Page", strconv.Itoa(per))
 	h.Set("X-Total", strconv.Itoa(len(list)))
 	h.Set("X-Total-Pages", strconv.Itoa(last))
-	lo, hi := min((n-1)*per, len(list)), min(n*per, len(list))
-	return list[lo:hi], n
+	return list[pg.Lo:pg.Hi], n
 }
 
 // answer writes body with a weak ETag, or a 304 when the client has it.
@@ -347,8 +339,7 @@ func (f *Server) answer(w http.ResponseWriter, r *http.Request, body any) {
 		body = []any{}
 	}
 	data, _ := json.Marshal(body)
-	sum := sha256.Sum256(data)
-	etag := `W/"` + hex.EncodeToString(sum[:16]) + `"`
+	etag := "W/" + forgeapitest.ETag(data)
 	w.Header().Set("ETag", etag)
 	f.quota--
 	f.rateHeaders(w)
@@ -384,10 +375,8 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	json.NewEncoder(w).Encode(v)
 }
 
-// NewWork makes a working repository with one commit.
+// NewWork makes a working repository with one commit of files.
 func NewWork(t testing.TB, files map[string]string) *gittest.Repo {
 	t.Helper()
-	w := gittest.Init(t, filepath.Join(t.TempDir(), "work"))
-	w.Commit("first", files)
-	return w
+	return forgeapitest.NewWork(t, files)
 }
