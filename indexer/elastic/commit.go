@@ -250,7 +250,7 @@ func (x *Index) putDeps(ctx context.Context, puts []indexer.BranchDeps) error {
 }
 
 func (x *Index) refresh(ctx context.Context, indices ...string) error {
-	res, err := x.es.Indices.Refresh(x.es.Indices.Refresh.WithContext(ctx), x.es.Indices.Refresh.WithIndex(indices...))
+	res, err := x.client.do(ctx, refreshIndices(indices...))
 	if err := check(res, err); err != nil {
 		return fmt.Errorf("refresh %s: %w", strings.Join(indices, ", "), err)
 	}
@@ -336,7 +336,7 @@ func (x *Index) bulkOnce(ctx context.Context, ops []op, ok int) (failed []string
 			writeBulkOp(&buf, ops[end])
 			end++
 		}
-		res, err := x.es.Bulk(bytes.NewReader(buf.Bytes()), x.es.Bulk.WithContext(ctx))
+		res, err := x.client.do(ctx, bulkWrite(bytes.NewReader(buf.Bytes())))
 		var answer struct {
 			Items []map[string]bulkItem `json:"items"`
 		}
@@ -397,8 +397,8 @@ func (x *Index) SetDirty(ctx context.Context, dirty bool) error {
 	if err := x.lockForWrite(ctx); err != nil {
 		return fmt.Errorf("set dirty flag in %s: %w", x.branches, err)
 	}
-	res, err := x.es.Index(x.branches, jsonBody(map[string]any{"kind": kindMeta, "dirty": dirty}),
-		x.es.Index.WithContext(ctx), x.es.Index.WithDocumentID(dirtyID))
+	res, err := x.client.do(ctx, putDoc(x.branches, dirtyID,
+		jsonBody(map[string]any{"kind": kindMeta, "dirty": dirty}), nil))
 	if err := check(res, err); err != nil {
 		return fmt.Errorf("set dirty flag in %s: %w", x.branches, err)
 	}
@@ -409,7 +409,7 @@ func (x *Index) SetDirty(ctx context.Context, dirty bool) error {
 // Dirty reports whether a crawl was writing and did not finish. A get is
 // real-time: it sees the last SetDirty without a refresh.
 func (x *Index) Dirty(ctx context.Context) (bool, error) {
-	res, err := x.es.Get(x.branches, dirtyID, x.es.Get.WithContext(ctx))
+	res, err := x.client.do(ctx, getDoc(x.branches, dirtyID, nil))
 	if err == nil && res.StatusCode == http.StatusNotFound {
 		res.Body.Close()
 		return false, nil

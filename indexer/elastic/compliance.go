@@ -137,7 +137,7 @@ func (x *Index) ComplianceLatest(ctx context.Context) (*indexer.ComplianceEvalua
 		"sort":  []any{map[string]any{"at": "desc"}},
 		"size":  1,
 	}
-	res, err := x.es.Search(x.es.Search.WithContext(ctx), x.es.Search.WithIndex(x.complianceIndex()), x.es.Search.WithBody(jsonBody(body)))
+	res, err := x.client.do(ctx, searchIndex(x.complianceIndex(), jsonBody(body)))
 	var page struct {
 		Hits struct {
 			Hits []hit `json:"hits"`

@@ -14,6 +14,9 @@
 // transport: it runs on Elastic's integration-test distribution
 // (scripts/elasticsearch.sh), which has no analysis-common and no
 // _delete_by_query.
+//
+// The requests are the package's own (api.go), sent through
+// elastictransport; client.go says why not go-elasticsearch's.
 package elastic
 
 import (
@@ -25,12 +28,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/elastic/go-elasticsearch/v8/esapi"
 
 	"github.com/trawl-dev/trawl/indexer"
 )
@@ -43,7 +45,6 @@ const schemaVersion = 2
 // concurrent use: reads run concurrently with each other and with one
 // writer.
 type Index struct {
-	es                               *esapi.API
 	client                           *client
 	blobs, locations, branches, deps string
 	lease                            *lease
@@ -83,7 +84,6 @@ func Open(ctx context.Context, cfg Options) (*Index, error) {
 		return nil, fmt.Errorf("open elasticsearch: %w", err)
 	}
 	x := &Index{
-		es:        newAPI(c),
 		client:    c,
 		blobs:     prefix + "-blobs",
 		locations: prefix + "-locations",
@@ -92,7 +92,6 @@ func Open(ctx context.Context, cfg Options) (*Index, error) {
 		lease:     newLease(prefix + "-lease"),
 	}
 	where := c.where
-	es := x.es
 	ok := false
 	defer func() {
 		if !ok {
@@ -101,8 +100,7 @@ func Open(ctx context.Context, cfg Options) (*Index, error) {
 	}()
 	// The root endpoint (GET /) is not served by every distribution; cluster
 	// health is, and it proves the cluster can take writes.
-	res, err := es.Cluster.Health(es.Cluster.Health.WithContext(ctx),
-		es.Cluster.Health.WithWaitForStatus("yellow"), es.Cluster.Health.WithTimeout(30*time.Second))
+	res, err := c.do(ctx, clusterHealth("yellow", 30*time.Second))
 	if err := check(res, err); err != nil {
 		return nil, fmt.Errorf("open elasticsearch at %s: cluster health: %w", where, err)
 	}
@@ -125,9 +123,8 @@ func Open(ctx context.Context, cfg Options) (*Index, error) {
 // it existed. Adding a field is allowed in place and repeating it is
 // harmless, so the schema version stays.
 func (x *Index) addBranchCounts(ctx context.Context) error {
-	res, err := x.es.Indices.PutMapping([]string{x.branches},
-		strings.NewReader(`{"properties": {"counts": {"type": "object", "enabled": false}}}`),
-		x.es.Indices.PutMapping.WithContext(ctx))
+	res, err := x.client.do(ctx, putMapping(x.branches,
+		strings.NewReader(`{"properties": {"counts": {"type": "object", "enabled": false}}}`)))
 	if err := check(res, err); err != nil {
 		return fmt.Errorf("add counts to the mapping of %s: %w", x.branches, err)
 	}
@@ -220,8 +217,7 @@ const (
 // ensureIndex creates name with body unless it exists, and refuses an
 // existing index written with another schema.
 func (x *Index) ensureIndex(ctx context.Context, name, body string) error {
-	res, err := x.es.Indices.Create(name, x.es.Indices.Create.WithContext(ctx),
-		x.es.Indices.Create.WithBody(strings.NewReader(body)))
+	res, err := x.client.do(ctx, createIndex(name, strings.NewReader(body)))
 	err = check(res, err)
 	var ee *esError
 	switch {
@@ -231,8 +227,7 @@ func (x *Index) ensureIndex(ctx context.Context, name, body string) error {
 	default:
 		return fmt.Errorf("create index %s: %w", name, err)
 	}
-	res, err = x.es.Indices.GetMapping(x.es.Indices.GetMapping.WithContext(ctx),
-		x.es.Indices.GetMapping.WithIndex(name))
+	res, err = x.client.do(ctx, getMapping(name))
 	var got map[string]struct {
 		Mappings struct {
 			Meta struct {
@@ -275,11 +270,11 @@ func (e *esError) Error() string {
 
 // check turns a failed request or an error answer into an error and closes
 // the body of an error answer.
-func check(res *esapi.Response, err error) error {
+func check(res *http.Response, err error) error {
 	if err != nil {
 		return err
 	}
-	if !res.IsError() {
+	if res.StatusCode < 300 {
 		return nil
 	}
 	defer res.Body.Close()
@@ -305,7 +300,7 @@ func check(res *esapi.Response, err error) error {
 }
 
 // decode checks res and decodes its JSON body into v.
-func decode(res *esapi.Response, err error, v any) error {
+func decode(res *http.Response, err error, v any) error {
 	if err := check(res, err); err != nil {
 		return err
 	}

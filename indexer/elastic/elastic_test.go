@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -38,9 +40,12 @@ func deleteIndices(t *testing.T, cfg Options) {
 		return
 	}
 	defer c.Close(context.Background())
-	es := newAPI(c)
-	names := []string{cfg.IndexPrefix + "-blobs", cfg.IndexPrefix + "-locations", cfg.IndexPrefix + "-branches", cfg.IndexPrefix + "-deps", cfg.IndexPrefix + "-lease"}
-	res, err := es.Indices.Delete(names, es.Indices.Delete.WithIgnoreUnavailable(true))
+	var names []string
+	for _, s := range []string{"blobs", "locations", "branches", "deps", "lease", "compliance"} {
+		names = append(names, cfg.IndexPrefix+"-"+s)
+	}
+	res, err := c.do(context.Background(), request{method: http.MethodDelete, path: []string{strings.Join(names, ",")},
+		query: url.Values{"ignore_unavailable": {"true"}}})
 	if err := check(res, err); err != nil {
 		t.Errorf("cleanup: delete %v: %v", names, err)
 		return
@@ -82,7 +87,8 @@ func TestConformance(t *testing.T) {
 func setWriteBlock(t *testing.T, x *Index, index string, on bool) {
 	t.Helper()
 	body := `{"index.blocks.write": ` + map[bool]string{true: "true", false: "null"}[on] + `}`
-	res, err := x.es.Indices.PutSettings(strings.NewReader(body), x.es.Indices.PutSettings.WithIndex(index))
+	res, err := x.client.do(context.Background(), request{method: http.MethodPut, path: []string{index, "_settings"},
+		body: strings.NewReader(body)})
 	if err := check(res, err); err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +165,7 @@ func TestOpenBadConfig(t *testing.T) {
 func TestOpenOtherSchema(t *testing.T) {
 	cfg := esConfig(t)
 	x := open(t, cfg)
-	res, err := x.es.Indices.PutMapping([]string{x.branches}, strings.NewReader(`{"_meta": {"trawl_schema": 99}}`))
+	res, err := x.client.do(context.Background(), putMapping(x.branches, strings.NewReader(`{"_meta": {"trawl_schema": 99}}`)))
 	if err := check(res, err); err != nil {
 		t.Fatal(err)
 	}

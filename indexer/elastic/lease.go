@@ -9,12 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
 	"sync"
 	"time"
-
-	"github.com/elastic/go-elasticsearch/v8/esapi"
 )
 
 // The writer lease keeps two crawlers from writing one set of indices at
@@ -289,9 +288,11 @@ func (x *Index) releaseLocked(ctx context.Context) {
 		return
 	}
 	l.held = false
-	res, err := x.es.Delete(l.index, l.docID(), x.es.Delete.WithContext(ctx),
-		x.es.Delete.WithIfSeqNo(int(l.seqNo)), x.es.Delete.WithIfPrimaryTerm(int(l.term)),
-		x.es.Delete.WithRefresh("true"))
+	res, err := x.client.do(ctx, deleteDoc(l.index, l.docID(), url.Values{
+		"if_seq_no":       {strconv.FormatInt(l.seqNo, 10)},
+		"if_primary_term": {strconv.FormatInt(l.term, 10)},
+		"refresh":         {"true"},
+	}))
 	if err == nil {
 		res.Body.Close()
 	}
@@ -299,7 +300,7 @@ func (x *Index) releaseLocked(ctx context.Context) {
 }
 
 func (x *Index) getLease(ctx context.Context, id string) (d leaseDoc, seq, term int64, found bool, err error) {
-	res, err := x.es.Get(x.lease.index, id, x.es.Get.WithContext(ctx))
+	res, err := x.client.do(ctx, getDoc(x.lease.index, id, nil))
 	if err == nil && res.StatusCode == http.StatusNotFound {
 		res.Body.Close()
 		return d, 0, 0, false, nil
@@ -323,14 +324,14 @@ func (x *Index) putLease(ctx context.Context, d leaseDoc, seq, term int64) (int6
 	if err != nil {
 		return 0, 0, err
 	}
-	opts := []func(*esapi.IndexRequest){x.es.Index.WithContext(ctx), x.es.Index.WithDocumentID(x.lease.docID()),
-		x.es.Index.WithRefresh("true")}
+	query := url.Values{"refresh": {"true"}}
 	if seq < 0 {
-		opts = append(opts, x.es.Index.WithOpType("create"))
+		query.Set("op_type", "create")
 	} else {
-		opts = append(opts, x.es.Index.WithIfSeqNo(int(seq)), x.es.Index.WithIfPrimaryTerm(int(term)))
+		query.Set("if_seq_no", strconv.FormatInt(seq, 10))
+		query.Set("if_primary_term", strconv.FormatInt(term, 10))
 	}
-	res, err := x.es.Index(x.lease.index, bytes.NewReader(body), opts...)
+	res, err := x.client.do(ctx, putDoc(x.lease.index, x.lease.docID(), bytes.NewReader(body), query))
 	var answer struct {
 		SeqNo int64 `json:"_seq_no"`
 		Term  int64 `json:"_primary_term"`
@@ -347,8 +348,7 @@ func (x *Index) liveLeases(ctx context.Context, now time.Time) (map[string]lease
 		"size":  100,
 		"query": map[string]any{"range": map[string]any{"expires": map[string]any{"gt": strconv.FormatInt(now.UnixMilli(), 10)}}},
 	}
-	res, err := x.es.Search(x.es.Search.WithContext(ctx), x.es.Search.WithIndex(x.lease.index),
-		x.es.Search.WithBody(jsonBody(body)))
+	res, err := x.client.do(ctx, searchIndex(x.lease.index, jsonBody(body)))
 	var answer struct {
 		Hits struct {
 			Hits []struct {

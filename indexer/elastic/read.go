@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 
 	"github.com/trawl-dev/trawl/indexer"
@@ -80,8 +81,7 @@ func (x *Index) scanBlobIDs(ctx context.Context, query any, fn func(id string) e
 func (x *Index) page(ctx context.Context, index string, body map[string]any, fn func(hit) error) error {
 	size := body["size"].(int)
 	for {
-		res, err := x.es.Search(x.es.Search.WithContext(ctx), x.es.Search.WithIndex(index),
-			x.es.Search.WithBody(jsonBody(body)))
+		res, err := x.client.do(ctx, searchIndex(index, jsonBody(body)))
 		var page struct {
 			Hits struct {
 				Hits []hit `json:"hits"`
@@ -108,8 +108,8 @@ func (x *Index) page(ctx context.Context, index string, body map[string]any, fn 
 func (x *Index) HasBlobs(ctx context.Context, ids []string) (map[string]bool, error) {
 	has := make(map[string]bool)
 	for chunk := range slices.Chunk(ids, 1000) {
-		res, err := x.es.Mget(jsonBody(map[string]any{"ids": chunk}), x.es.Mget.WithContext(ctx),
-			x.es.Mget.WithIndex(x.blobs), x.es.Mget.WithSource("false"))
+		res, err := x.client.do(ctx, multiGet(x.blobs, jsonBody(map[string]any{"ids": chunk}),
+			url.Values{"_source": {"false"}}))
 		var answer struct {
 			Docs []struct {
 				ID    string `json:"_id"`
@@ -130,7 +130,7 @@ func (x *Index) HasBlobs(ctx context.Context, ids []string) (map[string]bool, er
 
 // BlobText returns the text of a stored blob, or indexer.ErrNotFound.
 func (x *Index) BlobText(ctx context.Context, id string) ([]byte, error) {
-	res, err := x.es.Get(x.blobs, id, x.es.Get.WithContext(ctx), x.es.Get.WithSourceIncludes("text"))
+	res, err := x.client.do(ctx, getDoc(x.blobs, id, url.Values{"_source_includes": {"text"}}))
 	if err == nil && res.StatusCode == http.StatusNotFound {
 		res.Body.Close()
 		return nil, fmt.Errorf("blob %s: %w", id, indexer.ErrNotFound)
@@ -289,8 +289,7 @@ func (x *Index) Paths(ctx context.Context, fn func(path string) error) error {
 		"aggs":             map[string]any{"paths": map[string]any{"composite": agg}},
 	}
 	for {
-		res, err := x.es.Search(x.es.Search.WithContext(ctx), x.es.Search.WithIndex(x.locations),
-			x.es.Search.WithBody(jsonBody(body)))
+		res, err := x.client.do(ctx, searchIndex(x.locations, jsonBody(body)))
 		var answer struct {
 			Aggregations struct {
 				Paths struct {
@@ -445,8 +444,7 @@ func (x *Index) usedBlobs(ctx context.Context, ids []string) (map[string]bool, e
 		"query":            map[string]any{"terms": map[string]any{"blob": ids}},
 		"aggs":             map[string]any{"used": map[string]any{"terms": map[string]any{"field": "blob", "size": len(ids)}}},
 	}
-	res, err := x.es.Search(x.es.Search.WithContext(ctx), x.es.Search.WithIndex(x.locations),
-		x.es.Search.WithBody(jsonBody(body)))
+	res, err := x.client.do(ctx, searchIndex(x.locations, jsonBody(body)))
 	var answer struct {
 		Aggregations struct {
 			Used struct {
@@ -476,8 +474,7 @@ func (x *Index) Stats(ctx context.Context) (indexer.Stats, error) {
 		if err != nil {
 			return 0
 		}
-		res, e := x.es.Count(x.es.Count.WithContext(ctx), x.es.Count.WithIndex(index),
-			x.es.Count.WithBody(jsonBody(map[string]any{"query": query})))
+		res, e := x.client.do(ctx, countDocs(index, jsonBody(map[string]any{"query": query})))
 		var answer struct {
 			Count int `json:"count"`
 		}
@@ -493,8 +490,7 @@ func (x *Index) Stats(ctx context.Context) (indexer.Stats, error) {
 	if err != nil {
 		return s, fmt.Errorf("stats: %w", err)
 	}
-	res, err := x.es.Indices.Stats(x.es.Indices.Stats.WithContext(ctx),
-		x.es.Indices.Stats.WithIndex(x.blobs, x.locations, x.branches, x.deps), x.es.Indices.Stats.WithMetric("store"))
+	res, err := x.client.do(ctx, indexStats("store", x.blobs, x.locations, x.branches, x.deps))
 	var answer struct {
 		All struct {
 			Total struct {

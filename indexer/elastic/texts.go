@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 )
 
 // BlobTexts reads the texts of many blobs in one _mget round trip. The
@@ -20,8 +21,7 @@ func (x *Index) BlobTexts(ctx context.Context, ids []string) (map[string][]byte,
 	if err != nil {
 		return nil, err
 	}
-	res, err := x.es.Mget(bytes.NewReader(body), x.es.Mget.WithContext(ctx), x.es.Mget.WithIndex(x.blobs),
-		x.es.Mget.WithSourceIncludes("text"))
+	res, err := x.client.do(ctx, multiGet(x.blobs, bytes.NewReader(body), url.Values{"_source_includes": {"text"}}))
 	var resp struct {
 		Docs []struct {
 			ID     string `json:"_id"`
@@ -58,8 +58,7 @@ func (x *Index) ScanBlobs(ctx context.Context, fn func(id string, text []byte) e
 		"_source":          []string{"text"},
 	}
 	for {
-		res, err := x.es.Search(x.es.Search.WithContext(ctx), x.es.Search.WithIndex(x.blobs),
-			x.es.Search.WithBody(jsonBody(body)))
+		res, err := x.client.do(ctx, searchIndex(x.blobs, jsonBody(body)))
 		var page struct {
 			Hits struct {
 				Hits []struct {

@@ -134,6 +134,10 @@ func TestBinaryDependencies(t *testing.T) {
 		if match("github.com/go-enry/go-enry/v2/...", dep) {
 			t.Errorf("cmd/trawl links %s: its initialisation costs every command about 35 ms; use package lang", dep)
 		}
+		if match("github.com/elastic/go-elasticsearch/v8/esapi", dep) || match("github.com/elastic/go-elasticsearch/v8/typedapi/...", dep) {
+			t.Errorf("cmd/trawl links %s: it costs about 40 s (esapi) or minutes (typedapi) of a cold build; "+
+				"send the request through indexer/elastic's own (api.go)", dep)
+		}
 	}
 }
 
