@@ -64,7 +64,7 @@ type Query struct {
 }
 
 // selective says whether the query counts for the "selective queries are
-// 100x faster than git grep" target.
+// 200x faster than git grep" target (issue 14).
 func (q Query) selective() bool {
 	return q.Kind == "selective" || q.Kind == "regex" || q.Kind == "case"
 }
