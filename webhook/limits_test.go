@@ -11,18 +11,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/trawl-dev/trawl/webhook/webhooktest"
 )
-
-// watchedBody fails the test when read: what must be refused unread.
-type watchedBody struct {
-	t    *testing.T
-	what string
-}
-
-func (b watchedBody) Read([]byte) (int, error) {
-	b.t.Errorf("%s: body read", b.what)
-	return 0, io.EOF
-}
 
 func jsonError(t *testing.T, w *httptest.ResponseRecorder, status int) string {
 	t.Helper()
@@ -58,7 +49,7 @@ func TestRefusedUnread(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := Handler(tc.secret, Events{Push: func(string, string) { t.Error("push reported") }}, nil)
-			req := httptest.NewRequest(http.MethodPost, "/hooks/github", watchedBody{t, tc.name})
+			req := httptest.NewRequest(http.MethodPost, "/hooks/github", webhooktest.Unread(t, tc.name))
 			req.ContentLength = tc.length
 			req.Header.Set("X-GitHub-Event", tc.event)
 			if tc.signature != "" {
@@ -73,7 +64,7 @@ func TestRefusedUnread(t *testing.T) {
 	}
 	// An event trawl never uses is not read either.
 	h := Handler(testSecret, Events{}, nil)
-	req := httptest.NewRequest(http.MethodPost, "/hooks/github", watchedBody{t, "issues event"})
+	req := httptest.NewRequest(http.MethodPost, "/hooks/github", webhooktest.Unread(t, "issues event"))
 	req.Header.Set("X-GitHub-Event", "issues")
 	req.Header.Set("X-Hub-Signature-256", sig)
 	w := httptest.NewRecorder()

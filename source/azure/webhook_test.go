@@ -11,18 +11,8 @@ import (
 	"testing"
 
 	"github.com/trawl-dev/trawl/webhook"
+	"github.com/trawl-dev/trawl/webhook/webhooktest"
 )
-
-// watchedBody fails the test when read: what must be refused unread.
-type watchedBody struct {
-	t    *testing.T
-	what string
-}
-
-func (b watchedBody) Read([]byte) (int, error) {
-	b.t.Errorf("%s: body read", b.what)
-	return 0, io.EOF
-}
 
 type recorded struct{ pushes, repos []string }
 
@@ -83,7 +73,7 @@ func TestWebhookCredentials(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var r recorded
-			w := deliver(t, Webhook(c.secrets, r.events(), nil), c.user, c.password, watchedBody{t, c.name})
+			w := deliver(t, Webhook(c.secrets, r.events(), nil), c.user, c.password, webhooktest.Unread(t, c.name))
 			if msg := answer(t, w, http.StatusUnauthorized, "error"); !strings.Contains(msg, c.want) {
 				t.Errorf("error %q does not mention %q", msg, c.want)
 			}
@@ -134,7 +124,7 @@ func TestWebhookEvents(t *testing.T) {
 		t.Errorf("GET: %d", rec.Code)
 	}
 	// Over the cap: refused before reading, by Content-Length.
-	req = httptest.NewRequest(http.MethodPost, "/hooks/azure", watchedBody{t, "oversized"})
+	req = httptest.NewRequest(http.MethodPost, "/hooks/azure", webhooktest.Unread(t, "oversized"))
 	req.ContentLength = webhook.MaxBody + 1
 	req.SetBasicAuth("", "s3cret")
 	rec = httptest.NewRecorder()

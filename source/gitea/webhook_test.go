@@ -2,7 +2,6 @@ package gitea
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/trawl-dev/trawl/source/gitea/giteatest"
 	"github.com/trawl-dev/trawl/webhook"
+	"github.com/trawl-dev/trawl/webhook/webhooktest"
 )
 
 var hookSecret = []byte("gitea hook secret")
@@ -80,17 +80,6 @@ func TestPushSignatures(t *testing.T) {
 	}
 }
 
-// watched fails the test when read: what must be refused unread.
-type watched struct {
-	t    *testing.T
-	what string
-}
-
-func (b watched) Read([]byte) (int, error) {
-	b.t.Errorf("%s: body read", b.what)
-	return 0, io.EOF
-}
-
 func TestRefusedOrIgnoredUnread(t *testing.T) {
 	sig := giteatest.Sign(hookSecret, []byte("{}"))
 	for _, tc := range []struct {
@@ -108,7 +97,7 @@ func TestRefusedOrIgnoredUnread(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := Webhook(tc.secrets, webhook.Events{Push: func(string, string) { t.Error("push reported") }}, nil)
-			req := httptest.NewRequest(http.MethodPost, "/hooks/gitea", watched{t, tc.name})
+			req := httptest.NewRequest(http.MethodPost, "/hooks/gitea", webhooktest.Unread(t, tc.name))
 			req.Header.Set("X-Gitea-Event", tc.event)
 			if tc.signature != "" {
 				req.Header.Set("X-Gitea-Signature", tc.signature)
@@ -156,7 +145,7 @@ func TestBadDeliveries(t *testing.T) {
 	h.ServeHTTP(w, req)
 	reply(t, w, http.StatusMethodNotAllowed)
 
-	req = httptest.NewRequest(http.MethodPost, "/hooks/gitea", watched{t, "over the cap"})
+	req = httptest.NewRequest(http.MethodPost, "/hooks/gitea", webhooktest.Unread(t, "over the cap"))
 	req.ContentLength = webhook.MaxBody + 1
 	req.Header.Set("X-Gitea-Event", "push")
 	req.Header.Set("X-Gitea-Signature", giteatest.Sign(hookSecret, nil))

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/trawl-dev/trawl/webhook"
+	"github.com/trawl-dev/trawl/webhook/webhooktest"
 )
 
 // recorder collects the events a handler reports.
@@ -56,20 +57,12 @@ func deliver(t *testing.T, h http.Handler, event, tok string, body io.Reader) *h
 	return w
 }
 
-// unread fails the test if a handler reads the body it should refuse.
-type unread struct{ t *testing.T }
-
-func (u unread) Read([]byte) (int, error) {
-	u.t.Error("the body of a refused delivery was read")
-	return 0, io.EOF
-}
-
 func TestWebhookPushToken(t *testing.T) {
 	var rec recorder
 	h := Webhook([][]byte{[]byte("other-source-secret"), []byte("hook-secret")}, rec.events(), nil)
 
 	for _, tc := range []struct{ name, tok string }{{"missing", ""}, {"wrong", "hook-secreT"}, {"prefix", "hook-secre"}} {
-		w := deliver(t, h, "Push Hook", tc.tok, unread{t})
+		w := deliver(t, h, "Push Hook", tc.tok, webhooktest.Unread(t, "a refused delivery"))
 		if w.Code != http.StatusUnauthorized || !strings.Contains(w.Body.String(), "X-Gitlab-Token") {
 			t.Errorf("%s token: %d %s", tc.name, w.Code, w.Body)
 		}
@@ -91,12 +84,12 @@ func TestWebhookPushToken(t *testing.T) {
 func TestWebhookNoSecretRefusesAll(t *testing.T) {
 	var rec recorder
 	h := Webhook(nil, rec.events(), nil)
-	w := deliver(t, h, "Push Hook", "anything", unread{t})
+	w := deliver(t, h, "Push Hook", "anything", webhooktest.Unread(t, "a refused delivery"))
 	if w.Code != http.StatusUnauthorized || !strings.Contains(w.Body.String(), "webhook_secret_env") {
 		t.Fatalf("no secret: %d %s", w.Code, w.Body)
 	}
 	h = Webhook([][]byte{{}}, rec.events(), nil) // an empty secret is none
-	if w := deliver(t, h, "Push Hook", "", unread{t}); w.Code != http.StatusUnauthorized {
+	if w := deliver(t, h, "Push Hook", "", webhooktest.Unread(t, "a refused delivery")); w.Code != http.StatusUnauthorized {
 		t.Fatalf("empty secret: %d", w.Code)
 	}
 	if len(rec.pushes) != 0 {
@@ -110,7 +103,7 @@ func TestWebhookIgnoredAndSystemHooks(t *testing.T) {
 
 	// Events trawl does not use are not read.
 	for _, ev := range []string{"Tag Push Hook", "Merge Request Hook", "Pipeline Hook"} {
-		if w := deliver(t, h, ev, "s", unread{t}); w.Code != http.StatusAccepted || !strings.Contains(w.Body.String(), "ignored") {
+		if w := deliver(t, h, ev, "s", webhooktest.Unread(t, "a refused delivery")); w.Code != http.StatusAccepted || !strings.Contains(w.Body.String(), "ignored") {
 			t.Errorf("%s: %d %s", ev, w.Code, w.Body)
 		}
 	}
@@ -151,7 +144,7 @@ func TestWebhookIgnoredAndSystemHooks(t *testing.T) {
 
 func TestWebhookBodyBounded(t *testing.T) {
 	h := Webhook([][]byte{[]byte("s")}, webhook.Events{}, nil)
-	req := httptest.NewRequest(http.MethodPost, "/hooks/gitlab", unread{t})
+	req := httptest.NewRequest(http.MethodPost, "/hooks/gitlab", webhooktest.Unread(t, "a refused delivery"))
 	req.Header.Set("X-Gitlab-Event", "Push Hook")
 	req.Header.Set("X-Gitlab-Token", "s")
 	req.ContentLength = webhook.MaxBody + 1
