@@ -335,8 +335,9 @@ func (e *fileEdit) read(path string) ([]byte, bool, error) {
 	return b, ok, err
 }
 
-// editEach applies a's edit to each path that exists.
-func (e *fileEdit) editEach(a Action, paths []string) error {
+// eachExisting calls fn with each of paths that exists on the branch and
+// what it holds there.
+func (e *fileEdit) eachExisting(paths []string, fn func(path string, b []byte) error) error {
 	for _, path := range paths {
 		b, ok, err := e.read(path)
 		if err != nil {
@@ -345,25 +346,31 @@ func (e *fileEdit) editEach(a Action, paths []string) error {
 		if !ok {
 			continue
 		}
+		if err := fn(path, b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// editEach applies a's edit to each path that exists.
+func (e *fileEdit) editEach(a Action, paths []string) error {
+	return e.eachExisting(paths, func(path string, b []byte) error {
 		nb, err := a.edit(b)
 		if err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
 		e.newContent[path] = nb
-	}
-	return nil
+		return nil
+	})
 }
 
 // deleteEach deletes each path that exists.
 func (e *fileEdit) deleteEach(paths []string) error {
-	for _, path := range paths {
-		if _, ok, err := e.read(path); err != nil {
-			return err
-		} else if ok {
-			e.newContent[path] = nil
-		}
-	}
-	return nil
+	return e.eachExisting(paths, func(path string, _ []byte) error {
+		e.newContent[path] = nil
+		return nil
+	})
 }
 
 // write writes the action's file, its content rendered as a template of
@@ -405,14 +412,7 @@ type inheritedProp struct{ from, prop string }
 // exists, and then the properties those manifests inherit.
 func (e *fileEdit) setDependency(a Action, paths []string) error {
 	var missing []inheritedProp
-	for _, path := range paths {
-		b, ok, err := e.read(path)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			continue
-		}
+	err := e.eachExisting(paths, func(path string, b []byte) error {
 		nb, props, err := setVersion(path, b, a.Dependency, a.Version)
 		if err != nil {
 			return fmt.Errorf("%s: %w", path, err)
@@ -421,6 +421,10 @@ func (e *fileEdit) setDependency(a Action, paths []string) error {
 		for _, prop := range props {
 			missing = append(missing, inheritedProp{path, prop})
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	return e.setInherited(missing, a.Version)
 }
