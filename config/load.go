@@ -43,9 +43,9 @@ func (e *Error) Error() string {
 
 // Pos is where a value is in the file, as an Error names it: the line of
 // its key and its key path. Values that config decodes but another package
-// parses (a rule's query and version ranges, which compliance.Compile
-// parses once) carry their Pos, so that a problem found there reads as one
-// found by Parse.
+// parses (a rule's query and version ranges, which compliance.Validate
+// checks) carry their Pos, so that a problem found there reads as one found
+// by Parse.
 type Pos struct {
 	File string
 	Line int

@@ -34,7 +34,7 @@ func SeverityRank(s string) int {
 //
 // Parse checks a rule's structure; what its check holds in another
 // package's language (a query, a dependency name, a version range) is
-// parsed by compliance.Compile, which reports a problem at the value's Pos
+// parsed by compliance.Validate, which reports a problem at the value's Pos
 // as Parse would.
 type Rule struct {
 	ID       string
