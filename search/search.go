@@ -181,6 +181,11 @@ func (r *run) do(ctx context.Context) error {
 		}
 		return r.wrap("list locations", err)
 	}
+	if scope == nil && paths == nil && r.verifier != nil {
+		if _, remote := r.idx.(textBatcher); !remote {
+			return r.wrap("match blobs", r.textFirst(ctx, plan))
+		}
+	}
 	var batch []string
 	flush := func() error {
 		if len(batch) == 0 {
@@ -378,6 +383,97 @@ func (g *grouper) verify() error {
 	return nil
 }
 
+// textFirst runs a query that the index cannot narrow (every branch, no
+// path list) on a local index: it reads and matches each candidate's text
+// before listing its locations, and lists only those of the blobs whose
+// text can satisfy the query whatever their repo, branch, path or
+// language. A regex's trigrams keep many blobs that do not match (measured:
+// /log4j-core.*2\.1[0-6]/ keeps 1,039 candidates, of which about 20 match),
+// and listing a location costs more than reading a text: its doc values
+// are read chunk by chunk, a text in one piece. A remote index keeps the
+// other order, which batches texts by the sizes the locations give.
+func (r *run) textFirst(ctx context.Context, plan *trigram.Query) error {
+	type verified struct {
+		id string
+		tm *textMatch
+	}
+	var (
+		pending []verified
+		bytes   int
+	)
+	flush := func() error {
+		if len(pending) == 0 {
+			return nil
+		}
+		byID := make(map[string]*textMatch, len(pending))
+		ids := make([]string, len(pending))
+		for i, v := range pending {
+			byID[v.id], ids[i] = v.tm, v.id
+		}
+		pending, bytes = pending[:0], 0
+		slices.Sort(ids)
+		var (
+			id   string
+			locs []indexer.Location
+		)
+		emit := func() error {
+			if len(locs) == 0 {
+				return nil
+			}
+			err := r.emitBlob(r.inScope(locs), byID[id])
+			locs = nil
+			return err
+		}
+		err := r.idx.Locations(ctx, indexer.LocationQuery{Blobs: ids}, func(l indexer.Location) error {
+			if l.Blob != id {
+				if err := emit(); err != nil {
+					return err
+				}
+				id = l.Blob
+			}
+			locs = append(locs, l)
+			return nil
+		})
+		if err == nil {
+			err = emit()
+		}
+		return err
+	}
+	err := r.idx.MatchBlobs(ctx, plan, func(id string) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		text, err := r.idx.BlobText(ctx, id)
+		if errors.Is(err, indexer.ErrNotFound) {
+			return nil // collected since MatchBlobs saw it
+		}
+		if err != nil {
+			return fmt.Errorf("read blob %s: %w", id, err)
+		}
+		r.stats.Candidates++
+		tm, err := r.verifier.match(ctx, text)
+		if err != nil {
+			return err
+		}
+		if eval(r.q.Root, contentLeaf(tm)) == no {
+			return nil
+		}
+		pending = append(pending, verified{id, tm})
+		bytes += len(text)
+		// A limit is reached sooner when the first matches are listed
+		// early; texts held waiting are bounded like a text batch.
+		if len(pending) >= batchSize || bytes >= textBatchBytes ||
+			(r.opt.MaxFiles > 0 && len(pending) >= r.opt.MaxFiles-r.stats.Files) {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	return err
+}
+
 // inScope keeps the locations the query can still accept before reading
 // the text. Locations of branches without a state belong to a crawl in
 // progress (the state is written last); they are not searchable yet.
@@ -423,6 +519,13 @@ func (r *run) blob(ctx context.Context, id string, locs []indexer.Location, text
 			return err
 		}
 	}
+	return r.emitBlob(locs, tm)
+}
+
+// emitBlob emits the files of one blob's in-scope locations that the
+// query accepts, given what its text matched (tm nil: a query with filters
+// only).
+func (r *run) emitBlob(locs []indexer.Location, tm *textMatch) error {
 	locs = slices.DeleteFunc(locs, func(l indexer.Location) bool {
 		return eval(r.q.Root, r.locationLeaf(l, tm)) != yes
 	})
@@ -587,6 +690,18 @@ func (r *run) locationLeaf(l indexer.Location, tm *textMatch) func(*Term) tri {
 			return triOf(strings.EqualFold(t.Value, l.Language))
 		}
 		if tm == nil {
+			return unknown
+		}
+		return triOf(tm.found[t])
+	}
+}
+
+// contentLeaf evaluates the content terms from tm, every other term
+// unknown.
+func contentLeaf(tm *textMatch) func(*Term) tri {
+	return func(t *Term) tri {
+		switch t.Field {
+		case FieldRepo, FieldBranch, FieldPath, FieldLang:
 			return unknown
 		}
 		return triOf(tm.found[t])

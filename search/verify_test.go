@@ -88,8 +88,10 @@ func TestVerifyEmptyMatchHasNoRange(t *testing.T) {
 }
 
 // TestVerifyFastPathExact compares the verifier, which looks for a
-// required literal before running the regexp, with running the regexp on
-// every line.
+// required literal before running the regexp and finds a matching line's
+// bounds without indexing the text's lines, with running the regexp on
+// every line: the same line numbers, the same texts, and the same
+// context.
 func TestVerifyFastPathExact(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	queries := []string{`ab`, `Ab`, `case:no ks`, `case:no kaß`, `/a[bc]+k/`, `/(?i)sk.a/`, `/^ab|c$/`, `/ab(c|d)?ka/`, `case:yes ΣS`, `/x+y/`}
@@ -103,20 +105,32 @@ func TestVerifyFastPathExact(t *testing.T) {
 			text := genText(r)
 			var want []int
 			lines := strings.Split(text, "\n")
+			if lines[len(lines)-1] == "" {
+				lines = lines[:len(lines)-1]
+			}
 			for i, line := range lines {
-				if i == len(lines)-1 && line == "" {
-					break
-				}
 				if re.MatchString(line) {
 					want = append(want, i+1)
 				}
 			}
-			got := lineNums(verify(t, query, text, 0))
+			ms := verify(t, query, text, 0)
+			got := lineNums(ms)
 			if len(want) == 0 {
 				want = []int{}
 			}
 			if !slices.Equal(got, want) {
 				t.Fatalf("%s on %q: lines %v, want %v", query, text, got, want)
+			}
+			for _, m := range ms {
+				if m.Text != lines[m.Line-1] {
+					t.Fatalf("%s on %q: line %d is %q, want %q", query, text, m.Line, m.Text, lines[m.Line-1])
+				}
+			}
+			for _, m := range verify(t, query, text, 1) {
+				before, after := lines[max(0, m.Line-2):m.Line-1], lines[m.Line:min(len(lines), m.Line+1)]
+				if m.Text != lines[m.Line-1] || !slices.Equal(m.Before, before) || !slices.Equal(m.After, after) {
+					t.Fatalf("%s on %q, context 1: line %d is %q %q %q, want %q %q %q", query, text, m.Line, m.Before, m.Text, m.After, before, lines[m.Line-1], after)
+				}
 			}
 		}
 	}
