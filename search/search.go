@@ -391,7 +391,9 @@ func (g *grouper) verify() error {
 // /log4j-core.*2\.1[0-6]/ keeps 1,039 candidates, of which about 20 match),
 // and listing a location costs more than reading a text: its doc values
 // are read chunk by chunk, a text in one piece. A remote index keeps the
-// other order, which batches texts by the sizes the locations give.
+// other order, which batches texts by the sizes the locations give: on
+// Elasticsearch, reading candidates' texts first, 64 a request, was no
+// faster (measured on the bench org: 1.0-1.6× the time).
 func (r *run) textFirst(ctx context.Context, plan *trigram.Query) error {
 	type verified struct {
 		id string
@@ -399,7 +401,7 @@ func (r *run) textFirst(ctx context.Context, plan *trigram.Query) error {
 	}
 	var (
 		pending []verified
-		bytes   int
+		held    int // bytes of the pending texts
 	)
 	flush := func() error {
 		if len(pending) == 0 {
@@ -410,7 +412,7 @@ func (r *run) textFirst(ctx context.Context, plan *trigram.Query) error {
 		for i, v := range pending {
 			byID[v.id], ids[i] = v.tm, v.id
 		}
-		pending, bytes = pending[:0], 0
+		pending, held = pending[:0], 0
 		slices.Sort(ids)
 		var (
 			id   string
@@ -459,10 +461,10 @@ func (r *run) textFirst(ctx context.Context, plan *trigram.Query) error {
 			return nil
 		}
 		pending = append(pending, verified{id, tm})
-		bytes += len(text)
+		held += len(text)
 		// A limit is reached sooner when the first matches are listed
 		// early; texts held waiting are bounded like a text batch.
-		if len(pending) >= batchSize || bytes >= textBatchBytes ||
+		if len(pending) >= batchSize || held >= textBatchBytes ||
 			(r.opt.MaxFiles > 0 && len(pending) >= r.opt.MaxFiles-r.stats.Files) {
 			return flush()
 		}

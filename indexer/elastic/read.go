@@ -130,7 +130,7 @@ func (x *Index) HasBlobs(ctx context.Context, ids []string) (map[string]bool, er
 
 // BlobText returns the text of a stored blob, or indexer.ErrNotFound.
 func (x *Index) BlobText(ctx context.Context, id string) ([]byte, error) {
-	res, err := x.client.do(ctx, getDoc(x.blobs, id, url.Values{"_source_includes": {"text"}}))
+	res, err := x.client.do(ctx, getDoc(x.blobs, id, nil)) // the whole source: see BlobTexts
 	if err == nil && res.StatusCode == http.StatusNotFound {
 		res.Body.Close()
 		return nil, fmt.Errorf("blob %s: %w", id, indexer.ErrNotFound)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/url"
 )
 
 // BlobTexts reads the texts of many blobs in one _mget round trip. The
@@ -21,7 +20,12 @@ func (x *Index) BlobTexts(ctx context.Context, ids []string) (map[string][]byte,
 	if err != nil {
 		return nil, err
 	}
-	res, err := x.client.do(ctx, multiGet(x.blobs, bytes.NewReader(body), url.Values{"_source_includes": {"text"}}))
+	// The whole source is asked for, not a filter of it: it is the text,
+	// the id and the line count (the trigrams are excluded when indexed),
+	// and a filter makes Elasticsearch parse each source to rebuild it
+	// (measured on the bench org: 83-90 ms against 32-42 ms for 27 texts,
+	// 5.3 MB).
+	res, err := x.client.do(ctx, multiGet(x.blobs, bytes.NewReader(body), nil))
 	var resp struct {
 		Docs []struct {
 			ID     string `json:"_id"`
@@ -55,7 +59,7 @@ func (x *Index) ScanBlobs(ctx context.Context, fn func(id string, text []byte) e
 		"sort":             []any{map[string]any{"id": "asc"}},
 		"size":             scanTextsPage,
 		"track_total_hits": false,
-		"_source":          []string{"text"},
+		"_source":          true, // the text; see BlobTexts
 	}
 	for {
 		res, err := x.client.do(ctx, searchIndex(x.blobs, jsonBody(body)))

@@ -8,6 +8,7 @@ import (
 	"github.com/trawl-dev/trawl/crawler"
 	"github.com/trawl-dev/trawl/indexer"
 	"github.com/trawl-dev/trawl/indexer/bleve"
+	"github.com/trawl-dev/trawl/indexer/elastic"
 	"github.com/trawl-dev/trawl/internal/crawltest"
 	"github.com/trawl-dev/trawl/search"
 )
@@ -39,16 +40,24 @@ func BenchmarkCrawl(b *testing.B) {
 
 // BenchmarkSearch runs the report's queries on the small org, or on the
 // existing bleve index folder named by TRAWL_BENCH_INDEX (the program leaves
-// one in .bench/run-bleve/data/index).
+// one in .bench/run-bleve/data/index), or on the Elasticsearch indices the
+// program leaves at TRAWL_ES_URL when TRAWL_BENCH_ES=1.
 func BenchmarkSearch(b *testing.B) {
 	var idx indexer.Index
-	if dir := os.Getenv("TRAWL_BENCH_INDEX"); dir != "" {
-		x, err := bleve.Open(b.Context(), dir)
+	switch url := os.Getenv("TRAWL_ES_URL"); {
+	case os.Getenv("TRAWL_BENCH_ES") == "1" && url != "":
+		x, err := elastic.Open(b.Context(), elastic.Options{Addresses: []string{url}, IndexPrefix: esPrefix})
 		if err != nil {
 			b.Fatal(err)
 		}
 		idx = x
-	} else {
+	case os.Getenv("TRAWL_BENCH_INDEX") != "":
+		x, err := bleve.Open(b.Context(), os.Getenv("TRAWL_BENCH_INDEX"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		idx = x
+	default:
 		idx = crawledSmallOrg(b)
 	}
 	defer idx.Close()

@@ -12,6 +12,9 @@ import (
 	"github.com/trawl-dev/trawl/indexer/elastic"
 )
 
+// esPrefix names the benchmark's Elasticsearch indices.
+const esPrefix = "trawlbench"
+
 // esBackend measures the Elasticsearch backend on the node at url.
 type esBackend struct {
 	url    string

@@ -147,7 +147,7 @@ func run(ctx context.Context, p OrgParams, opt Options) error {
 func backends() []Backend {
 	bs := []Backend{bleveBackend{}}
 	if url := os.Getenv("TRAWL_ES_URL"); url != "" {
-		bs = append(bs, esBackend{url: url, prefix: "trawlbench"})
+		bs = append(bs, esBackend{url: url, prefix: esPrefix})
 	}
 	return bs
 }
