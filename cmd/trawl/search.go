@@ -73,7 +73,7 @@ func cmdSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("search: %w", err)
 	}
 	if asJSON {
-		return printJSON(stdout, res)
+		return res.WriteJSON(stdout)
 	}
 	printGrep(stdout, res, context > 0)
 	if res.Stats.LimitHit {
