@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -75,7 +76,13 @@ func cmdSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if asJSON {
 		return res.WriteJSON(stdout)
 	}
-	printGrep(stdout, res, context > 0)
+	// One write per line, unbuffered, was 777,280 system calls for "err !=
+	// nil" on the bench org.
+	out := bufio.NewWriterSize(stdout, 64<<10)
+	printGrep(out, res, context > 0)
+	if err := out.Flush(); err != nil {
+		return fmt.Errorf("search: %w", err)
+	}
 	if res.Stats.LimitHit {
 		fmt.Fprintf(stderr, "trawl: stopped at a limit after %d files; --limit 0 gives every result\n", res.Stats.Files)
 	}
