@@ -14,7 +14,7 @@ func TestWriteJSONMatchesEncoder(t *testing.T) {
 	file := func(repo string, matches ...Match) File {
 		return File{Repo: repo, Path: "a/<b>&c.go", Blob: "0123", Language: "Go",
 			Branches: []BranchRef{{Name: "main", Commit: "abc"}, {Name: "dev\u2028", Commit: "def"}},
-			URL: "https://x/?a=1&b=2", Matches: matches}
+			URL:      "https://x/?a=1&b=2", Matches: matches}
 	}
 	match := Match{Line: 3, Text: "if x < y && \xff {", Ranges: [][2]int{{3, 4}}, Before: []string{"\t// \"q\""}, After: []string{}}
 	results := []*Result{
