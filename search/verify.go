@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"regexp/syntax"
 	"slices"
-	"sort"
 	"unicode"
 	"unicode/utf8"
 )
@@ -63,12 +62,6 @@ func (l *lines) bounds(i int) (int, int) {
 func (l *lines) line(i int) []byte {
 	start, end := l.bounds(i)
 	return l.text[start:end]
-}
-
-// lineOf returns the line holding byte offset off.
-func (l *lines) lineOf(off int) int {
-	l.index()
-	return sort.SearchInts(l.starts, off+1) - 1
 }
 
 // lineAround returns the bounds of the line holding byte offset off, found
