@@ -300,13 +300,41 @@ const (
 	localBatch     = 32
 )
 
+// blobRuns cuts a stream of locations ordered by blob into one run per
+// blob, and hands each run to fn as it ends.
+type blobRuns struct {
+	id   string
+	locs []indexer.Location
+	fn   func(id string, locs []indexer.Location) error
+}
+
+func (b *blobRuns) add(l indexer.Location) error {
+	if l.Blob != b.id {
+		if err := b.end(); err != nil {
+			return err
+		}
+		b.id = l.Blob
+	}
+	b.locs = append(b.locs, l)
+	return nil
+}
+
+// end hands the run being collected, if any, to fn.
+func (b *blobRuns) end() error {
+	if len(b.locs) == 0 {
+		return nil
+	}
+	locs := b.locs
+	b.locs = nil
+	return b.fn(b.id, locs)
+}
+
 // grouper collects a stream of locations ordered by blob into one group
 // per blob, and verifies the pending groups a text batch at a time.
 type grouper struct {
 	r            *run
 	ctx          context.Context
-	id           string
-	locs         []indexer.Location
+	runs         blobRuns
 	pending      []group
 	pendingBytes int64
 }
@@ -316,21 +344,20 @@ type group struct {
 	locs []indexer.Location
 }
 
-func (r *run) newGrouper(ctx context.Context) *grouper { return &grouper{r: r, ctx: ctx} }
-
-func (g *grouper) add(l indexer.Location) error {
-	if l.Blob != g.id {
-		g.close()
+func (r *run) newGrouper(ctx context.Context) *grouper {
+	g := &grouper{r: r, ctx: ctx}
+	g.runs.fn = func(id string, locs []indexer.Location) error {
+		g.pending = append(g.pending, group{id, locs})
+		g.pendingBytes += locs[0].Size
 		if g.full() {
-			if err := g.verify(); err != nil {
-				return err
-			}
+			return g.verify()
 		}
-		g.id = l.Blob
+		return nil
 	}
-	g.locs = append(g.locs, l)
-	return nil
+	return g
 }
+
+func (g *grouper) add(l indexer.Location) error { return g.runs.add(l) }
 
 // full reports whether the pending groups make a batch.
 func (g *grouper) full() bool {
@@ -340,17 +367,10 @@ func (g *grouper) full() bool {
 	return g.pendingBytes >= textBatchBytes || len(g.pending) >= textBatchIDs
 }
 
-// close ends the group being collected.
-func (g *grouper) close() {
-	if len(g.locs) > 0 {
-		g.pending = append(g.pending, group{g.id, g.locs})
-		g.pendingBytes += g.locs[0].Size
-		g.locs = nil
-	}
-}
-
 func (g *grouper) flush() error {
-	g.close()
+	if err := g.runs.end(); err != nil {
+		return err
+	}
 	return g.verify()
 }
 
@@ -414,30 +434,12 @@ func (r *run) textFirst(ctx context.Context, plan *trigram.Query) error {
 		}
 		pending, held = pending[:0], 0
 		slices.Sort(ids)
-		var (
-			id   string
-			locs []indexer.Location
-		)
-		emit := func() error {
-			if len(locs) == 0 {
-				return nil
-			}
-			err := r.emitBlob(r.inScope(locs), byID[id])
-			locs = nil
-			return err
-		}
-		err := r.idx.Locations(ctx, indexer.LocationQuery{Blobs: ids}, func(l indexer.Location) error {
-			if l.Blob != id {
-				if err := emit(); err != nil {
-					return err
-				}
-				id = l.Blob
-			}
-			locs = append(locs, l)
-			return nil
-		})
+		runs := blobRuns{fn: func(id string, locs []indexer.Location) error {
+			return r.emitBlob(r.inScope(locs), byID[id])
+		}}
+		err := r.idx.Locations(ctx, indexer.LocationQuery{Blobs: ids}, runs.add)
 		if err == nil {
-			err = emit()
+			err = runs.end()
 		}
 		return err
 	}
