@@ -92,6 +92,9 @@ type Summary struct {
 	BytesIndexed    int64         `json:"bytes_indexed"`
 	Skipped         int           `json:"skipped"`
 	BlobsCollected  int           `json:"blobs_collected"`
+	// Compaction is what the index did about its layout after a crawl that
+	// wrote, when its backend compacts (indexer.Compactor).
+	Compaction *indexer.Compaction `json:"compaction,omitempty"`
 	Duration        time.Duration `json:"duration_ns"`
 	Dependencies    int           `json:"dependencies"`     // records extracted from the changed branches' manifests
 	ManifestsParsed int           `json:"manifests_parsed"` // manifests read and parsed (or tried): once per blob, then cached
@@ -325,7 +328,32 @@ func (c *Crawler) finish(ctx context.Context, ps *pass, w *writer, sum *Summary)
 		if err := c.idx.SetDirty(ctx, false); err != nil {
 			return fmt.Errorf("mark crawl finished: %w", err)
 		}
+		return c.compact(ctx, sum)
 	}
+	return nil
+}
+
+// compact lets the index rewrite its layout after a crawl that wrote. A
+// failed compaction is a warning, not a failed crawl: the index is whole
+// either way.
+func (c *Crawler) compact(ctx context.Context, sum *Summary) error {
+	cp, ok := c.idx.(indexer.Compactor)
+	if !ok {
+		return nil
+	}
+	res, err := cp.Compact(ctx, false)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		c.log.Warn("cannot compact the index", "err", err)
+		sum.Warnings = append(sum.Warnings, err.Error())
+		return nil
+	}
+	sum.Compaction = &res
+	c.log.Info("index layout", "compacted", res.Merged, "reason", res.Reason,
+		"segments_before", res.SegmentsBefore, "segments_after", res.SegmentsAfter,
+		"bytes_before", res.BytesBefore, "bytes_after", res.BytesAfter, "duration", res.Duration)
 	return nil
 }
 

@@ -347,3 +347,28 @@ type Index interface {
 	// Close releases the index. Writes committed before Close are durable.
 	Close() error
 }
+
+// Compactor is implemented by a backend whose storage a crawl leaves in many
+// pieces that it can rewrite into few: the embedded Bleve index, whose
+// segments a crawl writes batch by batch. Fewer pieces make queries faster
+// and the index smaller. The crawler calls Compact after every crawl that
+// wrote, and the backend decides whether the rewrite is worth its cost.
+// Elasticsearch merges its own segments and does not implement it.
+type Compactor interface {
+	// Compact rewrites the index into as few pieces as it can when enough
+	// of it lies outside the largest piece, or whenever force is set, and
+	// reports what it found and did. Readers go on meanwhile; writers wait.
+	Compact(ctx context.Context, force bool) (Compaction, error)
+}
+
+// Compaction reports one call of Compactor.Compact.
+type Compaction struct {
+	Merged bool `json:"merged"`
+	// Reason says why the index was or was not rewritten.
+	Reason         string        `json:"reason"`
+	SegmentsBefore int           `json:"segments_before"`
+	SegmentsAfter  int           `json:"segments_after"`
+	BytesBefore    int64         `json:"bytes_before"`
+	BytesAfter     int64         `json:"bytes_after"`
+	Duration       time.Duration `json:"duration_ns"`
+}

@@ -120,6 +120,12 @@ func printSummary(w io.Writer, s *crawler.Summary) {
 	fmt.Fprintf(w, "  branches: %d seen, %d changed, %d removed\n", s.Branches, s.BranchesChanged, s.BranchesDeleted)
 	fmt.Fprintf(w, "  files:    %d written, %d removed, %d skipped (trawl skipped lists them)\n", s.FilesWritten, s.FilesDeleted, s.Skipped)
 	fmt.Fprintf(w, "  content:  %d new blobs, %s indexed, %d unreferenced blobs collected\n", s.BlobsWritten, humanBytes(s.BytesIndexed), s.BlobsCollected)
+	if c := s.Compaction; c != nil && c.Merged {
+		fmt.Fprintf(w, "  index:    %s compacted into %d (%s to %s) in %s\n", plural(c.SegmentsBefore, "segment"), c.SegmentsAfter,
+			humanBytes(c.BytesBefore), humanBytes(c.BytesAfter), c.Duration.Round(time.Millisecond))
+	} else if c != nil {
+		fmt.Fprintf(w, "  index:    %s (%s), not compacted: %s\n", plural(c.SegmentsBefore, "segment"), humanBytes(c.BytesBefore), c.Reason)
+	}
 	fmt.Fprintf(w, "  deps:     %d dependency records from changed branches, %d manifests not parsed\n", s.Dependencies, len(s.ManifestErrors))
 	for _, e := range s.ManifestErrors {
 		fmt.Fprintf(w, "  manifest: %s@%s:%s: %s\n", e.Repo, e.Branch, e.Path, e.Error)
@@ -186,4 +192,12 @@ func (b *progressBar) clear() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	fmt.Fprint(b.w, "\r\x1b[K")
+}
+
+// plural is "1 segment", "2 segments".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

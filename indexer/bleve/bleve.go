@@ -40,6 +40,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"sync"
@@ -103,6 +104,8 @@ type Index struct {
 
 	sortInMemory      int // see the constant; tests lower it
 	parallelBlobBytes int // see the constant; tests lower it
+	// freeDisk is freeBytes; tests replace it to see a full disk.
+	freeDisk func(dir string) (uint64, error)
 
 	wmu    sync.Mutex // serialises Commit, CollectGarbage and SetDirty
 	closed atomic.Bool
@@ -116,7 +119,10 @@ type Index struct {
 	stale bool
 }
 
-var _ indexer.Index = (*Index)(nil)
+var (
+	_ indexer.Index     = (*Index)(nil)
+	_ indexer.Compactor = (*Index)(nil)
+)
 
 // Open creates or opens the index in dir, creating dir if needed. It fails
 // at once if another process (or another Open in this one) holds dir.
@@ -131,7 +137,7 @@ func Open(ctx context.Context, dir string) (*Index, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open index %s: %w", dir, err)
 	}
-	x, err := open(ctx, dir, lock)
+	x, err := open(ctx, dir, lock, nil)
 	if err != nil {
 		lock.Close()
 		return nil, fmt.Errorf("open index %s: %w", dir, err)
@@ -139,13 +145,16 @@ func Open(ctx context.Context, dir string) (*Index, error) {
 	return x, nil
 }
 
-func open(ctx context.Context, dir string, lock *os.File) (*Index, error) {
+// open opens the index in dir, which the caller has locked; scorchCfg adds
+// to scorch's configuration (tests turn its merging off with it).
+func open(ctx context.Context, dir string, lock *os.File, scorchCfg map[string]any) (*Index, error) {
 	m := newMapping()
-	x := &Index{dir: dir, m: m, opts: optionsOf(m), lock: lock, sortInMemory: sortInMemory, parallelBlobBytes: parallelBlobBytes}
+	x := &Index{dir: dir, m: m, opts: optionsOf(m), lock: lock, sortInMemory: sortInMemory, parallelBlobBytes: parallelBlobBytes, freeDisk: freeBytes}
 	path := filepath.Join(dir, "bleve")
 	// Our lock file keeps other trawl processes out; the bolt timeout keeps
 	// a foreign holder of root.bolt (a bleve tool) from hanging us.
 	cfg := map[string]any{"bolt_timeout": "2s"}
+	maps.Copy(cfg, scorchCfg)
 	var err error
 	if _, serr := os.Stat(filepath.Join(path, "index_meta.json")); serr == nil {
 		x.idx, err = bv.OpenUsing(path, cfg)
