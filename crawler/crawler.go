@@ -78,27 +78,27 @@ type Progress struct {
 
 // Summary says what a crawl did.
 type Summary struct {
-	Repos           int           `json:"repos"`
-	ReposFailed     int           `json:"repos_failed"`
-	ReposDeleted    int           `json:"repos_deleted"`
-	ReposExcluded   int           `json:"repos_excluded"` // opted out by .trawl.yml or .githubCrawler
-	ReposEmpty      int           `json:"repos_empty"`    // no commit yet: nothing to index
-	Branches        int           `json:"branches"`
-	BranchesChanged int           `json:"branches_changed"`
-	BranchesDeleted int           `json:"branches_deleted"`
-	FilesWritten    int           `json:"files_written"`
-	FilesDeleted    int           `json:"files_deleted"`
-	BlobsWritten    int           `json:"blobs_written"`
-	BytesIndexed    int64         `json:"bytes_indexed"`
-	Skipped         int           `json:"skipped"`
-	BlobsCollected  int           `json:"blobs_collected"`
+	Repos           int   `json:"repos"`
+	ReposFailed     int   `json:"repos_failed"`
+	ReposDeleted    int   `json:"repos_deleted"`
+	ReposExcluded   int   `json:"repos_excluded"` // opted out by .trawl.yml or .githubCrawler
+	ReposEmpty      int   `json:"repos_empty"`    // no commit yet: nothing to index
+	Branches        int   `json:"branches"`
+	BranchesChanged int   `json:"branches_changed"`
+	BranchesDeleted int   `json:"branches_deleted"`
+	FilesWritten    int   `json:"files_written"`
+	FilesDeleted    int   `json:"files_deleted"`
+	BlobsWritten    int   `json:"blobs_written"`
+	BytesIndexed    int64 `json:"bytes_indexed"`
+	Skipped         int   `json:"skipped"`
+	BlobsCollected  int   `json:"blobs_collected"`
 	// Compaction is what the index did about its layout after a crawl that
 	// wrote, when its backend compacts (indexer.Compactor).
-	Compaction *indexer.Compaction `json:"compaction,omitempty"`
-	Duration        time.Duration `json:"duration_ns"`
-	Dependencies    int           `json:"dependencies"`     // records extracted from the changed branches' manifests
-	ManifestsParsed int           `json:"manifests_parsed"` // manifests read and parsed (or tried): once per blob, then cached
-	Errors          []RepoError   `json:"errors"`
+	Compaction      *indexer.Compaction `json:"compaction,omitempty"`
+	Duration        time.Duration       `json:"duration_ns"`
+	Dependencies    int                 `json:"dependencies"`     // records extracted from the changed branches' manifests
+	ManifestsParsed int                 `json:"manifests_parsed"` // manifests read and parsed (or tried): once per blob, then cached
+	Errors          []RepoError         `json:"errors"`
 	// ManifestErrors are manifests that did not parse; their branches are
 	// indexed all the same.
 	ManifestErrors []ManifestError `json:"manifest_errors"`
