@@ -104,6 +104,7 @@ type QueryResult struct {
 	perBlob   map[string]int64 // BlobLines by blob
 	LimitHit  bool
 	CLI       CLIResult
+	Server    ServerResult // selective queries only
 }
 
 // CLIResult is one query as whole `trawl search` processes.

@@ -9,14 +9,15 @@ import (
 
 // The targets from the issue. The report checks each against this run.
 const (
-	targetSelectiveRatio  = 200             // selective queries vs git grep
-	targetIndexRatio      = 1.0             // index size / unique content, texts included
-	targetCrawlMBps       = 5               // full crawl, MB of unique content per second
-	targetRecrawlBranches = 1000            // no-change recrawl of this many branches...
-	targetRecrawlTime     = time.Second * 5 // ...in less than this
-	targetMemory          = 1 << 30         // crawl peak RSS
-	targetCsearchRatio    = 3               // trawl search ÷ csearch, whole process, on literal, regex and common queries
-	targetCLIMemory       = 64 << 20        // peak RSS of one trawl search process
+	targetSelectiveRatio  = 200                  // selective queries vs git grep
+	targetIndexRatio      = 1.0                  // index size / unique content, texts included
+	targetCrawlMBps       = 5                    // full crawl, MB of unique content per second
+	targetRecrawlBranches = 1000                 // no-change recrawl of this many branches...
+	targetRecrawlTime     = time.Second * 5      // ...in less than this
+	targetMemory          = 1 << 30              // crawl peak RSS
+	targetCsearchRatio    = 3                    // trawl search ÷ csearch, whole process, on literal, regex and common queries
+	targetCLIMemory       = 64 << 20             // peak RSS of one trawl search process
+	targetServerP50       = 5 * time.Millisecond // selective queries answered by trawl serve
 )
 
 // Markdown renders the report.
@@ -62,6 +63,7 @@ func (r *Report) Markdown() string {
 	p("trawl: %d timed runs of `Searcher.Search` in one process after a warm-up run, index open; `limit` 0 is exhaustive, like git grep. ", r.QueryRuns)
 	p("trawl search: the same query as a whole `trawl search --json --limit N` process, the way a user runs it (start, index open and output included), ")
 	p("median of up to 5 runs (1 when a run takes over 5 s), with the highest peak RSS (taken like the crawl's). ")
+	p("trawl serve: the selective queries as `GET /api/search?limit=0` answers of a `trawl serve --no-crawl` on the same index, timed in this process from the request to the answer's last byte over a kept-alive connection, p50 of up to %d runs after a warm-up run (fewer once 10 s have gone). ", r.QueryRuns)
 	p("git grep: `git grep -I -n -c [-i] -F|-P -e PATTERN BRANCH...` once per repository with all its branches, one repository after the other ")
 	p("(`-l` for a filter-only query; `-i` where trawl's case:auto folds case); the median of up to 3 runs (1 when a run takes over 5 s). ")
 	p("git grep ÷ trawl compares git grep with the in-process p50; trawl search ÷ csearch compares two whole processes (csearch below). ")
@@ -69,8 +71,8 @@ func (r *Report) Markdown() string {
 	p("equal counts show both found the same matches.\n\n")
 	for _, be := range r.Backends {
 		p("### %s\n\n", be.Name)
-		p("| query | kind | limit | trawl p50 | trawl p95 | candidate blobs | git grep | git grep ÷ trawl | trawl search (peak RSS) | csearch | trawl search ÷ csearch | results trawl / git grep |\n")
-		p("|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+		p("| query | kind | limit | trawl p50 | trawl p95 | candidate blobs | git grep | git grep ÷ trawl | trawl search (peak RSS) | csearch | trawl search ÷ csearch | trawl serve p50 | results trawl / git grep |\n")
+		p("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 		for i, q := range be.Queries {
 			g := r.Grep[i]
 			limit := "0"
@@ -95,9 +97,13 @@ func (r *Report) Markdown() string {
 			} else if r.Csearch.Skipped == "" {
 				cs = "no equivalent"
 			}
-			p("| `%s` | %s | %s | %s | %s | %d | %s | %s | %s (%s) | %s | %s | %s |\n",
+			server := "-"
+			if q.Server.Runs > 0 {
+				server = ms(q.Server.P50)
+			}
+			p("| `%s` | %s | %s | %s | %s | %d | %s | %s | %s (%s) | %s | %s | %s | %s |\n",
 				mdCode(q.Query.Query), q.Query.Kind, limit, ms(q.P50), ms(q.P95), q.Candidates, grep, times(g.Median, q.P50),
-				ms(q.CLI.Median), mib(q.CLI.PeakRSS), cs, vs, results)
+				ms(q.CLI.Median), mib(q.CLI.PeakRSS), cs, vs, server, results)
 		}
 		p("\n")
 	}
@@ -255,6 +261,26 @@ func (r *Report) targets(p func(string, ...any)) {
 			}
 		}
 		return fmt.Sprintf("slowest %.0f×; %d of %d queries meet it", lo, met, n), n > 0 && met == n
+	})
+	row("selective queries in the server", fmt.Sprintf("< %s p50", ms(targetServerP50)), func(be BackendResult) (string, bool) {
+		var hi time.Duration
+		worst, n, met := "", 0, 0
+		for _, q := range be.Queries {
+			if q.Server.Runs == 0 {
+				continue
+			}
+			if q.Server.P50 > hi {
+				hi, worst = q.Server.P50, q.Query.Query
+			}
+			n++
+			if q.Server.P50 < targetServerP50 {
+				met++
+			}
+		}
+		if n == 0 {
+			return "not measured", false
+		}
+		return fmt.Sprintf("slowest %s (`%s`); %d of %d queries meet it", ms(hi), mdCode(worst), met, n), met == n
 	})
 	row("index size", fmt.Sprintf("≤ %.1f× unique content", targetIndexRatio), func(be BackendResult) (string, bool) {
 		x := ratio(float64(be.Disk.Total), float64(be.Full.Summary.BytesIndexed))

@@ -210,6 +210,14 @@ func measureBackend(ctx context.Context, rn runner, b Backend, org *Org, bin, wo
 			return res, err
 		}
 	}
+	logf("%s: trawl serve, selective queries", b.Name())
+	server, err := measureServer(ctx, bin, cfgPath, queries, runs)
+	if err != nil {
+		return res, err
+	}
+	for i, q := range queries {
+		res.Queries[i].Server = server[q.Query]
+	}
 	return res, nil
 }
 
