@@ -1,0 +1,95 @@
+package search
+
+import (
+	"context"
+	"runtime"
+	"sync"
+
+	"github.com/trawl-dev/trawl/indexer"
+)
+
+// maxReaders bounds the goroutines one search reads texts on. Reading a
+// candidate is mostly decompressing its text and matching it, CPU work
+// that spreads over cores; more readers than cores only hold more texts.
+const maxReaders = 8
+
+// textReads reads and matches candidate texts on several goroutines while
+// its caller takes the results in the order it submitted the candidates, so
+// that the answer, and where a limit cuts it, does not depend on which
+// reader finishes first. At most window candidates are read ahead.
+type textReads struct {
+	cancel context.CancelFunc
+	jobs   chan *textRead
+	window []*textRead // submitted and not yet taken, oldest first
+	size   int         // the window's bound
+	wg     sync.WaitGroup
+}
+
+// textRead is one candidate: its text and what the terms found in it, or
+// why it could not be read or matched.
+type textRead struct {
+	id       string
+	text     []byte
+	tm       *textMatch
+	readErr  error // indexer.ErrNotFound: collected since it was listed
+	matchErr error
+	done     chan struct{}
+}
+
+// newTextReads starts readers on idx that match with terms. Close stops
+// them.
+func newTextReads(ctx context.Context, idx indexer.Index, terms []*Term) *textReads {
+	ctx, cancel := context.WithCancel(ctx)
+	n := min(runtime.GOMAXPROCS(0), maxReaders)
+	t := &textReads{cancel: cancel, size: 4 * n}
+	t.jobs = make(chan *textRead, t.size)
+	for range n {
+		// A verifier keeps scratch space from one text to the next, so
+		// each reader has its own.
+		v := newVerifier(terms)
+		t.wg.Go(func() {
+			for j := range t.jobs {
+				if j.readErr = ctx.Err(); j.readErr == nil {
+					j.text, j.readErr = idx.BlobText(ctx, j.id)
+				}
+				if j.readErr == nil {
+					j.tm, j.matchErr = v.match(ctx, j.text)
+				}
+				close(j.done)
+			}
+		})
+	}
+	return t
+}
+
+// submit queues the candidate id. When the window is full it first takes
+// the oldest read, waiting for it, and returns it with ok set.
+func (t *textReads) submit(id string) (oldest *textRead, ok bool) {
+	if len(t.window) == t.size {
+		oldest, ok = t.next()
+	}
+	j := &textRead{id: id, done: make(chan struct{})}
+	t.window = append(t.window, j)
+	t.jobs <- j // never blocks: the channel holds a whole window
+	return oldest, ok
+}
+
+// next takes the oldest read, waiting for it; ok is false when none is
+// left.
+func (t *textReads) next() (*textRead, bool) {
+	if len(t.window) == 0 {
+		return nil, false
+	}
+	j := t.window[0]
+	t.window[0] = nil
+	t.window = t.window[1:]
+	<-j.done
+	return j, true
+}
+
+// close stops the readers, abandoning what is queued, and waits for them.
+func (t *textReads) close() {
+	t.cancel()
+	close(t.jobs)
+	t.wg.Wait()
+}
