@@ -29,6 +29,7 @@ type textReads struct {
 // why it could not be read or matched.
 type textRead struct {
 	id       string
+	locs     []indexer.Location // the caller's, kept with the read
 	text     []byte
 	tm       *textMatch
 	readErr  error // indexer.ErrNotFound: collected since it was listed
@@ -62,13 +63,14 @@ func newTextReads(ctx context.Context, idx indexer.Index, terms []*Term) *textRe
 	return t
 }
 
-// submit queues the candidate id. When the window is full it first takes
-// the oldest read, waiting for it, and returns it with ok set.
-func (t *textReads) submit(id string) (oldest *textRead, ok bool) {
+// submit queues the candidate id, with locations the caller gets back with
+// its read. When the window is full it first takes the oldest read, waiting
+// for it, and returns it with ok set.
+func (t *textReads) submit(id string, locs []indexer.Location) (oldest *textRead, ok bool) {
 	if len(t.window) == t.size {
 		oldest, ok = t.next()
 	}
-	j := &textRead{id: id, done: make(chan struct{})}
+	j := &textRead{id: id, locs: locs, done: make(chan struct{})}
 	t.window = append(t.window, j)
 	t.jobs <- j // never blocks: the channel holds a whole window
 	return oldest, ok

@@ -17,7 +17,7 @@ import (
 
 // TestReadAheadKeepsOrder: texts read on several goroutines give the
 // answer one reader gives, limits included, although readers finish out of
-// order (the texts' sizes differ a hundredfold).
+// order (the texts' sizes differ a hundredfold), on both query paths.
 func TestReadAheadKeepsOrder(t *testing.T) {
 	ctx := context.Background()
 	idx, err := bleve.Open(ctx, t.TempDir())
@@ -52,7 +52,9 @@ func TestReadAheadKeepsOrder(t *testing.T) {
 		return res
 	}
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
-	for _, q := range []string{"needle", `/needle = \d+/`} {
+	// The file: filters take the locations-first path (grouper), the
+	// others the text-first one.
+	for _, q := range []string{"needle", `/needle = \d+/`, `file:\.txt needle`, `file:f[12] /needle = \d+/`} {
 		for _, limit := range []int{0, 1, 7, 150} {
 			opt := Options{MaxFiles: limit}
 			runtime.GOMAXPROCS(1)

@@ -395,12 +395,60 @@ func (g *grouper) verify() error {
 			}
 		}
 	}
+	if _, remote := g.r.idx.(textBatcher); !remote && g.r.verifier != nil {
+		return g.verifyLocal(groups)
+	}
 	for _, gr := range groups {
 		if err := g.r.blob(g.ctx, gr.id, gr.locs, texts); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// verifyLocal checks the pending groups of a local index, reading and
+// matching their texts on one goroutine per core (textReads) and emitting
+// them in their order.
+func (g *grouper) verifyLocal(groups []group) error {
+	r := g.r
+	reads := newTextReads(g.ctx, r.idx, r.verifier.terms)
+	defer reads.close()
+	take := func(tr *textRead) error {
+		if errors.Is(tr.readErr, indexer.ErrNotFound) {
+			return nil // collected since Locations answered
+		}
+		if tr.readErr != nil {
+			return fmt.Errorf("read blob %s: %w", tr.id, tr.readErr)
+		}
+		r.stats.Candidates++
+		if tr.matchErr != nil {
+			return tr.matchErr
+		}
+		return r.emitBlob(tr.locs, tr.tm)
+	}
+	for _, gr := range groups {
+		if err := g.ctx.Err(); err != nil {
+			return err
+		}
+		locs := r.inScope(gr.locs)
+		if len(locs) == 0 {
+			continue
+		}
+		if tr, ok := reads.submit(gr.id, locs); ok {
+			if err := take(tr); err != nil {
+				return err
+			}
+		}
+	}
+	for {
+		tr, ok := reads.next()
+		if !ok {
+			return nil
+		}
+		if err := take(tr); err != nil {
+			return err
+		}
+	}
 }
 
 // textFirst runs a query that the index cannot narrow (every branch, no
@@ -476,7 +524,7 @@ func (r *run) textFirst(ctx context.Context, plan *trigram.Query) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if tr, ok := reads.submit(id); ok {
+		if tr, ok := reads.submit(id, nil); ok {
 			return take(tr)
 		}
 		return nil
