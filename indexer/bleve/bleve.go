@@ -8,10 +8,13 @@
 //     indexed without term vectors, frequencies or norms, which keeps the
 //     index near half the size of the text; the text itself as a stored,
 //     unindexed field that zap compresses.
-//   - loc (id: "l" NUL repo NUL branch NUL path): keyword fields with doc
-//     values, so that listing locations reads columns instead of stored
-//     documents, plus "rb" (repo NUL branch) for branch filters and
-//     "skipped" (y or n) for skip filters.
+//   - loc (id: "l" NUL repo NUL branch NUL path): keyword fields, those
+//     the id does not hold (blob, language, skip, size) with doc values,
+//     so that listing locations reads the id and columns instead of
+//     stored documents; "rb" (repo NUL branch) for branch filters and
+//     "skipped" (y or n) for skip filters. Indexes written before the
+//     id was read back also hold doc values of repo, branch and path,
+//     which nothing reads.
 //   - branch (id: "b" NUL repo NUL branch): the indexer.Branch as stored
 //     JSON, and "recorded" (y) when the states' internal record was
 //     written with it (record.go). All branch states are also kept in
@@ -315,9 +318,10 @@ func newMapping() *mapping.IndexMappingImpl {
 		fieldLines: storedField,
 	}))
 	m.AddDocumentMapping(kindLoc, doc(map[string]*mapping.FieldMapping{
-		fieldRepo:     keywordField(true),
-		fieldBranch:   keywordField(true),
-		fieldPath:     keywordField(true),
+		// Repo, branch and path are read back from the id (readLoc).
+		fieldRepo:     keywordField(false),
+		fieldBranch:   keywordField(false),
+		fieldPath:     keywordField(false),
 		fieldBlob:     keywordField(true),
 		fieldLanguage: keywordField(true),
 		fieldSkip:     keywordField(true),

@@ -327,3 +327,23 @@ func TestDepsManyBranches(t *testing.T) {
 		}
 	}
 }
+
+// TestLocIDRoundTrip: readLoc takes repo, branch and path back from the
+// id, so parseLocID must invert locID for every key a crawl stores,
+// escaped paths included, and refuse what is no location id.
+func TestLocIDRoundTrip(t *testing.T) {
+	for _, k := range []indexer.LocationKey{
+		{Repo: "acme/api", Branch: "main", Path: "pom.xml"},
+		{Repo: "acme/api", Branch: "release/1.2", Path: "src/main/resources/application.yml"},
+		{Repo: "a", Branch: "feature/ünï", Path: indexer.EscapePath("caf\xe9 \\ dir/x\ny.txt")},
+	} {
+		if got, ok := parseLocID(locID(k)); !ok || got != k {
+			t.Errorf("parseLocID(locID(%q)) = %q, %v", k, got, ok)
+		}
+	}
+	for _, id := range []string{"", "l", "l\x00repo", "l\x00repo\x00branch", "b\x00repo\x00branch\x00path", "d\x00r\x00b\x003"} {
+		if k, ok := parseLocID(id); ok {
+			t.Errorf("parseLocID(%q) = %q, want refused", id, k)
+		}
+	}
+}

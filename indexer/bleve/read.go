@@ -266,7 +266,7 @@ func (l *lister) emit(blobs []string, max int) error {
 		if len(locs) == max {
 			return errStop
 		}
-		loc, err := readLoc(l.dv, id)
+		loc, err := readLoc(l.r, l.dv, id)
 		locs = append(locs, loc)
 		return err
 	})
