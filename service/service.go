@@ -188,6 +188,11 @@ type metrics struct {
 	bytes    prometheus.Counter
 	errors   prometheus.Counter
 	limits   *prometheus.CounterVec
+	// The index's layout after the last crawl that wrote, and its
+	// compactions (indexer.Compactor).
+	segments    prometheus.Gauge
+	compactions prometheus.Counter
+	compactTime prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -208,11 +213,18 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "trawl_crawl_limits_hit_total", Help: "Repositories and branches refused or cut short by a crawl limit, by limit.",
 		}, []string{"limit"}),
 	}
+	m.segments = prometheus.NewGauge(prometheus.GaugeOpts{Name: "trawl_index_segments",
+		Help: "Segments of the embedded index after the last crawl that wrote (0 before one, or on Elasticsearch)."})
+	m.compactions = prometheus.NewCounter(prometheus.CounterOpts{Name: "trawl_index_compactions_total",
+		Help: "Merges of the embedded index's segments into one after a crawl."})
+	m.compactTime = prometheus.NewCounter(prometheus.CounterOpts{Name: "trawl_index_compaction_seconds_total",
+		Help: "Time spent merging the embedded index's segments."})
 	for _, l := range []string{crawler.LimitFiles, crawler.LimitDuration} {
 		m.limits.WithLabelValues(l) // shown as 0 before any is hit
 	}
 	if reg != nil {
-		reg.MustRegister(m.duration, m.crawls, m.repos, m.branches, m.files, m.bytes, m.errors, m.limits)
+		reg.MustRegister(m.duration, m.crawls, m.repos, m.branches, m.files, m.bytes, m.errors, m.limits,
+			m.segments, m.compactions, m.compactTime)
 	}
 	return m
 }
@@ -237,5 +249,12 @@ func (m *metrics) observe(d time.Duration, sum *crawler.Summary, err error) {
 	m.errors.Add(float64(len(sum.Errors)))
 	for _, h := range sum.LimitsHit {
 		m.limits.WithLabelValues(h.Limit).Inc()
+	}
+	if c := sum.Compaction; c != nil {
+		m.segments.Set(float64(c.SegmentsAfter))
+		if c.Merged {
+			m.compactions.Inc()
+			m.compactTime.Add(c.Duration.Seconds())
+		}
 	}
 }

@@ -8,8 +8,10 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/trawl-dev/trawl/crawler"
+	"github.com/trawl-dev/trawl/indexer"
 )
 
 // TestRequestsMergeAndErrorsClear runs the loop with a crawl function that
@@ -66,5 +68,23 @@ func TestRequestsMergeAndErrorsClear(t *testing.T) {
 	}
 	if s.Status().LastSummary == nil || s.Status().Running {
 		t.Errorf("final status: %+v", s.Status())
+	}
+}
+
+// TestCompactionMetrics: a crawl's compaction shows in the segment gauge,
+// and a merge in the counters; a crawl that did not compact leaves them.
+func TestCompactionMetrics(t *testing.T) {
+	m := newMetrics(prometheus.NewRegistry())
+	m.observe(time.Second, &crawler.Summary{Compaction: &indexer.Compaction{Merged: true, SegmentsBefore: 16, SegmentsAfter: 1, Duration: 7 * time.Second}}, nil)
+	m.observe(time.Second, &crawler.Summary{}, nil)
+	m.observe(time.Second, &crawler.Summary{Compaction: &indexer.Compaction{SegmentsBefore: 3, SegmentsAfter: 3}}, nil)
+	if got := testutil.ToFloat64(m.segments); got != 3 {
+		t.Errorf("trawl_index_segments = %v, want 3 (the last crawl that wrote)", got)
+	}
+	if got := testutil.ToFloat64(m.compactions); got != 1 {
+		t.Errorf("trawl_index_compactions_total = %v, want 1", got)
+	}
+	if got := testutil.ToFloat64(m.compactTime); got != 7 {
+		t.Errorf("trawl_index_compaction_seconds_total = %v, want 7", got)
 	}
 }

@@ -319,6 +319,9 @@ func (r *Report) crawlSection(p func(string, ...any), be BackendResult) {
 	p("| locations written | %d | %d |\n", f.Summary.FilesWritten, rc.Summary.FilesWritten)
 	p("| new blobs / bytes indexed | %d / %s | %d / %s |\n", f.Summary.BlobsWritten, mb(f.Summary.BytesIndexed), rc.Summary.BlobsWritten, mb(rc.Summary.BytesIndexed))
 	p("| skipped files | %d | %d |\n", f.Summary.Skipped, rc.Summary.Skipped)
+	if c := f.Summary.Compaction; c != nil {
+		p("| of the wall time, compacting the index | %s (%d segments into %d) | |\n", c.Duration.Round(time.Millisecond), c.SegmentsBefore, c.SegmentsAfter)
+	}
 	p("| unique content per second | %.1f MB/s | |\n", mbps(f))
 	p("| peak RSS | %s | %s |\n\n", mib(f.PeakRSS), mib(rc.PeakRSS))
 	d := be.Disk
