@@ -1,11 +1,14 @@
 package bleve
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -344,6 +347,47 @@ func TestLocIDRoundTrip(t *testing.T) {
 	for _, id := range []string{"", "l", "l\x00repo", "l\x00repo\x00branch", "b\x00repo\x00branch\x00path", "d\x00r\x00b\x003"} {
 		if k, ok := parseLocID(id); ok {
 			t.Errorf("parseLocID(%q) = %q, want refused", id, k)
+		}
+	}
+}
+
+// TestLocationsSplit lists the locations of many blobs, which goroutines
+// list range by range (emitSplit): the list must be the one sorted list,
+// complete, whatever the number of cores.
+func TestLocationsSplit(t *testing.T) {
+	ctx := context.Background()
+	idx, err := Open(ctx, t.TempDir())
+	must(t, err)
+	defer idx.Close()
+	var (
+		c    indexer.Changes
+		ids  []string
+		want []indexer.Location
+	)
+	for i := range 300 {
+		b := testBlob(fmt.Sprintf("%06d split text", i))
+		c.Blobs = append(c.Blobs, b)
+		ids = append(ids, b.ID)
+		for _, br := range []string{"main", "dev", "release/1"} {
+			l := indexer.Location{Repo: fmt.Sprintf("r%d", i%7), Branch: br, Path: fmt.Sprintf("p/%d.txt", i), Blob: b.ID, Size: 17}
+			c.PutLocs = append(c.PutLocs, l)
+			want = append(want, l)
+		}
+	}
+	must(t, idx.Commit(ctx, &c))
+	slices.SortFunc(want, func(a, b indexer.Location) int {
+		return cmp.Or(cmp.Compare(a.Blob, b.Blob), cmp.Compare(a.Repo, b.Repo), cmp.Compare(a.Branch, b.Branch), cmp.Compare(a.Path, b.Path))
+	})
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for _, procs := range []int{1, 2, 5} {
+		runtime.GOMAXPROCS(procs)
+		var got []indexer.Location
+		must(t, idx.Locations(ctx, indexer.LocationQuery{Blobs: ids}, func(l indexer.Location) error {
+			got = append(got, l)
+			return nil
+		}))
+		if !slices.Equal(got, want) {
+			t.Errorf("%d cores: %d locations, want %d, in blob, repo, branch, path order", procs, len(got), len(want))
 		}
 	}
 }

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"runtime"
 	"slices"
+	"sync"
 
 	"github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
@@ -199,7 +201,7 @@ func (x *Index) Locations(ctx context.Context, q indexer.LocationQuery, fn func(
 		if q.Blobs != nil {
 			blobs := slices.Compact(slices.Sorted(slices.Values(q.Blobs)))
 			for c := range slices.Chunk(blobs, chunk) {
-				if err := l.emit(c, -1); err != nil {
+				if err := l.emitSplit(c); err != nil {
 					return err
 				}
 			}
@@ -257,6 +259,57 @@ type lister struct {
 // emit lists the locations matching the filter and blobs (all when nil),
 // sorted, up to max of them; it returns errStop beyond max.
 func (l *lister) emit(blobs []string, max int) error {
+	locs, err := l.collect(l.dv, blobs, max)
+	if err != nil {
+		return err
+	}
+	return l.hand(locs)
+}
+
+// splitBlobs is the fewest blobs a goroutine of emitSplit lists: below
+// it, starting one costs about what it saves.
+const splitBlobs = 16
+
+// emitSplit is emit(blobs, -1) on one goroutine per core, each listing a
+// contiguous range of the sorted blobs with a doc-value reader of its own
+// (a reader is not safe for concurrent use). Reading a location is mostly
+// decompressing doc-value chunks, CPU work that spreads over cores, and the
+// ranges' sorted lists, handed on one after the other, are the sorted list
+// of the whole.
+func (l *lister) emitSplit(blobs []string) error {
+	n := min(runtime.GOMAXPROCS(0), len(blobs)/splitBlobs)
+	if n <= 1 {
+		return l.emit(blobs, -1)
+	}
+	parts := make([][]indexer.Location, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		part := blobs[i*len(blobs)/n : (i+1)*len(blobs)/n]
+		wg.Go(func() {
+			dv, err := l.r.DocValueReader(locFields)
+			if err == nil {
+				parts[i], err = l.collect(dv, part, -1)
+			}
+			errs[i] = err
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	for _, locs := range parts {
+		if err := l.hand(locs); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// collect lists, sorted, the locations matching the filter and blobs (all
+// when nil), reading their values through dv, up to max of them; it
+// returns errStop beyond max.
+func (l *lister) collect(dv bindex.DocValueReader, blobs []string, max int) ([]indexer.Location, error) {
 	qs := l.filter
 	if blobs != nil {
 		qs = append(slices.Clip(l.filter), anyTerm(fieldBlob, blobs))
@@ -266,14 +319,19 @@ func (l *lister) emit(blobs []string, max int) error {
 		if len(locs) == max {
 			return errStop
 		}
-		loc, err := readLoc(l.r, l.dv, id)
+		loc, err := readLoc(l.r, dv, id)
 		locs = append(locs, loc)
 		return err
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	slices.SortFunc(locs, compareLocations)
+	return locs, nil
+}
+
+// hand gives locs to fn; fn's error ends the listing (errStop).
+func (l *lister) hand(locs []indexer.Location) error {
 	for _, loc := range locs {
 		if err := l.fn(loc); err != nil {
 			l.fnErr = err
