@@ -36,6 +36,29 @@ func (b *batchingIndex) BlobTexts(ctx context.Context, ids []string) (map[string
 	return out, nil
 }
 
+// indexTexts is a new Bleve index, closed with the test, holding text i
+// of texts at acme/api main fNNN.txt.
+func indexTexts(t *testing.T, texts []string) *bleve.Index {
+	t.Helper()
+	ctx := context.Background()
+	idx, err := bleve.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { idx.Close() })
+	ch := &indexer.Changes{PutBranches: []indexer.Branch{{Repo: "acme/api", Name: "main", Commit: strings.Repeat("c", 40), Meta: indexer.Repo{Name: "acme/api"}}}}
+	for i, text := range texts {
+		sum := sha1.Sum([]byte(text))
+		id := hex.EncodeToString(sum[:])
+		ch.Blobs = append(ch.Blobs, indexer.Blob{ID: id, Text: []byte(text), Trigrams: trigram.Extract([]byte(text)), Lines: strings.Count(text, "\n")})
+		ch.PutLocs = append(ch.PutLocs, indexer.Location{Repo: "acme/api", Branch: "main", Path: fmt.Sprintf("f%03d.txt", i), Blob: id, Size: int64(len(text))})
+	}
+	if err := idx.Commit(ctx, ch); err != nil {
+		t.Fatal(err)
+	}
+	return idx
+}
+
 // TestTextBatchesByBytes: a remote backend is asked for the texts of many
 // small candidates in one request, not one per few dozen, and large
 // candidates are split so that no request holds much more than
@@ -54,23 +77,11 @@ func TestTextBatchesByBytes(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			ctx := context.Background()
-			bl, err := bleve.Open(ctx, t.TempDir())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer bl.Close()
-			ch := &indexer.Changes{PutBranches: []indexer.Branch{{Repo: "acme/api", Name: "main", Commit: strings.Repeat("c", 40), Meta: indexer.Repo{Name: "acme/api"}}}}
+			var texts []string
 			for i := range c.blobs {
-				text := fmt.Sprintf("needle %d\n%s\n", i, strings.Repeat("x", c.size))
-				sum := sha1.Sum([]byte(text))
-				id := hex.EncodeToString(sum[:])
-				ch.Blobs = append(ch.Blobs, indexer.Blob{ID: id, Text: []byte(text), Trigrams: trigram.Extract([]byte(text)), Lines: 3})
-				ch.PutLocs = append(ch.PutLocs, indexer.Location{Repo: "acme/api", Branch: "main", Path: fmt.Sprintf("f%03d.txt", i), Blob: id, Size: int64(len(text))})
+				texts = append(texts, fmt.Sprintf("needle %d\n%s\n", i, strings.Repeat("x", c.size)))
 			}
-			if err := bl.Commit(ctx, ch); err != nil {
-				t.Fatal(err)
-			}
-			idx := &batchingIndex{Index: bl}
+			idx := &batchingIndex{Index: indexTexts(t, texts)}
 			res, err := New(idx).Search(ctx, "needle", Options{})
 			if err != nil {
 				t.Fatal(err)

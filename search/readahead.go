@@ -89,6 +89,20 @@ func (t *textReads) next() (*textRead, bool) {
 	return j, true
 }
 
+// drain takes every read left, oldest first, handing each to fn until fn
+// fails.
+func (t *textReads) drain(fn func(*textRead) error) error {
+	for {
+		j, ok := t.next()
+		if !ok {
+			return nil
+		}
+		if err := fn(j); err != nil {
+			return err
+		}
+	}
+}
+
 // close stops the readers, abandoning what is queued, and waits for them.
 func (t *textReads) close() {
 	t.cancel()

@@ -2,17 +2,11 @@ package search
 
 import (
 	"context"
-	"crypto/sha1"
-	"encoding/hex"
 	"fmt"
 	"reflect"
 	"runtime"
 	"strings"
 	"testing"
-
-	"github.com/trawl-dev/trawl/indexer"
-	"github.com/trawl-dev/trawl/indexer/bleve"
-	"github.com/trawl-dev/trawl/trigram"
 )
 
 // TestReadAheadKeepsOrder: texts read on several goroutines give the
@@ -20,27 +14,16 @@ import (
 // order (the texts' sizes differ a hundredfold), on both query paths.
 func TestReadAheadKeepsOrder(t *testing.T) {
 	ctx := context.Background()
-	idx, err := bleve.Open(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer idx.Close()
-	ch := &indexer.Changes{PutBranches: []indexer.Branch{{Repo: "acme/api", Name: "main", Commit: strings.Repeat("c", 40), Meta: indexer.Repo{Name: "acme/api"}}}}
+	var texts []string
 	for i := range 300 {
 		// Every third text holds the needle on a line the regex refuses.
 		needle := "needle = %d\n"
 		if i%3 == 0 {
 			needle = "needle %d\n"
 		}
-		text := fmt.Sprintf(needle, i) + strings.Repeat("filler line\n", 1+(i*37)%100*20)
-		sum := sha1.Sum([]byte(text))
-		id := hex.EncodeToString(sum[:])
-		ch.Blobs = append(ch.Blobs, indexer.Blob{ID: id, Text: []byte(text), Trigrams: trigram.Extract([]byte(text)), Lines: strings.Count(text, "\n")})
-		ch.PutLocs = append(ch.PutLocs, indexer.Location{Repo: "acme/api", Branch: "main", Path: fmt.Sprintf("f%03d.txt", i), Blob: id, Size: int64(len(text))})
+		texts = append(texts, fmt.Sprintf(needle, i)+strings.Repeat("filler line\n", 1+(i*37)%100*20))
 	}
-	if err := idx.Commit(ctx, ch); err != nil {
-		t.Fatal(err)
-	}
+	idx := indexTexts(t, texts)
 	s := New(idx)
 	search := func(q string, opt Options) *Result {
 		t.Helper()

@@ -414,15 +414,8 @@ func (g *grouper) verifyLocal(groups []group) error {
 	reads := newTextReads(g.ctx, r.idx, r.verifier.terms)
 	defer reads.close()
 	take := func(tr *textRead) error {
-		if errors.Is(tr.readErr, indexer.ErrNotFound) {
-			return nil // collected since Locations answered
-		}
-		if tr.readErr != nil {
-			return fmt.Errorf("read blob %s: %w", tr.id, tr.readErr)
-		}
-		r.stats.Candidates++
-		if tr.matchErr != nil {
-			return tr.matchErr
+		if ok, err := r.candidate(tr); !ok || err != nil {
+			return err
 		}
 		return r.emitBlob(tr.locs, tr.tm)
 	}
@@ -440,15 +433,7 @@ func (g *grouper) verifyLocal(groups []group) error {
 			}
 		}
 	}
-	for {
-		tr, ok := reads.next()
-		if !ok {
-			return nil
-		}
-		if err := take(tr); err != nil {
-			return err
-		}
-	}
+	return reads.drain(take)
 }
 
 // textFirst runs a query that the index cannot narrow (every branch, no
@@ -495,15 +480,8 @@ func (r *run) textFirst(ctx context.Context, plan *trigram.Query) error {
 		return err
 	}
 	take := func(tr *textRead) error {
-		if errors.Is(tr.readErr, indexer.ErrNotFound) {
-			return nil // collected since MatchBlobs saw it
-		}
-		if tr.readErr != nil {
-			return fmt.Errorf("read blob %s: %w", tr.id, tr.readErr)
-		}
-		r.stats.Candidates++
-		if tr.matchErr != nil {
-			return tr.matchErr
+		if ok, err := r.candidate(tr); !ok || err != nil {
+			return err
 		}
 		if eval(r.q.Root, contentLeaf(tr.tm)) == no {
 			return nil
@@ -529,17 +507,26 @@ func (r *run) textFirst(ctx context.Context, plan *trigram.Query) error {
 		}
 		return nil
 	})
-	for err == nil {
-		tr, ok := reads.next()
-		if !ok {
-			break
-		}
-		err = take(tr)
+	if err == nil {
+		err = reads.drain(take)
 	}
 	if err == nil {
 		err = flush()
 	}
 	return err
+}
+
+// candidate counts a read candidate and reports whether its text was read
+// and matched; a blob collected since it was listed is no candidate.
+func (r *run) candidate(tr *textRead) (bool, error) {
+	if errors.Is(tr.readErr, indexer.ErrNotFound) {
+		return false, nil
+	}
+	if tr.readErr != nil {
+		return false, fmt.Errorf("read blob %s: %w", tr.id, tr.readErr)
+	}
+	r.stats.Candidates++
+	return tr.matchErr == nil, tr.matchErr
 }
 
 // inScope keeps the locations the query can still accept before reading
@@ -552,8 +539,9 @@ func (r *run) inScope(locs []indexer.Location) []indexer.Location {
 	})
 }
 
-// blob verifies one candidate blob and emits its matching files.
-// texts, when not nil, holds the blob's text read ahead in a batch.
+// blob verifies one candidate blob of a remote index and emits its
+// matching files. texts holds the text read in the batch (a local index
+// reads through verifyLocal); a query with filters only reads none.
 func (r *run) blob(ctx context.Context, id string, locs []indexer.Location, texts map[string][]byte) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -564,25 +552,12 @@ func (r *run) blob(ctx context.Context, id string, locs []indexer.Location, text
 	}
 	var tm *textMatch
 	if r.verifier != nil {
-		var (
-			text []byte
-			err  error
-		)
-		if texts != nil {
-			var ok bool
-			if text, ok = texts[id]; !ok {
-				err = indexer.ErrNotFound
-			}
-		} else {
-			text, err = r.idx.BlobText(ctx, id)
-		}
-		if errors.Is(err, indexer.ErrNotFound) {
+		text, ok := texts[id]
+		if !ok {
 			return nil // collected since Locations answered
 		}
-		if err != nil {
-			return fmt.Errorf("read blob %s: %w", id, err)
-		}
 		r.stats.Candidates++
+		var err error
 		if tm, err = r.verifier.match(ctx, text); err != nil {
 			return err
 		}
