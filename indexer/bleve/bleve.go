@@ -68,6 +68,7 @@ const (
 	fieldBranch   = "branch"
 	fieldPath     = "path"
 	fieldBlob     = "blob"
+	fieldValues   = "lv" // a location's size, language and skip reason (lvValue)
 	fieldLanguage = "language"
 	fieldSkip     = "skip"
 	fieldSize     = "size"
@@ -319,15 +320,13 @@ func newMapping() *mapping.IndexMappingImpl {
 	}))
 	m.AddDocumentMapping(kindLoc, doc(map[string]*mapping.FieldMapping{
 		// Repo, branch and path are read back from the id (readLoc).
-		fieldRepo:     keywordField(false),
-		fieldBranch:   keywordField(false),
-		fieldPath:     keywordField(false),
-		fieldBlob:     keywordField(true),
-		fieldLanguage: keywordField(true),
-		fieldSkip:     keywordField(true),
-		fieldSize:     keywordField(true),
-		fieldRB:       keywordField(false),
-		fieldSkipped:  keywordField(false),
+		fieldRepo:    keywordField(false),
+		fieldBranch:  keywordField(false),
+		fieldPath:    keywordField(false),
+		fieldBlob:    keywordField(true),
+		fieldValues:  keywordField(true),
+		fieldRB:      keywordField(false),
+		fieldSkipped: keywordField(false),
 	}))
 	m.AddDocumentMapping(kindBranch, doc(map[string]*mapping.FieldMapping{
 		fieldState:    storedField,

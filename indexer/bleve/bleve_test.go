@@ -9,9 +9,12 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/blevesearch/bleve/v2/document"
 
 	"github.com/trawl-dev/trawl/indexer"
 	"github.com/trawl-dev/trawl/indexer/indexertest"
@@ -388,6 +391,56 @@ func TestLocationsSplit(t *testing.T) {
 		}))
 		if !slices.Equal(got, want) {
 			t.Errorf("%d cores: %d locations, want %d, in blob, repo, branch, path order", procs, len(got), len(want))
+		}
+	}
+}
+
+// TestEarlierLocationLayouts reads locations written as earlier trawls
+// wrote them, beside ones written now, in one index: with every value in
+// doc values (before repo, branch and path came from the id), and with
+// size, language and skip reason as fields of their own (before
+// fieldValues). Both listings must give them back whole: by blob (values
+// from locValueFields, the blob from its postings) and all at once.
+func TestEarlierLocationLayouts(t *testing.T) {
+	ctx := context.Background()
+	x := openT(t, t.TempDir())
+	blob := testBlob("shared text of three layouts")
+	now := indexer.Location{Repo: "acme/api", Branch: "main", Path: "now.go", Blob: blob.ID, Language: "Go", Size: 28}
+	must(t, x.Commit(ctx, &indexer.Changes{Blobs: []indexer.Blob{blob}, PutLocs: []indexer.Location{now},
+		PutBranches: []indexer.Branch{{Repo: "acme/api", Name: "main"}}}))
+	oldest := indexer.Location{Repo: "acme/api", Branch: "main", Path: "big.bin", Blob: blob.ID, Size: 9000, Skip: indexer.SkipBinary}
+	older := indexer.Location{Repo: "acme/api", Branch: "main", Path: "pom.xml", Blob: blob.ID, Language: "Maven POM", Size: 28}
+	b := x.idx.NewBatch()
+	for i, l := range []indexer.Location{oldest, older} {
+		d := document.NewDocument(locID(l.Key()))
+		d.AddField(x.keyword(fieldKind, kindLoc, false))
+		d.AddField(x.keyword(fieldRepo, l.Repo, i == 0))
+		d.AddField(x.keyword(fieldBranch, l.Branch, i == 0))
+		d.AddField(x.keyword(fieldPath, l.Path, i == 0))
+		d.AddField(x.keyword(fieldBlob, l.Blob, true))
+		d.AddField(x.keyword(fieldSize, strconv.FormatInt(l.Size, 10), true))
+		d.AddField(x.keyword(fieldRB, rb(l.Repo, l.Branch), false))
+		if l.Language != "" {
+			d.AddField(x.keyword(fieldLanguage, l.Language, true))
+		}
+		skipped := "n"
+		if l.Skip != "" {
+			d.AddField(x.keyword(fieldSkip, l.Skip, true))
+			skipped = "y"
+		}
+		d.AddField(x.keyword(fieldSkipped, skipped, false))
+		must(t, b.IndexAdvanced(d))
+	}
+	must(t, x.idx.Batch(b))
+	want := []indexer.Location{oldest, now, older} // by path within the blob
+	for _, q := range []indexer.LocationQuery{{Blobs: []string{blob.ID}, Skipped: indexer.AnySkipped}, {Skipped: indexer.AnySkipped}} {
+		var got []indexer.Location
+		must(t, x.Locations(ctx, q, func(l indexer.Location) error {
+			got = append(got, l)
+			return nil
+		}))
+		if !slices.Equal(got, want) {
+			t.Errorf("Locations(%+v) =\n%+v\nwant\n%+v", q, got, want)
 		}
 	}
 }

@@ -106,22 +106,19 @@ func (x *Index) locDoc(l *indexer.Location) (*document.Document, error) {
 	if l.Repo == "" || l.Branch == "" || l.Path == "" || !isBlobID(l.Blob) {
 		return nil, fmt.Errorf("location %q %q %q of blob %q is incomplete", l.Repo, l.Branch, l.Path, l.Blob)
 	}
+	if strings.ContainsRune(l.Language, 0) || strings.ContainsRune(l.Skip, 0) {
+		return nil, fmt.Errorf("location %q %q %q: language %q or skip reason %q holds a NUL", l.Repo, l.Branch, l.Path, l.Language, l.Skip)
+	}
 	d := document.NewDocument(locID(l.Key()))
 	d.AddField(x.keyword(fieldKind, kindLoc, false))
 	d.AddField(x.keyword(fieldRepo, l.Repo, false))
 	d.AddField(x.keyword(fieldBranch, l.Branch, false))
 	d.AddField(x.keyword(fieldPath, l.Path, false))
 	d.AddField(x.keyword(fieldBlob, l.Blob, true))
-	d.AddField(x.keyword(fieldSize, strconv.FormatInt(l.Size, 10), true))
+	d.AddField(x.keyword(fieldValues, lvValue(l), true))
 	d.AddField(x.keyword(fieldRB, rb(l.Repo, l.Branch), false))
-	// Empty values are left out rather than indexed as empty terms; the
-	// skipped field is what queries select on.
-	if l.Language != "" {
-		d.AddField(x.keyword(fieldLanguage, l.Language, true))
-	}
 	skipped := "n"
 	if l.Skip != "" {
-		d.AddField(x.keyword(fieldSkip, l.Skip, true))
 		skipped = "y"
 	}
 	d.AddField(x.keyword(fieldSkipped, skipped, false))
@@ -244,8 +241,24 @@ func appendPart(dst *string, term []byte) {
 }
 
 // locFields are the doc-value fields a Location is read back from besides
-// its id, which holds the repo, branch and path (locID).
-var locFields = []string{fieldBlob, fieldLanguage, fieldSkip, fieldSize}
+// its id, which holds the repo, branch and path (locID). A listing by blob
+// knows each location's blob from the blob's postings (blobsOf) and reads
+// locValueFields only: the blob's 40 bytes are most of what a doc-value
+// chunk decompresses. Size, language and skip reason share one field
+// (lvValue) because each field read costs decoding the header of the
+// field's chunk of 1,024 documents; indexes written before it keep the
+// three fields of their own, read here too.
+var (
+	locFields      = []string{fieldBlob, fieldValues, fieldLanguage, fieldSkip, fieldSize}
+	locValueFields = locFields[1:]
+)
+
+// lvValue is the value of a location's fieldValues: its size, language and
+// skip reason, NUL-separated. None holds a NUL: the language and reason
+// come from fixed tables.
+func lvValue(l *indexer.Location) string {
+	return strconv.FormatInt(l.Size, 10) + "\x00" + l.Language + "\x00" + l.Skip
+}
 
 // readLoc reads the location with internal id from its id and doc values.
 // The id is kept uncompressed beside the stored fields, so reading it
@@ -254,10 +267,12 @@ var locFields = []string{fieldBlob, fieldLanguage, fieldSkip, fieldSize}
 // candidates lie in different chunks. Repo, branch and path are the
 // largest values, so taking them from the id more than halves the bytes
 // decompressed.
-func readLoc(r bindex.IndexReader, dv bindex.DocValueReader, id bindex.IndexInternalID) (indexer.Location, error) {
+// When blobOf is not nil, dv reads locValueFields and the blob is
+// blobOf[id].
+func readLoc(r bindex.IndexReader, dv bindex.DocValueReader, blobOf map[string]string, id bindex.IndexInternalID) (indexer.Location, error) {
 	var (
-		l    indexer.Location
-		size string
+		l        indexer.Location
+		size, lv string
 	)
 	ext, err := r.ExternalID(id)
 	if err != nil {
@@ -278,10 +293,26 @@ func readLoc(r bindex.IndexReader, dv bindex.DocValueReader, id bindex.IndexInte
 			appendPart(&l.Skip, term)
 		case fieldSize:
 			appendPart(&size, term)
+		case fieldValues:
+			appendPart(&lv, term)
 		}
 	})
 	if err != nil {
 		return l, err
+	}
+	if lv != "" {
+		var ok bool
+		if size, lv, ok = strings.Cut(lv, "\x00"); ok {
+			l.Language, l.Skip, ok = strings.Cut(lv, "\x00")
+		}
+		if !ok {
+			return l, fmt.Errorf("location %s %s %s: values %q are not size NUL language NUL skip", l.Repo, l.Branch, l.Path, lv)
+		}
+	}
+	if blobOf != nil {
+		if l.Blob, ok = blobOf[string(id)]; !ok {
+			return l, fmt.Errorf("location %s %s %s: in no listed blob's postings", l.Repo, l.Branch, l.Path)
+		}
 	}
 	if l.Size, err = strconv.ParseInt(size, 10, 64); err != nil {
 		return l, fmt.Errorf("location %s %s %s: size %q: %w", l.Repo, l.Branch, l.Path, size, err)

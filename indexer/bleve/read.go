@@ -193,11 +193,7 @@ func (x *Index) Locations(ctx context.Context, q indexer.LocationQuery, fn func(
 	}
 	l := &lister{x: x, ctx: ctx, filter: locationFilter(q), fn: fn}
 	err := x.read(func(r bindex.IndexReader) error {
-		dv, err := r.DocValueReader(locFields)
-		if err != nil {
-			return err
-		}
-		l.r, l.dv = r, dv
+		l.r = r
 		if q.Blobs != nil {
 			blobs := slices.Compact(slices.Sorted(slices.Values(q.Blobs)))
 			for c := range slices.Chunk(blobs, chunk) {
@@ -250,7 +246,6 @@ type lister struct {
 	x      *Index
 	ctx    context.Context
 	r      bindex.IndexReader
-	dv     bindex.DocValueReader
 	filter []query.Query
 	fn     func(indexer.Location) error
 	fnErr  error // fn's own error, which ends the listing
@@ -259,7 +254,7 @@ type lister struct {
 // emit lists the locations matching the filter and blobs (all when nil),
 // sorted, up to max of them; it returns errStop beyond max.
 func (l *lister) emit(blobs []string, max int) error {
-	locs, err := l.collect(l.dv, blobs, max)
+	locs, err := l.collect(blobs, max)
 	if err != nil {
 		return err
 	}
@@ -287,11 +282,7 @@ func (l *lister) emitSplit(blobs []string) error {
 	for i := range n {
 		part := blobs[i*len(blobs)/n : (i+1)*len(blobs)/n]
 		wg.Go(func() {
-			dv, err := l.r.DocValueReader(locFields)
-			if err == nil {
-				parts[i], err = l.collect(dv, part, -1)
-			}
-			errs[i] = err
+			parts[i], errs[i] = l.collect(part, -1)
 		})
 	}
 	wg.Wait()
@@ -307,19 +298,30 @@ func (l *lister) emitSplit(blobs []string) error {
 }
 
 // collect lists, sorted, the locations matching the filter and blobs (all
-// when nil), reading their values through dv, up to max of them; it
-// returns errStop beyond max.
-func (l *lister) collect(dv bindex.DocValueReader, blobs []string, max int) ([]indexer.Location, error) {
-	qs := l.filter
+// when nil), up to max of them; it returns errStop beyond max. It reads
+// values with a doc-value reader of its own: a reader is not safe for
+// concurrent use.
+func (l *lister) collect(blobs []string, max int) ([]indexer.Location, error) {
+	qs, fields := l.filter, locFields
+	var blobOf map[string]string
 	if blobs != nil {
 		qs = append(slices.Clip(l.filter), anyTerm(fieldBlob, blobs))
+		fields = locValueFields
+		var err error
+		if blobOf, err = blobsOf(l.ctx, l.r, blobs); err != nil {
+			return nil, err
+		}
+	}
+	dv, err := l.r.DocValueReader(fields)
+	if err != nil {
+		return nil, err
 	}
 	var locs []indexer.Location
-	err := l.x.stream(l.ctx, l.r, query.NewConjunctionQuery(qs), func(id bindex.IndexInternalID) error {
+	err = l.x.stream(l.ctx, l.r, query.NewConjunctionQuery(qs), func(id bindex.IndexInternalID) error {
 		if len(locs) == max {
 			return errStop
 		}
-		loc, err := readLoc(l.r, dv, id)
+		loc, err := readLoc(l.r, dv, blobOf, id)
 		locs = append(locs, loc)
 		return err
 	})
@@ -328,6 +330,35 @@ func (l *lister) collect(dv bindex.DocValueReader, blobs []string, max int) ([]i
 	}
 	slices.SortFunc(locs, compareLocations)
 	return locs, nil
+}
+
+// blobsOf maps the internal id of each document whose blob field holds
+// one of blobs to that blob, walking the blobs' postings: a few dictionary
+// lookups where the doc values would decompress a chunk per location.
+func blobsOf(ctx context.Context, r bindex.IndexReader, blobs []string) (map[string]string, error) {
+	m := make(map[string]string, 8*len(blobs))
+	var d bindex.TermFieldDoc
+	for _, b := range blobs {
+		tfr, err := r.TermFieldReader(ctx, []byte(b), fieldBlob, false, false, false)
+		if err != nil {
+			return nil, err
+		}
+		for {
+			td, err := tfr.Next(d.Reset())
+			if err != nil {
+				tfr.Close()
+				return nil, err
+			}
+			if td == nil {
+				break
+			}
+			m[string(td.ID)] = b
+		}
+		if err := tfr.Close(); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
 }
 
 // hand gives locs to fn; fn's error ends the listing (errStop).

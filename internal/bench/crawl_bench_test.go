@@ -1,6 +1,10 @@
 package bench
 
 import (
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"testing"
@@ -11,6 +15,7 @@ import (
 	"github.com/trawl-dev/trawl/indexer/elastic"
 	"github.com/trawl-dev/trawl/internal/crawltest"
 	"github.com/trawl-dev/trawl/search"
+	"github.com/trawl-dev/trawl/web"
 )
 
 // These benchmarks run the crawl and the queries in the test process, for
@@ -120,4 +125,38 @@ func smallOrgB(b *testing.B) *Org {
 		b.Fatal(err)
 	}
 	return org
+}
+
+// BenchmarkServe answers the selective queries through the server's
+// handler, as GET /api/search?limit=0 into a recorder, on the index of
+// BenchmarkSearch: what the report's trawl serve column adds to the
+// in-process figure (routing, limits, JSON), without the socket.
+func BenchmarkServe(b *testing.B) {
+	var idx indexer.Index
+	if dir := os.Getenv("TRAWL_BENCH_INDEX"); dir != "" {
+		x, err := bleve.Open(b.Context(), dir)
+		if err != nil {
+			b.Fatal(err)
+		}
+		idx = x
+	} else {
+		idx = crawledSmallOrg(b)
+	}
+	defer idx.Close()
+	h := web.New(web.Options{Index: idx, Searcher: search.New(idx), Logger: slog.New(slog.DiscardHandler)}).Handler()
+	for _, q := range queries {
+		if !q.selective() {
+			continue
+		}
+		u := "/api/search?" + url.Values{"q": {q.Query}, "limit": {"0"}}.Encode()
+		b.Run(q.Kind+"/"+q.Query, func(b *testing.B) {
+			for b.Loop() {
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "http://localhost"+u, nil))
+				if w.Code != http.StatusOK {
+					b.Fatalf("%s: %d %s", u, w.Code, w.Body)
+				}
+			}
+		})
+	}
 }
