@@ -89,12 +89,12 @@ func (a Action) Check() error {
 
 // groupRefRE finds $1, ${1}, $name and ${name} in a replacement, as
 // regexp.Expand reads them ($$ is a literal $).
-var groupRefRE = regexp.MustCompile(`\$(\$|\{([A-Za-z0-9_]+)\}|([A-Za-z0-9_]+))`)
+var groupRefRE = lazyRegexp(`\$(\$|\{([A-Za-z0-9_]+)\}|([A-Za-z0-9_]+))`)
 
 // checkExpansion refuses a replacement naming a group the expression does
 // not have: regexp.Expand would put nothing there, silently.
 func checkExpansion(re *regexp.Regexp, tmpl string) error {
-	for _, m := range groupRefRE.FindAllStringSubmatch(tmpl, -1) {
+	for _, m := range groupRefRE().FindAllStringSubmatch(tmpl, -1) {
 		name := m[2] + m[3]
 		if m[1] == "$" {
 			continue

@@ -225,10 +225,10 @@ func pomProperties(b []byte) (map[string]span, error) {
 	}
 }
 
-var mavenRefRE = regexp.MustCompile(`^\$\{([^}]+)\}$`)
+var mavenRefRE = lazyRegexp(`^\$\{([^}]+)\}$`)
 
 func mavenRef(v string) (string, bool) {
-	m := mavenRefRE.FindStringSubmatch(v)
+	m := mavenRefRE().FindStringSubmatch(v)
 	if m == nil {
 		return "", false
 	}
@@ -351,13 +351,13 @@ func setGoMod(b []byte, name, version string) ([]byte, error) {
 	return bytes.Join(lines, nil), nil
 }
 
-var fromRE = regexp.MustCompile(`(?im)^(\s*FROM\s+(?:--\S+\s+)*)((?:[^\s@:/]+:\d+/)?[^\s@:]+)(:[^\s@]+)?(@\S+)?`)
+var fromRE = lazyRegexp(`(?im)^(\s*FROM\s+(?:--\S+\s+)*)((?:[^\s@:/]+:\d+/)?[^\s@:]+)(:[^\s@]+)?(@\S+)?`)
 
 // setDockerfile sets the tag of image name in FROM lines; a digest pinned
 // next to the old tag is dropped, as it names the old image.
 func setDockerfile(b []byte, name, version string) ([]byte, error) {
-	return fromRE.ReplaceAllFunc(b, func(m []byte) []byte {
-		sub := fromRE.FindSubmatch(m)
+	return fromRE().ReplaceAllFunc(b, func(m []byte) []byte {
+		sub := fromRE().FindSubmatch(m)
 		if dockerName(string(sub[2])) != dockerName(name) {
 			return m
 		}
@@ -371,12 +371,12 @@ func dockerName(n string) string {
 	return strings.TrimPrefix(n, "library/")
 }
 
-var usesRE = regexp.MustCompile(`(?m)^(\s*(?:-\s+)?uses:\s*["']?)([A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)((?:/[^@\s"']*)?)@([^\s"'#]+)`)
+var usesRE = lazyRegexp(`(?m)^(\s*(?:-\s+)?uses:\s*["']?)([A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)((?:/[^@\s"']*)?)@([^\s"'#]+)`)
 
 // setActions sets the ref of action name (owner/repo) in uses: lines.
 func setActions(b []byte, name, version string) ([]byte, error) {
-	return usesRE.ReplaceAllFunc(b, func(m []byte) []byte {
-		sub := usesRE.FindSubmatch(m)
+	return usesRE().ReplaceAllFunc(b, func(m []byte) []byte {
+		sub := usesRE().FindSubmatch(m)
 		if !strings.EqualFold(string(sub[2]), name) {
 			return m
 		}
@@ -385,10 +385,10 @@ func setActions(b []byte, name, version string) ([]byte, error) {
 }
 
 var (
-	catalogModuleRE = regexp.MustCompile(`(?m)^\s*[A-Za-z0-9_.-]+\s*=\s*\{[^}\n]*\}`)
-	catalogRefRE    = regexp.MustCompile(`version\.ref\s*=\s*"([^"]+)"`)
-	catalogVerRE    = regexp.MustCompile(`(\bversion\s*=\s*")([^"]*)(")`)
-	catalogStrRE    = regexp.MustCompile(`(?m)^(\s*[A-Za-z0-9_.-]+\s*=\s*")([^":"]+:[^":"]+):([^"]+)(")`)
+	catalogModuleRE = lazyRegexp(`(?m)^\s*[A-Za-z0-9_.-]+\s*=\s*\{[^}\n]*\}`)
+	catalogRefRE    = lazyRegexp(`version\.ref\s*=\s*"([^"]+)"`)
+	catalogVerRE    = lazyRegexp(`(\bversion\s*=\s*")([^"]*)(")`)
+	catalogStrRE    = lazyRegexp(`(?m)^(\s*[A-Za-z0-9_.-]+\s*=\s*")([^":"]+:[^":"]+):([^"]+)(")`)
 )
 
 // setCatalog sets a library's version in a Gradle version catalog
@@ -396,19 +396,19 @@ var (
 // or the [versions] entry its version.ref names.
 func setCatalog(b []byte, name, version string) ([]byte, error) {
 	var refs []string
-	out := catalogModuleRE.ReplaceAllFunc(b, func(m []byte) []byte {
+	out := catalogModuleRE().ReplaceAllFunc(b, func(m []byte) []byte {
 		s := string(m)
 		if !catalogMentions(s, name) {
 			return m
 		}
-		if r := catalogRefRE.FindStringSubmatch(s); r != nil {
+		if r := catalogRefRE().FindStringSubmatch(s); r != nil {
 			refs = append(refs, r[1])
 			return m
 		}
-		return []byte(catalogVerRE.ReplaceAllString(s, "${1}"+version+"${3}"))
+		return []byte(catalogVerRE().ReplaceAllString(s, "${1}"+version+"${3}"))
 	})
-	out = catalogStrRE.ReplaceAllFunc(out, func(m []byte) []byte {
-		sub := catalogStrRE.FindSubmatch(m)
+	out = catalogStrRE().ReplaceAllFunc(out, func(m []byte) []byte {
+		sub := catalogStrRE().FindSubmatch(m)
 		if string(sub[2]) != name {
 			return m
 		}

@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -81,11 +80,11 @@ type FileChange struct {
 // HeadBranch is the branch a campaign pushes for base branch: trawl/ID/BRANCH.
 func HeadBranch(id, branch string) string { return "trawl/" + id + "/" + branch }
 
-var idRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
+var idRE = lazyRegexp(`^[a-z0-9][a-z0-9._-]{0,62}$`)
 
 // CheckID reports whether id can name a campaign (and a branch segment).
 func CheckID(id string) error {
-	if !idRE.MatchString(id) || strings.Contains(id, "..") || strings.HasSuffix(id, ".lock") {
+	if !idRE().MatchString(id) || strings.Contains(id, "..") || strings.HasSuffix(id, ".lock") {
 		return fmt.Errorf("campaign id %q: use 1 to 63 of a-z 0-9 . _ - starting with a letter or digit", id)
 	}
 	return nil

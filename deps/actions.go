@@ -1,13 +1,12 @@
 package deps
 
 import (
-	"regexp"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 )
 
-var hexSHA = regexp.MustCompile(`^[0-9a-f]{40}$`)
+var hexSHA = lazyRegexp(`^[0-9a-f]{40}$`)
 
 // parseActions reads uses: of workflow jobs and steps and of composite
 // actions, and the container and service images of jobs. Local actions

@@ -1,13 +1,12 @@
 package deps
 
 import (
-	"regexp"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 )
 
-var composeVar = regexp.MustCompile(`\$\{([A-Za-z_]\w*)(?::?-([^}]*))?\}`)
+var composeVar = lazyRegexp(`\$\{([A-Za-z_]\w*)(?::?-([^}]*))?\}`)
 
 // parseCompose reads services.*.image; ${VAR:-default} takes its default.
 func parseCompose(b []byte) (*Manifest, error) {
@@ -22,8 +21,8 @@ func parseCompose(b []byte) (*Manifest, error) {
 		if raw == "" {
 			return
 		}
-		image := composeVar.ReplaceAllStringFunc(raw, func(ref string) string {
-			if sm := composeVar.FindStringSubmatch(ref); strings.Contains(ref, "-") {
+		image := composeVar().ReplaceAllStringFunc(raw, func(ref string) string {
+			if sm := composeVar().FindStringSubmatch(ref); strings.Contains(ref, "-") {
 				return sm[2]
 			}
 			return ref

@@ -1,18 +1,17 @@
 package deps
 
 import (
-	"regexp"
 	"strings"
 )
 
-var dockerVar = regexp.MustCompile(`\$(?:\{([A-Za-z_]\w*)(?::?([-+])([^}]*))?\}|([A-Za-z_]\w*))`)
+var dockerVar = lazyRegexp(`\$(?:\{([A-Za-z_]\w*)(?::?([-+])([^}]*))?\}|([A-Za-z_]\w*))`)
 
 // expandArgs substitutes $VAR, ${VAR}, ${VAR:-default} and ${VAR:+alt}. A
 // variable with no known value is left as written, so that the result shows
 // it is unresolved rather than silently empty.
 func expandArgs(s string, args map[string]string) string {
-	return dockerVar.ReplaceAllStringFunc(s, func(ref string) string {
-		sm := dockerVar.FindStringSubmatch(ref)
+	return dockerVar().ReplaceAllStringFunc(s, func(ref string) string {
+		sm := dockerVar().FindStringSubmatch(ref)
 		name := sm[1] + sm[4]
 		val, ok := args[name]
 		switch sm[2] {

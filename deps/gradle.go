@@ -3,7 +3,6 @@ package deps
 import (
 	"bufio"
 	"bytes"
-	"regexp"
 	"strings"
 )
 
@@ -178,17 +177,17 @@ func parseGradleProps(b []byte) (*Manifest, error) {
 }
 
 var (
-	gradleVar = regexp.MustCompile(`^\s*(?:def\s+|val\s+|var\s+|ext\.|extra\[["'])?([A-Za-z_][\w.]*)(?:["']\])?\s*=\s*["']([^"'$]*)["']\s*$`)
+	gradleVar = lazyRegexp(`^\s*(?:def\s+|val\s+|var\s+|ext\.|extra\[["'])?([A-Za-z_][\w.]*)(?:["']\])?\s*=\s*["']([^"'$]*)["']\s*$`)
 	// configuration 'g:a:v' / configuration("g:a:v") / platform("g:a:v")
-	gradleString = regexp.MustCompile(`^\s*([A-Za-z]\w*)\s*\(?\s*(?:(?:platform|enforcedPlatform|testFixtures)\s*\(\s*)?["']([\w.\-]+):([\w.\-]+)(?::([^"':@]*))?(?::[^"'@]*)?(?:@\w+)?["']`)
+	gradleString = lazyRegexp(`^\s*([A-Za-z]\w*)\s*\(?\s*(?:(?:platform|enforcedPlatform|testFixtures)\s*\(\s*)?["']([\w.\-]+):([\w.\-]+)(?::([^"':@]*))?(?::[^"'@]*)?(?:@\w+)?["']`)
 	// configuration group: 'g', name: 'a', version: 'v'  (Groovy or Kotlin named arguments)
-	gradleMap = regexp.MustCompile(`^\s*([A-Za-z]\w*)\s*\(?\s*group\s*[:=]\s*["']([^"']+)["']\s*,\s*name\s*[:=]\s*["']([^"']+)["'](?:\s*,\s*version\s*[:=]\s*["']([^"']+)["'])?`)
+	gradleMap = lazyRegexp(`^\s*([A-Za-z]\w*)\s*\(?\s*group\s*[:=]\s*["']([^"']+)["']\s*,\s*name\s*[:=]\s*["']([^"']+)["'](?:\s*,\s*version\s*[:=]\s*["']([^"']+)["'])?`)
 	// configuration libs.x.y / configuration(platform(libs.x))
-	gradleCatalogRef = regexp.MustCompile(`^\s*([A-Za-z]\w*)(?:\s+|\s*\(\s*)(?:(?:platform|enforcedPlatform)\s*\(\s*)?([A-Za-z]\w*\.[\w.]+)\s*\)?`)
-	gradlePlugin     = regexp.MustCompile(`^\s*id\s*\(?\s*["']([\w.\-]+)["']\s*\)?(?:\s+version\s*\(?\s*["']([^"']+)["'])?`)
-	gradleKotlin     = regexp.MustCompile(`^\s*kotlin\s*\(\s*["']([\w.\-]+)["']\s*\)(?:\s+version\s*\(?\s*["']([^"']+)["'])?`)
-	gradleAlias      = regexp.MustCompile(`^\s*alias\s*\(\s*([A-Za-z]\w*\.plugins\.[\w.]+)\s*\)`)
-	gradleRef        = regexp.MustCompile(`\$\{?([A-Za-z_][\w.]*)\}?`)
+	gradleCatalogRef = lazyRegexp(`^\s*([A-Za-z]\w*)(?:\s+|\s*\(\s*)(?:(?:platform|enforcedPlatform)\s*\(\s*)?([A-Za-z]\w*\.[\w.]+)\s*\)?`)
+	gradlePlugin     = lazyRegexp(`^\s*id\s*\(?\s*["']([\w.\-]+)["']\s*\)?(?:\s+version\s*\(?\s*["']([^"']+)["'])?`)
+	gradleKotlin     = lazyRegexp(`^\s*kotlin\s*\(\s*["']([\w.\-]+)["']\s*\)(?:\s+version\s*\(?\s*["']([^"']+)["'])?`)
+	gradleAlias      = lazyRegexp(`^\s*alias\s*\(\s*([A-Za-z]\w*\.plugins\.[\w.]+)\s*\)`)
+	gradleRef        = lazyRegexp(`\$\{?([A-Za-z_][\w.]*)\}?`)
 )
 
 // gradleNotConfig are method calls whose arguments look like coordinates
@@ -204,7 +203,7 @@ func parseGradle(b []byte) (*Manifest, error) {
 	m := &Manifest{Props: map[string]string{}}
 	lines := strings.Split(text, "\n")
 	for _, line := range lines {
-		if sm := gradleVar.FindStringSubmatch(line); sm != nil {
+		if sm := gradleVar().FindStringSubmatch(line); sm != nil {
 			m.Props[strings.TrimPrefix(sm[1], "ext.")] = sm[2]
 		}
 	}
@@ -214,29 +213,29 @@ func parseGradle(b []byte) (*Manifest, error) {
 			line = line[:j]
 		}
 		switch {
-		case gradlePlugin.MatchString(line):
-			sm := gradlePlugin.FindStringSubmatch(line)
+		case gradlePlugin().MatchString(line):
+			sm := gradlePlugin().FindStringSubmatch(line)
 			if sm[2] != "" || strings.Contains(sm[1], ".") {
 				m.Decls = append(m.Decls, gradleDecl(n, "gradle", sm[1], sm[2], "plugin", m.Props))
 			}
-		case gradleKotlin.MatchString(line):
-			sm := gradleKotlin.FindStringSubmatch(line)
+		case gradleKotlin().MatchString(line):
+			sm := gradleKotlin().FindStringSubmatch(line)
 			m.Decls = append(m.Decls, gradleDecl(n, "gradle", "org.jetbrains.kotlin."+sm[1], sm[2], "plugin", m.Props))
-		case gradleAlias.MatchString(line):
-			sm := gradleAlias.FindStringSubmatch(line)
+		case gradleAlias().MatchString(line):
+			sm := gradleAlias().FindStringSubmatch(line)
 			m.Decls = append(m.Decls, Decl{Line: n, Ecosystem: "gradle", Scope: "plugin", Ref: sm[1]})
-		case gradleMap.MatchString(line):
-			sm := gradleMap.FindStringSubmatch(line)
+		case gradleMap().MatchString(line):
+			sm := gradleMap().FindStringSubmatch(line)
 			if !gradleNotConfig[sm[1]] {
 				m.Decls = append(m.Decls, gradleDecl(n, "maven", sm[2]+":"+sm[3], sm[4], sm[1], m.Props))
 			}
-		case gradleString.MatchString(line):
-			sm := gradleString.FindStringSubmatch(line)
+		case gradleString().MatchString(line):
+			sm := gradleString().FindStringSubmatch(line)
 			if !gradleNotConfig[sm[1]] {
 				m.Decls = append(m.Decls, gradleDecl(n, "maven", sm[2]+":"+sm[3], sm[4], sm[1], m.Props))
 			}
-		case gradleCatalogRef.MatchString(line):
-			sm := gradleCatalogRef.FindStringSubmatch(line)
+		case gradleCatalogRef().MatchString(line):
+			sm := gradleCatalogRef().FindStringSubmatch(line)
 			ref := sm[2]
 			parts := strings.Split(ref, ".")
 			if gradleNotConfig[sm[1]] || len(parts) < 2 || parts[1] == "versions" || parts[1] == "plugins" ||
@@ -260,7 +259,7 @@ func gradleDecl(line int, eco, name, version, scope string, props map[string]str
 		return d
 	}
 	d.Source = SourceLiteral
-	if gradleRef.MatchString(version) {
+	if gradleRef().MatchString(version) {
 		d.Source = SourceProperty
 		expanded, missing := expandGradle(version, props)
 		if missing != "" {
@@ -278,8 +277,8 @@ func gradleDecl(line int, eco, name, version, scope string, props map[string]str
 // not expand.
 func expandGradle(s string, props map[string]string) (string, string) {
 	var missing string
-	out := gradleRef.ReplaceAllStringFunc(s, func(ref string) string {
-		name := gradleRef.FindStringSubmatch(ref)[1]
+	out := gradleRef().ReplaceAllStringFunc(s, func(ref string) string {
+		name := gradleRef().FindStringSubmatch(ref)[1]
 		for _, k := range []string{name, strings.TrimPrefix(name, "project."), strings.TrimPrefix(name, "rootProject.")} {
 			if v, ok := props[k]; ok {
 				return v

@@ -1,16 +1,15 @@
 package deps
 
 import (
-	"regexp"
 	"strings"
 )
 
 var (
-	jenkinsLibrary   = regexp.MustCompile(`@Library\s*\(\s*\[?([^)\]]*)\]?\s*\)`)
-	jenkinsLibCall   = regexp.MustCompile(`(?:^|[^\w.@])library\s*\(?\s*(?:identifier\s*:\s*)?['"]([^'"]+)['"]`)
-	jenkinsImage     = regexp.MustCompile(`(?:docker\.image\s*\(\s*|\bimage\s+|\bdocker\s+)['"]([^'"]+)['"]`)
-	jenkinsQuoted    = regexp.MustCompile(`['"]([^'"]+)['"]`)
-	jenkinsGroovyVar = regexp.MustCompile(`\$\{?\w`)
+	jenkinsLibrary   = lazyRegexp(`@Library\s*\(\s*\[?([^)\]]*)\]?\s*\)`)
+	jenkinsLibCall   = lazyRegexp(`(?:^|[^\w.@])library\s*\(?\s*(?:identifier\s*:\s*)?['"]([^'"]+)['"]`)
+	jenkinsImage     = lazyRegexp(`(?:docker\.image\s*\(\s*|\bimage\s+|\bdocker\s+)['"]([^'"]+)['"]`)
+	jenkinsQuoted    = lazyRegexp(`['"]([^'"]+)['"]`)
+	jenkinsGroovyVar = lazyRegexp(`\$\{?\w`)
 )
 
 // parseJenkinsfile finds shared libraries (@Library('name@version'),
@@ -25,12 +24,12 @@ func parseJenkinsfile(b []byte) (*Manifest, error) {
 			line = line[:j]
 		}
 		var libs []string
-		for _, sm := range jenkinsLibrary.FindAllStringSubmatch(line, -1) {
-			for _, q := range jenkinsQuoted.FindAllStringSubmatch(sm[1], -1) {
+		for _, sm := range jenkinsLibrary().FindAllStringSubmatch(line, -1) {
+			for _, q := range jenkinsQuoted().FindAllStringSubmatch(sm[1], -1) {
 				libs = append(libs, q[1])
 			}
 		}
-		for _, sm := range jenkinsLibCall.FindAllStringSubmatch(line, -1) {
+		for _, sm := range jenkinsLibCall().FindAllStringSubmatch(line, -1) {
 			libs = append(libs, sm[1])
 		}
 		for _, lib := range libs {
@@ -41,8 +40,8 @@ func parseJenkinsfile(b []byte) (*Manifest, error) {
 			}
 			m.Decls = append(m.Decls, d)
 		}
-		for _, sm := range jenkinsImage.FindAllStringSubmatch(line, -1) {
-			if jenkinsGroovyVar.MatchString(sm[1]) {
+		for _, sm := range jenkinsImage().FindAllStringSubmatch(line, -1) {
+			if jenkinsGroovyVar().MatchString(sm[1]) {
 				continue // built at run time from Groovy variables
 			}
 			if d, ok := imageDecl(n, sm[1], ""); ok {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"path"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -392,7 +391,7 @@ func (m *mavenModel) key(d MavenDep) string {
 	return g + ":" + a
 }
 
-var mavenProp = regexp.MustCompile(`\$\{([^${}]+)\}`)
+var mavenProp = lazyRegexp(`\$\{([^${}]+)\}`)
 
 // interpolate expands ${...} references with the module's properties. It
 // reports SourceProperty when something was expanded.
@@ -403,7 +402,7 @@ func (m *mavenModel) interpolate(s string) (string, string) {
 			break
 		}
 		changed := false
-		s = mavenProp.ReplaceAllStringFunc(s, func(ref string) string {
+		s = mavenProp().ReplaceAllStringFunc(s, func(ref string) string {
 			if v, ok := m.props[ref[2:len(ref)-1]]; ok {
 				changed = true
 				return v

@@ -2,7 +2,6 @@ package deps
 
 import (
 	"path"
-	"regexp"
 	"strings"
 )
 
@@ -20,11 +19,11 @@ var npmScopes = []struct{ field, scope string }{
 	{"optionalDependencies", "optional"},
 }
 
-var exactSemver = regexp.MustCompile(`^[v=]?\s*(\d+\.\d+\.\d+(?:-[0-9A-Za-z.\-]+)?(?:\+[0-9A-Za-z.\-]+)?)$`)
+var exactSemver = lazyRegexp(`^[v=]?\s*(\d+\.\d+\.\d+(?:-[0-9A-Za-z.\-]+)?(?:\+[0-9A-Za-z.\-]+)?)$`)
 
 // exactNPM returns the version an npm spec pins exactly, or "".
 func exactNPM(spec string) string {
-	if sm := exactSemver.FindStringSubmatch(strings.TrimSpace(spec)); sm != nil {
+	if sm := exactSemver().FindStringSubmatch(strings.TrimSpace(spec)); sm != nil {
 		return sm[1]
 	}
 	return ""

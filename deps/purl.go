@@ -1,7 +1,6 @@
 package deps
 
 import (
-	"regexp"
 	"strings"
 )
 
@@ -70,11 +69,11 @@ func escape(s, keep string) string {
 	return b.String()
 }
 
-var pep503 = regexp.MustCompile(`[-_.]+`)
+var pep503 = lazyRegexp(`[-_.]+`)
 
 // normalizePyPI is the PEP 503 normalised form of a project name.
 func normalizePyPI(name string) string {
-	return strings.ToLower(pep503.ReplaceAllString(strings.TrimSpace(name), "-"))
+	return strings.ToLower(pep503().ReplaceAllString(strings.TrimSpace(name), "-"))
 }
 
 // isRegistry reports whether the first segment of an image reference is a

@@ -1,21 +1,20 @@
 package deps
 
 import (
-	"regexp"
 	"strings"
 )
 
 // pep508 matches a PEP 508 requirement: name, extras, then either a version
 // specifier (optionally in parentheses) or "@ url", then markers.
-var pep508 = regexp.MustCompile(`^([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(?:\[[^\]]*\])?\s*(?:@\s*(\S+)|\(?\s*((?:[<>=!~]=?|===)[^;()]*?)\s*\)?)?\s*(?:;.*)?$`)
+var pep508 = lazyRegexp(`^([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(?:\[[^\]]*\])?\s*(?:@\s*(\S+)|\(?\s*((?:[<>=!~]=?|===)[^;()]*?)\s*\)?)?\s*(?:;.*)?$`)
 
-var exactPyPI = regexp.MustCompile(`^===?\s*([^\s,*;]+)$`)
+var exactPyPI = lazyRegexp(`^===?\s*([^\s,*;]+)$`)
 
 // pypiDecl makes a declaration from a PEP 508 requirement string. A single
 // "==" pin is stored without its operator (as the version it is); any other
 // specifier is kept as written.
 func pypiDecl(line int, req, scope string) (Decl, bool) {
-	sm := pep508.FindStringSubmatch(strings.TrimSpace(req))
+	sm := pep508().FindStringSubmatch(strings.TrimSpace(req))
 	if sm == nil {
 		return Decl{}, false
 	}
@@ -25,7 +24,7 @@ func pypiDecl(line int, req, scope string) (Decl, bool) {
 		spec = sm[2] // a direct URL reference
 	}
 	d.Version = spec
-	if pin := exactPyPI.FindStringSubmatch(spec); pin != nil {
+	if pin := exactPyPI().FindStringSubmatch(spec); pin != nil {
 		d.Version, d.Resolved = pin[1], pin[1]
 	}
 	if d.Version == "" {
@@ -34,7 +33,7 @@ func pypiDecl(line int, req, scope string) (Decl, bool) {
 	return d, true
 }
 
-var reqOption = regexp.MustCompile(`\s--?[A-Za-z][\w-]*(?:[= ]\S+)?`)
+var reqOption = lazyRegexp(`\s--?[A-Za-z][\w-]*(?:[= ]\S+)?`)
 
 func parseRequirements(b []byte) (*Manifest, error) {
 	m := &Manifest{}
@@ -55,7 +54,7 @@ func parseRequirements(b []byte) (*Manifest, error) {
 		if line == "" || line[0] == '#' || line[0] == '-' || line[0] == '.' || line[0] == '/' || strings.Contains(strings.SplitN(line, " ", 2)[0], "://") {
 			continue
 		}
-		line = reqOption.ReplaceAllString(" "+line, "")
+		line = reqOption().ReplaceAllString(" "+line, "")
 		d, ok := pypiDecl(start, line, "")
 		if !ok {
 			return nil, errorf(start, "not a requirement: %q", line)
@@ -140,7 +139,7 @@ func addPoetry(m *Manifest, t *ttable, scope string) {
 		if spec != "" {
 			d.Source = SourceLiteral
 			// In Poetry a bare version means exactly that version.
-			if pin := exactPyPI.FindStringSubmatch(spec); pin != nil {
+			if pin := exactPyPI().FindStringSubmatch(spec); pin != nil {
 				d.Version, d.Resolved = pin[1], pin[1]
 			} else if exactPEP440(spec) {
 				d.Resolved = spec
@@ -150,9 +149,9 @@ func addPoetry(m *Manifest, t *ttable, scope string) {
 	}
 }
 
-var plainPEP440 = regexp.MustCompile(`^v?\d+(?:\.\d+)*(?:[-_.]?(?:a|b|rc|post|dev)\.?\d*)*(?:\+[\w.]+)?$`)
+var plainPEP440 = lazyRegexp(`^v?\d+(?:\.\d+)*(?:[-_.]?(?:a|b|rc|post|dev)\.?\d*)*(?:\+[\w.]+)?$`)
 
-func exactPEP440(s string) bool { return plainPEP440.MatchString(s) }
+func exactPEP440(s string) bool { return plainPEP440().MatchString(s) }
 
 func parsePoetryLock(b []byte) (*Manifest, error) {
 	doc, err := parseTOML(b)

@@ -5,7 +5,6 @@ package deps
 
 import (
 	"errors"
-	"regexp"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -27,12 +26,12 @@ func parseYAML(b []byte) (*yaml.Node, error) {
 	return doc.Content[0], nil
 }
 
-var yamlLine = regexp.MustCompile(`line (\d+)`)
+var yamlLine = lazyRegexp(`line (\d+)`)
 
 // yamlError keeps yaml.v3's message, which already names the line.
 func yamlError(err error) error {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	if sm := yamlLine.FindStringSubmatch(msg); sm != nil {
+	if sm := yamlLine().FindStringSubmatch(msg); sm != nil {
 		return errors.New("line " + sm[1] + ": " + strings.Replace(msg, sm[0]+": ", "", 1))
 	}
 	return errors.New(msg)
