@@ -319,7 +319,8 @@ func newMapping() *mapping.IndexMappingImpl {
 		fieldLines: storedField,
 	}))
 	m.AddDocumentMapping(kindLoc, doc(map[string]*mapping.FieldMapping{
-		// Repo, branch and path are read back from the id (readLoc).
+		// Repo, branch and path are read back from the id, size,
+		// language and skip reason from fieldValues (readLoc).
 		fieldRepo:    keywordField(false),
 		fieldBranch:  keywordField(false),
 		fieldPath:    keywordField(false),

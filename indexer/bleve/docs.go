@@ -254,8 +254,8 @@ var (
 )
 
 // lvValue is the value of a location's fieldValues: its size, language and
-// skip reason, NUL-separated. None holds a NUL: the language and reason
-// come from fixed tables.
+// skip reason, NUL-separated; locDoc refuses a language or reason that
+// holds a NUL.
 func lvValue(l *indexer.Location) string {
 	return strconv.FormatInt(l.Size, 10) + "\x00" + l.Language + "\x00" + l.Skip
 }
@@ -301,9 +301,10 @@ func readLoc(r bindex.IndexReader, dv bindex.DocValueReader, blobOf map[string]s
 		return l, err
 	}
 	if lv != "" {
-		var ok bool
-		if size, lv, ok = strings.Cut(lv, "\x00"); ok {
-			l.Language, l.Skip, ok = strings.Cut(lv, "\x00")
+		var rest string
+		size, rest, ok = strings.Cut(lv, "\x00")
+		if ok {
+			l.Language, l.Skip, ok = strings.Cut(rest, "\x00")
 		}
 		if !ok {
 			return l, fmt.Errorf("location %s %s %s: values %q are not size NUL language NUL skip", l.Repo, l.Branch, l.Path, lv)
