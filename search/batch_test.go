@@ -41,11 +41,7 @@ func (b *batchingIndex) BlobTexts(ctx context.Context, ids []string) (map[string
 func indexTexts(t *testing.T, texts []string) *bleve.Index {
 	t.Helper()
 	ctx := context.Background()
-	idx, err := bleve.Open(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { idx.Close() })
+	idx := tempIndex(t)
 	ch := &indexer.Changes{PutBranches: []indexer.Branch{{Repo: "acme/api", Name: "main", Commit: strings.Repeat("c", 40), Meta: indexer.Repo{Name: "acme/api"}}}}
 	for i, text := range texts {
 		sum := sha1.Sum([]byte(text))

@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/trawl-dev/trawl/indexer"
-	"github.com/trawl-dev/trawl/indexer/bleve"
 	"github.com/trawl-dev/trawl/trigram"
 )
 
@@ -44,11 +43,7 @@ func (r *recorder) reset() [][]string {
 func pathCorpus(t *testing.T) *recorder {
 	t.Helper()
 	ctx := context.Background()
-	idx, err := bleve.Open(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { idx.Close() })
+	idx := tempIndex(t)
 
 	texts := []string{
 		"<artifactId>log4j-core</artifactId>\n<version>2.14.1</version>\n",

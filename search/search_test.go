@@ -39,15 +39,23 @@ func commitOf(repo, branch string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// newFixture builds a real Bleve index holding three repositories.
-func newFixture(t *testing.T) *Searcher {
+// tempIndex is a new, empty Bleve index in a folder of the test's, closed
+// with the test.
+func tempIndex(t *testing.T) *bleve.Index {
 	t.Helper()
-	ctx := context.Background()
-	idx, err := bleve.Open(ctx, t.TempDir())
+	idx, err := bleve.Open(context.Background(), t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { idx.Close() })
+	return idx
+}
+
+// newFixture builds a real Bleve index holding three repositories.
+func newFixture(t *testing.T) *Searcher {
+	t.Helper()
+	ctx := context.Background()
+	idx := tempIndex(t)
 
 	c := &indexer.Changes{}
 	for name, text := range fixtureTexts {

@@ -48,23 +48,7 @@ func BenchmarkCrawl(b *testing.B) {
 // one in .bench/run-bleve/data/index), or on the Elasticsearch indices the
 // program leaves at TRAWL_ES_URL when TRAWL_BENCH_ES=1.
 func BenchmarkSearch(b *testing.B) {
-	var idx indexer.Index
-	switch url := os.Getenv("TRAWL_ES_URL"); {
-	case os.Getenv("TRAWL_BENCH_ES") == "1" && url != "":
-		x, err := elastic.Open(b.Context(), elastic.Options{Addresses: []string{url}, IndexPrefix: esPrefix})
-		if err != nil {
-			b.Fatal(err)
-		}
-		idx = x
-	case os.Getenv("TRAWL_BENCH_INDEX") != "":
-		x, err := bleve.Open(b.Context(), os.Getenv("TRAWL_BENCH_INDEX"))
-		if err != nil {
-			b.Fatal(err)
-		}
-		idx = x
-	default:
-		idx = crawledSmallOrg(b)
-	}
+	idx := benchIndex(b)
 	defer idx.Close()
 	s := search.New(idx)
 	for _, q := range queries {
@@ -76,6 +60,26 @@ func BenchmarkSearch(b *testing.B) {
 			}
 		})
 	}
+}
+
+// benchIndex opens the index BenchmarkSearch describes.
+func benchIndex(b *testing.B) indexer.Index {
+	b.Helper()
+	switch url := os.Getenv("TRAWL_ES_URL"); {
+	case os.Getenv("TRAWL_BENCH_ES") == "1" && url != "":
+		x, err := elastic.Open(b.Context(), elastic.Options{Addresses: []string{url}, IndexPrefix: esPrefix})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return x
+	case os.Getenv("TRAWL_BENCH_INDEX") != "":
+		x, err := bleve.Open(b.Context(), os.Getenv("TRAWL_BENCH_INDEX"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		return x
+	}
+	return crawledSmallOrg(b)
 }
 
 // crawledSmallOrg crawls smallOrgB into a new bleve index.
@@ -132,16 +136,7 @@ func smallOrgB(b *testing.B) *Org {
 // BenchmarkSearch: what the report's trawl serve column adds to the
 // in-process figure (routing, limits, JSON), without the socket.
 func BenchmarkServe(b *testing.B) {
-	var idx indexer.Index
-	if dir := os.Getenv("TRAWL_BENCH_INDEX"); dir != "" {
-		x, err := bleve.Open(b.Context(), dir)
-		if err != nil {
-			b.Fatal(err)
-		}
-		idx = x
-	} else {
-		idx = crawledSmallOrg(b)
-	}
+	idx := benchIndex(b)
 	defer idx.Close()
 	h := web.New(web.Options{Index: idx, Searcher: search.New(idx), Logger: slog.New(slog.DiscardHandler)}).Handler()
 	for _, q := range queries {
