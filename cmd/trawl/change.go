@@ -84,7 +84,7 @@ func cmdChange(ctx context.Context, args []string, stdout, stderr io.Writer) err
 // openCampaigns checks the log flags, loads the configuration and opens
 // the index of its campaigns.
 func openCampaigns(ctx context.Context, c *common, stderr io.Writer) (*change.Campaigns, func(), error) {
-	_, cfg, idx, err := c.openLogged(ctx, stderr)
+	_, cfg, idx, err := c.openLogged(ctx, stderr, readWrite)
 	if err != nil {
 		return nil, nil, err
 	}

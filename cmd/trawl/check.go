@@ -92,7 +92,7 @@ func (f *checkFlags) run(ctx context.Context, c *common, stdout io.Writer) error
 	if err != nil {
 		return err
 	}
-	idx, err := openIndex(ctx, cfg)
+	idx, err := openIndex(ctx, cfg, readWrite)
 	if err != nil {
 		return err
 	}

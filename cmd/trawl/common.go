@@ -63,13 +63,23 @@ func (c *common) load() (*config.Config, error) {
 	return cfg, nil
 }
 
+// access says whether a command writes to the index or only reads it.
+// Readers of a Bleve index share it with each other (bleve.OpenReadOnly);
+// a writer holds it alone.
+type access int
+
+const (
+	readWrite access = iota
+	readOnly
+)
+
 // open loads the configuration and opens its index.
-func (c *common) open(ctx context.Context) (*config.Config, indexer.Index, error) {
+func (c *common) open(ctx context.Context, a access) (*config.Config, indexer.Index, error) {
 	cfg, err := c.load()
 	if err != nil {
 		return nil, nil, err
 	}
-	idx, err := openIndex(ctx, cfg)
+	idx, err := openIndex(ctx, cfg, a)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -77,10 +87,14 @@ func (c *common) open(ctx context.Context) (*config.Config, indexer.Index, error
 }
 
 // openIndex opens the configured backend.
-func openIndex(ctx context.Context, cfg *config.Config) (indexer.Index, error) {
+func openIndex(ctx context.Context, cfg *config.Config, a access) (indexer.Index, error) {
 	switch cfg.Index.Backend {
 	case "", "bleve":
-		return bleve.Open(ctx, filepath.Join(cfg.Index.Path, "index"))
+		dir := filepath.Join(cfg.Index.Path, "index")
+		if a == readOnly {
+			return bleve.OpenReadOnly(ctx, dir)
+		}
+		return bleve.Open(ctx, dir)
 	case "elasticsearch":
 		opts, err := elasticOptions(cfg.Index.Elasticsearch)
 		if err != nil {
@@ -187,12 +201,12 @@ func printJSON(w io.Writer, v any) error {
 // openLogged makes the logger of the -log flags, then loads the
 // configuration and opens its index: the start of every command that
 // crawls or reads the index with logs.
-func (c *common) openLogged(ctx context.Context, stderr io.Writer) (*slog.Logger, *config.Config, indexer.Index, error) {
+func (c *common) openLogged(ctx context.Context, stderr io.Writer, a access) (*slog.Logger, *config.Config, indexer.Index, error) {
 	log, err := c.logger(stderr)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	cfg, idx, err := c.open(ctx)
+	cfg, idx, err := c.open(ctx, a)
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -155,7 +155,7 @@ func indexNames(ctx context.Context, what string, args []string) []string {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	_, idx, err := c.open(ctx)
+	_, idx, err := c.open(ctx, readOnly)
 	if err != nil {
 		return nil
 	}

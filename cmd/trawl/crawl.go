@@ -60,7 +60,7 @@ func cmdCrawl(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	log, cfg, idx, err := c.openLogged(ctx, stderr)
+	log, cfg, idx, err := c.openLogged(ctx, stderr, readWrite)
 	if err != nil {
 		return err
 	}

@@ -101,7 +101,7 @@ func cmdDemoTour(ctx context.Context, args []string, stdout, stderr io.Writer) e
 // out: the question "who has no CODEOWNERS" is the complement of a search.
 func tourMissing(ctx context.Context, cfgPath string, q demo.Question, stdout io.Writer) error {
 	c := common{configPath: cfgPath}
-	_, idx, err := c.open(ctx)
+	_, idx, err := c.open(ctx, readOnly)
 	if err != nil {
 		return err
 	}

@@ -67,7 +67,7 @@ func cmdDeps(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := compileRegexps("deps", regexpFlag{"--repo", repo, &f.Repo}, regexpFlag{"--branch", branch, &f.Branch}); err != nil {
 		return err
 	}
-	_, idx, err := c.open(ctx)
+	_, idx, err := c.open(ctx, readOnly)
 	if err != nil {
 		return err
 	}

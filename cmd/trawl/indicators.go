@@ -107,7 +107,7 @@ func cmdIndicators(ctx context.Context, args []string, stdout, stderr io.Writer)
 // run computes the documents, sends them where the flags say and prints
 // them, or what was sent.
 func (f *indicatorsFlags) run(ctx context.Context, c *common, opts indicators.Options, es *indicators.ES, stdout, stderr io.Writer) error {
-	cfg, idx, err := c.open(ctx)
+	cfg, idx, err := c.open(ctx, readOnly)
 	if err != nil {
 		return err
 	}

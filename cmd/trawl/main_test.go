@@ -160,7 +160,8 @@ func TestCLI(t *testing.T) {
 	repo.Checkout("release/1.2")
 	repo.Commit("release", map[string]string{"notes.txt": "hello\n"})
 	repo.Checkout("main") // HEAD names the default branch, listed first
-	cfg := writeConfig(t, root, t.TempDir())
+	data := t.TempDir()
+	cfg := writeConfig(t, root, data)
 
 	run := func(args ...string) (string, int) {
 		cmd := exec.Command(bin, args...)
@@ -192,6 +193,19 @@ func TestCLI(t *testing.T) {
 	if len(res.Files) != 1 || len(res.Files[0].Branches) != 2 || res.Files[0].Matches[0].Ranges[0] != [2]int{12, 17} {
 		t.Fatalf("search --json: %+v", res)
 	}
+	// Commands that only read share the index with each other, not with
+	// a crawl.
+	reader, err := bleve.OpenReadOnly(context.Background(), filepath.Join(data, "index"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, code := run("search", "-c", cfg, "log4j-core"); code != 0 || out != wantLines {
+		t.Errorf("search beside a reader: exit %d\n%s", code, out)
+	}
+	if out, code := run("crawl", "-c", cfg); code != 1 || !strings.Contains(out, "in use by another trawl process") {
+		t.Errorf("crawl beside a reader: exit %d, want 1 and the index in use\n%s", code, out)
+	}
+	reader.Close()
 	if out, code = run("search", "-c", cfg, "(unclosed"); code != 2 || !strings.Contains(out, "^") {
 		t.Errorf("bad query: exit %d, want 2 with a caret under the position\n%s", code, out)
 	}

@@ -43,7 +43,7 @@ func cmdSBOM(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if repo == "" || branch == "" {
 		return usageError{errors.New("sbom: --repo and --branch are required")}
 	}
-	_, idx, err := c.open(ctx)
+	_, idx, err := c.open(ctx, readOnly)
 	if err != nil {
 		return err
 	}

@@ -58,7 +58,7 @@ func cmdSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	ballast := gcBallast()
 	defer runtime.KeepAlive(ballast)
-	_, _, idx, err := c.openLogged(ctx, stderr)
+	_, _, idx, err := c.openLogged(ctx, stderr, readOnly)
 	if err != nil {
 		return err
 	}

@@ -72,7 +72,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// the ballast at most.
 	ballast := gcBallast()
 	defer runtime.KeepAlive(ballast)
-	idx, err := openIndex(ctx, cfg)
+	idx, err := openIndex(ctx, cfg, readWrite)
 	if err != nil {
 		return err
 	}

@@ -58,7 +58,7 @@ func TestServeEvaluatesAfterCrawl(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	idx, err := openIndex(ctx, cfg)
+	idx, err := openIndex(ctx, cfg, readWrite)
 	if err != nil {
 		t.Fatal(err)
 	}

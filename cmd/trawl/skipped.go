@@ -38,7 +38,7 @@ func cmdSkipped(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
-	cfg, idx, err := c.open(ctx)
+	cfg, idx, err := c.open(ctx, readOnly)
 	if err != nil {
 		return err
 	}

@@ -61,7 +61,7 @@ func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	} else if len(rest) > 0 {
 		return usageError{fmt.Errorf("verify takes no arguments, got %q", rest)}
 	}
-	log, cfg, idx, err := c.openLogged(ctx, stderr)
+	log, cfg, idx, err := c.openLogged(ctx, stderr, readWrite)
 	if err != nil {
 		return err
 	}

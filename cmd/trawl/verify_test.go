@@ -57,7 +57,7 @@ func verifyBackends() []verifyBackend {
 				if err != nil {
 					t.Fatal(err)
 				}
-				idx, err := openIndex(context.Background(), cfg)
+				idx, err := openIndex(context.Background(), cfg, readWrite)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -105,6 +105,8 @@ type Index struct {
 	m    *mapping.IndexMappingImpl
 	opts fieldOptions
 	lock *os.File
+	// readOnly is set by OpenReadOnly: writes fail with errReadOnly.
+	readOnly bool
 
 	sortInMemory      int // see the constant; tests lower it
 	parallelBlobBytes int // see the constant; tests lower it
@@ -131,17 +133,34 @@ var (
 // Open creates or opens the index in dir, creating dir if needed. It fails
 // at once if another process (or another Open in this one) holds dir.
 func Open(ctx context.Context, dir string) (*Index, error) {
+	return openLocked(ctx, dir, false)
+}
+
+// OpenReadOnly opens the index in dir for reading, beside other readers:
+// any number of them may hold dir at once, and none while a writer (Open)
+// does; either one fails at once if the other holds it. Its writes fail
+// with errReadOnly. Scorch starts neither its persister nor its merger,
+// which in a writer persist a snapshot of the index at every open. A dir
+// with no index yet is created empty, by Open.
+func OpenReadOnly(ctx context.Context, dir string) (*Index, error) {
+	if _, err := os.Stat(filepath.Join(dir, "bleve", "index_meta.json")); err != nil {
+		return Open(ctx, dir)
+	}
+	return openLocked(ctx, dir, true)
+}
+
+func openLocked(ctx context.Context, dir string, readOnly bool) (*Index, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("open index %s: %w", dir, err)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("open index %s: %w", dir, err)
 	}
-	lock, err := lockDir(filepath.Join(dir, "trawl.lock"))
+	lock, err := lockDir(filepath.Join(dir, "trawl.lock"), readOnly)
 	if err != nil {
 		return nil, fmt.Errorf("open index %s: %w", dir, err)
 	}
-	x, err := open(ctx, dir, lock, nil)
+	x, err := open(ctx, dir, lock, readOnly, nil)
 	if err != nil {
 		lock.Close()
 		return nil, fmt.Errorf("open index %s: %w", dir, err)
@@ -151,17 +170,20 @@ func Open(ctx context.Context, dir string) (*Index, error) {
 
 // open opens the index in dir, which the caller has locked; scorchCfg adds
 // to scorch's configuration (tests turn its merging off with it).
-func open(ctx context.Context, dir string, lock *os.File, scorchCfg map[string]any) (*Index, error) {
+func open(ctx context.Context, dir string, lock *os.File, readOnly bool, scorchCfg map[string]any) (*Index, error) {
 	m := newMapping()
-	x := &Index{dir: dir, m: m, opts: optionsOf(m), lock: lock, sortInMemory: sortInMemory, parallelBlobBytes: parallelBlobBytes, freeDisk: freeBytes}
+	x := &Index{dir: dir, m: m, opts: optionsOf(m), lock: lock, readOnly: readOnly, sortInMemory: sortInMemory, parallelBlobBytes: parallelBlobBytes, freeDisk: freeBytes}
 	path := filepath.Join(dir, "bleve")
 	// Our lock file keeps other trawl processes out; the bolt timeout keeps
 	// a foreign holder of root.bolt (a bleve tool) from hanging us.
-	cfg := map[string]any{"bolt_timeout": "2s"}
+	cfg := map[string]any{"bolt_timeout": "2s", "read_only": readOnly}
 	maps.Copy(cfg, scorchCfg)
 	var err error
 	if _, serr := os.Stat(filepath.Join(path, "index_meta.json")); serr == nil {
 		x.idx, err = bv.OpenUsing(path, cfg)
+	} else if readOnly {
+		// OpenReadOnly saw the index, so it is not ours to create.
+		return nil, serr
 	} else {
 		// A directory without index_meta.json is a creation that never
 		// finished; nothing in it was ever committed.
@@ -184,8 +206,11 @@ func open(ctx context.Context, dir string, lock *os.File, scorchCfg map[string]a
 	// An index written by an earlier trawl, or written to by one since,
 	// gets its record now rather than at the next crawl that changes a
 	// branch, which may be long in coming. The states are already read;
-	// if writing fails, the next Commit tries again.
-	_ = x.rewriteStates(ctx)
+	// if writing fails, the next Commit tries again. A reader leaves it
+	// to the next writer.
+	if !readOnly {
+		_ = x.rewriteStates(ctx)
+	}
 	return x, nil
 }
 
@@ -205,7 +230,21 @@ func (x *Index) Close() error {
 	return nil
 }
 
-var errClosed = errors.New("index is closed")
+var (
+	errClosed   = errors.New("index is closed")
+	errReadOnly = errors.New("index is open for reading only")
+)
+
+// checkWrite is check for an operation that writes.
+func (x *Index) checkWrite(ctx context.Context, op string) error {
+	if err := x.check(ctx, op); err != nil {
+		return err
+	}
+	if x.readOnly {
+		return fmt.Errorf("%s %s: %w", op, x.dir, errReadOnly)
+	}
+	return nil
+}
 
 // check reports a cancelled context or a closed index, for op on the index.
 func (x *Index) check(ctx context.Context, op string) error {

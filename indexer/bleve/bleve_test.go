@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"maps"
 	"math/rand/v2"
 	"path/filepath"
 	"runtime"
@@ -13,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/blevesearch/bleve/v2/document"
 
@@ -93,6 +96,100 @@ func TestOpenInUse(t *testing.T) {
 		t.Fatalf("Open after Close: %v", err)
 	}
 	third.Close()
+}
+
+// TestOpenReadOnly checks that readers share an index with each other and
+// not with a writer, that their writes fail, and that opening and reading
+// changes no file: a writer's scorch persists a new snapshot at every open.
+func TestOpenReadOnly(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "index")
+	w, err := Open(ctx, dir)
+	must(t, err)
+	a := testBlob("alpha text")
+	must(t, w.Commit(ctx, &indexer.Changes{
+		Blobs:       []indexer.Blob{a},
+		PutLocs:     []indexer.Location{{Repo: "r", Branch: "main", Path: "a.txt", Blob: a.ID, Size: 10}},
+		PutBranches: []indexer.Branch{{Repo: "r", Name: "main", Commit: "c1"}},
+	}))
+	if _, err := OpenReadOnly(ctx, dir); err == nil || !strings.Contains(err.Error(), errInUse.Error()) {
+		t.Fatalf("OpenReadOnly beside a writer: error %v, want %q", err, errInUse)
+	}
+	must(t, w.Close())
+	before := dirFiles(t, dir)
+
+	r1, err := OpenReadOnly(ctx, dir)
+	must(t, err)
+	defer r1.Close()
+	r2, err := OpenReadOnly(ctx, dir)
+	if err != nil {
+		t.Fatalf("second OpenReadOnly: %v", err)
+	}
+	defer r2.Close()
+	for i, r := range []*Index{r1, r2} {
+		text, err := r.BlobText(ctx, a.ID)
+		if err != nil || string(text) != "alpha text" {
+			t.Errorf("reader %d: BlobText = %q, %v", i+1, text, err)
+		}
+		bs, err := r.Branches(ctx)
+		if err != nil || len(bs) != 1 || bs[0].Commit != "c1" {
+			t.Errorf("reader %d: Branches = %+v, %v", i+1, bs, err)
+		}
+		var n int
+		must(t, r.Locations(ctx, indexer.LocationQuery{}, func(indexer.Location) error { n++; return nil }))
+		if n != 1 {
+			t.Errorf("reader %d: %d locations, want 1", i+1, n)
+		}
+	}
+	if _, err := Open(ctx, dir); err == nil || !strings.Contains(err.Error(), errInUse.Error()) {
+		t.Fatalf("Open beside readers: error %v, want %q", err, errInUse)
+	}
+
+	writes := map[string]error{
+		"Commit":   r1.Commit(ctx, &indexer.Changes{PutBranches: []indexer.Branch{{Repo: "r", Name: "x"}}}),
+		"SetDirty": r1.SetDirty(ctx, true),
+		"PutCompliance": r1.PutCompliance(ctx, &indexer.ComplianceChanges{
+			Put: []indexer.ComplianceResult{{Rule: "r", Repo: "r", Branch: "main"}}}),
+	}
+	_, writes["CollectGarbage"] = r1.CollectGarbage(ctx)
+	_, writes["Compact"] = r1.Compact(ctx, true)
+	for op, err := range writes {
+		if !errors.Is(err, errReadOnly) {
+			t.Errorf("%s on a reader: error %v, want errReadOnly", op, err)
+		}
+	}
+	must(t, r1.Close())
+	must(t, r2.Close())
+	if after := dirFiles(t, dir); !maps.Equal(before, after) {
+		t.Errorf("readers changed the index directory:\nbefore %v\nafter  %v", before, after)
+	}
+
+	// A directory with no index yet opens as an empty one.
+	empty, err := OpenReadOnly(ctx, filepath.Join(t.TempDir(), "new"))
+	must(t, err)
+	defer empty.Close()
+	if bs, err := empty.Branches(ctx); err != nil || len(bs) != 0 {
+		t.Errorf("new index: Branches = %+v, %v", bs, err)
+	}
+}
+
+// dirFiles maps each file under dir to its size and modification time.
+func dirFiles(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	files := map[string]string{}
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		files[path] = fmt.Sprintf("%d bytes, %s", info.Size(), info.ModTime().Format(time.RFC3339Nano))
+		return nil
+	})
+	must(t, err)
+	return files
 }
 
 func TestClosed(t *testing.T) {

@@ -73,7 +73,7 @@ func (x *Index) layout() (layout, error) {
 // the largest segment (see compactShare), or whenever force is set and
 // there is anything to merge.
 func (x *Index) Compact(ctx context.Context, force bool) (indexer.Compaction, error) {
-	if err := x.check(ctx, "compact index"); err != nil {
+	if err := x.checkWrite(ctx, "compact index"); err != nil {
 		return indexer.Compaction{}, err
 	}
 	start := time.Now()

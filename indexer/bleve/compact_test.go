@@ -40,9 +40,9 @@ func read(t *testing.T, idx *Index) snapshot {
 // its own, so that a test knows how many there are.
 func openUnmerged(t *testing.T, dir string) *Index {
 	t.Helper()
-	lock, err := lockDir(filepath.Join(dir, "trawl.lock"))
+	lock, err := lockDir(filepath.Join(dir, "trawl.lock"), false)
 	must(t, err)
-	x, err := open(context.Background(), dir, lock, map[string]any{
+	x, err := open(context.Background(), dir, lock, false, map[string]any{
 		"scorchMergePlanOptions": map[string]any{"maxSegmentsPerTier": 1000, "floorSegmentSize": 1, "floorSegmentFileSize": 1},
 	})
 	if err != nil {

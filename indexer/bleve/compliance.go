@@ -164,7 +164,7 @@ func (x *Index) ComplianceLatest(ctx context.Context) (*indexer.ComplianceEvalua
 
 // PutCompliance writes c in one batch.
 func (x *Index) PutCompliance(ctx context.Context, c *indexer.ComplianceChanges) error {
-	if err := x.check(ctx, "write compliance results to index"); err != nil {
+	if err := x.checkWrite(ctx, "write compliance results to index"); err != nil {
 		return err
 	}
 	x.wmu.Lock()

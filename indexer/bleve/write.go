@@ -32,7 +32,7 @@ const gcBatch = 10_000
 // semantics: a location put after its delete stays, a location put on a
 // branch deleted in the same Changes goes.
 func (x *Index) Commit(ctx context.Context, c *indexer.Changes) error {
-	if err := x.check(ctx, "commit to index"); err != nil {
+	if err := x.checkWrite(ctx, "commit to index"); err != nil {
 		return err
 	}
 	if c.Empty() {
@@ -284,7 +284,7 @@ func (x *Index) putDeps(ctx context.Context, b *bv.Batch, puts []indexer.BranchD
 
 // CollectGarbage deletes every blob no location points to.
 func (x *Index) CollectGarbage(ctx context.Context) (int, error) {
-	if err := x.check(ctx, "collect garbage in index"); err != nil {
+	if err := x.checkWrite(ctx, "collect garbage in index"); err != nil {
 		return 0, err
 	}
 	// Holding the write lock keeps a Commit from adding a location to a
@@ -348,7 +348,7 @@ func (x *Index) collectGarbage(ctx context.Context) (int, error) {
 // SetDirty records or clears the dirty flag, in Bleve's internal key-value
 // space, which is written and persisted like a batch.
 func (x *Index) SetDirty(ctx context.Context, dirty bool) error {
-	if err := x.check(ctx, "set dirty flag of index"); err != nil {
+	if err := x.checkWrite(ctx, "set dirty flag of index"); err != nil {
 		return err
 	}
 	x.wmu.Lock()
