@@ -115,6 +115,8 @@ type Elasticsearch struct {
 	APIKeyEnv   string   `yaml:"api_key_env"`
 	CACert      string   `yaml:"ca_cert"`
 	CloudID     string   `yaml:"cloud_id"`
+	// Compress asks the cluster to gzip its answers (elastic.Options).
+	Compress bool `yaml:"compress"`
 }
 
 // Schedule says when trawl serve crawls.

@@ -68,6 +68,7 @@ index:
     # password_env: ES_PASSWORD
     # api_key_env: ES_API_KEY
     # ca_cert: ./es-ca.pem
+    # compress: true                   # gzip answers: for links slower than about 100 MB/s, such as Elastic Cloud's
 
 schedule:
   interval: 15m                        # or cron: "*/15 * * * *" (not both)

@@ -108,7 +108,7 @@ func openIndex(ctx context.Context, cfg *config.Config, a access) (indexer.Index
 // elasticOptions maps index.elasticsearch to the backend's options,
 // reading the secrets its _env keys name.
 func elasticOptions(es config.Elasticsearch) (elastic.Options, error) {
-	o := elastic.Options{Addresses: es.Addresses, CloudID: es.CloudID, IndexPrefix: es.IndexPrefix, Username: es.Username, CACertFile: es.CACert}
+	o := elastic.Options{Addresses: es.Addresses, CloudID: es.CloudID, IndexPrefix: es.IndexPrefix, Username: es.Username, CACertFile: es.CACert, Compress: es.Compress}
 	for _, s := range []struct {
 		key, env string
 		dst      *string

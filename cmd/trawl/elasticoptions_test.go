@@ -14,11 +14,11 @@ func TestElasticOptions(t *testing.T) {
 	t.Setenv("TRAWL_TEST_ES_PASSWORD", "pw-value")
 	t.Setenv("TRAWL_TEST_ES_KEY", "key-value")
 	o, err := elasticOptions(config.Elasticsearch{Addresses: []string{"https://es.example"}, IndexPrefix: "p", Username: "u",
-		PasswordEnv: "TRAWL_TEST_ES_PASSWORD", APIKeyEnv: "TRAWL_TEST_ES_KEY", CACert: "/etc/ca.pem"})
+		PasswordEnv: "TRAWL_TEST_ES_PASSWORD", APIKeyEnv: "TRAWL_TEST_ES_KEY", CACert: "/etc/ca.pem", Compress: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.Password != "pw-value" || o.APIKey != "key-value" || o.Username != "u" || o.IndexPrefix != "p" || o.CACertFile != "/etc/ca.pem" || len(o.Addresses) != 1 {
+	if o.Password != "pw-value" || o.APIKey != "key-value" || o.Username != "u" || o.IndexPrefix != "p" || o.CACertFile != "/etc/ca.pem" || !o.Compress || len(o.Addresses) != 1 {
 		t.Errorf("options = %+v", o)
 	}
 	_, err = elasticOptions(config.Elasticsearch{APIKeyEnv: "TRAWL_TEST_SURELY_UNSET_KEY"})

@@ -51,6 +51,9 @@ func (c *client) do(ctx context.Context, r request) (*http.Response, error) {
 		}
 		req.Header.Set("Content-Type", ct)
 	}
+	if c.identity {
+		req.Header.Set("Accept-Encoding", "identity")
+	}
 	return c.perform(req)
 }
 

@@ -27,6 +27,9 @@ import (
 type client struct {
 	tp    *elastictransport.Client
 	where string // addresses or cloud id, for errors; never credentials
+	// identity asks for uncompressed answers (Options.Compress unset).
+	// Otherwise net/http asks for gzip and decompresses on its own.
+	identity bool
 	// genuine is set once a successful answer carried the product header.
 	genuine atomic.Bool
 }
@@ -111,7 +114,7 @@ func newClient(cfg Options) (*client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &client{tp: tp, where: where}, nil
+	return &client{tp: tp, where: where, identity: !cfg.Compress}, nil
 }
 
 // cloudAddress decodes an Elastic Cloud id, "name:" then base64 of

@@ -2,11 +2,13 @@ package elastic
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 // A server that answers like a cluster but does not say it is
@@ -69,4 +71,34 @@ func FuzzCloudAddress(f *testing.F) {
 			t.Fatalf("newClient with cloud id %q: %v", id, err)
 		}
 	})
+}
+
+// TestCompress checks, against a real node, that answers come
+// uncompressed unless Options.Compress asks for gzip: a node compresses
+// every answer a client accepts gzip for, and net/http accepts it unless
+// told otherwise.
+func TestCompress(t *testing.T) {
+	cfg := esConfig(t)
+	for _, compress := range []bool{false, true} {
+		cfg.Compress = compress
+		c, err := newClient(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := c.do(context.Background(), clusterHealth("yellow", 10*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var health struct{ Status string }
+		err = json.NewDecoder(res.Body).Decode(&health)
+		res.Body.Close()
+		c.Close(context.Background())
+		if err != nil || health.Status == "" {
+			t.Fatalf("compress %v: health answer %+v, %v", compress, health, err)
+		}
+		// Uncompressed is set when net/http took gzip off the answer.
+		if res.Uncompressed != compress {
+			t.Errorf("compress %v: answer was gzipped: %v", compress, res.Uncompressed)
+		}
+	}
 }

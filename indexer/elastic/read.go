@@ -23,6 +23,7 @@ const termsChunk = 10000
 type hit struct {
 	ID     string          `json:"_id"`
 	Source json.RawMessage `json:"_source"`
+	Fields json.RawMessage `json:"fields"` // docvalue_fields asked for
 	Sort   []any           `json:"sort"`
 }
 
@@ -39,17 +40,22 @@ func (h hit) sortString(i int) string {
 // fields sortBy, which must identify a document uniquely: they are the
 // search_after cursor. It does not see writes that are not yet refreshed.
 func (x *Index) scan(ctx context.Context, index string, query any, sortBy []string, source bool, fn func(hit) error) error {
-	sort := make([]any, len(sortBy))
-	for i, f := range sortBy {
-		sort[i] = map[string]any{f: "asc"}
-	}
 	return x.page(ctx, index, map[string]any{
 		"query":            query,
-		"sort":             sort,
+		"sort":             sortOf(sortBy),
 		"size":             pageSize,
 		"track_total_hits": false,
 		"_source":          source,
 	}, fn)
+}
+
+// sortOf sorts by the fields, ascending.
+func sortOf(fields []string) []any {
+	sort := make([]any, len(fields))
+	for i, f := range fields {
+		sort[i] = map[string]any{f: "asc"}
+	}
+	return sort
 }
 
 // scanBlobIDs streams the id of every blob matching query, in id order.
@@ -235,14 +241,37 @@ func (x *Index) Locations(ctx context.Context, q indexer.LocationQuery, fn func(
 		if blobs != nil {
 			f = append(slices.Clip(f), map[string]any{"terms": map[string]any{"blob": blobs}})
 		}
-		query := map[string]any{"bool": map[string]any{"filter": f, "must_not": mustNot}}
-		return x.scan(ctx, x.locations, query, sortBy, true, func(h hit) error {
-			var d locationDoc
-			if err := json.Unmarshal(h.Source, &d); err != nil {
-				return fmt.Errorf("decode location %s: %w", h.ID, err)
+		body := map[string]any{
+			"query":            map[string]any{"bool": map[string]any{"filter": f, "must_not": mustNot}},
+			"sort":             sortOf(sortBy),
+			"size":             pageSize,
+			"track_total_hits": false,
+			"_source":          false,
+			"stored_fields":    "_none_",
+			"docvalue_fields":  []string{"language", "skip", "size"},
+		}
+		return x.page(ctx, x.locations, body, func(h hit) error {
+			var v struct {
+				Language, Skip []string
+				Size           []int64
 			}
-			return fn(indexer.Location{Repo: d.Repo, Branch: d.Branch, Path: d.Path, Blob: d.Blob,
-				Language: d.Language, Size: d.Size, Skip: d.Skip})
+			if err := json.Unmarshal(h.Fields, &v); err != nil && len(h.Fields) > 0 {
+				return fmt.Errorf("decode location %v: %w", h.Sort, err)
+			}
+			l := indexer.Location{Blob: h.sortString(0), Repo: h.sortString(1), Branch: h.sortString(2), Path: h.sortString(3)}
+			if l.Blob == "" || l.Repo == "" || l.Branch == "" || l.Path == "" {
+				return fmt.Errorf("location hit without its sort values: %v", h.Sort)
+			}
+			if len(v.Language) > 0 {
+				l.Language = v.Language[0]
+			}
+			if len(v.Skip) > 0 {
+				l.Skip = v.Skip[0]
+			}
+			if len(v.Size) > 0 {
+				l.Size = v.Size[0]
+			}
+			return fn(l)
 		})
 	}
 	if q.Blobs == nil {

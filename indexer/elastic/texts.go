@@ -5,17 +5,66 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
+	"sync"
 )
 
-// BlobTexts reads the texts of many blobs in one _mget round trip. The
-// searcher uses it, when a backend offers it, to verify a batch of
-// candidates: against a remote cluster one request per candidate costs more
-// than the verification itself. Missing blobs are absent from the map.
+// BlobTexts reads the texts of many blobs, in _mget requests of
+// textsPerRequest ids run textRequests at a time. The searcher uses it,
+// when a backend offers it, to verify a batch of candidates: against a
+// remote cluster one request per candidate costs more than the
+// verification itself. Missing blobs are absent from the map.
+//
+// A shard answers one _mget on one thread of its get pool, reading and
+// decompressing each source in turn, and the answer is decoded here in
+// turn too: split, the reads run on several of the cluster's threads and
+// the decoding on several of ours. On the bench org, with one node on the
+// same two cores, "err != nil" read 54 batches of 256 texts (3.8 MB), each
+// about 100 ms waiting for the answer and 50 ms decoding it, in 9.4 s;
+// split in four, in 7.0 s.
 func (x *Index) BlobTexts(ctx context.Context, ids []string) (map[string][]byte, error) {
 	out := make(map[string][]byte, len(ids))
-	if len(ids) == 0 {
-		return out, nil
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg       sync.WaitGroup
+		slots    = make(chan struct{}, textRequests)
+		mu       sync.Mutex // guards out and firstErr
+		firstErr error
+	)
+	for chunk := range slices.Chunk(ids, textsPerRequest) {
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			texts, err := x.blobTexts(ctx, chunk)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err != nil && firstErr == nil:
+				firstErr = err
+				cancel()
+			case err == nil:
+				maps.Copy(out, texts)
+			}
+		})
 	}
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	return out, nil
+}
+
+// textsPerRequest and textRequests shape BlobTexts' requests: the ids of
+// one _mget, and how many are in flight at once.
+const (
+	textsPerRequest = 64
+	textRequests    = 4
+)
+
+// blobTexts reads the texts of ids in one _mget round trip.
+func (x *Index) blobTexts(ctx context.Context, ids []string) (map[string][]byte, error) {
 	body, err := json.Marshal(map[string]any{"ids": ids})
 	if err != nil {
 		return nil, err
@@ -38,6 +87,7 @@ func (x *Index) BlobTexts(ctx context.Context, ids []string) (map[string][]byte,
 	if err := decode(res, err, &resp); err != nil {
 		return nil, fmt.Errorf("read %d blobs from %s: %w", len(ids), x.blobs, err)
 	}
+	out := make(map[string][]byte, len(resp.Docs))
 	for _, d := range resp.Docs {
 		if d.Found {
 			out[d.ID] = []byte(d.Source.Text)
