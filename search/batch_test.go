@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -94,5 +96,82 @@ func TestTextBatchesByBytes(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// failingLocations fails every Locations call after the first ok ones.
+type failingLocations struct {
+	*batchingIndex
+	ok int
+}
+
+var errListing = errors.New("listing failed")
+
+func (f *failingLocations) Locations(ctx context.Context, q indexer.LocationQuery, fn func(indexer.Location) error) error {
+	if f.ok == 0 {
+		return errListing
+	}
+	f.ok--
+	return f.batchingIndex.Locations(ctx, q, fn)
+}
+
+// TestPipelinedRemote: on a remote backend the locations of one batch of
+// candidates are listed while the batch before is verified; the answers,
+// limits and errors are those of the local order, batch after batch.
+func TestPipelinedRemote(t *testing.T) {
+	ctx := context.Background()
+	var texts []string
+	for i := range 3*batchSize + 50 {
+		word := "hay"
+		if i%4 != 0 {
+			word = "needle"
+		}
+		texts = append(texts, fmt.Sprintf("%s %d\n", word, i))
+	}
+	local := indexTexts(t, texts)
+	remote := &batchingIndex{Index: local}
+	want, err := New(local).Search(ctx, "needle", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := New(remote).Search(ctx, "needle", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got.Files, want.Files) || len(got.Files) != len(texts)*3/4 {
+		t.Errorf("remote answer has %d files, the local one %d, want %d and the same", len(got.Files), len(want.Files), len(texts)*3/4)
+	}
+	// Under a limit the index's order decides which files come first (the
+	// local order is another one): the answer is part of the whole one,
+	// and the same every time.
+	limit := batchSize + 10
+	var first []File
+	for range 3 {
+		res, err := New(remote).Search(ctx, "needle", Options{MaxFiles: limit})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Files) != limit || !res.Stats.LimitHit {
+			t.Fatalf("limit %d: %d files, limit hit %v", limit, len(res.Files), res.Stats.LimitHit)
+		}
+		if first != nil && !reflect.DeepEqual(res.Files, first) {
+			t.Fatalf("limit %d: the answer changed between runs", limit)
+		}
+		first = res.Files
+	}
+	whole := map[string]bool{}
+	for _, f := range want.Files {
+		whole[f.Path+" "+f.Blob] = true
+	}
+	for _, f := range first {
+		if !whole[f.Path+" "+f.Blob] {
+			t.Errorf("limit %d: %s (blob %s) is not in the whole answer", limit, f.Path, f.Blob)
+		}
+	}
+	// A listing that fails after the first batch ends the search with its
+	// error, and nothing waits for the lister.
+	_, err = New(&failingLocations{batchingIndex: remote, ok: 1}).Search(ctx, "needle", Options{})
+	if !errors.Is(err, errListing) {
+		t.Errorf("search with a failing listing: error %v, want %v", err, errListing)
 	}
 }

