@@ -33,7 +33,10 @@ func (x *Index) BlobTexts(ctx context.Context, ids []string) (map[string][]byte,
 		mu       sync.Mutex // guards out and firstErr
 		firstErr error
 	)
-	for chunk := range slices.Chunk(ids, textsPerRequest) {
+	// A batch of few candidates is split too, into up to textRequests
+	// requests of at least minTextsPerRequest: the few are often large.
+	per := min(textsPerRequest, max(minTextsPerRequest, (len(ids)+textRequests-1)/textRequests))
+	for chunk := range slices.Chunk(ids, per) {
 		slots <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-slots }()
@@ -59,8 +62,9 @@ func (x *Index) BlobTexts(ctx context.Context, ids []string) (map[string][]byte,
 // textsPerRequest and textRequests shape BlobTexts' requests: the ids of
 // one _mget, and how many are in flight at once.
 const (
-	textsPerRequest = 64
-	textRequests    = 4
+	textsPerRequest    = 64
+	minTextsPerRequest = 8
+	textRequests       = 4
 )
 
 // blobTexts reads the texts of ids in one _mget round trip.
