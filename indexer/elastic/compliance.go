@@ -209,7 +209,7 @@ func (x *Index) PutCompliance(ctx context.Context, c *indexer.ComplianceChanges)
 	if len(ops) == 0 {
 		return nil
 	}
-	if err := x.bulk(ctx, "compliance results", ops, http.StatusNotFound); err != nil {
+	if err := x.bulk(ctx, "compliance results", ops, http.StatusNotFound, inOrder); err != nil {
 		return fmt.Errorf("write compliance results: %w", err)
 	}
 	return x.refresh(ctx, index)

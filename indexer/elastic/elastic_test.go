@@ -1,6 +1,7 @@
 package elastic
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -256,5 +257,43 @@ func TestBlobTexts(t *testing.T) {
 	}
 	if len(got) != 2 || string(got[strings.Repeat("a", 40)]) != string(a) || string(got[strings.Repeat("b", 40)]) != string(b) {
 		t.Fatalf("BlobTexts = %q", got)
+	}
+}
+
+// TestManyBlobs writes a commit of blobs large enough for several bulk
+// requests in flight at once, and reads them back in several _mget
+// requests at once: every text arrives whole, under its own id.
+func TestManyBlobs(t *testing.T) {
+	idx := open(t, esConfig(t))
+	ctx := context.Background()
+	var (
+		blobs []indexer.Blob
+		ids   []string
+		total int
+	)
+	for i := range 150 {
+		text := []byte(strings.Repeat(fmt.Sprintf("line %d of blob %d\n", i, i), 40<<10/20))
+		id := fmt.Sprintf("%040x", i)
+		blobs = append(blobs, indexer.Blob{ID: id, Text: text, Trigrams: trigram.Extract(text), Lines: bytes.Count(text, []byte("\n"))})
+		ids = append(ids, id)
+		total += len(text)
+	}
+	if total < 2*bulkBytes/4 {
+		t.Fatalf("%d bytes of text make one bulk request; the test wants several", total)
+	}
+	if err := idx.Commit(ctx, &indexer.Changes{Blobs: blobs}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := idx.BlobTexts(ctx, append(ids, strings.Repeat("f", 40)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(blobs) {
+		t.Errorf("BlobTexts found %d of %d blobs", len(got), len(blobs))
+	}
+	for _, b := range blobs {
+		if !bytes.Equal(got[b.ID], b.Text) {
+			t.Errorf("blob %s: text of %d bytes, want %d", b.ID, len(got[b.ID]), len(b.Text))
+		}
 	}
 }

@@ -456,7 +456,7 @@ func (x *Index) CollectGarbage(ctx context.Context) (int, error) {
 	if len(garbage) == 0 {
 		return 0, nil
 	}
-	if err := x.bulk(ctx, "delete unused blobs", garbage, http.StatusNotFound); err != nil {
+	if err := x.bulk(ctx, "delete unused blobs", garbage, http.StatusNotFound, inOrder); err != nil {
 		return 0, fmt.Errorf("collect garbage: %w", err)
 	}
 	if err := x.refresh(ctx, x.blobs); err != nil {
