@@ -188,21 +188,31 @@ func (r *run) do(ctx context.Context) error {
 	case scope == nil && paths == nil && r.verifier != nil:
 		return r.wrap("match blobs", r.textFirst(ctx, plan))
 	}
+	err = r.inBatches(ctx, plan, func(ids []string) error {
+		g := r.newGrouper(ctx)
+		err := r.idx.Locations(ctx, indexer.LocationQuery{Blobs: ids, Branches: scope, Paths: paths}, g.add)
+		if err == nil {
+			err = g.flush()
+		}
+		return err
+	})
+	return r.wrap("match blobs", err)
+}
+
+// inBatches calls fn with the blobs plan matches, batchSize at a time,
+// each batch sorted. fn must not keep ids.
+func (r *run) inBatches(ctx context.Context, plan *trigram.Query, fn func(ids []string) error) error {
 	var batch []string
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
 		}
 		slices.Sort(batch)
-		g := r.newGrouper(ctx)
-		err := r.idx.Locations(ctx, indexer.LocationQuery{Blobs: batch, Branches: scope, Paths: paths}, g.add)
-		if err == nil {
-			err = g.flush()
-		}
+		err := fn(batch)
 		batch = batch[:0]
 		return err
 	}
-	err = r.idx.MatchBlobs(ctx, plan, func(id string) error {
+	err := r.idx.MatchBlobs(ctx, plan, func(id string) error {
 		batch = append(batch, id)
 		if len(batch) < batchSize {
 			return nil
@@ -212,7 +222,7 @@ func (r *run) do(ctx context.Context) error {
 	if err == nil {
 		err = flush()
 	}
-	return r.wrap("match blobs", err)
+	return err
 }
 
 // pipelined runs a query with candidates on a remote index in two stages,
@@ -231,12 +241,7 @@ func (r *run) pipelined(ctx context.Context, plan *trigram.Query, scope []indexe
 	listed := make(chan error, 1)
 	go func() {
 		defer close(batches)
-		var ids []string
-		list := func() error {
-			if len(ids) == 0 {
-				return nil
-			}
-			slices.Sort(ids)
+		listed <- r.inBatches(ctx, plan, func(ids []string) error {
 			var groups []group
 			runs := blobRuns{fn: func(id string, locs []indexer.Location) error {
 				groups = append(groups, group{id, locs})
@@ -246,7 +251,6 @@ func (r *run) pipelined(ctx context.Context, plan *trigram.Query, scope []indexe
 			if err == nil {
 				err = runs.end()
 			}
-			ids = ids[:0]
 			if err != nil {
 				return err
 			}
@@ -256,18 +260,7 @@ func (r *run) pipelined(ctx context.Context, plan *trigram.Query, scope []indexe
 			case <-ctx.Done():
 				return ctx.Err()
 			}
-		}
-		err := r.idx.MatchBlobs(ctx, plan, func(id string) error {
-			ids = append(ids, id)
-			if len(ids) < batchSize {
-				return nil
-			}
-			return list()
 		})
-		if err == nil {
-			err = list()
-		}
-		listed <- err
 	}()
 	verified := func() error {
 		g := r.newGrouper(ctx)
