@@ -133,6 +133,10 @@ func TestQueriesMatchGitGrep(t *testing.T) {
 	if matched < len(queries)/2 {
 		t.Errorf("only %d of %d queries found anything in the small org", matched, len(queries))
 	}
+	// The fixed cost is only that if its query verifies nothing.
+	if got, err := measureQuery(ctx, s, fixedCostQuery, 1); err != nil || got.Candidates != 0 || got.Lines != 0 {
+		t.Errorf("%s: %d candidates, %d results (%v); want none", fixedCostQuery.Query, got.Candidates, got.Lines, err)
+	}
 
 	// csearch over the unique blobs finds what trawl finds, counted once
 	// per blob.

@@ -91,6 +91,16 @@ var queries = []Query{
 	{Kind: "limited", Query: "return", Limit: 100},
 }
 
+// fixedCostQuery is a literal no file holds and none of whose trigrams
+// sequences occur, so a trawl search process running it does the work every
+// query pays and no other: process start, configuration, index open, branch
+// states, an empty answer.
+var fixedCostQuery = Query{Kind: "fixed", Query: "zqxjvkwq"}
+
+// fixedCostRuns is how many trawl search processes time fixedCostQuery;
+// more than a query's 5, since a few milliseconds vary more.
+const fixedCostRuns = 11
+
 // QueryResult is the measurement of one query on one backend.
 type QueryResult struct {
 	Query      Query
@@ -158,12 +168,12 @@ func (r QueryResult) linesIn(skip map[string]bool) int64 {
 
 // measureCLI runs q as `trawl search --json` processes, as a user would:
 // process start, index open and output included. Like the git grep
-// baseline it takes the median of up to 5 runs, fewer once a run takes
+// baseline it takes the median of up to runs runs, fewer once a run takes
 // over 5 s.
-func measureCLI(ctx context.Context, rn runner, bin, cfgPath string, q Query) (CLIResult, error) {
+func measureCLI(ctx context.Context, rn runner, bin, cfgPath string, q Query, runs int) (CLIResult, error) {
 	var r CLIResult
 	var times []time.Duration
-	for len(times) < 5 {
+	for len(times) < runs {
 		var stderr bytes.Buffer
 		m, err := rn.run(ctx, bin, []string{"search", "-c", cfgPath, "--json", "--limit", strconv.Itoa(q.Limit), "-log-level", "warn", "--", q.Query}, nil, nil, io.Discard, &stderr)
 		if err != nil {

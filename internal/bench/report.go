@@ -9,15 +9,16 @@ import (
 
 // The targets from the issue. The report checks each against this run.
 const (
-	targetSelectiveRatio  = 200                  // selective queries vs git grep
-	targetIndexRatio      = 1.0                  // index size / unique content, texts included
-	targetCrawlMBps       = 5                    // full crawl, MB of unique content per second
-	targetRecrawlBranches = 1000                 // no-change recrawl of this many branches...
-	targetRecrawlTime     = time.Second * 5      // ...in less than this
-	targetMemory          = 1 << 30              // crawl peak RSS
-	targetCsearchRatio    = 3                    // trawl search ÷ csearch, whole process, on literal, regex and common queries
-	targetCLIMemory       = 64 << 20             // peak RSS of one trawl search process
-	targetServerP50       = 5 * time.Millisecond // selective queries answered by trawl serve
+	targetSelectiveRatio  = 200                   // selective queries vs git grep
+	targetIndexRatio      = 1.0                   // index size / unique content, texts included
+	targetCrawlMBps       = 5                     // full crawl, MB of unique content per second
+	targetRecrawlBranches = 1000                  // no-change recrawl of this many branches...
+	targetRecrawlTime     = time.Second * 5       // ...in less than this
+	targetMemory          = 1 << 30               // crawl peak RSS
+	targetCsearchRatio    = 3                     // trawl search ÷ csearch, whole process, on literal, regex and common queries
+	targetCLIMemory       = 64 << 20              // peak RSS of one trawl search process
+	targetServerP50       = 5 * time.Millisecond  // selective queries answered by trawl serve
+	targetFixedCost       = 15 * time.Millisecond // a trawl search process that finds nothing
 )
 
 // Markdown renders the report.
@@ -63,6 +64,7 @@ func (r *Report) Markdown() string {
 	p("trawl: %d timed runs of `Searcher.Search` in one process after a warm-up run, index open; `limit` 0 is exhaustive, like git grep. ", r.QueryRuns)
 	p("trawl search: the same query as a whole `trawl search --json --limit N` process, the way a user runs it (start, index open and output included), ")
 	p("median of up to 5 runs (1 when a run takes over 5 s), with the highest peak RSS (taken like the crawl's). ")
+	p("The fixed cost in Targets is such a process on `%s`, a literal no blob holds, which verifies nothing: the median of %d runs. ", fixedCostQuery.Query, fixedCostRuns)
 	p("trawl serve: the selective queries as `GET /api/search?limit=0` answers of a `trawl serve --no-crawl` on the same index, timed in this process from the request to the answer's last byte over a kept-alive connection, p50 of up to %d runs after a warm-up run (fewer once 10 s have gone). ", r.QueryRuns)
 	p("git grep: `git grep -I -n -c [-i] -F|-P -e PATTERN BRANCH...` once per repository with all its branches, one repository after the other ")
 	p("(`-l` for a filter-only query; `-i` where trawl's case:auto folds case); the median of up to 3 runs (1 when a run takes over 5 s). ")
@@ -240,6 +242,13 @@ func (r *Report) targets(p func(string, ...any)) {
 			return fmt.Sprintf("slowest %s (`%s`); %d of %d queries meet it", timesX(hi), mdCode(worst), met, n), n > 0 && met == n
 		})
 	}
+	row("fixed cost of a trawl search process", fmt.Sprintf("< %s", ms(targetFixedCost)), func(be BackendResult) (string, bool) {
+		f := be.FixedCost
+		if f.Runs == 0 {
+			return "not measured", false
+		}
+		return fmt.Sprintf("%s (%s peak RSS), median of %d", ms(f.Median), mib(f.PeakRSS), f.Runs), f.Median < targetFixedCost
+	})
 	row("trawl search memory", fmt.Sprintf("< %s peak RSS", mib(targetCLIMemory)), func(be BackendResult) (string, bool) {
 		var peak int64
 		for _, q := range be.Queries {

@@ -65,6 +65,8 @@ type BackendResult struct {
 	Recrawl CrawlRun
 	Disk    DiskUsage
 	Queries []QueryResult
+	// FixedCost times trawl search processes on fixedCostQuery.
+	FixedCost CLIResult
 }
 
 func run(ctx context.Context, p OrgParams, opt Options) error {
@@ -206,9 +208,13 @@ func measureBackend(ctx context.Context, rn runner, b Backend, org *Org, bin, wo
 	}
 	for i, q := range queries {
 		logf("%s: trawl search %s", b.Name(), q.Query)
-		if res.Queries[i].CLI, err = measureCLI(ctx, rn, bin, cfgPath, q); err != nil {
+		if res.Queries[i].CLI, err = measureCLI(ctx, rn, bin, cfgPath, q, 5); err != nil {
 			return res, err
 		}
+	}
+	logf("%s: trawl search fixed cost", b.Name())
+	if res.FixedCost, err = measureCLI(ctx, rn, bin, cfgPath, fixedCostQuery, fixedCostRuns); err != nil {
+		return res, err
 	}
 	logf("%s: trawl serve, selective queries", b.Name())
 	server, err := measureServer(ctx, bin, cfgPath, queries, runs)
