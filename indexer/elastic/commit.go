@@ -150,6 +150,11 @@ func (x *Index) Commit(ctx context.Context, c *indexer.Changes) error {
 	if err := x.refresh(ctx, x.blobs, x.locations, x.branches, x.deps); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	if len(c.PutBranches) > 0 || len(c.DeleteBranches) > 0 {
+		if err := x.newGeneration(ctx); err != nil {
+			return fmt.Errorf("commit: %w", err)
+		}
+	}
 	return nil
 }
 

@@ -4,7 +4,8 @@
 //	{prefix}-blobs      one document per unique blob: its trigram set (an
 //	                    indexed keyword array) and its text (kept in _source only)
 //	{prefix}-locations  one small document per (repo, branch, path), routed by repo
-//	{prefix}-branches   one document per branch state, plus the dirty flag
+//	{prefix}-branches   one document per branch state, plus the dirty flag and
+//	                    the generation token (states.go)
 //	{prefix}-deps       one document per dependency record, routed by repo
 //	{prefix}-lease      the writer lease: who may write the other four (lease.go)
 //
@@ -48,6 +49,7 @@ type Index struct {
 	client                           *client
 	blobs, locations, branches, deps string
 	lease                            *lease
+	states                           branchCache
 }
 
 var _ indexer.Index = (*Index)(nil)
@@ -119,21 +121,21 @@ func Open(ctx context.Context, cfg Options) (*Index, error) {
 			return nil, fmt.Errorf("open elasticsearch at %s: %w", where, err)
 		}
 	}
-	if err := x.addBranchCounts(ctx); err != nil {
+	if err := x.addBranchFields(ctx); err != nil {
 		return nil, fmt.Errorf("open elasticsearch at %s: %w", where, err)
 	}
 	ok = true
 	return x, nil
 }
 
-// addBranchCounts adds the counts field to a branches index made before
-// it existed. Adding a field is allowed in place and repeating it is
-// harmless, so the schema version stays.
-func (x *Index) addBranchCounts(ctx context.Context) error {
-	res, err := x.client.do(ctx, putMapping(x.branches,
-		strings.NewReader(`{"properties": {"counts": {"type": "object", "enabled": false}}}`)))
+// addBranchFields adds the counts and generation fields to a branches
+// index made before they existed. Adding a field is allowed in place and
+// repeating it is harmless, so the schema version stays.
+func (x *Index) addBranchFields(ctx context.Context) error {
+	res, err := x.client.do(ctx, putMapping(x.branches, strings.NewReader(
+		`{"properties": {"counts": {"type": "object", "enabled": false}, "generation": {"type": "keyword", "index": false}}}`)))
 	if err := check(res, err); err != nil {
-		return fmt.Errorf("add counts to the mapping of %s: %w", x.branches, err)
+		return fmt.Errorf("add fields to the mapping of %s: %w", x.branches, err)
 	}
 	return nil
 }
@@ -197,7 +199,8 @@ const (
       "crawled_at": {"type": "date"},
       "meta":       {"type": "object", "enabled": false},
       "counts":     {"type": "object", "enabled": false},
-      "dirty":      {"type": "boolean"}
+      "dirty":      {"type": "boolean"},
+      "generation": {"type": "keyword", "index": false}
     }
   }
 }`

@@ -390,25 +390,6 @@ func (x *Index) Deps(ctx context.Context, q indexer.DepQuery, fn func(indexer.De
 	return nil
 }
 
-// Branches returns every branch state, ordered by repo and name.
-func (x *Index) Branches(ctx context.Context) ([]indexer.Branch, error) {
-	var out []indexer.Branch
-	query := map[string]any{"term": map[string]any{"kind": kindBranch}}
-	err := x.scan(ctx, x.branches, query, []string{"repo", "name"}, true, func(h hit) error {
-		var d branchDoc
-		if err := json.Unmarshal(h.Source, &d); err != nil {
-			return fmt.Errorf("decode branch %s: %w", h.ID, err)
-		}
-		out = append(out, indexer.Branch{Repo: d.Repo, Name: d.Name, Commit: d.Commit,
-			Settings: d.Settings, CrawledAt: d.CrawledAt, Meta: d.Meta, Counts: d.Counts})
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list branches: %w", err)
-	}
-	return out, nil
-}
-
 // gcBatch is how many blob ids one aggregation over locations checks.
 const gcBatch = 1000
 
