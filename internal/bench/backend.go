@@ -35,6 +35,8 @@ type DiskUsage struct {
 	Total  int64
 	Stored int64 // stored fields, nearly all of it the blobs' text
 	Folder int64 // the whole data folder (index.path), index included; 0 when the index lives elsewhere
+	// RecoverySource is Elasticsearch's _recovery_source, part of Total.
+	RecoverySource int64
 }
 
 // bleveBackend is the embedded backend, in <index.path>/index like the CLI.

@@ -39,18 +39,11 @@ func (b esBackend) indices() string {
 // Reset deletes the benchmark's indices by name: Elasticsearch refuses
 // wildcard deletes by default.
 func (b esBackend) Reset(ctx context.Context, _ *config.Config) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, b.url+"/"+b.indices()+"?ignore_unavailable=true", nil)
-	if err != nil {
-		return err
-	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := b.do(ctx, http.MethodDelete, "?ignore_unavailable=true")
 	if err != nil {
 		return fmt.Errorf("reset elasticsearch indices: %w", err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("reset elasticsearch indices: %s", resp.Status)
-	}
 	return nil
 }
 
@@ -59,22 +52,17 @@ func (b esBackend) Open(ctx context.Context, cfg *config.Config) (indexer.Index,
 }
 
 // Disk merges the indices to one segment each first, as a settled index
-// would be, then reads their primary store size. The stored text is not
-// told apart.
+// would be, then reads their primary store size and, from the disk usage
+// analysis, how much of it is _recovery_source: the original source of
+// each document (text and trigrams) that Elasticsearch keeps beside the
+// filtered _source until a merge after its peer-recovery retention lease
+// has moved past the document. The stored text is not told apart.
 func (b esBackend) Disk(ctx context.Context, _ *config.Config) (DiskUsage, error) {
 	var u DiskUsage
-	merge, err := http.NewRequestWithContext(ctx, http.MethodPost, b.url+"/"+b.indices()+"/_forcemerge?max_num_segments=1&ignore_unavailable=true", nil)
-	if err != nil {
-		return u, err
-	}
-	if resp, err := http.DefaultClient.Do(merge); err == nil {
+	if resp, err := b.do(ctx, http.MethodPost, "/_forcemerge?max_num_segments=1&ignore_unavailable=true"); err == nil {
 		resp.Body.Close()
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, b.url+"/"+b.indices()+"/_stats/store?ignore_unavailable=true", nil)
-	if err != nil {
-		return u, err
-	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := b.do(ctx, http.MethodGet, "/_stats/store?ignore_unavailable=true")
 	if err != nil {
 		return u, fmt.Errorf("elasticsearch store size: %w", err)
 	}
@@ -92,5 +80,47 @@ func (b esBackend) Disk(ctx context.Context, _ *config.Config) (DiskUsage, error
 		return u, fmt.Errorf("elasticsearch store size: %w", err)
 	}
 	u.Total = stats.All.Primaries.Store.Size
+
+	usage, err := b.do(ctx, http.MethodPost, "/_disk_usage?run_expensive_tasks=true&ignore_unavailable=true")
+	if err != nil {
+		return u, fmt.Errorf("elasticsearch disk usage: %w", err)
+	}
+	defer usage.Body.Close()
+	var indices map[string]json.RawMessage
+	if err := json.NewDecoder(usage.Body).Decode(&indices); err != nil {
+		return u, fmt.Errorf("elasticsearch disk usage: %w", err)
+	}
+	for name, raw := range indices {
+		if name == "_shards" {
+			continue
+		}
+		var ix struct {
+			Fields map[string]struct {
+				Total int64 `json:"total_in_bytes"`
+			} `json:"fields"`
+		}
+		if err := json.Unmarshal(raw, &ix); err != nil {
+			return u, fmt.Errorf("elasticsearch disk usage of %s: %w", name, err)
+		}
+		u.RecoverySource += ix.Fields["_recovery_source"].Total
+	}
 	return u, nil
+}
+
+// do sends a request without a body to the benchmark's indices; path
+// follows their names.
+func (b esBackend) do(ctx context.Context, method, path string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, b.url+"/"+b.indices()+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode/100 != 2 {
+		resp.Body.Close()
+		return nil, fmt.Errorf("%s %s: %s", method, path, resp.Status)
+	}
+	return resp, nil
 }

@@ -341,6 +341,9 @@ func (r *Report) crawlSection(p func(string, ...any), be BackendResult) {
 		p("| stored fields (the text, compressed, and small stored values) | %s | %.2f× |\n", mb(d.Stored), ratio(float64(d.Stored), u))
 		p("| the rest (trigram postings, location doc values, dictionaries) | %s | %.2f× |\n", mb(d.Total-d.Stored), ratio(float64(d.Total-d.Stored), u))
 	}
+	if d.RecoverySource > 0 {
+		p("| of it, `_recovery_source` (each document's whole source, trigrams included, kept until a merge after the retention lease passes it) | %s | %.2f× |\n", mb(d.RecoverySource), ratio(float64(d.RecoverySource), u))
+	}
 	if d.Folder > 0 {
 		p("| the whole data folder (index.path) | %s | %.2f× |\n", mb(d.Folder), ratio(float64(d.Folder), u))
 	}
