@@ -8,8 +8,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -295,5 +298,83 @@ func TestManyBlobs(t *testing.T) {
 		if !bytes.Equal(got[b.ID], b.Text) {
 			t.Errorf("blob %s: text of %d bytes, want %d", b.ID, len(got[b.ID]), len(b.Text))
 		}
+	}
+}
+
+// TestOpenWritesNothing opens indices that are in place through a proxy
+// that records each request: a second Open reads and never writes, since
+// every trawl search opens the index and a create or a mapping put is a
+// task for the master node even when it changes nothing. An old branches
+// index without the generation field gets it.
+func TestOpenWritesNothing(t *testing.T) {
+	cfg := esConfig(t)
+	target, err := url.Parse(cfg.Addresses[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		mu   sync.Mutex
+		seen []string
+	)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.Method+" "+r.URL.Path)
+		mu.Unlock()
+		proxy.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	via := cfg
+	via.Addresses = []string{srv.URL}
+	requests := func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		s := seen
+		seen = nil
+		return s
+	}
+
+	first := open(t, via)
+	if got := requests(); !slices.Contains(got, "PUT /"+first.blobs) {
+		t.Errorf("first Open of a new prefix sent %q, want the indices created", got)
+	}
+	open(t, via)
+	got := requests()
+	for _, r := range got {
+		if !strings.HasPrefix(r, "GET ") {
+			t.Errorf("second Open sent %s; want reads only (all: %q)", r, got)
+		}
+	}
+	if len(got) > 2 {
+		t.Errorf("second Open sent %d requests, want 2 (health, mappings): %q", len(got), got)
+	}
+
+	// A branches index from before the generation field: made here with
+	// the mapping minus that field.
+	res, err := first.client.do(t.Context(), request{method: http.MethodDelete, path: []string{first.branches}})
+	if err := check(res, err); err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	old := strings.Replace(branchesMapping, `"dirty":      {"type": "boolean"},
+      "generation": {"type": "keyword", "index": false}`, `"dirty":      {"type": "boolean"}`, 1)
+	if old == branchesMapping {
+		t.Fatal("could not take the generation field out of the branches mapping")
+	}
+	res, err = first.client.do(t.Context(), createIndex(first.branches, strings.NewReader(old)))
+	if err := check(res, err); err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	x := open(t, cfg)
+	m, err := x.mappings(t.Context(), x.branches)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m[x.branches].Mappings.Properties["generation"] == nil {
+		t.Errorf("Open left the old branches index without generation: %v", m)
+	}
+	if err := x.Commit(t.Context(), &indexer.Changes{PutBranches: []indexer.Branch{{Repo: "r", Name: "main"}}}); err != nil {
+		t.Fatalf("commit into the upgraded branches index: %v", err)
 	}
 }
