@@ -26,6 +26,8 @@ func TestProductCheck(t *testing.T) {
 				w.Write([]byte(`{"status":"green"}`))
 			case r.Method == http.MethodPut:
 				w.Write([]byte(`{"acknowledged":true}`))
+			case strings.HasSuffix(r.URL.Path, "/_mapping"):
+				w.Write([]byte(`{}`)) // none of the indices exists yet
 			default:
 				http.NotFound(w, r)
 			}
