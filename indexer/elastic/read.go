@@ -255,7 +255,7 @@ func (x *Index) Locations(ctx context.Context, q indexer.LocationQuery, fn func(
 				Language, Skip []string
 				Size           []int64
 			}
-			if err := json.Unmarshal(h.Fields, &v); err != nil && len(h.Fields) > 0 {
+			if err := unmarshal(h.Fields, &v); err != nil && len(h.Fields) > 0 {
 				return fmt.Errorf("decode location %v: %w", h.Sort, err)
 			}
 			l := indexer.Location{Blob: h.sortString(0), Repo: h.sortString(1), Branch: h.sortString(2), Path: h.sortString(3)}
@@ -373,7 +373,7 @@ func (x *Index) Deps(ctx context.Context, q indexer.DepQuery, fn func(indexer.De
 	var fnErr error
 	err := x.scan(ctx, x.deps, query, depsSort, true, func(h hit) error {
 		var d depDoc
-		if err := json.Unmarshal(h.Source, &d); err != nil {
+		if err := unmarshal(h.Source, &d); err != nil {
 			return fmt.Errorf("decode dependency %s: %w", h.ID, err)
 		}
 		fnErr = fn(indexer.Dependency{Repo: d.Repo, Branch: d.Branch, Commit: d.Commit, Path: d.Path, Line: d.Line,

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -88,7 +87,7 @@ func (x *Index) listBranches(ctx context.Context) ([]indexer.Branch, error) {
 	query := map[string]any{"term": map[string]any{"kind": kindBranch}}
 	err := x.scan(ctx, x.branches, query, []string{"repo", "name"}, true, func(h hit) error {
 		var d branchDoc
-		if err := json.Unmarshal(h.Source, &d); err != nil {
+		if err := unmarshal(h.Source, &d); err != nil {
 			return fmt.Errorf("decode branch %s: %w", h.ID, err)
 		}
 		out = append(out, indexer.Branch{Repo: d.Repo, Name: d.Name, Commit: d.Commit,
