@@ -103,6 +103,7 @@ func Open(ctx context.Context, cfg Options) (*Index, error) {
 		branches:  prefix + "-branches",
 		deps:      prefix + "-deps",
 		lease:     newLease(prefix + "-lease"),
+		states:    newBranchCache(),
 	}
 	where := c.where
 	ok := false

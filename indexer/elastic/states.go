@@ -33,7 +33,13 @@ type branchCache struct {
 	token  string
 	listed time.Time // when the listing of states began
 	states []indexer.Branch
+	// listing admits one listing at a time, so that the queries of a busy
+	// server that miss together (after a commit) wait for one listing and
+	// share it rather than each listing the states.
+	listing chan struct{}
 }
+
+func newBranchCache() branchCache { return branchCache{listing: make(chan struct{}, 1)} }
 
 // get returns a copy of the cached states if they were listed under token
 // less than branchCacheTTL before now.
@@ -69,9 +75,18 @@ func (x *Index) Branches(ctx context.Context) ([]indexer.Branch, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list branches: %w", err)
 	}
+	if states, ok := x.states.get(token, time.Now()); ok {
+		return states, nil
+	}
+	select {
+	case x.states.listing <- struct{}{}:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("list branches: %w", ctx.Err())
+	}
+	defer func() { <-x.states.listing }()
 	now := time.Now()
 	if states, ok := x.states.get(token, now); ok {
-		return states, nil
+		return states, nil // listed while this call waited
 	}
 	states, err := x.listBranches(ctx)
 	if err != nil {

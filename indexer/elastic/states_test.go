@@ -3,8 +3,13 @@ package elastic
 import (
 	"context"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
 	"net/url"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -119,5 +124,46 @@ func TestBranchCacheGet(t *testing.T) {
 	c.put("t0", now.Add(-time.Second), nil)
 	if _, ok := c.get("t1", now); !ok {
 		t.Error("an older listing replaced a newer one")
+	}
+}
+
+// TestBranchCacheOneListing has eight queries miss the cache at once, as a
+// busy server's do after a commit: one lists the states and the others
+// take its list.
+func TestBranchCacheOneListing(t *testing.T) {
+	cfg := esConfig(t)
+	target, err := url.Parse(cfg.Addresses[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var listings atomic.Int32
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "-branches/_search") {
+			listings.Add(1)
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	writer := open(t, cfg)
+	via := cfg
+	via.Addresses = []string{srv.URL}
+	reader := open(t, via)
+	err = writer.Commit(t.Context(), &indexer.Changes{PutBranches: []indexer.Branch{{Repo: "acme/api", Name: "main"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			states, err := reader.Branches(t.Context())
+			if err != nil || len(states) != 1 {
+				t.Errorf("Branches = %v, %v", states, err)
+			}
+		})
+	}
+	wg.Wait()
+	if n := listings.Load(); n != 1 {
+		t.Errorf("eight concurrent misses listed the states %d times, want once", n)
 	}
 }
