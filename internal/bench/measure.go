@@ -91,9 +91,9 @@ var queries = []Query{
 	{Kind: "limited", Query: "return", Limit: 100},
 }
 
-// fixedCostQuery is a literal no file holds and none of whose trigrams
-// sequences occur, so a trawl search process running it does the work every
-// query pays and no other: process start, configuration, index open, branch
+// fixedCostQuery is a literal whose trigrams no blob holds together, so a
+// trawl search process running it verifies nothing and does only the work
+// every query pays: process start, configuration, index open, branch
 // states, an empty answer.
 var fixedCostQuery = Query{Kind: "fixed", Query: "zqxjvkwq"}
 
@@ -168,8 +168,8 @@ func (r QueryResult) linesIn(skip map[string]bool) int64 {
 
 // measureCLI runs q as `trawl search --json` processes, as a user would:
 // process start, index open and output included. Like the git grep
-// baseline it takes the median of up to runs runs, fewer once a run takes
-// over 5 s.
+// baseline it takes the median of up to runs processes, fewer once one
+// takes over 5 s.
 func measureCLI(ctx context.Context, rn runner, bin, cfgPath string, q Query, runs int) (CLIResult, error) {
 	var r CLIResult
 	var times []time.Duration
