@@ -308,24 +308,15 @@ func TestManyBlobs(t *testing.T) {
 // index without the generation field gets it.
 func TestOpenWritesNothing(t *testing.T) {
 	cfg := esConfig(t)
-	target, err := url.Parse(cfg.Addresses[0])
-	if err != nil {
-		t.Fatal(err)
-	}
 	var (
 		mu   sync.Mutex
 		seen []string
 	)
-	proxy := httputil.NewSingleHostReverseProxy(target)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	via := viaProxy(t, cfg, func(r *http.Request) {
 		mu.Lock()
 		seen = append(seen, r.Method+" "+r.URL.Path)
 		mu.Unlock()
-		proxy.ServeHTTP(w, r)
-	}))
-	defer srv.Close()
-	via := cfg
-	via.Addresses = []string{srv.URL}
+	})
 	requests := func() []string {
 		mu.Lock()
 		defer mu.Unlock()
@@ -377,4 +368,23 @@ func TestOpenWritesNothing(t *testing.T) {
 	if err := x.Commit(t.Context(), &indexer.Changes{PutBranches: []indexer.Branch{{Repo: "r", Name: "main"}}}); err != nil {
 		t.Fatalf("commit into the upgraded branches index: %v", err)
 	}
+}
+
+// viaProxy returns cfg pointed at a proxy to its cluster that shows each
+// request to see before passing it on.
+func viaProxy(t *testing.T, cfg Options, see func(*http.Request)) Options {
+	t.Helper()
+	target, err := url.Parse(cfg.Addresses[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		see(r)
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	via := cfg
+	via.Addresses = []string{srv.URL}
+	return via
 }

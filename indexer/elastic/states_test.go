@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
 	"net/url"
 	"strings"
 	"sync"
@@ -132,24 +130,15 @@ func TestBranchCacheGet(t *testing.T) {
 // take its list.
 func TestBranchCacheOneListing(t *testing.T) {
 	cfg := esConfig(t)
-	target, err := url.Parse(cfg.Addresses[0])
-	if err != nil {
-		t.Fatal(err)
-	}
 	var listings atomic.Int32
-	proxy := httputil.NewSingleHostReverseProxy(target)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	via := viaProxy(t, cfg, func(r *http.Request) {
 		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "-branches/_search") {
 			listings.Add(1)
 		}
-		proxy.ServeHTTP(w, r)
-	}))
-	defer srv.Close()
+	})
 	writer := open(t, cfg)
-	via := cfg
-	via.Addresses = []string{srv.URL}
 	reader := open(t, via)
-	err = writer.Commit(t.Context(), &indexer.Changes{PutBranches: []indexer.Branch{{Repo: "acme/api", Name: "main"}}})
+	err := writer.Commit(t.Context(), &indexer.Changes{PutBranches: []indexer.Branch{{Repo: "acme/api", Name: "main"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
