@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"net/http"
 	"slices"
 	"sync"
 	"time"
@@ -18,19 +17,20 @@ import (
 const generationID = "meta:generation"
 
 // branchCacheTTL bounds how long a cached list of branch states is used
-// under an unchanged token. Every commit of this code changes the token,
-// but an older trawl writing to the same indices does not, nor does a
-// commit that failed between its branch states and its token; they go
-// unseen for at most this long.
+// while a crawl is writing (the dirty flag is set). Every commit of this
+// code changes the generation token, but an older trawl's commits do not;
+// they go unseen for at most this long, and its crawl's end, which clears
+// the flag, is seen at once.
 const branchCacheTTL = 10 * time.Second
 
 // branchCache keeps the branch states between queries. Every query needs
 // them, and listing them is a search whose cost grows with the org (1,000
 // states on the bench org: 13-15 ms of a 21-24 ms selective query, in
-// process); reading the generation token is one real-time get.
+// process); reading what says whether they changed is one real-time
+// _mget.
 type branchCache struct {
 	mu     sync.Mutex
-	token  string
+	key    indexVersion
 	listed time.Time // when the listing of states began
 	states []indexer.Branch
 	// listing admits one listing at a time, so that the queries of a busy
@@ -39,43 +39,56 @@ type branchCache struct {
 	listing chan struct{}
 }
 
+// indexVersion is what changes when branch states may have: the
+// generation token, which every commit of this code rewrites, and the
+// version of the dirty flag's document, which every crawl of every trawl
+// sets before its first write and clears at its end.
+type indexVersion struct {
+	token        string
+	dirtyVersion int64
+	dirty        bool
+}
+
 func newBranchCache() branchCache { return branchCache{listing: make(chan struct{}, 1)} }
 
-// get returns a copy of the cached states if they were listed under token
-// less than branchCacheTTL before now.
-func (c *branchCache) get(token string, now time.Time) ([]indexer.Branch, bool) {
+// get returns a copy of the cached states if they were listed at version v
+// and, while a crawl is writing, less than branchCacheTTL before now.
+func (c *branchCache) get(v indexVersion, now time.Time) ([]indexer.Branch, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if token == "" || token != c.token || now.Sub(c.listed) >= branchCacheTTL {
+	if c.states == nil || v != c.key || (v.dirty && now.Sub(c.listed) >= branchCacheTTL) {
 		return nil, false
 	}
 	return slices.Clone(c.states), true
 }
 
-// put caches states, listed from listed on under token.
-func (c *branchCache) put(token string, listed time.Time, states []indexer.Branch) {
+// put caches states, listed from listed on at version v.
+func (c *branchCache) put(v indexVersion, listed time.Time, states []indexer.Branch) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if token == "" || listed.Before(c.listed) {
+	if listed.Before(c.listed) {
 		return
 	}
-	c.token, c.listed, c.states = token, listed, slices.Clone(states)
+	if states == nil {
+		states = []indexer.Branch{}
+	}
+	c.key, c.listed, c.states = v, listed, slices.Clone(states)
 }
 
 // Branches returns every branch state, ordered by repo and name: from the
-// cache while the generation token is the one it was listed under, else by
+// cache while the index's version is the one it was listed at, else by
 // listing them.
 //
-// The token is read before the listing and the commit writes it after its
-// refresh, so a listing under a token holds every state that token's
-// commit wrote; one that also holds a later commit's is listed again at
-// the next call, which reads the later token.
+// The version is read before the listing and a commit writes its token
+// after its refresh, so a listing at a version holds every state written
+// before it; one that also holds a later commit's is listed again at the
+// next call, which reads the later version.
 func (x *Index) Branches(ctx context.Context) ([]indexer.Branch, error) {
-	token, err := x.generation(ctx)
+	v, err := x.version(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list branches: %w", err)
 	}
-	if states, ok := x.states.get(token, time.Now()); ok {
+	if states, ok := x.states.get(v, time.Now()); ok {
 		return states, nil
 	}
 	select {
@@ -85,14 +98,14 @@ func (x *Index) Branches(ctx context.Context) ([]indexer.Branch, error) {
 	}
 	defer func() { <-x.states.listing }()
 	now := time.Now()
-	if states, ok := x.states.get(token, now); ok {
+	if states, ok := x.states.get(v, now); ok {
 		return states, nil // listed while this call waited
 	}
 	states, err := x.listBranches(ctx)
 	if err != nil {
 		return nil, err
 	}
-	x.states.put(token, now, states)
+	x.states.put(v, now, states)
 	return states, nil
 }
 
@@ -115,24 +128,36 @@ func (x *Index) listBranches(ctx context.Context) ([]indexer.Branch, error) {
 	return out, nil
 }
 
-// generation reads the generation token, "" when no commit of this code
-// wrote one. A get is real-time: it sees the last token written without a
-// refresh.
-func (x *Index) generation(ctx context.Context) (string, error) {
-	res, err := x.client.do(ctx, getDoc(x.branches, generationID, nil))
-	if err == nil && res.StatusCode == http.StatusNotFound {
-		res.Body.Close()
-		return "", nil
+// version reads the generation token and the dirty flag's document in
+// one _mget, which is real-time: it sees the last writes without a
+// refresh. A missing document reads as "" or version 0.
+func (x *Index) version(ctx context.Context) (indexVersion, error) {
+	var v indexVersion
+	res, err := x.client.do(ctx, multiGet(x.branches, jsonBody(map[string]any{"ids": []string{generationID, dirtyID}}), nil))
+	var resp struct {
+		Docs []struct {
+			ID      string `json:"_id"`
+			Found   bool   `json:"found"`
+			Version int64  `json:"_version"`
+			Source  struct {
+				Generation string `json:"generation"`
+				Dirty      bool   `json:"dirty"`
+			} `json:"_source"`
+		} `json:"docs"`
 	}
-	var doc struct {
-		Source struct {
-			Generation string `json:"generation"`
-		} `json:"_source"`
+	if err := decode(res, err, &resp); err != nil {
+		return v, fmt.Errorf("read generation in %s: %w", x.branches, err)
 	}
-	if err := decode(res, err, &doc); err != nil {
-		return "", fmt.Errorf("read generation in %s: %w", x.branches, err)
+	for _, d := range resp.Docs {
+		switch {
+		case !d.Found:
+		case d.ID == generationID:
+			v.token = d.Source.Generation
+		case d.ID == dirtyID:
+			v.dirtyVersion, v.dirty = d.Version, d.Source.Dirty
+		}
 	}
-	return doc.Source.Generation, nil
+	return v, nil
 }
 
 // newGeneration writes a new random generation token. A commit calls it

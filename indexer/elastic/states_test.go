@@ -15,10 +15,10 @@ import (
 )
 
 // TestBranchCache reads branch states through a second Index, as a server
-// does while a crawl in another process writes: each commit is seen at
-// the next read, writes that leave the generation token alone (an older
-// trawl's) are seen once the cached list expires, and an index no commit
-// of this code wrote a token to is listed at every read.
+// does while a crawl in another process writes: each commit is seen at the
+// next read; an older trawl's crawl, which writes no tokens but sets and
+// clears the dirty flag, is seen when it starts and ends and, while it
+// writes, once the cached list is older than the TTL.
 func TestBranchCache(t *testing.T) {
 	ctx := context.Background()
 	cfg := esConfig(t)
@@ -42,8 +42,9 @@ func TestBranchCache(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// raw writes a branch state the way a trawl without tokens does.
-	raw := func(name string) {
+	// old writes a branch state the way an older trawl's commit does:
+	// without a new token.
+	old := func(name string) {
 		t.Helper()
 		body, _ := json.Marshal(branchDoc{Kind: kindBranch, Repo: "acme/api", Name: name, Commit: strings.Repeat("2", 40)})
 		res, err := writer.client.do(ctx, putDoc(writer.branches, branchID(indexer.BranchKey{Repo: "acme/api", Name: name}),
@@ -52,6 +53,17 @@ func TestBranchCache(t *testing.T) {
 			t.Fatal(err)
 		}
 		res.Body.Close()
+	}
+	dirty := func(on bool) {
+		t.Helper()
+		if err := writer.SetDirty(ctx, on); err != nil {
+			t.Fatal(err)
+		}
+	}
+	age := func() {
+		reader.states.mu.Lock()
+		reader.states.listed = reader.states.listed.Add(-branchCacheTTL)
+		reader.states.mu.Unlock()
 	}
 
 	if got := names(); got != "" {
@@ -72,55 +84,64 @@ func TestBranchCache(t *testing.T) {
 	if got := names(); got != "acme/api@main" {
 		t.Fatalf("after deleting a branch: %q", got)
 	}
-
-	raw("old")
+	age()
 	if got := names(); got != "acme/api@main" {
-		t.Fatalf("a write without a new token, within the TTL: %q; want the cached list (is it cached?)", got)
-	}
-	reader.states.mu.Lock()
-	reader.states.listed = reader.states.listed.Add(-branchCacheTTL)
-	reader.states.mu.Unlock()
-	if got := names(); got != "acme/api@main acme/api@old" {
-		t.Fatalf("once the cached list expired: %q", got)
+		t.Fatalf("no crawl writing, an old list: %q", got)
 	}
 
-	res, err := writer.client.do(ctx, deleteDoc(writer.branches, generationID, url.Values{"refresh": {"true"}}))
-	if err := check(res, err); err != nil {
-		t.Fatal(err)
+	// An older trawl's crawl.
+	dirty(true)
+	old("old")
+	if got := names(); got != "acme/api@main acme/api@old" {
+		t.Fatalf("after the dirty flag was set: %q, want a new listing", got)
 	}
-	res.Body.Close()
-	raw("older")
+	old("older")
+	if got := names(); got != "acme/api@main acme/api@old" {
+		t.Fatalf("a commit without a token within the TTL: %q; want the cached list (is it cached?)", got)
+	}
+	age()
 	if got := names(); got != "acme/api@main acme/api@old acme/api@older" {
-		t.Fatalf("no token: %q; want every read to list", got)
+		t.Fatalf("while a crawl writes, once the list is older than the TTL: %q", got)
+	}
+	old("oldest")
+	dirty(false)
+	if got := names(); got != "acme/api@main acme/api@old acme/api@older acme/api@oldest" {
+		t.Fatalf("after the crawl cleared the dirty flag: %q, want a new listing", got)
 	}
 }
 
 func TestBranchCacheGet(t *testing.T) {
-	var c branchCache
+	c := newBranchCache()
 	now := time.Now()
-	states := []indexer.Branch{{Repo: "r", Name: "main"}}
-	c.put("", now, states)
-	if _, ok := c.get("", now); ok {
-		t.Error("cached under no token")
+	clean := indexVersion{token: "t1", dirtyVersion: 2}
+	if _, ok := c.get(clean, now); ok {
+		t.Error("hit in an empty cache")
 	}
-	c.put("t1", now, states)
-	got, ok := c.get("t1", now.Add(branchCacheTTL-time.Millisecond))
+	c.put(clean, now, []indexer.Branch{{Repo: "r", Name: "main"}})
+	got, ok := c.get(clean, now.Add(time.Hour))
 	if !ok || len(got) != 1 {
-		t.Fatalf("get under the same token within the TTL = %v, %v", got, ok)
+		t.Fatalf("get at the same version, no crawl writing, an hour on = %v, %v", got, ok)
 	}
 	got[0].Name = "changed"
-	if again, _ := c.get("t1", now); again[0].Name != "main" {
+	if again, _ := c.get(clean, now); again[0].Name != "main" {
 		t.Error("a caller's change reached the cache")
 	}
-	if _, ok := c.get("t2", now); ok {
-		t.Error("hit under another token")
+	for _, v := range []indexVersion{{token: "t2", dirtyVersion: 2}, {token: "t1", dirtyVersion: 3}, {token: "t1", dirtyVersion: 2, dirty: true}} {
+		if _, ok := c.get(v, now); ok {
+			t.Errorf("hit at version %+v, cached at %+v", v, clean)
+		}
 	}
-	if _, ok := c.get("t1", now.Add(branchCacheTTL)); ok {
-		t.Error("hit after the TTL")
+	writing := indexVersion{token: "t1", dirtyVersion: 3, dirty: true}
+	c.put(writing, now, nil)
+	if got, ok := c.get(writing, now.Add(branchCacheTTL-time.Millisecond)); !ok || got == nil {
+		t.Errorf("no branches, cached while a crawl writes, within the TTL: %v, %v", got, ok)
+	}
+	if _, ok := c.get(writing, now.Add(branchCacheTTL)); ok {
+		t.Error("hit after the TTL while a crawl writes")
 	}
 	// A listing that began before the cached one does not replace it.
-	c.put("t0", now.Add(-time.Second), nil)
-	if _, ok := c.get("t1", now); !ok {
+	c.put(clean, now.Add(-time.Second), nil)
+	if _, ok := c.get(writing, now); !ok {
 		t.Error("an older listing replaced a newer one")
 	}
 }
