@@ -157,6 +157,8 @@ func (x *Index) ensureIndices(ctx context.Context) error {
 			return err
 		}
 	}
+	// A branches index created above may be another process's, made
+	// meanwhile by a trawl that predates the fields: add them then too.
 	if b, ok := got[x.branches]; !ok || b.Mappings.Properties["counts"] == nil || b.Mappings.Properties["generation"] == nil {
 		return x.addBranchFields(ctx)
 	}

@@ -35,6 +35,14 @@ func TestBranchCache(t *testing.T) {
 		}
 		return strings.Join(s, " ")
 	}
+	// expect fails the test unless the reader lists want, after what the
+	// step says happened.
+	expect := func(after, want string) {
+		t.Helper()
+		if got := names(); got != want {
+			t.Fatalf("after %s: branches %q, want %q", after, got, want)
+		}
+	}
 	put := func(name string) {
 		t.Helper()
 		err := writer.Commit(ctx, &indexer.Changes{PutBranches: []indexer.Branch{{Repo: "acme/api", Name: name, Commit: strings.Repeat("1", 40)}}})
@@ -66,48 +74,30 @@ func TestBranchCache(t *testing.T) {
 		reader.states.mu.Unlock()
 	}
 
-	if got := names(); got != "" {
-		t.Fatalf("new index: branches %q", got)
-	}
+	expect("opening a new index", "")
 	put("main")
-	if got := names(); got != "acme/api@main" {
-		t.Fatalf("after a commit: %q", got)
-	}
+	expect("a commit", "acme/api@main")
 	put("dev")
-	if got := names(); got != "acme/api@dev acme/api@main" {
-		t.Fatalf("after a second commit: %q, want the new state at once", got)
-	}
+	expect("a second commit (its state is seen at once)", "acme/api@dev acme/api@main")
 	err := writer.Commit(ctx, &indexer.Changes{DeleteBranches: []indexer.BranchKey{{Repo: "acme/api", Name: "dev"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := names(); got != "acme/api@main" {
-		t.Fatalf("after deleting a branch: %q", got)
-	}
+	expect("deleting a branch", "acme/api@main")
 	age()
-	if got := names(); got != "acme/api@main" {
-		t.Fatalf("no crawl writing, an old list: %q", got)
-	}
+	expect("the list aged past the TTL with no crawl writing", "acme/api@main")
 
 	// An older trawl's crawl.
 	dirty(true)
 	old("old")
-	if got := names(); got != "acme/api@main acme/api@old" {
-		t.Fatalf("after the dirty flag was set: %q, want a new listing", got)
-	}
+	expect("the dirty flag was set (a new listing)", "acme/api@main acme/api@old")
 	old("older")
-	if got := names(); got != "acme/api@main acme/api@old" {
-		t.Fatalf("a commit without a token within the TTL: %q; want the cached list (is it cached?)", got)
-	}
+	expect("a commit without a token, within the TTL (the cached list)", "acme/api@main acme/api@old")
 	age()
-	if got := names(); got != "acme/api@main acme/api@old acme/api@older" {
-		t.Fatalf("while a crawl writes, once the list is older than the TTL: %q", got)
-	}
+	expect("the list aged past the TTL while a crawl writes", "acme/api@main acme/api@old acme/api@older")
 	old("oldest")
 	dirty(false)
-	if got := names(); got != "acme/api@main acme/api@old acme/api@older acme/api@oldest" {
-		t.Fatalf("after the crawl cleared the dirty flag: %q, want a new listing", got)
-	}
+	expect("the crawl cleared the dirty flag (a new listing)", "acme/api@main acme/api@old acme/api@older acme/api@oldest")
 }
 
 func TestBranchCacheGet(t *testing.T) {

@@ -97,8 +97,11 @@ var queries = []Query{
 // states, an empty answer.
 var fixedCostQuery = Query{Kind: "fixed", Query: "zqxjvkwq"}
 
+// cliRuns is how many trawl search processes time a query.
+const cliRuns = 5
+
 // fixedCostRuns is how many trawl search processes time fixedCostQuery;
-// more than a query's 5, since a few milliseconds vary more.
+// more than cliRuns, since a few milliseconds vary more.
 const fixedCostRuns = 11
 
 // QueryResult is the measurement of one query on one backend.

@@ -63,7 +63,7 @@ func (r *Report) Markdown() string {
 	p("## Queries\n\n")
 	p("trawl: %d timed runs of `Searcher.Search` in one process after a warm-up run, index open; `limit` 0 is exhaustive, like git grep. ", r.QueryRuns)
 	p("trawl search: the same query as a whole `trawl search --json --limit N` process, the way a user runs it (start, index open and output included), ")
-	p("median of up to 5 runs (1 when a run takes over 5 s), with the highest peak RSS (taken like the crawl's). ")
+	p("median of up to %d runs (1 when a run takes over 5 s), with the highest peak RSS (taken like the crawl's). ", cliRuns)
 	p("The fixed cost in Targets is such a process on `%s`, a literal no blob holds, which verifies nothing: the median of %d runs. ", fixedCostQuery.Query, fixedCostRuns)
 	p("trawl serve: the selective queries as `GET /api/search?limit=0` answers of a `trawl serve --no-crawl` on the same index, timed in this process from the request to the answer's last byte over a kept-alive connection, p50 of up to %d runs after a warm-up run (fewer once 10 s have gone). ", r.QueryRuns)
 	p("git grep: `git grep -I -n -c [-i] -F|-P -e PATTERN BRANCH...` once per repository with all its branches, one repository after the other ")

@@ -208,7 +208,7 @@ func measureBackend(ctx context.Context, rn runner, b Backend, org *Org, bin, wo
 	}
 	for i, q := range queries {
 		logf("%s: trawl search %s", b.Name(), q.Query)
-		if res.Queries[i].CLI, err = measureCLI(ctx, rn, bin, cfgPath, q, 5); err != nil {
+		if res.Queries[i].CLI, err = measureCLI(ctx, rn, bin, cfgPath, q, cliRuns); err != nil {
 			return res, err
 		}
 	}
