@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -333,6 +334,24 @@ func TestZapStoredBytesRejectsShortFiles(t *testing.T) {
 	}
 }
 
+// allocEnv makes TestAllocHelper allocate that many MiB and hold them.
+const allocEnv = "TRAWL_BENCH_ALLOC_MIB"
+
+// TestAllocHelper is the command TestRunMeasured measures.
+func TestAllocHelper(t *testing.T) {
+	n, err := strconv.Atoi(os.Getenv(allocEnv))
+	if err != nil {
+		t.Skip("the command TestRunMeasured runs, not a test of its own")
+	}
+	held := make([]byte, n<<20)
+	for i := range held {
+		if i%4096 == 0 {
+			held[i] = 1
+		}
+	}
+	runtime.KeepAlive(held)
+}
+
 // TestRunMeasured checks that a small command run from a large process is
 // reported at its own size, and that its exit code and output come back.
 func TestRunMeasured(t *testing.T) {
@@ -353,6 +372,21 @@ func TestRunMeasured(t *testing.T) {
 	}
 	if m.PeakRSS <= 0 || m.PeakRSS >= 32<<20 || m.Wall <= 0 {
 		t.Errorf("git --version measured at %d bytes peak RSS in %v, from a process holding %d MiB", m.PeakRSS, m.Wall, len(ballast)>>20)
+	}
+	if runtime.GOOS == "linux" {
+		if m.Anon <= 0 || m.Anon >= 16<<20 {
+			t.Errorf("git --version measured at %d bytes of anonymous memory at exit", m.Anon)
+		}
+		// What a command allocates and holds shows in its anonymous memory
+		// at exit; this test binary, run again, allocates 48 MiB.
+		env := append(os.Environ(), allocEnv+"=48")
+		m, err = rn.run(t.Context(), os.Args[0], []string{"-test.run", "^TestAllocHelper$"}, env, nil, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Anon < 48<<20 || m.Anon > 96<<20 || m.PeakRSS < m.Anon {
+			t.Errorf("a process holding 48 MiB measured at %d bytes anonymous, %d peak RSS", m.Anon, m.PeakRSS)
+		}
 	}
 	_, err = rn.run(t.Context(), "git", []string{"no-such-subcommand"}, nil, nil, nil, nil)
 	var exit *exec.ExitError

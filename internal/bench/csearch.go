@@ -56,6 +56,7 @@ type CsearchResult struct {
 	Runs         int
 	P50          time.Duration
 	PeakRSS      int64
+	Anon         int64 // the most anonymous memory at exit of any run; -1 when unknown
 	Results      int64 // lines (-c) or files (-l) in the unique blobs
 }
 
@@ -384,7 +385,7 @@ func indexedFiles(log string) map[string]bool {
 // times (fewer once 10 s have gone), and reports the median wall time and
 // the highest peak RSS.
 func timeCsearch(ctx context.Context, rn runner, env, args []string, runs int) (CsearchResult, error) {
-	r := CsearchResult{Args: args}
+	r := CsearchResult{Args: args, Anon: -1}
 	var times []time.Duration
 	begin := time.Now()
 	for i := 0; i <= runs && (i < 2 || time.Since(begin) < 10*time.Second); i++ {
@@ -397,7 +398,7 @@ func timeCsearch(ctx context.Context, rn runner, env, args []string, runs int) (
 		if err != nil {
 			return r, fmt.Errorf("csearch %s: %w: %s", strings.Join(args, " "), err, lastLines(stderr.String(), 5))
 		}
-		r.PeakRSS = max(r.PeakRSS, m.PeakRSS)
+		r.PeakRSS, r.Anon = max(r.PeakRSS, m.PeakRSS), max(r.Anon, m.Anon)
 		n, err := countCsearch(stdout.Bytes(), args)
 		if err != nil {
 			return r, err

@@ -125,6 +125,7 @@ type CLIResult struct {
 	Runs    int
 	Median  time.Duration
 	PeakRSS int64
+	Anon    int64 // the most anonymous memory at exit of any run; -1 when unknown
 }
 
 // measureQuery runs q runs times after one warm-up run.
@@ -174,7 +175,7 @@ func (r QueryResult) linesIn(skip map[string]bool) int64 {
 // baseline it takes the median of up to runs processes, fewer once one
 // takes over 5 s.
 func measureCLI(ctx context.Context, rn runner, bin, cfgPath string, q Query, runs int) (CLIResult, error) {
-	var r CLIResult
+	r := CLIResult{Anon: -1}
 	var times []time.Duration
 	for len(times) < runs {
 		var stderr bytes.Buffer
@@ -183,7 +184,7 @@ func measureCLI(ctx context.Context, rn runner, bin, cfgPath string, q Query, ru
 			return r, fmt.Errorf("trawl search %q: %w: %s", q.Query, err, strings.TrimSpace(stderr.String()))
 		}
 		elapsed := m.Wall
-		r.PeakRSS = max(r.PeakRSS, m.PeakRSS)
+		r.PeakRSS, r.Anon = max(r.PeakRSS, m.PeakRSS), max(r.Anon, m.Anon)
 		times = append(times, elapsed)
 		if elapsed > 5*time.Second {
 			break

@@ -63,7 +63,7 @@ func (r *Report) Markdown() string {
 	p("## Queries\n\n")
 	p("trawl: %d timed runs of `Searcher.Search` in one process after a warm-up run, index open; `limit` 0 is exhaustive, like git grep. ", r.QueryRuns)
 	p("trawl search: the same query as a whole `trawl search --json --limit N` process, the way a user runs it (start, index open and output included), ")
-	p("median of up to %d runs (1 when a run takes over 5 s), with the highest peak RSS (taken like the crawl's). ", cliRuns)
+	p("median of up to %d runs (1 when a run takes over 5 s), with the highest peak RSS (taken like the crawl's) and the most anonymous memory at exit (RssAnon, read while the process stops on its way out): peak RSS also counts the index's page cache a query maps, whole folios at a time, and a folio may be up to 2 MiB when the file was written in large pieces, so it depends on how the index came into the cache more than on the query; the anonymous memory is what the process allocated. ", cliRuns)
 	p("The fixed cost in Targets is such a process on `%s`, a literal no blob holds, which verifies nothing: the median of %d runs. ", fixedCostQuery.Query, fixedCostRuns)
 	p("trawl serve: the selective queries as `GET /api/search?limit=0` answers of a `trawl serve --no-crawl` on the same index, timed in this process from the request to the answer's last byte over a kept-alive connection, p50 of up to %d runs after a warm-up run (fewer once 10 s have gone). ", r.QueryRuns)
 	p("git grep: `git grep -I -n -c [-i] -F|-P -e PATTERN BRANCH...` once per repository with all its branches, one repository after the other ")
@@ -73,7 +73,7 @@ func (r *Report) Markdown() string {
 	p("equal counts show both found the same matches.\n\n")
 	for _, be := range r.Backends {
 		p("### %s\n\n", be.Name)
-		p("| query | kind | limit | trawl p50 | trawl p95 | candidate blobs | git grep | git grep ÷ trawl | trawl search (peak RSS) | csearch | trawl search ÷ csearch | trawl serve p50 | results trawl / git grep |\n")
+		p("| query | kind | limit | trawl p50 | trawl p95 | candidate blobs | git grep | git grep ÷ trawl | trawl search (peak RSS, anonymous) | csearch | trawl search ÷ csearch | trawl serve p50 | results trawl / git grep |\n")
 		p("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 		for i, q := range be.Queries {
 			g := r.Grep[i]
@@ -105,7 +105,7 @@ func (r *Report) Markdown() string {
 			}
 			p("| `%s` | %s | %s | %s | %s | %d | %s | %s | %s (%s) | %s | %s | %s | %s |\n",
 				mdCode(q.Query.Query), q.Query.Kind, limit, ms(q.P50), ms(q.P95), q.Candidates, grep, times(g.Median, q.P50),
-				ms(q.CLI.Median), mib(q.CLI.PeakRSS), cs, vs, server, results)
+				ms(q.CLI.Median), q.CLI.memory(), cs, vs, server, results)
 		}
 		p("\n")
 	}
@@ -150,7 +150,7 @@ func (r *Report) csearchSection(p func(string, ...any)) {
 	p("| cindex | |\n|---|---|\n")
 	p("| wall time | %s |\n| peak RSS | %s |\n| index size | %s |\n| index ÷ unique content | %.2f× |\n| files cindex ignored without a word (a line over 2000 bytes, over 20000 trigrams, not UTF-8) | %d |\n\n",
 		cs.IndexTime.Round(time.Millisecond), mib(cs.IndexPeakRSS), mb(cs.IndexBytes), ratio(float64(cs.IndexBytes), float64(cs.Bytes)), cs.Ignored)
-	p("| query | csearch arguments | csearch p50 | peak RSS | results csearch | %s |\n", r.backendCols("results"))
+	p("| query | csearch arguments | csearch p50 | peak RSS, anonymous | results csearch | %s |\n", r.backendCols("results"))
 	p("|---|---|---|---|---|%s\n", strings.Repeat("---|", len(r.Backends)))
 	for i, q := range queries {
 		c := cs.Queries[i]
@@ -158,7 +158,7 @@ func (r *Report) csearchSection(p func(string, ...any)) {
 			p("| `%s` | no equivalent: %s | - | - | - |%s\n", mdCode(q.Query), c.NoEquivalent, strings.Repeat(" - |", len(r.Backends)))
 			continue
 		}
-		p("| `%s` | `%s` | %s | %s | %d |", mdCode(q.Query), mdCode(shellWords(c.Args)), ms(c.P50), mib(c.PeakRSS), c.Results)
+		p("| `%s` | `%s` | %s | %s | %d |", mdCode(q.Query), mdCode(shellWords(c.Args)), ms(c.P50), mib(c.PeakRSS)+", "+anon(c.Anon), c.Results)
 		for _, be := range r.Backends {
 			bq := be.Queries[i]
 			n := bq.linesIn(cs.IgnoredBlobs)
@@ -247,14 +247,17 @@ func (r *Report) targets(p func(string, ...any)) {
 		if f.Runs == 0 {
 			return "not measured", false
 		}
-		return fmt.Sprintf("%s (%s peak RSS), median of %d", ms(f.Median), mib(f.PeakRSS), f.Runs), f.Median < targetFixedCost
+		return fmt.Sprintf("%s (%s peak RSS, %s anonymous), median of %d", ms(f.Median), mib(f.PeakRSS), anon(f.Anon), f.Runs), f.Median < targetFixedCost
 	})
 	row("trawl search memory", fmt.Sprintf("< %s peak RSS", mib(targetCLIMemory)), func(be BackendResult) (string, bool) {
-		var peak int64
+		var peak, most, selective int64 = 0, -1, -1
 		for _, q := range be.Queries {
-			peak = max(peak, q.CLI.PeakRSS)
+			peak, most = max(peak, q.CLI.PeakRSS), max(most, q.CLI.Anon)
+			if q.Query.selective() {
+				selective = max(selective, q.CLI.Anon)
+			}
 		}
-		return "highest " + mib(peak), peak > 0 && peak < targetCLIMemory
+		return fmt.Sprintf("highest %s (anonymous: highest %s, selective queries at most %s)", mib(peak), anon(most), anon(selective)), peak > 0 && peak < targetCLIMemory
 	})
 	row("selective queries vs git grep", fmt.Sprintf("≥ %d× faster", targetSelectiveRatio), func(be BackendResult) (string, bool) {
 		lo, n, met := math.Inf(1), 0, 0
@@ -392,6 +395,18 @@ func ms(d time.Duration) string {
 }
 
 func mb(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/1e6) }
+
+// anon formats an anonymous memory figure, -1 when the helper could not
+// read it.
+func anon(n int64) string {
+	if n < 0 {
+		return "unknown"
+	}
+	return mib(n)
+}
+
+// memory is a CLI result's memory column.
+func (c CLIResult) memory() string { return mib(c.PeakRSS) + ", " + anon(c.Anon) }
 
 func mib(n int64) string {
 	if n > 0 && n < 10<<20 {

@@ -34,6 +34,7 @@ func buildRunner(ctx context.Context, dir string) (runner, error) {
 type measured struct {
 	Wall    time.Duration // the command's own, from start to exit
 	PeakRSS int64         // bytes
+	Anon    int64         // bytes of anonymous memory at exit; -1 when unknown (see rusage)
 }
 
 // run runs name with args under the helper, with env (nil: this
@@ -65,7 +66,7 @@ func (rn runner) run(ctx context.Context, name string, args, env []string, stdin
 	_, rerr := buf.ReadFrom(r)
 	err = helper.Wait()
 	f := strings.Fields(buf.String())
-	if len(f) != 2 {
+	if len(f) != 3 {
 		if err == nil {
 			err = fmt.Errorf("measure %s: the helper reported nothing (%v)", name, rerr)
 		}
@@ -73,9 +74,10 @@ func (rn runner) run(ctx context.Context, name string, args, env []string, stdin
 	}
 	wall, err1 := strconv.ParseInt(f[0], 10, 64)
 	rss, err2 := strconv.ParseInt(f[1], 10, 64)
-	if err1 != nil || err2 != nil {
+	anon, err3 := strconv.ParseInt(f[2], 10, 64)
+	if err1 != nil || err2 != nil || err3 != nil {
 		return m, fmt.Errorf("measure %s: bad helper report %q", name, buf.String())
 	}
-	m.Wall, m.PeakRSS = time.Duration(wall), rss
+	m.Wall, m.PeakRSS, m.Anon = time.Duration(wall), rss, anon
 	return m, err
 }

@@ -1,23 +1,30 @@
-// Command rusage runs a command and writes its wall time and peak RSS,
-// "<nanoseconds> <bytes>\n", to file descriptor 3; it exits with the
-// command's exit code. The benchmark (internal/bench) starts every
-// measured process through it: a child's ru_maxrss is never below the RSS
-// high-water mark of the process that started it (Go starts children with
-// clone(CLONE_VM|CLONE_VFORK), and exec keeps the larger mark), so the
-// starter must be small. This one imports nothing of trawl's for that
-// reason; what it adds is measured by running it on true(1).
+// Command rusage runs a command and writes its wall time, peak RSS and
+// anonymous memory at exit, "<nanoseconds> <bytes> <bytes>\n", to file
+// descriptor 3; it exits with the command's exit code. The benchmark
+// (internal/bench) starts every measured process through it: a child's
+// ru_maxrss is never below the RSS high-water mark of the process that
+// started it (Go starts children with clone(CLONE_VM|CLONE_VFORK), and exec
+// keeps the larger mark), so the starter must be small. This one imports
+// nothing of trawl's for that reason; what it adds is measured by running
+// it on true(1).
+//
+// Peak RSS counts the pages of mapped files too: an index read through
+// mmap adds every page cache folio a read touches, whole, and how large
+// those folios are depends on how the file came into the cache (written in
+// large pieces, they may be 2 MiB each), not on the command. The anonymous
+// memory at exit (RssAnon, read while the command stops on its way out:
+// Linux only, -1 elsewhere) is what the command allocated and still holds,
+// which for a short-lived Go process is close to its peak.
 //
 //	rusage COMMAND [ARG...] 3>report
 package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"os/signal"
-	"runtime"
 	"syscall"
 	"time"
 )
@@ -36,27 +43,22 @@ func run() int {
 	cmd := exec.CommandContext(ctx, os.Args[1], os.Args[2:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	start := time.Now()
-	err := cmd.Run()
+	res, err := runCommand(cmd)
 	wall := time.Since(start)
-	code := 0
-	var exit *exec.ExitError
-	switch {
-	case errors.As(err, &exit):
-		code = max(exit.ExitCode(), 1)
-	case err != nil:
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "rusage: %v\n", err)
 		return 127
 	}
-	var rss int64
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		rss = int64(ru.Maxrss) * 1024 // KiB on Linux
-		if runtime.GOOS == "darwin" {
-			rss = int64(ru.Maxrss) // bytes
-		}
-	}
-	if _, err := fmt.Fprintf(report, "%d %d\n", wall.Nanoseconds(), rss); err != nil {
+	if _, err := fmt.Fprintf(report, "%d %d %d\n", wall.Nanoseconds(), res.maxRSS, res.anon); err != nil {
 		fmt.Fprintf(os.Stderr, "rusage: write report: %v\n", err)
 		return 127
 	}
-	return code
+	return res.code
+}
+
+// result is what runCommand learns of a finished command.
+type result struct {
+	code   int   // exit code; 1 for a command killed by a signal
+	maxRSS int64 // bytes
+	anon   int64 // bytes of anonymous memory at exit; -1 when unknown
 }
