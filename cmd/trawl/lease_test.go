@@ -51,4 +51,12 @@ func TestCrawlRefusedWhileAnotherWrites(t *testing.T) {
 	if code, out := trawl("crawl"); code != 0 {
 		t.Fatalf("crawl after the holder closed: exit %d\n%s", code, out)
 	}
+	// A search keeps the branch states in the data folder for the next.
+	if code, out := trawl("search", "package"); code != 0 || !strings.Contains(out, "a.go") {
+		t.Fatalf("search after the crawl: exit %d\n%s", code, out)
+	}
+	kept, err := os.ReadFile(filepath.Join(data, "elasticsearch-states.json"))
+	if err != nil || !strings.Contains(string(kept), `"states":[{"repo":`) {
+		t.Errorf("branch states kept after a search: %.200s, %v", kept, err)
+	}
 }

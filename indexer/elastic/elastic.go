@@ -54,6 +54,7 @@ type Index struct {
 	blobs, locations, branches, deps string
 	lease                            *lease
 	states                           branchCache
+	stateFile                        *stateFile // nil: states kept in memory only
 }
 
 var _ indexer.Index = (*Index)(nil)
@@ -80,6 +81,9 @@ type Options struct {
 	// gzip and 4.5 s without. Worth it only where the link is slower than
 	// the cluster compresses (about 100 MB/s a core), as to a cloud region.
 	Compress bool
+	// StateFile keeps the branch states between processes (stateFile);
+	// "" keeps them in this process's memory only.
+	StateFile string
 }
 
 // Open connects to the cluster opts names, checks that it answers, and
@@ -104,6 +108,9 @@ func Open(ctx context.Context, cfg Options) (*Index, error) {
 		deps:      prefix + "-deps",
 		lease:     newLease(prefix + "-lease"),
 		states:    newBranchCache(),
+	}
+	if cfg.StateFile != "" {
+		x.stateFile = &stateFile{path: cfg.StateFile}
 	}
 	where := c.where
 	ok := false

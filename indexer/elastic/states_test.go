@@ -3,8 +3,12 @@ package elastic
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -166,4 +170,87 @@ func TestBranchCacheOneListing(t *testing.T) {
 	if n := listings.Load(); n != 1 {
 		t.Errorf("eight concurrent misses listed the states %d times, want once", n)
 	}
+}
+
+// TestBranchStateFile reads branch states the way successive trawl search
+// processes do, each a new Index on the same state file: the first lists
+// the states and keeps them, the next read them without listing until a
+// commit or a crawl changes the index's version; a corrupt file, or an
+// index without a generation token, is listed.
+func TestBranchStateFile(t *testing.T) {
+	ctx := t.Context()
+	cfg := esConfig(t)
+	cfg.StateFile = filepath.Join(t.TempDir(), "states.json")
+	var listings atomic.Int32
+	via := viaProxy(t, cfg, func(r *http.Request) {
+		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "-branches/_search") {
+			listings.Add(1)
+		}
+	})
+	writer := open(t, cfg)
+	read := func(step string, wantListings int32) {
+		t.Helper()
+		want, err := writer.listBranches(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := listings.Load()
+		got, err := open(t, via).Branches(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(want) || (len(want) > 0 && !reflect.DeepEqual(got, want)) {
+			t.Errorf("after %s: branches\n%+v\nwant\n%+v", step, got, want)
+		}
+		if n := listings.Load() - before; n != wantListings {
+			t.Errorf("after %s: %d listings, want %d", step, n, wantListings)
+		}
+	}
+	put := func(name string) {
+		t.Helper()
+		b := indexer.Branch{Repo: "acme/api", Name: name, Commit: strings.Repeat("1", 40), Settings: "s1",
+			CrawledAt: time.Date(2026, 12, 4, 21, 0, 0, 123456789, time.UTC),
+			Meta:      indexer.Repo{Name: "acme/api", URL: "https://github.com/acme/api", Topics: []string{"go"}, DefaultBranch: "main"},
+			Counts:    &indexer.BranchCounts{Files: 3, Bytes: 1234, Skipped: map[string]int{indexer.SkipBinary: 1}}}
+		if err := writer.Commit(ctx, &indexer.Changes{PutBranches: []indexer.Branch{b}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	read("opening an index no commit has written", 1)
+	if _, err := os.Stat(cfg.StateFile); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a state file was kept for an index without a generation token: %v", err)
+	}
+	put("main")
+	read("a commit", 1)
+	if fi, err := os.Stat(cfg.StateFile); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("state file: %v, %v; want mode 0600", fi, err)
+	}
+	read("nothing changed", 0)
+	put("dev")
+	read("a second commit", 1)
+	read("nothing changed since", 0)
+	if err := os.WriteFile(cfg.StateFile, []byte(`{"token": `), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	read("the file was cut short", 1)
+	read("it was written again", 0)
+	if err := writer.SetDirty(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	read("a crawl started writing", 1)
+	read("a crawl writes, within the TTL", 0)
+	var r stateRecord
+	data, err := os.ReadFile(cfg.StateFile)
+	if err == nil {
+		err = unmarshal(data, &r)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := indexVersion{r.Token, r.DirtyVersion, r.Dirty}
+	if err := (&stateFile{cfg.StateFile}).save(v, r.Listed.Add(-branchCacheTTL), r.States); err != nil {
+		t.Fatal(err)
+	}
+	read("a crawl writes, the file aged past the TTL", 1)
 }
