@@ -56,8 +56,8 @@ func cmdSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if limit < 0 || context < 0 {
 		return usageError{errors.New("search: --limit and --context take numbers >= 0")}
 	}
-	ballast := gcBallast()
-	defer runtime.KeepAlive(ballast)
+	gc := deferFirstGC()
+	defer runtime.KeepAlive(gc)
 	_, _, idx, err := c.openLogged(ctx, stderr, readOnly)
 	if err != nil {
 		return err
@@ -113,16 +113,3 @@ func printGrep(w io.Writer, res *search.Result, withContext bool) {
 		}
 	}
 }
-
-// ballastBytes is the heap a search process may reach before its first
-// garbage collection.
-const ballastBytes = 32 << 20
-
-// gcBallast returns memory that is allocated and never written: the
-// collector counts it as live, so the heap goal starts at twice its size
-// instead of 4 MiB. A search lives tens of milliseconds and its first
-// cycles, at 4, 8 and 16 MiB, cost more than they free (measured on the
-// bench org: four cycles in a selective query, 6 ms of 45; a fifth of
-// "err != nil"). No page of it is touched, so it costs address space and
-// not memory; a large answer's peak grows by at most twice its size.
-func gcBallast() []byte { return make([]byte, ballastBytes) }

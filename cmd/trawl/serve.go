@@ -66,10 +66,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if listen == "" {
 		listen = cfg.Server.Listen
 	}
-	// The server's own heap is small between crawls, so without the
-	// ballast a query's allocations go through several collections, as in
-	// a search process (gcBallast); its crawls' heap goal grows by twice
-	// the ballast at most.
+	// Its crawls' heap goal grows by twice the ballast at most.
 	ballast := gcBallast()
 	defer runtime.KeepAlive(ballast)
 	idx, err := openIndex(ctx, cfg, readWrite)
