@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/trawl-dev/trawl/indexer"
+	"github.com/trawl-dev/trawl/trigram"
 )
 
 // maxReaders bounds the goroutines one search reads texts on. Reading a
@@ -37,13 +38,57 @@ type textRead struct {
 	done     chan struct{}
 }
 
-// newTextReads starts readers on idx that match with terms. Close stops
-// them.
-func newTextReads(ctx context.Context, idx indexer.Index, terms []*Term) *textReads {
+// partialTexter is a local index that can leave out the parts of a large
+// text that cannot hold a match (indexer/bleve stores texts over 64 KiB in
+// parts with trigram masks).
+type partialTexter interface {
+	PartialText(ctx context.Context, id string, admit func(trigram.Mask) bool, context int) ([]byte, error)
+}
+
+// partAdmit is the test a part's mask must pass for the part to be read:
+// may it hold a line one of terms matches? A term that is absent from a
+// part is absent from its lines, so leaving the part out changes neither
+// which terms the file holds nor any matching line. It is nil, read
+// everything, when some term can match without any trigram (/^$/).
+func partAdmit(terms []*Term) func(trigram.Mask) bool {
+	plans := make([]*trigram.Query, len(terms))
+	for i, t := range terms {
+		if plans[i] = planRegexp(t.syn); plans[i].Op == trigram.OpAll {
+			return nil
+		}
+	}
+	return func(m trigram.Mask) bool {
+		for _, p := range plans {
+			if p.Eval(m.Has) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// textReader reads a candidate's text for terms, shown with context lines
+// around each match: only the parts that can matter when the index
+// supports it.
+func textReader(idx indexer.Index, terms []*Term, contextLines int) func(ctx context.Context, id string) ([]byte, error) {
+	if p, ok := idx.(partialTexter); ok {
+		if admit := partAdmit(terms); admit != nil {
+			return func(ctx context.Context, id string) ([]byte, error) {
+				return p.PartialText(ctx, id, admit, contextLines)
+			}
+		}
+	}
+	return idx.BlobText
+}
+
+// newTextReads starts readers on idx that match with terms, for answers
+// with context lines around each match. Close stops them.
+func newTextReads(ctx context.Context, idx indexer.Index, terms []*Term, contextLines int) *textReads {
 	ctx, cancel := context.WithCancel(ctx)
 	n := min(runtime.GOMAXPROCS(0), maxReaders)
 	t := &textReads{cancel: cancel, size: 4 * n}
 	t.jobs = make(chan *textRead, t.size)
+	read := textReader(idx, terms, contextLines)
 	for range n {
 		// A verifier keeps scratch space from one text to the next, so
 		// each reader has its own.
@@ -51,7 +96,7 @@ func newTextReads(ctx context.Context, idx indexer.Index, terms []*Term) *textRe
 		t.wg.Go(func() {
 			for j := range t.jobs {
 				if j.readErr = ctx.Err(); j.readErr == nil {
-					j.text, j.readErr = idx.BlobText(ctx, j.id)
+					j.text, j.readErr = read(ctx, j.id)
 				}
 				if j.readErr == nil {
 					j.tm, j.matchErr = v.match(ctx, j.text)

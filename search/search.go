@@ -485,7 +485,7 @@ func (g *grouper) verify() error {
 // them in their order.
 func (g *grouper) verifyLocal(groups []group) error {
 	r := g.r
-	reads := newTextReads(g.ctx, r.idx, r.verifier.terms)
+	reads := newTextReads(g.ctx, r.idx, r.verifier.terms, r.opt.Context)
 	defer reads.close()
 	take := func(tr *textRead) error {
 		if ok, err := r.candidate(tr); !ok || err != nil {
@@ -570,7 +570,7 @@ func (r *run) textFirst(ctx context.Context, plan *trigram.Query) error {
 		}
 		return nil
 	}
-	reads := newTextReads(ctx, r.idx, r.verifier.terms)
+	reads := newTextReads(ctx, r.idx, r.verifier.terms, r.opt.Context)
 	defer reads.close()
 	err := r.idx.MatchBlobs(ctx, plan, func(id string) error {
 		if err := ctx.Err(); err != nil {

@@ -1,13 +1,16 @@
 // Package bleve is trawl's embedded index backend: an indexer.Index stored in
 // a Bleve (scorch) index in one directory, with no server to run.
 //
-// One Bleve index holds four kinds of document, told apart by the keyword
+// One Bleve index holds five kinds of document, told apart by the keyword
 // field "kind":
 //
 //   - blob (id: the git blob id): the trigram set as keyword terms in "tri",
 //     indexed without term vectors, frequencies or norms, which keeps the
 //     index near half the size of the text; the text itself as a stored,
-//     unindexed field that zap compresses.
+//     unindexed field that zap compresses, or, over 64 KiB, the line
+//     counts, sizes and trigram masks of its parts.
+//   - part (id: "p" NUL blob NUL ordinal): one line-aligned piece of a
+//     large text, read only when its mask admits the query (parts.go).
 //   - loc (id: "l" NUL repo NUL branch NUL path): keyword fields, those
 //     the id does not hold (blob, language, skip, size) with doc values,
 //     so that listing locations reads the id and columns instead of
@@ -46,6 +49,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"sync/atomic"
 
@@ -95,6 +99,15 @@ const (
 
 // dirtyKey is the Bleve internal key holding the dirty flag.
 var dirtyKey = []byte("trawl.dirty")
+
+// layoutKey is the Bleve internal key holding the index's layout version,
+// layoutVersion since texts over 64 KiB are stored in parts (parts.go), which
+// the trawls before it, which wrote no version, would read as empty. A
+// writer records its version on an index of an earlier one; no trawl
+// opens an index of a later version than it knows.
+var layoutKey = []byte("trawl.layout")
+
+const layoutVersion = 2
 
 // Index is an indexer.Index stored in a Bleve index. It is safe for
 // concurrent readers and one writer; writers are serialised anyway.
@@ -199,6 +212,10 @@ func open(ctx context.Context, dir string, lock *os.File, readOnly bool, scorchC
 		x.idx.Close()
 		return nil, err
 	}
+	if err := x.checkLayout(); err != nil {
+		x.idx.Close()
+		return nil, err
+	}
 	if x.branches, x.stale, err = x.loadStates(ctx); err != nil {
 		x.idx.Close()
 		return nil, fmt.Errorf("load branch states: %w", err)
@@ -212,6 +229,30 @@ func open(ctx context.Context, dir string, lock *os.File, readOnly bool, scorchC
 		_ = x.rewriteStates(ctx)
 	}
 	return x, nil
+}
+
+// checkLayout refuses an index of a later layout and records this one's
+// on an earlier one, unless read-only.
+func (x *Index) checkLayout() error {
+	v, err := x.idx.GetInternal(layoutKey)
+	if err != nil {
+		return fmt.Errorf("read layout version: %w", err)
+	}
+	have := 1
+	if len(v) > 0 {
+		if have, err = strconv.Atoi(string(v)); err != nil {
+			return fmt.Errorf("layout version %q is not a number", v)
+		}
+	}
+	switch {
+	case have > layoutVersion:
+		return fmt.Errorf("written by a later trawl (layout %d; this one knows up to %d): run that trawl, or delete %s and crawl again", have, layoutVersion, x.dir)
+	case have < layoutVersion && !x.readOnly:
+		if err := x.idx.SetInternal(layoutKey, []byte(strconv.Itoa(layoutVersion))); err != nil {
+			return fmt.Errorf("record layout version: %w", err)
+		}
+	}
+	return nil
 }
 
 // Close releases the index and its lock. Closing twice is harmless; closing
@@ -315,7 +356,7 @@ func optionsOf(m *mapping.IndexMappingImpl) fieldOptions {
 	}
 }
 
-// newMapping is the explicit mapping of the four document kinds. Nothing
+// newMapping is the explicit mapping of the five document kinds. Nothing
 // is dynamic and there is no _all field.
 func newMapping() *mapping.IndexMappingImpl {
 	keywordField := func(docValues bool) *mapping.FieldMapping {
@@ -356,6 +397,11 @@ func newMapping() *mapping.IndexMappingImpl {
 		fieldTri:   triField,
 		fieldText:  storedField,
 		fieldLines: storedField,
+		fieldParts: storedField,
+	}))
+	m.AddDocumentMapping(kindPart, doc(map[string]*mapping.FieldMapping{
+		fieldText:   storedField,
+		fieldPartOf: keywordField(false),
 	}))
 	m.AddDocumentMapping(kindLoc, doc(map[string]*mapping.FieldMapping{
 		// Repo, branch and path are read back from the id, size,

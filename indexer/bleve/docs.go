@@ -90,18 +90,6 @@ func (x *Index) stored(name string, value []byte) *document.TextField {
 	return document.NewTextFieldCustom(name, nil, value, x.opts.stored, nil)
 }
 
-func (x *Index) blobDoc(b *indexer.Blob) (*document.Document, error) {
-	if !isBlobID(b.ID) {
-		return nil, fmt.Errorf("blob id %q is invalid", b.ID)
-	}
-	d := document.NewDocument(b.ID)
-	d.AddField(x.keyword(fieldKind, kindBlob, false))
-	d.AddField(&trigramField{opts: x.opts.tri, terms: b.Trigrams})
-	d.AddField(x.stored(fieldText, b.Text))
-	d.AddField(x.stored(fieldLines, []byte(strconv.Itoa(b.Lines))))
-	return d, nil
-}
-
 func (x *Index) locDoc(l *indexer.Location) (*document.Document, error) {
 	if l.Repo == "" || l.Branch == "" || l.Path == "" || !isBlobID(l.Blob) {
 		return nil, fmt.Errorf("location %q %q %q of blob %q is incomplete", l.Repo, l.Branch, l.Path, l.Blob)

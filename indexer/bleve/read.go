@@ -565,22 +565,21 @@ func (x *Index) BlobText(ctx context.Context, id string) ([]byte, error) {
 	if err := x.check(ctx, "read blob"); err != nil {
 		return nil, err
 	}
-	if !isBlobID(id) {
-		return nil, fmt.Errorf("read blob %q: %w", id, indexer.ErrNotFound)
+	var text []byte
+	err := x.read(func(r bindex.IndexReader) error {
+		sr := newStoredReader(r)
+		sb, err := sr.readBlob(id)
+		if err == nil {
+			text, err = sb.whole(sr, id)
+		}
+		return err
+	})
+	if errors.Is(err, indexer.ErrNotFound) {
+		return nil, fmt.Errorf("read blob %s: %w", id, indexer.ErrNotFound)
 	}
-	doc, err := x.idx.Document(id)
 	if err != nil {
 		return nil, fmt.Errorf("read blob %s from index %s: %w", id, x.dir, err)
 	}
-	if doc == nil {
-		return nil, fmt.Errorf("read blob %s: %w", id, indexer.ErrNotFound)
-	}
-	text := []byte{}
-	doc.VisitFields(func(f bindex.Field) {
-		if f.Name() == fieldText {
-			text = f.Value()
-		}
-	})
 	return text, nil
 }
 
@@ -661,20 +660,19 @@ func (x *Index) ScanBlobs(ctx context.Context, fn func(id string, text []byte) e
 	}
 	var fnErr error
 	err := x.read(func(r bindex.IndexReader) error {
+		sr := newStoredReader(r)
 		return x.streamIDs(ctx, r, term(fieldKind, kindBlob), func(id string) error {
-			doc, err := r.Document(id)
+			sb, err := sr.readBlob(id)
+			if errors.Is(err, indexer.ErrNotFound) {
+				return nil // deleted since the search saw it
+			}
+			var text []byte
+			if err == nil {
+				text, err = sb.whole(sr, id)
+			}
 			if err != nil {
 				return fmt.Errorf("read blob %s: %w", id, err)
 			}
-			if doc == nil {
-				return nil // deleted since the search saw it
-			}
-			text := []byte{}
-			doc.VisitFields(func(f bindex.Field) {
-				if f.Name() == fieldText {
-					text = f.Value()
-				}
-			})
 			if fnErr = fn(id, text); fnErr != nil {
 				return errStop
 			}

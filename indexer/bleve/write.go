@@ -56,11 +56,7 @@ func (x *Index) commit(ctx context.Context, c *indexer.Changes) error {
 	}
 	b := x.idx.NewBatch()
 	for i := range blobs {
-		d, err := x.blobDoc(&blobs[i])
-		if err != nil {
-			return err
-		}
-		if err := b.IndexAdvanced(d); err != nil {
+		if err := x.indexBlob(b, &blobs[i]); err != nil {
 			return err
 		}
 	}
@@ -192,11 +188,7 @@ func (x *Index) writeBlobs(ctx context.Context, parts [][]*indexer.Blob) error {
 func (x *Index) writeBlobPart(ctx context.Context, part []*indexer.Blob) error {
 	b := x.idx.NewBatch()
 	for _, bl := range part {
-		d, err := x.blobDoc(bl)
-		if err != nil {
-			return err
-		}
-		if err := b.IndexAdvanced(d); err != nil {
+		if err := x.indexBlob(b, bl); err != nil {
 			return err
 		}
 	}
@@ -336,6 +328,17 @@ func (x *Index) collectGarbage(ctx context.Context) (int, error) {
 		b := x.idx.NewBatch()
 		for _, id := range ids {
 			b.Delete(id)
+		}
+		// The parts of large texts go in the same batch.
+		err := x.read(func(r bindex.IndexReader) error {
+			q := query.NewConjunctionQuery([]query.Query{term(fieldKind, kindPart), anyTerm(fieldPartOf, ids)})
+			return x.streamIDs(ctx, r, q, func(id string) error {
+				b.Delete(id)
+				return nil
+			})
+		})
+		if err != nil {
+			return deleted, fmt.Errorf("find parts of unused blobs: %w", err)
 		}
 		if err := x.idx.Batch(b); err != nil {
 			return deleted, fmt.Errorf("delete blobs: %w", err)

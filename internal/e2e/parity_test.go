@@ -3,7 +3,10 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"maps"
+	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/trawl-dev/trawl/indexer"
@@ -47,6 +50,7 @@ var parityQueries = []parityQuery{
 func TestParityWithGitGrep(t *testing.T) {
 	root := t.TempDir()
 	repos := gittest.MakeOrg(t, root, 3, 7)
+	addLargeFiles(repos)
 	for _, backend := range backends(t) {
 		t.Run(backend, func(t *testing.T) { testParity(t, backend, root, repos) })
 	}
@@ -125,3 +129,42 @@ func testParity(t *testing.T, backend, root string, repos map[string]*gittest.Re
 }
 
 func head(l []string) []string { return l[:min(len(l), 10)] }
+
+// addLargeFiles commits to each repository a file large enough for the
+// Bleve index to store in parts, which a query reads only where a part's
+// trigram mask admits it, with the parity queries' words on a few lines
+// each, and another version of it on develop.
+func addLargeFiles(repos map[string]*gittest.Repo) {
+	words := []string{"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "theta", "kappa"}
+	rare := []string{"timeout = 5", "Timeout: 10s", "log4j-core", "if err != nil {", "version=2.14.1", "Straße", "kelvin \u212a",
+		"FooBar baz", "x := 42", "<project>", "core", "abc 17", "needle-in-long-line"}
+	for _, name := range slices.Sorted(maps.Keys(repos)) {
+		repo := repos[name]
+		r := rand.New(rand.NewPCG(uint64(len(name)), 3))
+		var lines []string
+		for i := range 9000 {
+			var line string
+			switch n := r.IntN(1000); {
+			case n < 6:
+				line = rare[r.IntN(len(rare))]
+			case n < 40:
+				line = ""
+			default:
+				for j := range 1 + r.IntN(5) {
+					if j > 0 {
+						line += " "
+					}
+					line += words[r.IntN(len(words))]
+				}
+				line += fmt.Sprint(" ", i)
+			}
+			lines = append(lines, line)
+		}
+		repo.Checkout("main")
+		repo.Commit("large file", map[string]string{"gen/large.txt": strings.Join(lines, "\n") + "\n"})
+		repo.Checkout("develop")
+		lines[4500] = "Timeout: 99s"
+		repo.Commit("large file, another version", map[string]string{"gen/large.txt": strings.Join(lines, "\n")})
+		repo.Checkout("main")
+	}
+}
