@@ -84,6 +84,11 @@ type Options struct {
 	// StateFile keeps the branch states between processes (stateFile);
 	// "" keeps them in this process's memory only.
 	StateFile string
+	// ReadOnly says the process only reads (trawl search, serve
+	// --no-crawl): Open then skips waiting for the cluster to take writes,
+	// a round trip, unless an index or field is missing. Writes are not
+	// refused.
+	ReadOnly bool
 }
 
 // Open connects to the cluster opts names, checks that it answers, and
@@ -120,12 +125,28 @@ func Open(ctx context.Context, cfg Options) (*Index, error) {
 		}
 	}()
 	// The root endpoint (GET /) is not served by every distribution; cluster
-	// health is, and it proves the cluster can take writes.
-	res, err := c.do(ctx, clusterHealth("yellow", 30*time.Second))
-	if err := check(res, err); err != nil {
-		return nil, fmt.Errorf("open elasticsearch at %s: cluster health: %w", where, err)
+	// health is, and it proves the cluster can take writes. A reader needs
+	// only answers, which reading the mappings proves, unless it must
+	// create an index.
+	ready := false
+	waitReady := func() error {
+		if ready {
+			return nil
+		}
+		res, err := c.do(ctx, clusterHealth("yellow", 30*time.Second))
+		if err := check(res, err); err != nil {
+			return fmt.Errorf("cluster health: %w", err)
+		}
+		res.Body.Close()
+		ready = true
+		return nil
 	}
-	if err := x.ensureIndices(ctx); err != nil {
+	if !cfg.ReadOnly {
+		if err := waitReady(); err != nil {
+			return nil, fmt.Errorf("open elasticsearch at %s: %w", where, err)
+		}
+	}
+	if err := x.ensureIndices(ctx, waitReady); err != nil {
 		return nil, fmt.Errorf("open elasticsearch at %s: %w", where, err)
 	}
 	ok = true
@@ -133,13 +154,14 @@ func Open(ctx context.Context, cfg Options) (*Index, error) {
 }
 
 // ensureIndices checks the schema of the indices that exist, creates the
-// others, and adds the fields a branches index made before them lacks.
+// others, and adds the fields a branches index made before them lacks,
+// calling beforeWrite before its first write.
 // The mappings are read in one request and nothing is written when all is
 // in place: every trawl search opens the index, and creating an index
 // that exists or putting a mapping is a task for the master node even
 // when it changes nothing (on the bench org's node, 12 requests and 44 ms
 // of each search process's start; now 2).
-func (x *Index) ensureIndices(ctx context.Context) error {
+func (x *Index) ensureIndices(ctx context.Context, beforeWrite func() error) error {
 	specs := []struct{ name, mapping string }{
 		{x.blobs, blobsMapping}, {x.locations, locationsMapping}, {x.branches, branchesMapping},
 		{x.deps, depsMapping}, {x.lease.index, leaseMapping},
@@ -155,6 +177,9 @@ func (x *Index) ensureIndices(ctx context.Context) error {
 	for _, s := range specs {
 		m, ok := got[s.name]
 		if !ok {
+			if err := beforeWrite(); err != nil {
+				return err
+			}
 			if err := x.ensureIndex(ctx, s.name, s.mapping); err != nil {
 				return err
 			}
@@ -167,6 +192,9 @@ func (x *Index) ensureIndices(ctx context.Context) error {
 	// A branches index created above may be another process's, made
 	// meanwhile by a trawl that predates the fields: add them then too.
 	if b, ok := got[x.branches]; !ok || b.Mappings.Properties["counts"] == nil || b.Mappings.Properties["generation"] == nil {
+		if err := beforeWrite(); err != nil {
+			return err
+		}
 		return x.addBranchFields(ctx)
 	}
 	return nil

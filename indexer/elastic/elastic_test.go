@@ -339,6 +339,20 @@ func TestOpenWritesNothing(t *testing.T) {
 	if len(got) > 2 {
 		t.Errorf("second Open sent %d requests, want 2 (health, mappings): %q", len(got), got)
 	}
+	ro := via
+	ro.ReadOnly = true
+	open(t, ro)
+	if got := requests(); len(got) != 1 || !strings.HasSuffix(got[0], "/_mapping") {
+		t.Errorf("a reader's Open sent %q, want the mappings read only", got)
+	}
+	fresh := esConfig(t)
+	fresh.Addresses, fresh.ReadOnly = via.Addresses, true
+	created := open(t, fresh)
+	got = requests()
+	health := slices.Index(got, "GET /_cluster/health")
+	if put := slices.Index(got, "PUT /"+created.blobs); put < 0 || health < 0 || health > put {
+		t.Errorf("a reader's Open of a new prefix sent %q, want cluster health before creating the indices", got)
+	}
 
 	// A branches index from before the generation field: made here with
 	// the mapping minus that field.
