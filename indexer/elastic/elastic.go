@@ -84,9 +84,9 @@ type Options struct {
 	// StateFile keeps the branch states between processes (stateFile);
 	// "" keeps them in this process's memory only.
 	StateFile string
-	// ReadOnly says the process only reads (trawl search, serve
-	// --no-crawl): Open then skips waiting for the cluster to take writes,
-	// a round trip, unless an index or field is missing. Writes are not
+	// ReadOnly says the process only reads (trawl search, deps, sbom,
+	// skipped): Open then skips waiting for the cluster to take writes, a
+	// round trip, unless an index or field is missing. Writes are not
 	// refused.
 	ReadOnly bool
 }
