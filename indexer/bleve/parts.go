@@ -270,20 +270,19 @@ func (sr *storedReader) readPart(id string, i int, p part, dst []byte) ([]byte, 
 	return dst, nil
 }
 
-// whole returns the whole text of sb, reading its parts from sr.
-func (sb storedBlob) whole(sr *storedReader, id string) ([]byte, error) {
+// read returns sb's text, reading its parts from sr, with each part keep
+// rejects (keep nil: none) replaced by as many empty lines as it holds.
+func (sb storedBlob) read(sr *storedReader, id string, keep []bool) ([]byte, error) {
 	if sb.parts == nil {
 		return sb.text, nil
 	}
-	return sb.read(sr, id, nil)
-}
-
-// read returns sb's text with each part keep rejects (keep nil: none)
-// replaced by as many empty lines as it holds.
-func (sb storedBlob) read(sr *storedReader, id string, keep []bool) ([]byte, error) {
 	size := 0
-	for _, p := range sb.parts {
-		size += p.size
+	for i, p := range sb.parts {
+		if keep == nil || keep[i] {
+			size += p.size
+		} else {
+			size += p.lines
+		}
 	}
 	out := make([]byte, 0, size)
 	for i, p := range sb.parts {
@@ -309,6 +308,12 @@ func (sb storedBlob) read(sr *storedReader, id string, keep []bool) ([]byte, err
 // that cannot hold a line the query matches, or shows as context. A text
 // stored whole comes back whole.
 func (x *Index) PartialText(ctx context.Context, id string, admit func(trigram.Mask) bool, context int) ([]byte, error) {
+	return x.text(ctx, id, func(parts []part) []bool { return keepParts(parts, admit, context) })
+}
+
+// text reads blob id's text from one snapshot: of a text in parts, those
+// keep selects (keep nil: all).
+func (x *Index) text(ctx context.Context, id string, keep func([]part) []bool) ([]byte, error) {
 	if err := x.check(ctx, "read blob"); err != nil {
 		return nil, err
 	}
@@ -316,11 +321,14 @@ func (x *Index) PartialText(ctx context.Context, id string, admit func(trigram.M
 	err := x.read(func(r bindex.IndexReader) error {
 		sr := newStoredReader(r)
 		sb, err := sr.readBlob(id)
-		if err != nil || sb.parts == nil {
-			text = sb.text
+		if err != nil {
 			return err
 		}
-		text, err = sb.read(sr, id, keepParts(sb.parts, admit, context))
+		var kept []bool
+		if keep != nil && sb.parts != nil {
+			kept = keep(sb.parts)
+		}
+		text, err = sb.read(sr, id, kept)
 		return err
 	})
 	if errors.Is(err, indexer.ErrNotFound) {

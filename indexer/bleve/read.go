@@ -562,25 +562,7 @@ func compareLocations(a, b indexer.Location) int {
 
 // BlobText returns the text of a stored blob, or indexer.ErrNotFound.
 func (x *Index) BlobText(ctx context.Context, id string) ([]byte, error) {
-	if err := x.check(ctx, "read blob"); err != nil {
-		return nil, err
-	}
-	var text []byte
-	err := x.read(func(r bindex.IndexReader) error {
-		sr := newStoredReader(r)
-		sb, err := sr.readBlob(id)
-		if err == nil {
-			text, err = sb.whole(sr, id)
-		}
-		return err
-	})
-	if errors.Is(err, indexer.ErrNotFound) {
-		return nil, fmt.Errorf("read blob %s: %w", id, indexer.ErrNotFound)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read blob %s from index %s: %w", id, x.dir, err)
-	}
-	return text, nil
+	return x.text(ctx, id, nil)
 }
 
 // Branches returns every branch state, from memory.
@@ -668,7 +650,7 @@ func (x *Index) ScanBlobs(ctx context.Context, fn func(id string, text []byte) e
 			}
 			var text []byte
 			if err == nil {
-				text, err = sb.whole(sr, id)
+				text, err = sb.read(sr, id, nil)
 			}
 			if err != nil {
 				return fmt.Errorf("read blob %s: %w", id, err)
