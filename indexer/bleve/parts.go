@@ -87,7 +87,8 @@ var errBadParts = errors.New("bad parts record")
 
 func decodeParts(b []byte) ([]part, error) {
 	n, k := binary.Uvarint(b)
-	if k <= 0 || n > uint64(len(b)) {
+	// Each part takes a mask and two varints: n is bounded by the record.
+	if k <= 0 || n == 0 || n > uint64(len(b)/(trigram.MaskBytes+2)) {
 		return nil, errBadParts
 	}
 	b = b[k:]

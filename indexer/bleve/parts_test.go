@@ -70,6 +70,25 @@ func FuzzSplitText(f *testing.F) {
 	})
 }
 
+// FuzzDecodeParts feeds decodeParts arbitrary records, as a damaged index
+// would: it must fail cleanly or return parts whose fields are in range.
+func FuzzDecodeParts(f *testing.F) {
+	f.Add(encodeParts([][]byte{[]byte("a\n"), []byte("b")}))
+	f.Add([]byte{1, 0, 0})
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		parts, err := decodeParts(b)
+		if err != nil {
+			return
+		}
+		for _, p := range parts {
+			if p.lines < 0 || p.size < 0 || p.lines > p.size+1 || len(p.mask) != trigram.MaskBytes {
+				t.Fatalf("decoded part %+v from %d bytes", p, len(b))
+			}
+		}
+	})
+}
+
 func TestDecodePartsRejectsDamage(t *testing.T) {
 	good := encodeParts([][]byte{[]byte("a\n"), []byte("b")})
 	if _, err := decodeParts(good); err != nil {
