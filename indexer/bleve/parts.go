@@ -99,7 +99,7 @@ func decodeParts(b []byte) ([]part, error) {
 			return nil, errBadParts
 		}
 		size, k2 := binary.Uvarint(b[k1:])
-		if k2 <= 0 || len(b) < k1+k2+trigram.MaskBytes || lines > size+1 || size > 1<<40 {
+		if k2 <= 0 || len(b) < k1+k2+trigram.MaskBytes || lines > size+1 || size > 1<<32 {
 			return nil, errBadParts
 		}
 		b = b[k1+k2:]
@@ -285,7 +285,9 @@ func (sb storedBlob) read(sr *storedReader, id string, keep []bool) ([]byte, err
 			size += p.lines
 		}
 	}
-	out := make([]byte, 0, size)
+	// The sizes are the record's; a damaged one must not allocate
+	// gigabytes up front (each part's size is checked as it is read).
+	out := make([]byte, 0, min(size, 64<<20))
 	for i, p := range sb.parts {
 		if keep != nil && !keep[i] {
 			for range p.lines {
