@@ -66,7 +66,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if listen == "" {
 		listen = cfg.Server.Listen
 	}
-	// Its crawls' heap goal grows by twice the ballast at most.
+	// The ballast keeps a query's collections few (gcBallast); a crawl's
+	// heap goal grows by twice its size at most.
 	ballast := gcBallast()
 	defer runtime.KeepAlive(ballast)
 	idx, err := openIndex(ctx, cfg, readWrite)

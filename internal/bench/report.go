@@ -105,7 +105,7 @@ func (r *Report) Markdown() string {
 			}
 			p("| `%s` | %s | %s | %s | %s | %d | %s | %s | %s (%s) | %s | %s | %s | %s |\n",
 				mdCode(q.Query.Query), q.Query.Kind, limit, ms(q.P50), ms(q.P95), q.Candidates, grep, times(g.Median, q.P50),
-				ms(q.CLI.Median), q.CLI.memory(), cs, vs, server, results)
+				ms(q.CLI.Median), memory(q.CLI.PeakRSS, q.CLI.Anon), cs, vs, server, results)
 		}
 		p("\n")
 	}
@@ -158,7 +158,7 @@ func (r *Report) csearchSection(p func(string, ...any)) {
 			p("| `%s` | no equivalent: %s | - | - | - |%s\n", mdCode(q.Query), c.NoEquivalent, strings.Repeat(" - |", len(r.Backends)))
 			continue
 		}
-		p("| `%s` | `%s` | %s | %s | %d |", mdCode(q.Query), mdCode(shellWords(c.Args)), ms(c.P50), mib(c.PeakRSS)+", "+anon(c.Anon), c.Results)
+		p("| `%s` | `%s` | %s | %s | %d |", mdCode(q.Query), mdCode(shellWords(c.Args)), ms(c.P50), memory(c.PeakRSS, c.Anon), c.Results)
 		for _, be := range r.Backends {
 			bq := be.Queries[i]
 			n := bq.linesIn(cs.IgnoredBlobs)
@@ -405,8 +405,9 @@ func anon(n int64) string {
 	return mib(n)
 }
 
-// memory is a CLI result's memory column.
-func (c CLIResult) memory() string { return mib(c.PeakRSS) + ", " + anon(c.Anon) }
+// memory is a measured process's memory column: peak RSS, anonymous
+// memory at exit.
+func memory(peak, anonymous int64) string { return mib(peak) + ", " + anon(anonymous) }
 
 func mib(n int64) string {
 	if n > 0 && n < 10<<20 {
