@@ -83,7 +83,9 @@ func encodeParts(parts [][]byte) []byte {
 	return out
 }
 
-var errBadParts = errors.New("bad parts record")
+// errBadParts is a text stored in parts that cannot be read back whole: a
+// damaged record of its parts, or a part missing or of the wrong size.
+var errBadParts = errors.New("damaged parts")
 
 func decodeParts(b []byte) ([]part, error) {
 	n, k := binary.Uvarint(b)
@@ -266,7 +268,7 @@ func (sr *storedReader) readPart(id string, i int, p part, dst []byte) ([]byte, 
 		return dst, err
 	}
 	if !found || n != p.size {
-		return dst, fmt.Errorf("blob %s: part %d of %d bytes is missing or %d bytes long", id, i, p.size, n)
+		return dst, fmt.Errorf("%w: blob %s: part %d of %d bytes is missing or %d bytes long", errBadParts, id, i, p.size, n)
 	}
 	return dst, nil
 }

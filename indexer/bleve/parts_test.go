@@ -3,11 +3,10 @@ package bleve
 import (
 	"bytes"
 	"context"
-	"crypto/sha1"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -15,6 +14,7 @@ import (
 	bindex "github.com/blevesearch/bleve_index_api"
 
 	"github.com/trawl-dev/trawl/indexer"
+	"github.com/trawl-dev/trawl/indexer/verify"
 	"github.com/trawl-dev/trawl/trigram"
 )
 
@@ -118,8 +118,7 @@ func bigText(n int, at map[int]bool, final bool) []byte {
 }
 
 func blobOf(text []byte) indexer.Blob {
-	sum := sha1.Sum(text)
-	return indexer.Blob{ID: hex.EncodeToString(sum[:]), Text: text, Trigrams: trigram.Extract(text), Lines: indexer.CountLines(text)}
+	return indexer.Blob{ID: verify.BlobID(text, false), Text: text, Trigrams: trigram.Extract(text), Lines: indexer.CountLines(text)}
 }
 
 // countParts counts the part documents of x.
@@ -253,6 +252,35 @@ func TestParts(t *testing.T) {
 	}
 	if _, err := x.BlobText(ctx, blobs[1].ID); err == nil || !strings.Contains(err.Error(), "part 2") {
 		t.Errorf("BlobText with a part missing = %v, want an error naming part 2", err)
+	}
+	// trawl verify still reads every other blob, and reports this one.
+	rep, err := verify.Check(ctx, x, verify.Options{})
+	if err != nil {
+		t.Fatalf("verify with a part missing: %v", err)
+	}
+	if rep.Blobs != len(blobs) || len(rep.Problems) != 1 || rep.Problems[0].Kind != verify.KindCorrupt || rep.Problems[0].Blob != blobs[1].ID {
+		t.Fatalf("verify with a part missing: %d blobs hashed, problems %+v; want %d and blob %s corrupt", rep.Blobs, rep.Problems, len(blobs), blobs[1].ID)
+	}
+	// --repair: the branch goes, the blob and what is left of its parts
+	// are collected, and a crawl (here, a commit of what it would find)
+	// writes it again.
+	recrawl := func(ctx context.Context, repos []string) error {
+		have, err := x.HasBlobs(ctx, []string{blobs[0].ID, blobs[1].ID, blobs[2].ID, blobs[3].ID})
+		if err != nil {
+			return err
+		}
+		again := *c
+		again.Blobs = slices.DeleteFunc(slices.Clone(blobs), func(b indexer.Blob) bool { return have[b.ID] })
+		return x.Commit(ctx, &again)
+	}
+	if _, err := verify.Repair(ctx, x, rep, recrawl); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := x.BlobText(ctx, blobs[1].ID); err != nil || !bytes.Equal(got, texts[1]) {
+		t.Errorf("BlobText after repair = %d bytes, %v; want %d bytes", len(got), err, len(texts[1]))
+	}
+	if rep, err := verify.Check(ctx, x, verify.Options{}); err != nil || !rep.OK() {
+		t.Errorf("verify after repair: %+v, %v", rep, err)
 	}
 
 	// Reopened, then collected: no part outlives its blob.
