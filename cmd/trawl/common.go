@@ -102,7 +102,7 @@ func openIndex(ctx context.Context, cfg *config.Config, a access) (indexer.Index
 		}
 		// Each trawl search is a process of its own; the branch states it
 		// needs are kept in the data folder between them.
-		opts.StateFile = filepath.Join(cfg.Index.Path, "elasticsearch-states.json")
+		opts.StateFile = filepath.Join(cfg.Index.Path, "elasticsearch-states.gob")
 		opts.ReadOnly = a == readOnly
 		return elastic.Open(ctx, opts)
 	}

@@ -1,7 +1,9 @@
 package elastic
 
 import (
+	"bytes"
 	"context"
+	"encoding/gob"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -243,7 +245,7 @@ func TestBranchStateFile(t *testing.T) {
 	var r stateRecord
 	data, err := os.ReadFile(cfg.StateFile)
 	if err == nil {
-		err = unmarshal(data, &r)
+		err = gob.NewDecoder(bytes.NewReader(data)).Decode(&r)
 	}
 	if err != nil {
 		t.Fatal(err)
