@@ -201,6 +201,7 @@ type stateRecord struct {
 	DirtyVersion int64
 	Dirty        bool
 	Listed       time.Time
+	Count        int // len(States), which gob cannot tell from nil when 0
 	States       []indexer.Branch
 }
 
@@ -216,9 +217,12 @@ func (f *stateFile) load(v indexVersion, now time.Time) ([]indexer.Branch, time.
 		return nil, time.Time{}, false
 	}
 	var r stateRecord
-	if gob.NewDecoder(bytes.NewReader(data)).Decode(&r) != nil || r.States == nil ||
+	if gob.NewDecoder(bytes.NewReader(data)).Decode(&r) != nil || len(r.States) != r.Count ||
 		(indexVersion{r.Token, r.DirtyVersion, r.Dirty}) != v || (v.dirty && now.Sub(r.Listed) >= branchCacheTTL) {
 		return nil, time.Time{}, false
+	}
+	if r.States == nil {
+		r.States = []indexer.Branch{}
 	}
 	return r.States, r.Listed, true
 }
@@ -230,11 +234,8 @@ func (f *stateFile) save(v indexVersion, listed time.Time, states []indexer.Bran
 	if f == nil || v.token == "" {
 		return nil
 	}
-	if states == nil {
-		states = []indexer.Branch{}
-	}
 	var data bytes.Buffer
-	if err := gob.NewEncoder(&data).Encode(stateRecord{v.token, v.dirtyVersion, v.dirty, listed, states}); err != nil {
+	if err := gob.NewEncoder(&data).Encode(stateRecord{v.token, v.dirtyVersion, v.dirty, listed, len(states), states}); err != nil {
 		return err
 	}
 	// The data folder of an Elasticsearch configuration may hold nothing

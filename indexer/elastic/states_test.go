@@ -232,6 +232,15 @@ func TestBranchStateFile(t *testing.T) {
 	put("dev")
 	read("a second commit", 1)
 	read("nothing changed since", 0)
+	gone := []indexer.BranchKey{{Repo: "acme/api", Name: "main"}, {Repo: "acme/api", Name: "dev"}}
+	if err := writer.Commit(ctx, &indexer.Changes{DeleteBranches: gone}); err != nil {
+		t.Fatal(err)
+	}
+	read("deleting every branch", 1)
+	read("nothing changed, no branches", 0)
+	put("main")
+	put("dev")
+	read("both branches back", 1)
 	if err := os.WriteFile(cfg.StateFile, []byte(`{"token": `), 0o600); err != nil {
 		t.Fatal(err)
 	}
