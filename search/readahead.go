@@ -24,6 +24,7 @@ type textReads struct {
 	window []*textRead // submitted and not yet taken, oldest first
 	size   int         // the window's bound
 	wg     sync.WaitGroup
+	closed bool
 }
 
 // textRead is one candidate: its text and what the terms found in it, or
@@ -31,6 +32,7 @@ type textReads struct {
 type textRead struct {
 	id       string
 	locs     []indexer.Location // the caller's, kept with the read
+	read     textFunc           // nil: read by id
 	text     []byte
 	tm       *textMatch
 	readErr  error // indexer.ErrNotFound: collected since it was listed
@@ -67,6 +69,23 @@ func partAdmit(terms []*Term) func(trigram.Mask) bool {
 	}
 }
 
+// textFunc reads one candidate's text, leaving out the parts admit
+// rejects that lie beyond context lines of one it accepts (the
+// candidateReader's reads).
+type textFunc = func(admit func(trigram.Mask) bool, context int) ([]byte, error)
+
+// candidateReader is a local index that streams candidates each with a
+// read of its text from the snapshot they come from, which saves looking
+// each id up again (indexer/bleve). The snapshot lives until end, called
+// once with the error that stopped the stream or nil, has returned: no
+// read may run after that.
+type candidateReader interface {
+	MatchCandidates(ctx context.Context, q *trigram.Query, fn func(id string, read textFunc) error, end func(error) error) error
+}
+
+// admitAll reads every part.
+func admitAll(trigram.Mask) bool { return true }
+
 // textReader reads a candidate's text for terms, shown with context lines
 // around each match: only the parts that can matter when the index
 // supports it.
@@ -89,13 +108,21 @@ func newTextReads(ctx context.Context, idx indexer.Index, terms []*Term, context
 	t := &textReads{cancel: cancel, size: 4 * n}
 	t.jobs = make(chan *textRead, t.size)
 	read := textReader(idx, terms, contextLines)
+	admit := partAdmit(terms)
+	if admit == nil {
+		admit = admitAll
+	}
 	for range n {
 		// A verifier keeps scratch space from one text to the next, so
 		// each reader has its own.
 		v := newVerifier(terms)
 		t.wg.Go(func() {
 			for j := range t.jobs {
-				if j.readErr = ctx.Err(); j.readErr == nil {
+				switch j.readErr = ctx.Err(); {
+				case j.readErr != nil:
+				case j.read != nil:
+					j.text, j.readErr = j.read(admit, contextLines)
+				default:
 					j.text, j.readErr = read(ctx, j.id)
 				}
 				if j.readErr == nil {
@@ -109,13 +136,13 @@ func newTextReads(ctx context.Context, idx indexer.Index, terms []*Term, context
 }
 
 // submit queues the candidate id, with locations the caller gets back with
-// its read. When the window is full it first takes the oldest read, waiting
-// for it, and returns it with ok set.
-func (t *textReads) submit(id string, locs []indexer.Location) (oldest *textRead, ok bool) {
+// its read and the read to use (nil: by id). When the window is full it
+// first takes the oldest read, waiting for it, and returns it with ok set.
+func (t *textReads) submit(id string, locs []indexer.Location, read textFunc) (oldest *textRead, ok bool) {
 	if len(t.window) == t.size {
 		oldest, ok = t.next()
 	}
-	j := &textRead{id: id, locs: locs, done: make(chan struct{})}
+	j := &textRead{id: id, locs: locs, read: read, done: make(chan struct{})}
 	t.window = append(t.window, j)
 	t.jobs <- j // never blocks: the channel holds a whole window
 	return oldest, ok
@@ -148,8 +175,13 @@ func (t *textReads) drain(fn func(*textRead) error) error {
 	}
 }
 
-// close stops the readers, abandoning what is queued, and waits for them.
+// close stops the readers, abandoning what is queued, and waits for them;
+// closing again does nothing.
 func (t *textReads) close() {
+	if t.closed {
+		return
+	}
+	t.closed = true
 	t.cancel()
 	close(t.jobs)
 	t.wg.Wait()

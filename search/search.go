@@ -501,7 +501,7 @@ func (g *grouper) verifyLocal(groups []group) error {
 		if len(locs) == 0 {
 			continue
 		}
-		if tr, ok := reads.submit(gr.id, locs); ok {
+		if tr, ok := reads.submit(gr.id, locs, nil); ok {
 			if err := take(tr); err != nil {
 				return err
 			}
@@ -572,17 +572,27 @@ func (r *run) textFirst(ctx context.Context, plan *trigram.Query) error {
 	}
 	reads := newTextReads(ctx, r.idx, r.verifier.terms, r.opt.Context)
 	defer reads.close()
-	err := r.idx.MatchBlobs(ctx, plan, func(id string) error {
+	each := func(id string, read textFunc) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if tr, ok := reads.submit(id, nil); ok {
+		if tr, ok := reads.submit(id, nil, read); ok {
 			return take(tr)
 		}
 		return nil
-	})
-	if err == nil {
-		err = reads.drain(take)
+	}
+	end := func(err error) error {
+		if err == nil {
+			err = reads.drain(take)
+		}
+		reads.close() // no read may outlive the candidates' snapshot
+		return err
+	}
+	var err error
+	if cr, ok := r.idx.(candidateReader); ok {
+		err = cr.MatchCandidates(ctx, plan, each, end)
+	} else {
+		err = end(r.idx.MatchBlobs(ctx, plan, func(id string) error { return each(id, nil) }))
 	}
 	if err == nil {
 		err = flush()

@@ -203,13 +203,18 @@ func (sr *storedReader) visit(id string, fn func(name string, val []byte)) (bool
 	if err != nil || iid == nil {
 		return false, err
 	}
-	num := iid.Value()
+	return true, sr.visitAt(iid.Value(), id, fn)
+}
+
+// visitAt is visit for the document of global number num, which must be
+// id's in sr's snapshot.
+func (sr *storedReader) visitAt(num uint64, id string, fn func(name string, val []byte)) error {
 	seg := sort.Search(len(sr.offsets), func(i int) bool { return sr.offsets[i] > num }) - 1
 	if seg < 0 {
-		return false, fmt.Errorf("document %d of %q lies in no segment", num, id)
+		return fmt.Errorf("document %d of %q lies in no segment", num, id)
 	}
 	var stored []byte // the _id the document holds
-	err = sr.snap.Segments()[seg].VisitDocument(num-sr.offsets[seg], func(name string, _ byte, val []byte, _ []uint64) bool {
+	err := sr.snap.Segments()[seg].VisitDocument(num-sr.offsets[seg], func(name string, _ byte, val []byte, _ []uint64) bool {
 		if name == "_id" {
 			stored = bytes.Clone(val)
 		} else {
@@ -223,18 +228,30 @@ func (sr *storedReader) visit(id string, fn func(name string, val []byte)) (bool
 		// another document's text.
 		err = fmt.Errorf("document %d, read for %q, is %q", num, id, stored)
 	}
-	return true, err
+	return err
 }
 
 // readBlob reads blob id's document; a missing one is indexer.ErrNotFound.
 func (sr *storedReader) readBlob(id string) (storedBlob, error) {
-	var sb storedBlob
 	if !isBlobID(id) {
-		return sb, indexer.ErrNotFound
+		return storedBlob{}, indexer.ErrNotFound
 	}
-	sb.text = []byte{}
+	return blobFrom(id, func(fn func(name string, val []byte)) (bool, error) { return sr.visit(id, fn) })
+}
+
+// readBlobAt is readBlob for the document of global number num.
+func (sr *storedReader) readBlobAt(num uint64, id string) (storedBlob, error) {
+	if sr.snap == nil {
+		return sr.readBlob(id)
+	}
+	return blobFrom(id, func(fn func(name string, val []byte)) (bool, error) { return true, sr.visitAt(num, id, fn) })
+}
+
+// blobFrom decodes the stored fields of blob id that visit hands over.
+func blobFrom(id string, visit func(fn func(name string, val []byte)) (bool, error)) (storedBlob, error) {
+	sb := storedBlob{text: []byte{}}
 	var raw []byte
-	found, err := sr.visit(id, func(name string, val []byte) {
+	found, err := visit(func(name string, val []byte) {
 		switch name {
 		case fieldText:
 			sb.text = bytes.Clone(val)
@@ -326,23 +343,92 @@ func (x *Index) text(ctx context.Context, id string, keep func([]part) []bool) (
 	err := x.read(func(r bindex.IndexReader) error {
 		sr := newStoredReader(r)
 		sb, err := sr.readBlob(id)
-		if err != nil {
-			return err
+		if err == nil {
+			text, err = sb.kept(sr, id, keep)
 		}
-		var kept []bool
-		if keep != nil && sb.parts != nil {
-			kept = keep(sb.parts)
-		}
-		text, err = sb.read(sr, id, kept)
 		return err
 	})
-	if errors.Is(err, indexer.ErrNotFound) {
-		return nil, fmt.Errorf("read blob %s: %w", id, indexer.ErrNotFound)
+	return text, x.textErr(id, err)
+}
+
+// kept is read with the parts keep selects (keep nil: all).
+func (sb storedBlob) kept(sr *storedReader, id string, keep func([]part) []bool) ([]byte, error) {
+	var kept []bool
+	if keep != nil && sb.parts != nil {
+		kept = keep(sb.parts)
 	}
+	return sb.read(sr, id, kept)
+}
+
+// textErr names the blob, and the index unless the blob is not found, in
+// an error of reading its text.
+func (x *Index) textErr(id string, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, indexer.ErrNotFound):
+		return fmt.Errorf("read blob %s: %w", id, indexer.ErrNotFound)
+	}
+	return fmt.Errorf("read blob %s from index %s: %w", id, x.dir, err)
+}
+
+// MatchCandidates is MatchBlobs for a search that reads the text of each
+// candidate: fn gets, with each id, a read of its text, as PartialText
+// returns it, from the snapshot the candidates come from. The read finds
+// the document by the number the match gave, where PartialText looks the
+// id up again: that lookup was a seventh of a regex query with a thousand
+// small candidates on the bench org. Reads may run on other goroutines,
+// until end returns: end is called once, with the error that stopped the
+// match or nil, before the snapshot is released, and what it returns is
+// MatchCandidates' result.
+func (x *Index) MatchCandidates(ctx context.Context, q *trigram.Query,
+	fn func(id string, read func(admit func(trigram.Mask) bool, context int) ([]byte, error)) error, end func(error) error) error {
+	if err := x.check(ctx, "match blobs in index"); err != nil {
+		return end(err)
+	}
+	bq, err := blobQuery(q)
 	if err != nil {
-		return nil, fmt.Errorf("read blob %s from index %s: %w", id, x.dir, err)
+		return end(fmt.Errorf("match blobs in index %s: %w", x.dir, err))
 	}
-	return text, nil
+	if bq == nil {
+		return end(nil)
+	}
+	ended := false
+	err = x.read(func(r bindex.IndexReader) error {
+		sr := newStoredReader(r)
+		var fnErr error
+		err := x.stream(ctx, r, bq, func(iid bindex.IndexInternalID) error {
+			id, err := r.ExternalID(iid)
+			if err != nil {
+				return err
+			}
+			num := iid.Value()
+			read := func(admit func(trigram.Mask) bool, context int) ([]byte, error) {
+				sb, err := sr.readBlobAt(num, id)
+				var text []byte
+				if err == nil {
+					text, err = sb.kept(sr, id, func(parts []part) []bool { return keepParts(parts, admit, context) })
+				}
+				return text, x.textErr(id, err)
+			}
+			if fnErr = fn(id, read); fnErr != nil {
+				return errStop
+			}
+			return nil
+		})
+		switch {
+		case fnErr != nil:
+			err = fnErr
+		case err != nil:
+			err = fmt.Errorf("match blobs %s in index %s: %w", q, x.dir, err)
+		}
+		ended = true
+		return end(err)
+	})
+	if !ended {
+		return end(fmt.Errorf("match blobs %s in index %s: %w", q, x.dir, err))
+	}
+	return err
 }
 
 // keepParts says which parts PartialText reads: those admit accepts and

@@ -364,3 +364,62 @@ func TestLayoutVersion(t *testing.T) {
 		}
 	}
 }
+
+// TestMatchCandidates checks that each candidate's read gives what
+// PartialText gives, from reads on other goroutines too, and that end runs
+// once, with nil or with the error that stopped the match, its result being
+// MatchCandidates'.
+func TestMatchCandidates(t *testing.T) {
+	ctx := context.Background()
+	x, err := Open(ctx, filepath.Join(t.TempDir(), "index"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	var blobs []indexer.Blob
+	for _, text := range [][]byte{bigText(12000, map[int]bool{100: true, 9000: true}, true), []byte("a needle\n"), []byte("no match\n")} {
+		blobs = append(blobs, blobOf(text))
+	}
+	if err := x.Commit(ctx, &indexer.Changes{Blobs: blobs}); err != nil {
+		t.Fatal(err)
+	}
+	plan := trigram.And(trigram.Tri("NEE"), trigram.Tri("EED"), trigram.Tri("EDL"), trigram.Tri("DLE"))
+	admit := func(m trigram.Mask) bool { return plan.Eval(m.Has) }
+	type got struct {
+		id   string
+		text chan []byte
+	}
+	var reads []got
+	ends := 0
+	err = x.MatchCandidates(ctx, plan, func(id string, read func(func(trigram.Mask) bool, int) ([]byte, error)) error {
+		g := got{id, make(chan []byte, 1)}
+		reads = append(reads, g)
+		go func() {
+			text, err := read(admit, 1)
+			if err != nil {
+				t.Error(err)
+			}
+			g.text <- text
+		}()
+		return nil
+	}, func(err error) error {
+		ends++
+		for _, g := range reads {
+			want, werr := x.PartialText(ctx, g.id, admit, 1)
+			if text := <-g.text; werr != nil || !bytes.Equal(text, want) {
+				t.Errorf("read of %s: %d bytes, want %d (%v)", g.id, len(text), len(want), werr)
+			}
+		}
+		return err
+	})
+	if err != nil || ends != 1 || len(reads) != 2 {
+		t.Errorf("MatchCandidates = %v, end called %d times, %d candidates; want nil, 1, 2", err, ends, len(reads))
+	}
+	stop := errors.New("stop")
+	var ended error
+	err = x.MatchCandidates(ctx, plan, func(string, func(func(trigram.Mask) bool, int) ([]byte, error)) error { return stop },
+		func(err error) error { ended = err; return err })
+	if !errors.Is(err, stop) || !errors.Is(ended, stop) {
+		t.Errorf("a failing fn: MatchCandidates = %v, end got %v; want both %v", err, ended, stop)
+	}
+}
