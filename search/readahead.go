@@ -86,20 +86,6 @@ type candidateReader interface {
 // admitAll reads every part.
 func admitAll(trigram.Mask) bool { return true }
 
-// textReader reads a candidate's text for terms, shown with context lines
-// around each match: only the parts that can matter when the index
-// supports it.
-func textReader(idx indexer.Index, terms []*Term, contextLines int) func(ctx context.Context, id string) ([]byte, error) {
-	if p, ok := idx.(partialTexter); ok {
-		if admit := partAdmit(terms); admit != nil {
-			return func(ctx context.Context, id string) ([]byte, error) {
-				return p.PartialText(ctx, id, admit, contextLines)
-			}
-		}
-	}
-	return idx.BlobText
-}
-
 // newTextReads starts readers on idx that match with terms, for answers
 // with context lines around each match. Close stops them.
 func newTextReads(ctx context.Context, idx indexer.Index, terms []*Term, contextLines int) *textReads {
@@ -107,8 +93,15 @@ func newTextReads(ctx context.Context, idx indexer.Index, terms []*Term, context
 	n := min(runtime.GOMAXPROCS(0), maxReaders)
 	t := &textReads{cancel: cancel, size: 4 * n}
 	t.jobs = make(chan *textRead, t.size)
-	read := textReader(idx, terms, contextLines)
+	// A read by id takes only the parts that can matter when the index
+	// keeps parts, as a candidate's own read does.
+	read := idx.BlobText
 	admit := partAdmit(terms)
+	if p, ok := idx.(partialTexter); ok && admit != nil {
+		read = func(ctx context.Context, id string) ([]byte, error) {
+			return p.PartialText(ctx, id, admit, contextLines)
+		}
+	}
 	if admit == nil {
 		admit = admitAll
 	}

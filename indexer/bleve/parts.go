@@ -394,6 +394,7 @@ func (x *Index) MatchCandidates(ctx context.Context, q *trigram.Query,
 		return end(nil)
 	}
 	ended := false
+	var endErr error
 	err = x.read(func(r bindex.IndexReader) error {
 		sr := newStoredReader(r)
 		var fnErr error
@@ -422,13 +423,20 @@ func (x *Index) MatchCandidates(ctx context.Context, q *trigram.Query,
 		case err != nil:
 			err = fmt.Errorf("match blobs %s in index %s: %w", q, x.dir, err)
 		}
-		ended = true
-		return end(err)
+		ended, endErr = true, end(err)
+		return nil
 	})
-	if !ended {
-		return end(fmt.Errorf("match blobs %s in index %s: %w", q, x.dir, err))
+	wrapped := err
+	if err != nil {
+		wrapped = fmt.Errorf("match blobs %s in index %s: %w", q, x.dir, err)
 	}
-	return err
+	switch {
+	case !ended:
+		return end(wrapped) // no snapshot: no read started
+	case endErr != nil:
+		return endErr
+	}
+	return wrapped // the snapshot's release failed
 }
 
 // keepParts says which parts PartialText reads: those admit accepts and

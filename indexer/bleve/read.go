@@ -109,35 +109,11 @@ func (x *Index) HasBlobs(ctx context.Context, ids []string) (map[string]bool, er
 	return have, nil
 }
 
-// MatchBlobs streams the id of every blob whose trigram set satisfies q.
+// MatchBlobs streams the id of every blob whose trigram set satisfies q:
+// MatchCandidates without the reads.
 func (x *Index) MatchBlobs(ctx context.Context, q *trigram.Query, fn func(id string) error) error {
-	if err := x.check(ctx, "match blobs in index"); err != nil {
-		return err
-	}
-	bq, err := blobQuery(q)
-	if err != nil {
-		return fmt.Errorf("match blobs in index %s: %w", x.dir, err)
-	}
-	if bq == nil {
-		return nil
-	}
-	var fnErr error
-	err = x.read(func(r bindex.IndexReader) error {
-		return x.streamIDs(ctx, r, bq, func(id string) error {
-			if err := fn(id); err != nil {
-				fnErr = err
-				return errStop
-			}
-			return nil
-		})
-	})
-	if fnErr != nil {
-		return fnErr
-	}
-	if err != nil {
-		return fmt.Errorf("match blobs %s in index %s: %w", q, x.dir, err)
-	}
-	return nil
+	return x.MatchCandidates(ctx, q, func(id string, _ func(func(trigram.Mask) bool, int) ([]byte, error)) error { return fn(id) },
+		func(err error) error { return err })
 }
 
 // blobQuery translates q; nil means q matches nothing.
