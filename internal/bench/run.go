@@ -99,6 +99,7 @@ func run(ctx context.Context, p OrgParams, opt Options) error {
 	bin := filepath.Join(work, "bin", "trawl")
 	logf("building %s", bin)
 	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/trawl")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0") // as make build: static
 	if msg, err := build.CombinedOutput(); err != nil {
 		return fmt.Errorf("go build ./cmd/trawl (run from the module root): %w: %s", err, msg)
 	}
