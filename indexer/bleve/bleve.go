@@ -131,11 +131,15 @@ type Index struct {
 
 	bmu      sync.RWMutex
 	branches map[indexer.BranchKey]indexer.Branch // replaced, never changed in place
-	sorted   []indexer.Branch                     // branches in Branches' order, nil until asked for
+	sorted   []indexer.Branch                     // branches in Branches' order, from the record or nil until asked for
 	// stale says the states were read from the documents, not a record
 	// that matches them: the next write rewrites both (see record.go).
 	// Guarded by wmu.
 	stale bool
+	// reshape says the record is of the earlier shape (metadata in every
+	// state, unsorted): the next write rewrites the record alone, and a
+	// writer's Open does so at once. Guarded by wmu.
+	reshape bool
 }
 
 var (

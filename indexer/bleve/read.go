@@ -564,15 +564,19 @@ func (x *Index) Branches(ctx context.Context) ([]indexer.Branch, error) {
 // themselves took a millisecond or two for 1000 states, on every
 // Branches call; they are sorted once per change of the states.
 func sortStates(states map[indexer.BranchKey]indexer.Branch) []indexer.Branch {
-	keys := slices.SortedFunc(maps.Keys(states), func(a, b indexer.BranchKey) int {
-		return cmp.Or(cmp.Compare(a.Repo, b.Repo), cmp.Compare(a.Name, b.Name))
-	})
+	keys := slices.SortedFunc(maps.Keys(states), compareKeys)
 	out := make([]indexer.Branch, len(keys))
 	for i, k := range keys {
 		out[i] = states[k]
 	}
 	return out
 }
+
+func compareKeys(a, b indexer.BranchKey) int {
+	return cmp.Or(cmp.Compare(a.Repo, b.Repo), cmp.Compare(a.Name, b.Name))
+}
+
+func compareStates(a, b indexer.Branch) int { return compareKeys(a.Key(), b.Key()) }
 
 func (x *Index) loadBranches(ctx context.Context) (map[indexer.BranchKey]indexer.Branch, error) {
 	branches := make(map[indexer.BranchKey]indexer.Branch)

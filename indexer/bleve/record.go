@@ -6,6 +6,7 @@ import (
 	"encoding/gob"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -51,10 +52,22 @@ const (
 	recordedYes   = "y"
 )
 
-// branchRecord is the value under branchesKey.
+// branchRecord is the value under branchesKey. The repository metadata
+// of the branches of one repository is nearly always the same, so it is
+// kept once in Repos, and each state in Sorted has a zero Meta (gob does
+// not send a zero struct) and RepoOf[i] the index of its own in Repos:
+// decoding 1000 states of 50 repositories took 1.7 ms with the metadata
+// in every state and 0.9 ms so. Sorted is in Branches' order, so a
+// reader need not sort. A record of the earlier shape has the states in
+// States instead, each with its metadata, in no order. An earlier trawl
+// finds no States in this shape's record, so it reads the documents
+// rather than take states without their metadata.
 type branchRecord struct {
 	Schema string // branchSchema of the writer
 	States []indexer.Branch
+	Sorted []indexer.Branch
+	Repos  []indexer.Repo
+	RepoOf []int
 }
 
 // branchSchema describes indexer.Branch as gob sees it (field names,
@@ -99,9 +112,19 @@ func schemaOf(t reflect.Type) string {
 }
 
 func encodeRecord(states map[indexer.BranchKey]indexer.Branch) ([]byte, error) {
-	rec := branchRecord{Schema: branchSchema, States: make([]indexer.Branch, 0, len(states))}
-	for _, b := range states {
-		rec.States = append(rec.States, b)
+	sorted := sortStates(states)
+	rec := branchRecord{Schema: branchSchema, Sorted: sorted, RepoOf: make([]int, len(sorted))}
+	last := map[string]int{} // repository name → index in rec.Repos of its latest metadata
+	for i := range rec.Sorted {
+		s := &rec.Sorted[i]
+		j, ok := last[s.Repo]
+		if !ok || !reflect.DeepEqual(rec.Repos[j], s.Meta) {
+			j = len(rec.Repos)
+			rec.Repos = append(rec.Repos, s.Meta)
+			last[s.Repo] = j
+		}
+		rec.RepoOf[i] = j
+		s.Meta = indexer.Repo{}
 	}
 	var buf bytes.Buffer
 	if err := gob.NewEncoder(&buf).Encode(&rec); err != nil {
@@ -110,21 +133,47 @@ func encodeRecord(states map[indexer.BranchKey]indexer.Branch) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// decodeRecord decodes a record of n states; ok is false when it is of
-// another schema or does not hold n distinct states.
-func decodeRecord(v []byte, n uint64) (states map[indexer.BranchKey]indexer.Branch, ok bool) {
+// decodeRecord decodes a record of n states, and lists them sorted by
+// repository and name, or not (sorted is nil) when it is of the earlier
+// shape; ok is false when it is of another schema or does not hold n
+// distinct states. The states of a repository share its
+// metadata, Topics included: callers read states, never change them.
+func decodeRecord(v []byte, n uint64) (states map[indexer.BranchKey]indexer.Branch, sorted []indexer.Branch, ok bool) {
 	var rec branchRecord
 	if err := gob.NewDecoder(bytes.NewReader(v)).Decode(&rec); err != nil {
-		return nil, false
+		return nil, nil, false
 	}
-	if rec.Schema != branchSchema || uint64(len(rec.States)) != n {
-		return nil, false
+	if rec.Schema != branchSchema {
+		return nil, nil, false
 	}
-	states = make(map[indexer.BranchKey]indexer.Branch, len(rec.States))
-	for _, b := range rec.States {
+	list := rec.Sorted
+	if len(rec.States) > 0 {
+		if len(rec.Sorted) > 0 || len(rec.Repos) > 0 || len(rec.RepoOf) > 0 {
+			return nil, nil, false
+		}
+		list = rec.States // the earlier shape
+	} else {
+		if len(rec.RepoOf) != len(rec.Sorted) || !slices.IsSortedFunc(rec.Sorted, compareStates) {
+			return nil, nil, false
+		}
+		for i, j := range rec.RepoOf {
+			if j < 0 || j >= len(rec.Repos) {
+				return nil, nil, false
+			}
+			rec.Sorted[i].Meta = rec.Repos[j]
+		}
+	}
+	if uint64(len(list)) != n {
+		return nil, nil, false
+	}
+	states = make(map[indexer.BranchKey]indexer.Branch, len(list))
+	for _, b := range list {
 		states[b.Key()] = b
 	}
-	return states, uint64(len(states)) == n
+	if uint64(len(states)) != n {
+		return nil, nil, false
+	}
+	return states, rec.Sorted, true
 }
 
 // loadStates reads the branch states, from the record when it can be
@@ -149,8 +198,9 @@ func (x *Index) loadStates(ctx context.Context) (states map[indexer.BranchKey]in
 			return nil
 		}
 		if v != nil && recorded == docs {
-			if rec, ok := decodeRecord(v, docs); ok {
-				states = rec
+			if rec, sorted, ok := decodeRecord(v, docs); ok {
+				// A writer rewrites a record of the earlier shape.
+				states, x.sorted, x.reshape = rec, sorted, sorted == nil && len(rec) > 0
 			}
 		}
 		return nil
@@ -205,7 +255,7 @@ func (x *Index) putRecord(b *bv.Batch, states map[indexer.BranchKey]indexer.Bran
 func (x *Index) rewriteStates(ctx context.Context) error {
 	x.wmu.Lock()
 	defer x.wmu.Unlock()
-	if !x.stale {
+	if !x.stale && !x.reshape {
 		return nil
 	}
 	if err := x.commit(ctx, &indexer.Changes{}); err != nil {

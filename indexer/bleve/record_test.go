@@ -2,10 +2,13 @@ package bleve
 
 import (
 	"bufio"
+	"bytes"
 	"cmp"
 	"context"
+	"encoding/gob"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -268,7 +271,7 @@ func TestUnreadableRecord(t *testing.T) {
 	want := []indexer.Branch{fullState("a/x", "main", "c1"), fullState("a/x", "dev", "c1")}
 	other, err := encodeRecord(stateMap(want...))
 	must(t, err)
-	rec, _ := decodeRecord(other, 2)
+	rec, _, _ := decodeRecord(other, 2)
 	if len(rec) != 2 {
 		t.Fatalf("decodeRecord of a fresh record = %+v", rec)
 	}
@@ -404,7 +407,7 @@ func FuzzDecodeRecord(f *testing.F) {
 	}
 	f.Add(empty, uint64(0))
 	f.Fuzz(func(t *testing.T, v []byte, n uint64) {
-		states, ok := decodeRecord(v, n)
+		states, sorted, ok := decodeRecord(v, n)
 		if !ok {
 			return
 		}
@@ -416,5 +419,114 @@ func FuzzDecodeRecord(f *testing.F) {
 				t.Fatalf("state %+v under key %v", s, k)
 			}
 		}
+		if sorted != nil && (len(sorted) != len(states) || !slices.IsSortedFunc(sorted, compareStates)) {
+			t.Fatalf("decodeRecord(_, %d) listed %d states, sorted %v", n, len(sorted), slices.IsSortedFunc(sorted, compareStates))
+		}
 	})
+}
+
+// TestRecordSharesRepos: the record keeps each repository's metadata
+// once while it is the same, and each state gets back exactly its own,
+// in order; a record of the earlier shape (metadata in every state) is
+// still read.
+func TestRecordSharesRepos(t *testing.T) {
+	states := stateMap(
+		fullState("a/x", "main", "c1"), fullState("a/x", "dev", "c2"), fullState("a/x", "old", "c3"),
+		fullState("a/y", "main", "c4"),
+	)
+	odd := states[indexer.BranchKey{Repo: "a/x", Name: "old"}]
+	odd.Meta.Topics = []string{"other"} // crawled when the topics differed
+	odd.Meta.UpdatedAt = odd.Meta.UpdatedAt.Add(-time.Hour)
+	states[odd.Key()] = odd
+	v, err := encodeRecord(states)
+	must(t, err)
+
+	var rec branchRecord
+	must(t, gob.NewDecoder(bytes.NewReader(v)).Decode(&rec))
+	if len(rec.Repos) != 3 {
+		t.Errorf("record keeps %d repository metadata for 2 repositories, one of which changed; want 3", len(rec.Repos))
+	}
+	// What a trawl of the earlier shape decodes: no states, so it reads
+	// the documents instead of taking states without their metadata.
+	var earlier struct {
+		Schema string
+		States []indexer.Branch
+	}
+	must(t, gob.NewDecoder(bytes.NewReader(v)).Decode(&earlier))
+	if earlier.Schema != branchSchema || len(earlier.States) != 0 {
+		t.Errorf("an earlier trawl would read %d states from this record", len(earlier.States))
+	}
+	got, sorted, ok := decodeRecord(v, 4)
+	if !ok {
+		t.Fatal("decodeRecord refused its own record")
+	}
+	sameStates(t, "decodeRecord", got, states)
+	sameStates(t, "decodeRecord's sorted list", stateMap(sorted...), states)
+	if !slices.IsSortedFunc(sorted, compareStates) {
+		t.Errorf("decodeRecord listed states out of order: %v", sorted)
+	}
+
+	// The shape before Repos: every state with its own metadata.
+	old := branchRecord{Schema: branchSchema, States: sortStates(states)}
+	var buf bytes.Buffer
+	must(t, gob.NewEncoder(&buf).Encode(&old))
+	got, _, ok = decodeRecord(buf.Bytes(), 4)
+	if !ok {
+		t.Error("record of the earlier shape refused")
+	}
+	sameStates(t, "record of the earlier shape", got, states)
+
+	// A reference out of range or a short RepoOf is no record.
+	for name, mutate := range map[string]func(*branchRecord){
+		"index out of range": func(r *branchRecord) { r.RepoOf[1] = len(r.Repos) },
+		"negative index":     func(r *branchRecord) { r.RepoOf[0] = -1 },
+		"short RepoOf":       func(r *branchRecord) { r.RepoOf = r.RepoOf[:3] },
+	} {
+		bad := rec
+		bad.RepoOf = slices.Clone(rec.RepoOf)
+		mutate(&bad)
+		var buf bytes.Buffer
+		must(t, gob.NewEncoder(&buf).Encode(&bad))
+		if _, _, ok := decodeRecord(buf.Bytes(), 4); ok {
+			t.Errorf("%s: record accepted", name)
+		}
+	}
+}
+
+// TestRecordOfEarlierShape: a record with the metadata in every state is
+// read as it is by a reader, and rewritten in the shared shape by the
+// next writer's Open.
+func TestRecordOfEarlierShape(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	want := stateMap(fullState("a/x", "main", "c1"), fullState("a/x", "dev", "c2"), fullState("a/y", "main", "c3"))
+	x := openT(t, dir)
+	must(t, x.Commit(ctx, &indexer.Changes{PutBranches: slices.Collect(maps.Values(want))}))
+	var buf bytes.Buffer
+	must(t, gob.NewEncoder(&buf).Encode(&branchRecord{Schema: branchSchema, States: slices.Collect(maps.Values(want))}))
+	must(t, x.idx.SetInternal(branchesKey, buf.Bytes()))
+	must(t, x.Close())
+
+	shape := func(x *Index) (repos int) {
+		t.Helper()
+		v, err := x.idx.GetInternal(branchesKey)
+		must(t, err)
+		var rec branchRecord
+		must(t, gob.NewDecoder(bytes.NewReader(v)).Decode(&rec))
+		return len(rec.Repos)
+	}
+	r, err := OpenReadOnly(ctx, dir)
+	must(t, err)
+	sameStates(t, "reader of an earlier record", branchesOf(t, r), want)
+	if n := shape(r); n != 0 {
+		t.Errorf("a reader rewrote the record (%d repositories in it)", n)
+	}
+	must(t, r.Close())
+
+	w := openT(t, dir)
+	sameStates(t, "writer of an earlier record", branchesOf(t, w), want)
+	if n := shape(w); n != 2 {
+		t.Errorf("after a writer's Open the record keeps %d repositories' metadata, want 2 (rewritten)", n)
+	}
+	checkRecord(t, w)
 }

@@ -92,7 +92,7 @@ func (x *Index) commit(ctx context.Context, c *indexer.Changes) error {
 		}
 	}
 	states := x.branches
-	if x.stale || len(c.DeleteBranches) > 0 || len(c.PutBranches) > 0 {
+	if x.stale || x.reshape || len(c.DeleteBranches) > 0 || len(c.PutBranches) > 0 {
 		// The record of the states after c goes in the same batch (see
 		// record.go); the map in memory changes once the batch is durable.
 		states = maps.Clone(x.branches)
@@ -121,7 +121,7 @@ func (x *Index) commit(ctx context.Context, c *indexer.Changes) error {
 	if len(c.DeleteBranches) > 0 || len(c.PutBranches) > 0 {
 		x.branches, x.sorted = states, nil
 	}
-	x.stale = false
+	x.stale, x.reshape = false, false
 	x.bmu.Unlock()
 	return nil
 }
