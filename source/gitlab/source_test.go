@@ -3,10 +3,12 @@ package gitlab
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -478,5 +480,41 @@ func TestTokenNotSentInClearToAnotherHost(t *testing.T) {
 	_, err = repos[0].Open(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "refusing to send the token to git.elsewhere.example over http") || strings.Contains(err.Error(), token) {
 		t.Fatalf("clone over http to another host: %v", err)
+	}
+}
+
+func TestNextLink(t *testing.T) {
+	for h, want := range map[string]string{
+		``: ``,
+		`<https://gitlab.example.com/api/v4/groups/acme/projects?id_after=9&pagination=keyset>; rel="next"`:                             `https://gitlab.example.com/api/v4/groups/acme/projects?id_after=9&pagination=keyset`,
+		`<https://g.example/a?page=1>; rel="first", <https://g.example/a?page=3>; rel="next", <https://g.example/a?page=9>; rel="last"`: `https://g.example/a?page=3`,
+		`<https://g.example/a?page=1>; rel="prev"`:                     ``,
+		`<https://g.example/a?page=2>; REL=next`:                       `https://g.example/a?page=2`,
+		`<https://g.example/a?page=2>; title="x"; rel="prefetch next"`: `https://g.example/a?page=2`,
+		`https://g.example/a?page=2; rel="next"`:                       ``,
+		`<https://g.example/a?page=2`:                                  ``,
+	} {
+		if got := nextLink(h); got != want {
+			t.Errorf("nextLink(%q) = %q, want %q", h, got, want)
+		}
+	}
+}
+
+// A server that answers "next page" without end is stopped at the bound,
+// with an error, so that the crawl does not take a partial listing for
+// the whole.
+func TestEndlessPagesStopped(t *testing.T) {
+	f := org(t)
+	calls := 0
+	f.Handle("GET /api/v4/groups/acme/projects", func(w http.ResponseWriter, r *http.Request) {
+		calls++
+		w.Header().Set("X-Next-Page", strconv.Itoa(calls+1))
+		gitlabtest.WriteJSON(w, http.StatusOK, []any{map[string]any{"id": calls, "path_with_namespace": fmt.Sprintf("acme/p%d", calls)}})
+	})
+	s, _ := newSource(t, f, config.GitLab{Group: "acme"}, nil)
+	s.pages = 5
+	_, err := s.List(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "stopped after 5 pages") || calls != 5 {
+		t.Fatalf("endless pages: %v after %d calls", err, calls)
 	}
 }
