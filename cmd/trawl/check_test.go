@@ -4,7 +4,10 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -128,9 +131,25 @@ func TestCheckCommand(t *testing.T) {
 	}
 
 	if es := os.Getenv("TRAWL_ES_URL"); es != "" {
-		prefix := "trawltest-check-" + strings.ReplaceAll(strings.ToLower(filepath.Base(t.TempDir())), "_", "-")
+		// A prefix of this run's own: the export writes one index per day,
+		// and a name shared with an earlier run would count its documents.
+		var rnd [6]byte
+		rand.Read(rnd[:])
+		prefix := "trawltest-check-" + hex.EncodeToString(rnd[:])
 		t.Cleanup(func() {
-			for _, p := range []string{"/" + prefix + "-*", "/_index_template/" + prefix} {
+			// Elasticsearch 8 refuses to delete indices by wildcard
+			// (action.destructive_requires_name), so list them first.
+			var names []string
+			if res, err := http.Get(es + "/_cat/indices/" + prefix + "-*?h=index"); err == nil {
+				body, _ := io.ReadAll(res.Body)
+				res.Body.Close()
+				names = strings.Fields(string(body))
+			}
+			paths := []string{"/_index_template/" + prefix}
+			if len(names) > 0 {
+				paths = append(paths, "/"+strings.Join(names, ","))
+			}
+			for _, p := range paths {
 				req, _ := http.NewRequest(http.MethodDelete, es+p, nil)
 				if res, err := http.DefaultClient.Do(req); err == nil {
 					res.Body.Close()

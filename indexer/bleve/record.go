@@ -136,8 +136,8 @@ func encodeRecord(states map[indexer.BranchKey]indexer.Branch) ([]byte, error) {
 // decodeRecord decodes a record of n states, and lists them sorted by
 // repository and name, or not (sorted is nil) when it is of the earlier
 // shape; ok is false when it is of another schema or does not hold n
-// distinct states. The states of a repository share its
-// metadata, Topics included: callers read states, never change them.
+// distinct states. The states of a repository share its metadata, Topics
+// included: callers read states, never change them.
 func decodeRecord(v []byte, n uint64) (states map[indexer.BranchKey]indexer.Branch, sorted []indexer.Branch, ok bool) {
 	var rec branchRecord
 	if err := gob.NewDecoder(bytes.NewReader(v)).Decode(&rec); err != nil {
