@@ -1,11 +1,10 @@
 // Package gitlab is the source for a GitLab group (with every subgroup) or
 // user, on gitlab.com or a self-managed instance. It lists projects through
-// the REST API (v4), on the forgeapi
-// transport (conditional requests, RateLimit-* waits, retries, HTML pages
-// refused), mirrors each project over HTTPS with the token as the oauth2
-// user's password, skips a fetch when last_activity_at says nothing
-// happened since the last one, and serves GitLab's Push Hook and System
-// Hook deliveries.
+// the REST API (v4) on the forgeapi transport (conditional requests,
+// RateLimit-* waits, retries, HTML pages refused), mirrors each project
+// over HTTPS with the token as the oauth2 user's password, skips a fetch
+// when last_activity_at says nothing happened since the last one, and
+// serves GitLab's Push Hook and System Hook deliveries.
 package gitlab
 
 import (
