@@ -427,8 +427,8 @@ func FuzzDecodeRecord(f *testing.F) {
 
 // TestRecordSharesRepos: the record keeps each repository's metadata
 // once while it is the same, and each state gets back exactly its own,
-// in order; a record of the earlier shape (metadata in every state) is
-// still read.
+// in order; a record of the earlier shape (gob, metadata in every state)
+// is still read, and damaged ones are refused.
 func TestRecordSharesRepos(t *testing.T) {
 	states := stateMap(
 		fullState("a/x", "main", "c1"), fullState("a/x", "dev", "c2"), fullState("a/x", "old", "c3"),
@@ -437,24 +437,17 @@ func TestRecordSharesRepos(t *testing.T) {
 	odd := states[indexer.BranchKey{Repo: "a/x", Name: "old"}]
 	odd.Meta.Topics = []string{"other"} // crawled when the topics differed
 	odd.Meta.UpdatedAt = odd.Meta.UpdatedAt.Add(-time.Hour)
+	odd.Counts = nil
 	states[odd.Key()] = odd
 	v, err := encodeRecord(states)
 	must(t, err)
 
-	var rec branchRecord
-	must(t, gob.NewDecoder(bytes.NewReader(v)).Decode(&rec))
-	if len(rec.Repos) != 3 {
-		t.Errorf("record keeps %d repository metadata for 2 repositories, one of which changed; want 3", len(rec.Repos))
+	r := recordReader{s: string(v[len(recordMagic):])}
+	if r.str() != branchSchema {
+		t.Fatal("record does not start with the schema")
 	}
-	// What a trawl of the earlier shape decodes: no states, so it reads
-	// the documents instead of taking states without their metadata.
-	var earlier struct {
-		Schema string
-		States []indexer.Branch
-	}
-	must(t, gob.NewDecoder(bytes.NewReader(v)).Decode(&earlier))
-	if earlier.Schema != branchSchema || len(earlier.States) != 0 {
-		t.Errorf("an earlier trawl would read %d states from this record", len(earlier.States))
+	if n := r.count(); n != 3 {
+		t.Errorf("record keeps %d repository metadata for 2 repositories, one of which changed; want 3", n)
 	}
 	got, sorted, ok := decodeRecord(v, 4)
 	if !ok {
@@ -465,37 +458,53 @@ func TestRecordSharesRepos(t *testing.T) {
 	if !slices.IsSortedFunc(sorted, compareStates) {
 		t.Errorf("decodeRecord listed states out of order: %v", sorted)
 	}
+	// What a trawl of the gob record decodes: nothing, so it reads the
+	// documents instead.
+	var earlier branchRecord
+	if err := gob.NewDecoder(bytes.NewReader(v)).Decode(&earlier); err == nil && len(earlier.States) > 0 {
+		t.Errorf("an earlier trawl would read %d states from this record", len(earlier.States))
+	}
 
-	// The shape before Repos: every state with its own metadata.
-	old := branchRecord{Schema: branchSchema, States: sortStates(states)}
+	// The gob record of earlier trawls.
+	old := branchRecord{Schema: branchSchema, States: slices.Collect(maps.Values(states))}
 	var buf bytes.Buffer
 	must(t, gob.NewEncoder(&buf).Encode(&old))
-	got, _, ok = decodeRecord(buf.Bytes(), 4)
-	if !ok {
-		t.Error("record of the earlier shape refused")
+	got, sorted, ok = decodeRecord(buf.Bytes(), 4)
+	if !ok || sorted != nil {
+		t.Errorf("gob record: ok %v, sorted %v", ok, sorted != nil)
 	}
-	sameStates(t, "record of the earlier shape", got, states)
+	sameStates(t, "gob record", got, states)
 
-	// A reference out of range or a short RepoOf is no record.
-	for name, mutate := range map[string]func(*branchRecord){
-		"index out of range": func(r *branchRecord) { r.RepoOf[1] = len(r.Repos) },
-		"negative index":     func(r *branchRecord) { r.RepoOf[0] = -1 },
-		"short RepoOf":       func(r *branchRecord) { r.RepoOf = r.RepoOf[:3] },
-	} {
-		bad := rec
-		bad.RepoOf = slices.Clone(rec.RepoOf)
-		mutate(&bad)
-		var buf bytes.Buffer
-		must(t, gob.NewEncoder(&buf).Encode(&bad))
-		if _, _, ok := decodeRecord(buf.Bytes(), 4); ok {
-			t.Errorf("%s: record accepted", name)
+	// Damage: a repository index out of range, trailing bytes, every
+	// truncation, and states out of order.
+	w := recordWriter{b: []byte(recordMagic)}
+	w.str(branchSchema)
+	w.uvarint(0) // no repositories
+	w.uvarint(1) // one state, of repository 0
+	w.uvarint(0)
+	s0 := fullState("a/x", "main", "c1")
+	must(t, w.state(&s0))
+	if _, _, ok := decodeRecord(w.b, 1); ok {
+		t.Error("a state of a repository the record does not hold was accepted")
+	}
+	if _, _, ok := decodeRecord(append(slices.Clone(v), 0), 4); ok {
+		t.Error("a record with trailing bytes was accepted")
+	}
+	for i := len(recordMagic); i < len(v); i++ {
+		if _, _, ok := decodeRecord(v[:i], 4); ok {
+			t.Fatalf("a record cut at %d of %d bytes was accepted", i, len(v))
 		}
+	}
+	unsorted, err := encodeStates([]indexer.Branch{fullState("a/y", "main", "c1"), fullState("a/x", "main", "c1")})
+	must(t, err)
+	if _, _, ok := decodeRecord(unsorted, 2); ok {
+		t.Error("states out of order were accepted")
 	}
 }
 
-// TestRecordOfEarlierShape: a record with the metadata in every state is
-// read as it is by a reader, and rewritten in the shared shape by the
-// next writer's Open.
+// TestRecordOfEarlierShape: an earlier trawl's gob record is read as it
+// is by a reader, and rewritten in the binary format by the next
+// writer's Open.
 func TestRecordOfEarlierShape(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -507,26 +516,26 @@ func TestRecordOfEarlierShape(t *testing.T) {
 	must(t, x.idx.SetInternal(branchesKey, buf.Bytes()))
 	must(t, x.Close())
 
-	shape := func(x *Index) (repos int) {
+	binary := func(x *Index) bool {
 		t.Helper()
 		v, err := x.idx.GetInternal(branchesKey)
 		must(t, err)
-		var rec branchRecord
-		must(t, gob.NewDecoder(bytes.NewReader(v)).Decode(&rec))
-		return len(rec.Repos)
+		_, ok, err := decodeStates(v)
+		must(t, err)
+		return ok
 	}
 	r, err := OpenReadOnly(ctx, dir)
 	must(t, err)
 	sameStates(t, "reader of an earlier record", branchesOf(t, r), want)
-	if n := shape(r); n != 0 {
-		t.Errorf("a reader rewrote the record (%d repositories in it)", n)
+	if binary(r) {
+		t.Error("a reader rewrote the gob record")
 	}
 	must(t, r.Close())
 
 	w := openT(t, dir)
 	sameStates(t, "writer of an earlier record", branchesOf(t, w), want)
-	if n := shape(w); n != 2 {
-		t.Errorf("after a writer's Open the record keeps %d repositories' metadata, want 2 (rewritten)", n)
+	if !binary(w) {
+		t.Error("a writer's Open left the gob record")
 	}
 	checkRecord(t, w)
 }
