@@ -446,7 +446,7 @@ func TestRecordSharesRepos(t *testing.T) {
 	if r.str() != branchSchema {
 		t.Fatal("record does not start with the schema")
 	}
-	if n := r.count(); n != 3 {
+	if n := r.count(minRepo); n != 3 {
 		t.Errorf("record keeps %d repository metadata for 2 repositories, one of which changed; want 3", n)
 	}
 	got, sorted, ok := decodeRecord(v, 4)
@@ -486,6 +486,13 @@ func TestRecordSharesRepos(t *testing.T) {
 	must(t, w.state(&s0))
 	if _, _, ok := decodeRecord(w.b, 1); ok {
 		t.Error("a state of a repository the record does not hold was accepted")
+	}
+	huge := recordWriter{b: []byte(recordMagic)}
+	huge.str(branchSchema)
+	huge.uvarint(0)
+	huge.uvarint(1 << 40) // states: more than the record could hold
+	if _, _, ok := decodeRecord(huge.b, 1<<40); ok {
+		t.Error("a count of 2^40 states was accepted")
 	}
 	if _, _, ok := decodeRecord(append(slices.Clone(v), 0), 4); ok {
 		t.Error("a record with trailing bytes was accepted")

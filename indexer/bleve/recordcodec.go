@@ -31,6 +31,14 @@ const recordMagic = "trawl-states\x01"
 
 var errRecord = errors.New("damaged branch record")
 
+// The fewest bytes a repository's metadata and a state take: one per
+// string, bool, topic count and time length; a state adds its
+// repository's index and its Counts flag.
+const (
+	minRepo  = 6 + 2 + 1 + 3
+	minState = 1 + 4 + 1 + 1
+)
+
 type recordWriter struct{ b []byte }
 
 func (w *recordWriter) uvarint(v uint64) { w.b = binary.AppendUvarint(w.b, v) }
@@ -137,10 +145,11 @@ func (r *recordReader) int() int {
 	return int(v)
 }
 
-// count is a number of elements, each at least one byte long.
-func (r *recordReader) count() int {
+// count is a number of elements, each at least size bytes long, so that
+// a damaged count cannot ask for more memory than the record could fill.
+func (r *recordReader) count(size int) int {
 	n := r.uvarint()
-	if n > uint64(len(r.s)) {
+	if n > uint64(len(r.s)/size) {
 		r.fail()
 		return 0
 	}
@@ -148,7 +157,7 @@ func (r *recordReader) count() int {
 }
 
 func (r *recordReader) str() string {
-	n := r.count()
+	n := r.count(1)
 	s := r.s[:n]
 	r.s = r.s[n:]
 	return s
@@ -178,7 +187,7 @@ func (r *recordReader) repo() indexer.Repo {
 		*p = r.str()
 	}
 	m.Archived, m.Fork = r.bool(), r.bool()
-	if n := r.count(); n > 0 {
+	if n := r.count(1); n > 0 {
 		m.Topics = make([]string, n)
 		for i := range m.Topics {
 			m.Topics[i] = r.str()
@@ -195,7 +204,7 @@ func (r *recordReader) state(b *indexer.Branch) {
 	b.CrawledAt = r.time()
 	if r.bool() {
 		c := &indexer.BranchCounts{Files: r.int(), Bytes: r.varint()}
-		if n := r.count(); n > 0 {
+		if n := r.count(2); n > 0 {
 			c.Skipped = make(map[string]int, n)
 			for range n {
 				k := r.str()
@@ -246,11 +255,11 @@ func decodeStates(v []byte) (sorted []indexer.Branch, ok bool, err error) {
 	if r.str() != branchSchema {
 		return nil, true, errRecord
 	}
-	repos := make([]indexer.Repo, r.count())
+	repos := make([]indexer.Repo, r.count(minRepo))
 	for i := range repos {
 		repos[i] = r.repo()
 	}
-	sorted = make([]indexer.Branch, r.count())
+	sorted = make([]indexer.Branch, r.count(minState))
 	for i := range sorted {
 		j := r.uvarint()
 		if j >= uint64(len(repos)) {
