@@ -330,7 +330,7 @@ func (sb storedBlob) read(sr *storedReader, id string, keep []bool) ([]byte, err
 // that cannot hold a line the query matches, or shows as context. A text
 // stored whole comes back whole.
 func (x *Index) PartialText(ctx context.Context, id string, admit func(trigram.Mask) bool, context int) ([]byte, error) {
-	return x.text(ctx, id, func(parts []part) []bool { return keepParts(parts, admit, context) })
+	return x.text(ctx, id, keepFor(admit, context))
 }
 
 // text reads blob id's text from one snapshot: of a text in parts, those
@@ -408,7 +408,7 @@ func (x *Index) MatchCandidates(ctx context.Context, q *trigram.Query,
 				sb, err := sr.readBlobAt(num, id)
 				var text []byte
 				if err == nil {
-					text, err = sb.kept(sr, id, func(parts []part) []bool { return keepParts(parts, admit, context) })
+					text, err = sb.kept(sr, id, keepFor(admit, context))
 				}
 				return text, x.textErr(id, err)
 			}
@@ -437,6 +437,11 @@ func (x *Index) MatchCandidates(ctx context.Context, q *trigram.Query,
 		return endErr
 	}
 	return wrapped // the snapshot's release failed
+}
+
+// keepFor is keepParts for admit and context, as kept takes it.
+func keepFor(admit func(trigram.Mask) bool, context int) func([]part) []bool {
+	return func(parts []part) []bool { return keepParts(parts, admit, context) }
 }
 
 // keepParts says which parts PartialText reads: those admit accepts and

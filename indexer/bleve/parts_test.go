@@ -312,11 +312,7 @@ func TestParts(t *testing.T) {
 // parts existed holds whole.
 func TestLargeTextStoredWhole(t *testing.T) {
 	ctx := context.Background()
-	x, err := Open(ctx, filepath.Join(t.TempDir(), "index"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer x.Close()
+	x := openT(t, filepath.Join(t.TempDir(), "index"))
 	blob := blobOf(bigText(12000, map[int]bool{5: true}, true))
 	d := document.NewDocument(blob.ID)
 	d.AddField(x.keyword(fieldKind, kindBlob, false))
@@ -371,11 +367,7 @@ func TestLayoutVersion(t *testing.T) {
 // MatchCandidates'.
 func TestMatchCandidates(t *testing.T) {
 	ctx := context.Background()
-	x, err := Open(ctx, filepath.Join(t.TempDir(), "index"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer x.Close()
+	x := openT(t, filepath.Join(t.TempDir(), "index"))
 	var blobs []indexer.Blob
 	for _, text := range [][]byte{bigText(12000, map[int]bool{100: true, 9000: true}, true), []byte("a needle\n"), []byte("no match\n")} {
 		blobs = append(blobs, blobOf(text))
@@ -391,7 +383,7 @@ func TestMatchCandidates(t *testing.T) {
 	}
 	var reads []got
 	ends := 0
-	err = x.MatchCandidates(ctx, plan, func(id string, read func(func(trigram.Mask) bool, int) ([]byte, error)) error {
+	err := x.MatchCandidates(ctx, plan, func(id string, read func(func(trigram.Mask) bool, int) ([]byte, error)) error {
 		g := got{id, make(chan []byte, 1)}
 		reads = append(reads, g)
 		go func() {
