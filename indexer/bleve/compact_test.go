@@ -103,6 +103,11 @@ func TestCompact(t *testing.T) {
 	if got := read(t, idx); !reflect.DeepEqual(got, want) {
 		t.Errorf("after compacting, the index reads differently:\n got %+v\nwant %+v", got, want)
 	}
+	// The merged segments are gone when Compact returns: a process that
+	// closes the index next must not leave them behind.
+	if n, err := segmentBytes(filepath.Join(dir, "bleve", "store")); err != nil || n != c.BytesAfter {
+		t.Errorf("after compacting, segment files hold %d bytes (%v), want the merged segment's %d", n, err, c.BytesAfter)
+	}
 
 	again, err := idx.Compact(ctx, false)
 	must(t, err)

@@ -338,7 +338,7 @@ func (r *Report) crawlSection(p func(string, ...any), be BackendResult) {
 	p("| peak RSS | %s | %s |\n\n", mib(f.PeakRSS), mib(rc.PeakRSS))
 	d := be.Disk
 	u := float64(f.Summary.BytesIndexed)
-	p("| index on disk | size | ÷ unique content indexed |\n|---|---|---|\n")
+	p("| index on disk, as the full crawl left it | size | ÷ unique content indexed |\n|---|---|---|\n")
 	p("| total | %s | %.2f× |\n", mb(d.Total), ratio(float64(d.Total), u))
 	if d.Stored > 0 {
 		p("| stored fields (the text, compressed, and small stored values) | %s | %.2f× |\n", mb(d.Stored), ratio(float64(d.Stored), u))

@@ -178,14 +178,16 @@ func measureBackend(ctx context.Context, rn runner, b Backend, org *Org, bin, wo
 		return res, err
 	}
 	logf("%s: full crawl took %s", b.Name(), res.Full.Wall.Round(time.Millisecond))
+	// The disk as the full crawl's process left it, which a later open
+	// might tidy.
+	if res.Disk, err = b.Disk(ctx, cfg); err != nil {
+		return res, err
+	}
 	logf("%s: no-change recrawl", b.Name())
 	if res.Recrawl, err = runCrawl(ctx, rn, bin, cfgPath); err != nil {
 		return res, err
 	}
 	if err := crawlErrors(res.Recrawl); err != nil {
-		return res, err
-	}
-	if res.Disk, err = b.Disk(ctx, cfg); err != nil {
 		return res, err
 	}
 
