@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
-	"net/http"
 	"os"
 	"path"
 	"path/filepath"
@@ -23,6 +21,7 @@ import (
 	"github.com/trawl-dev/trawl/indexer/bleve"
 	"github.com/trawl-dev/trawl/indexer/elastic"
 	"github.com/trawl-dev/trawl/internal/crawltest"
+	"github.com/trawl-dev/trawl/internal/estest"
 	"github.com/trawl-dev/trawl/internal/gittest"
 	"github.com/trawl-dev/trawl/source"
 )
@@ -86,7 +85,7 @@ index:
 %s    - repos: ''
       username: ci
       write_token_env: TEST_WRITE_PW
-`, strings.Join(urls, ", "), data, backendYAML(backend), extra)
+`, strings.Join(urls, ", "), data, backendYAML(t, backend), extra)
 	path := filepath.Join(t.TempDir(), "trawl.yaml")
 	if err := os.WriteFile(path, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
@@ -99,7 +98,6 @@ index:
 	var idx indexer.Index
 	if backend == "elasticsearch" {
 		idx, err = elastic.Open(context.Background(), elastic.Options{Addresses: cfg.Index.Elasticsearch.Addresses, IndexPrefix: cfg.Index.Elasticsearch.IndexPrefix})
-		t.Cleanup(func() { deleteIndices(t, cfg.Index.Elasticsearch) })
 	} else {
 		idx, err = bleve.Open(context.Background(), filepath.Join(data, "index"))
 	}
@@ -421,12 +419,12 @@ func TestReplanUpdatesOwnBranch(t *testing.T) {
 }
 
 // backendYAML configures the index backend: Elasticsearch at TRAWL_ES_URL
-// with a fresh index prefix.
-func backendYAML(backend string) string {
+// under a prefix of the test's own, whose indices go when it ends.
+func backendYAML(t *testing.T, backend string) string {
 	if backend != "elasticsearch" {
 		return ""
 	}
-	return fmt.Sprintf("  backend: elasticsearch\n  elasticsearch:\n    addresses: [%s]\n    index_prefix: trawltest-change-%x\n", os.Getenv("TRAWL_ES_URL"), rand.Uint64())
+	return fmt.Sprintf("  backend: elasticsearch\n  elasticsearch:\n    addresses: [%s]\n    index_prefix: %s\n", estest.URL(), estest.Prefix(t))
 }
 
 // TestPlanOnBothBackends makes the same plan from a Bleve index and an
@@ -466,19 +464,4 @@ func TestPlanOnBothBackends(t *testing.T) {
 	if len(bl) != 4 || strings.Join(bl, "|") != strings.Join(es, "|") {
 		t.Errorf("bleve:\n%s\nelasticsearch:\n%s", strings.Join(bl, "\n"), strings.Join(es, "\n"))
 	}
-}
-
-// deleteIndices removes a test's Elasticsearch indices.
-func deleteIndices(t *testing.T, es config.Elasticsearch) {
-	var names []string
-	for _, kind := range []string{"blobs", "locations", "branches", "deps"} {
-		names = append(names, es.IndexPrefix+"-"+kind)
-	}
-	req, _ := http.NewRequest(http.MethodDelete, strings.TrimSuffix(es.Addresses[0], "/")+"/"+strings.Join(names, ",")+"?ignore_unavailable=true", nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Errorf("cleanup: %v", err)
-		return
-	}
-	resp.Body.Close()
 }

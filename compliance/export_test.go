@@ -3,14 +3,14 @@ package compliance
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
 	"regexp"
 	"testing"
+
+	"github.com/trawl-dev/trawl/internal/estest"
 )
 
 // savedObject is a line of the Kibana saved-objects file.
@@ -74,15 +74,13 @@ func TestExportAndDashboard(t *testing.T) {
 		t.Skip("set TRAWL_ES_URL to run the export against Elasticsearch")
 	}
 	ctx := context.Background()
-	var b [4]byte
-	rand.Read(b[:])
-	es := ES{URL: url, Prefix: "trawltest-compliance-" + hex.EncodeToString(b[:])}
+	// The indices go with estest's cleanup (Elasticsearch 8 refuses a
+	// wildcard delete), the template with this one.
+	es := ES{URL: url, Prefix: estest.Prefix(t)}
 	t.Cleanup(func() {
-		for _, p := range []string{"/" + es.Prefix + "-*", "/_index_template/" + es.Prefix} {
-			req, _ := http.NewRequest(http.MethodDelete, url+p, nil)
-			if res, err := http.DefaultClient.Do(req); err == nil {
-				res.Body.Close()
-			}
+		req, _ := http.NewRequest(http.MethodDelete, url+"/_index_template/"+es.Prefix, nil)
+		if res, err := http.DefaultClient.Do(req); err == nil {
+			res.Body.Close()
 		}
 	})
 
