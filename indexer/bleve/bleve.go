@@ -72,7 +72,8 @@ const (
 	fieldBranch   = "branch"
 	fieldPath     = "path"
 	fieldBlob     = "blob"
-	fieldValues   = "lv" // a location's size, language and skip reason (lvValue)
+	fieldStoredLV = "lvs" // a location's size, language and skip reason (lvValue), stored
+	fieldValues   = "lv"  // the same as doc values, in locations of layout 2 and before
 	fieldLanguage = "language"
 	fieldSkip     = "skip"
 	fieldSize     = "size"
@@ -100,14 +101,17 @@ const (
 // dirtyKey is the Bleve internal key holding the dirty flag.
 var dirtyKey = []byte("trawl.dirty")
 
-// layoutKey is the Bleve internal key holding the index's layout version,
-// layoutVersion since texts over 64 KiB are stored in parts (parts.go), which
-// the trawls before it, which wrote no version, would read as empty. A
-// writer records its version on an index of an earlier one; no trawl
-// opens an index of a later version than it knows.
+// layoutKey is the Bleve internal key holding the index's layout version:
+// 2 since texts over 64 KiB are stored in parts (parts.go), which the
+// trawls before it, which wrote no version, would read as empty; 3 since a
+// location's size, language and skip reason are a stored field
+// (fieldStoredLV), not doc values, which a trawl of layout 2 would read as
+// missing. A writer records its version on an index of an earlier one,
+// whose documents stay readable; no trawl opens an index of a later
+// version than it knows.
 var layoutKey = []byte("trawl.layout")
 
-const layoutVersion = 2
+const layoutVersion = 3
 
 // Index is an indexer.Index stored in a Bleve index. It is safe for
 // concurrent readers and one writer; writers are serialised anyway.
@@ -409,14 +413,15 @@ func newMapping() *mapping.IndexMappingImpl {
 	}))
 	m.AddDocumentMapping(kindLoc, doc(map[string]*mapping.FieldMapping{
 		// Repo, branch and path are read back from the id, size,
-		// language and skip reason from fieldValues (readLoc).
-		fieldRepo:    keywordField(false),
-		fieldBranch:  keywordField(false),
-		fieldPath:    keywordField(false),
-		fieldBlob:    keywordField(true),
-		fieldValues:  keywordField(true),
-		fieldRB:      keywordField(false),
-		fieldSkipped: keywordField(false),
+		// language and skip reason from fieldStoredLV (locReader).
+		fieldRepo:     keywordField(false),
+		fieldBranch:   keywordField(false),
+		fieldPath:     keywordField(false),
+		fieldBlob:     keywordField(true),
+		fieldStoredLV: storedField,
+		fieldValues:   keywordField(true),
+		fieldRB:       keywordField(false),
+		fieldSkipped:  keywordField(false),
 	}))
 	m.AddDocumentMapping(kindBranch, doc(map[string]*mapping.FieldMapping{
 		fieldState:    storedField,

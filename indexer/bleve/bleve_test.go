@@ -431,7 +431,7 @@ func TestDepsManyBranches(t *testing.T) {
 	}
 }
 
-// TestLocIDRoundTrip: readLoc takes repo, branch and path back from the
+// TestLocIDRoundTrip: locReader takes repo, branch and path back from the
 // id, so parseLocID must invert locID for every key a crawl stores,
 // escaped paths included, and refuse what is no location id.
 func TestLocIDRoundTrip(t *testing.T) {
@@ -494,10 +494,11 @@ func TestLocationsSplit(t *testing.T) {
 
 // TestEarlierLocationLayouts reads locations written as earlier trawls
 // wrote them, beside ones written now, in one index: with every value in
-// doc values (before repo, branch and path came from the id), and with
-// size, language and skip reason as fields of their own (before
-// fieldValues). Both listings must give them back whole: by blob (values
-// from locValueFields, the blob from its postings) and all at once.
+// doc values (before repo, branch and path came from the id), with size,
+// language and skip reason as doc-value fields of their own (before
+// fieldValues), and as one doc-value field (layout 2, before
+// fieldStoredLV). Both listings must give them back whole: by blob (the
+// blob from its postings) and all at once (the blob from doc values).
 func TestEarlierLocationLayouts(t *testing.T) {
 	ctx := context.Background()
 	x := openT(t, t.TempDir())
@@ -528,16 +529,38 @@ func TestEarlierLocationLayouts(t *testing.T) {
 		d.AddField(x.keyword(fieldSkipped, skipped, false))
 		must(t, b.IndexAdvanced(d))
 	}
+	layout2 := indexer.Location{Repo: "acme/api", Branch: "main", Path: "values.yml", Blob: blob.ID, Language: "YAML", Size: 28, Skip: indexer.SkipUnreadable}
+	d := document.NewDocument(locID(layout2.Key()))
+	d.AddField(x.keyword(fieldKind, kindLoc, false))
+	d.AddField(x.keyword(fieldRepo, layout2.Repo, false))
+	d.AddField(x.keyword(fieldBranch, layout2.Branch, false))
+	d.AddField(x.keyword(fieldPath, layout2.Path, false))
+	d.AddField(x.keyword(fieldBlob, layout2.Blob, true))
+	d.AddField(x.keyword(fieldValues, lvValue(&layout2), true))
+	d.AddField(x.keyword(fieldRB, rb(layout2.Repo, layout2.Branch), false))
+	d.AddField(x.keyword(fieldSkipped, "y", false))
+	must(t, b.IndexAdvanced(d))
 	must(t, x.idx.Batch(b))
-	want := []indexer.Location{oldest, now, older} // by path within the blob
-	for _, q := range []indexer.LocationQuery{{Blobs: []string{blob.ID}, Skipped: indexer.AnySkipped}, {Skipped: indexer.AnySkipped}} {
-		var got []indexer.Location
-		must(t, x.Locations(ctx, q, func(l indexer.Location) error {
-			got = append(got, l)
-			return nil
-		}))
-		if !slices.Equal(got, want) {
-			t.Errorf("Locations(%+v) =\n%+v\nwant\n%+v", q, got, want)
+	want := []indexer.Location{oldest, now, older, layout2} // by path within the blob
+	check := func(when string) {
+		t.Helper()
+		for _, q := range []indexer.LocationQuery{{Blobs: []string{blob.ID}, Skipped: indexer.AnySkipped}, {Skipped: indexer.AnySkipped}} {
+			var got []indexer.Location
+			must(t, x.Locations(ctx, q, func(l indexer.Location) error {
+				got = append(got, l)
+				return nil
+			}))
+			if !slices.Equal(got, want) {
+				t.Errorf("%s: Locations(%+v) =\n%+v\nwant\n%+v", when, q, got, want)
+			}
 		}
 	}
+	check("in segments of their own")
+	// A merge combines the layouts' fields in one segment.
+	c, err := x.Compact(ctx, true)
+	must(t, err)
+	if !c.Merged || c.SegmentsAfter != 1 {
+		t.Fatalf("Compact() = %+v, want one segment", c)
+	}
+	check("merged into one segment")
 }

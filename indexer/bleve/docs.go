@@ -103,7 +103,7 @@ func (x *Index) locDoc(l *indexer.Location) (*document.Document, error) {
 	d.AddField(x.keyword(fieldBranch, l.Branch, false))
 	d.AddField(x.keyword(fieldPath, l.Path, false))
 	d.AddField(x.keyword(fieldBlob, l.Blob, true))
-	d.AddField(x.keyword(fieldValues, lvValue(l), true))
+	d.AddField(x.stored(fieldStoredLV, []byte(lvValue(l))))
 	d.AddField(x.keyword(fieldRB, rb(l.Repo, l.Branch), false))
 	skipped := "n"
 	if l.Skip != "" {
@@ -228,41 +228,59 @@ func appendPart(dst *string, term []byte) {
 	*dst += string(term)
 }
 
-// locFields are the doc-value fields a Location is read back from besides
-// its id, which holds the repo, branch and path (locID). A listing by blob
-// knows each location's blob from the blob's postings (blobsOf) and reads
-// locValueFields only: the blob's 40 bytes are most of what a doc-value
-// chunk decompresses. Size, language and skip reason share one field
-// (lvValue) because each field read costs decoding the header of the
-// field's chunk of 1,024 documents; indexes written before it keep the
-// three fields of their own, read here too.
-var (
-	locFields      = []string{fieldBlob, fieldValues, fieldLanguage, fieldSkip, fieldSize}
-	locValueFields = locFields[1:]
-)
-
-// lvValue is the value of a location's fieldValues: its size, language and
-// skip reason, NUL-separated; locDoc refuses a language or reason that
+// lvValue is the value of a location's fieldStoredLV: its size, language
+// and skip reason, NUL-separated; locDoc refuses a language or reason that
 // holds a NUL.
 func lvValue(l *indexer.Location) string {
 	return strconv.FormatInt(l.Size, 10) + "\x00" + l.Language + "\x00" + l.Skip
 }
 
-// readLoc reads the location with internal id from its id and doc values.
-// The id is kept uncompressed beside the stored fields, so reading it
-// costs a lookup; each doc-value field costs decompressing the chunk of
-// 1,024 documents that holds the value, and the locations of a query's
-// candidates lie in different chunks. Repo, branch and path are the
-// largest values, so taking them from the id more than halves the bytes
-// decompressed.
-// When blobOf is not nil, dv reads locValueFields and the blob is
-// blobOf[id].
-func readLoc(r bindex.IndexReader, dv bindex.DocValueReader, blobOf map[string]string, id bindex.IndexInternalID) (indexer.Location, error) {
+// oldLVFields are the doc-value fields that held a location's size,
+// language and skip reason before fieldStoredLV: fieldValues (an lvValue)
+// in layout 2, the three fields of their own before.
+var oldLVFields = []string{fieldValues, fieldLanguage, fieldSkip, fieldSize}
+
+// locReader reads locations back from one snapshot. Repo, branch and path
+// come from the id and size, language and skip reason from fieldStoredLV,
+// both from the document's stored record: one lookup, which the id needed
+// anyway, and a few bytes to decompress. The blob comes from blobOf, a
+// listing by blob's map of document to blob (blobsOf), or else from doc
+// values, which cost decompressing the field's chunk of 1,024 documents
+// per location: on the bench org the values' chunks, which the
+// locations of a selective query's candidates hit one each, were most of a
+// whole trawl search process's listing (2.6 ms of 3.6 for 260 locations).
+// A reader is not safe for concurrent use.
+type locReader struct {
+	r      bindex.IndexReader
+	sr     *storedReader
+	blobOf map[string]string
+	blobs  bindex.DocValueReader // fieldBlob's, when blobOf is nil
+	old    bindex.DocValueReader // oldLVFields', made for the first document that needs it
+}
+
+func newLocReader(r bindex.IndexReader, blobOf map[string]string) (*locReader, error) {
+	lr := &locReader{r: r, sr: newStoredReader(r), blobOf: blobOf}
+	if blobOf == nil {
+		var err error
+		if lr.blobs, err = r.DocValueReader([]string{fieldBlob}); err != nil {
+			return nil, err
+		}
+	}
+	return lr, nil
+}
+
+// read reads the location with internal id.
+func (lr *locReader) read(id bindex.IndexInternalID) (indexer.Location, error) {
 	var (
 		l        indexer.Location
-		size, lv string
+		lv       string
+		storedLV bool
 	)
-	ext, err := r.ExternalID(id)
+	ext, err := lr.sr.visitID(id, func(name string, val []byte) {
+		if name == fieldStoredLV {
+			lv, storedLV = string(val), true
+		}
+	})
 	if err != nil {
 		return l, err
 	}
@@ -271,10 +289,40 @@ func readLoc(r bindex.IndexReader, dv bindex.DocValueReader, blobOf map[string]s
 		return l, fmt.Errorf("location id %q is not l NUL repo NUL branch NUL path", ext)
 	}
 	l.Repo, l.Branch, l.Path = k.Repo, k.Branch, k.Path
-	err = dv.VisitDocValues(id, func(field string, term []byte) {
+	var size string
+	if storedLV {
+		size, err = parseLV(&l, lv)
+	} else {
+		size, err = lr.oldValues(id, &l)
+	}
+	if err != nil {
+		return l, err
+	}
+	if lr.blobOf != nil {
+		if l.Blob, ok = lr.blobOf[string(id)]; !ok {
+			return l, fmt.Errorf("location %s %s %s: in no listed blob's postings", l.Repo, l.Branch, l.Path)
+		}
+	} else if err := lr.blobs.VisitDocValues(id, func(_ string, term []byte) { appendPart(&l.Blob, term) }); err != nil {
+		return l, err
+	}
+	if l.Size, err = strconv.ParseInt(size, 10, 64); err != nil {
+		return l, fmt.Errorf("location %s %s %s: size %q: %w", l.Repo, l.Branch, l.Path, size, err)
+	}
+	return l, nil
+}
+
+// oldValues reads the language and skip reason of a location written
+// before fieldStoredLV into l from doc values, and returns its size.
+func (lr *locReader) oldValues(id bindex.IndexInternalID, l *indexer.Location) (string, error) {
+	if lr.old == nil {
+		var err error
+		if lr.old, err = lr.r.DocValueReader(oldLVFields); err != nil {
+			return "", err
+		}
+	}
+	var size, lv string
+	err := lr.old.VisitDocValues(id, func(field string, term []byte) {
 		switch field {
-		case fieldBlob:
-			appendPart(&l.Blob, term)
 		case fieldLanguage:
 			appendPart(&l.Language, term)
 		case fieldSkip:
@@ -285,28 +333,23 @@ func readLoc(r bindex.IndexReader, dv bindex.DocValueReader, blobOf map[string]s
 			appendPart(&lv, term)
 		}
 	})
-	if err != nil {
-		return l, err
+	if err != nil || lv == "" {
+		return size, err
 	}
-	if lv != "" {
-		var rest string
-		size, rest, ok = strings.Cut(lv, "\x00")
-		if ok {
-			l.Language, l.Skip, ok = strings.Cut(rest, "\x00")
-		}
-		if !ok {
-			return l, fmt.Errorf("location %s %s %s: values %q are not size NUL language NUL skip", l.Repo, l.Branch, l.Path, lv)
-		}
+	return parseLV(l, lv)
+}
+
+// parseLV sets l's language and skip reason from lv, an lvValue, and
+// returns its size.
+func parseLV(l *indexer.Location, lv string) (string, error) {
+	size, rest, ok := strings.Cut(lv, "\x00")
+	if ok {
+		l.Language, l.Skip, ok = strings.Cut(rest, "\x00")
 	}
-	if blobOf != nil {
-		if l.Blob, ok = blobOf[string(id)]; !ok {
-			return l, fmt.Errorf("location %s %s %s: in no listed blob's postings", l.Repo, l.Branch, l.Path)
-		}
+	if !ok {
+		return "", fmt.Errorf("location %s %s %s: values %q are not size NUL language NUL skip", l.Repo, l.Branch, l.Path, lv)
 	}
-	if l.Size, err = strconv.ParseInt(size, 10, 64); err != nil {
-		return l, fmt.Errorf("location %s %s %s: size %q: %w", l.Repo, l.Branch, l.Path, size, err)
-	}
-	return l, nil
+	return size, nil
 }
 
 // parseLocID is the inverse of locID.

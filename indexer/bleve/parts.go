@@ -209,26 +209,48 @@ func (sr *storedReader) visit(id string, fn func(name string, val []byte)) (bool
 // visitAt is visit for the document of global number num, which must be
 // id's in sr's snapshot.
 func (sr *storedReader) visitAt(num uint64, id string, fn func(name string, val []byte)) error {
-	seg := sort.Search(len(sr.offsets), func(i int) bool { return sr.offsets[i] > num }) - 1
-	if seg < 0 {
-		return fmt.Errorf("document %d of %q lies in no segment", num, id)
-	}
-	var stored []byte // the _id the document holds
-	err := sr.snap.Segments()[seg].VisitDocument(num-sr.offsets[seg], func(name string, _ byte, val []byte, _ []uint64) bool {
-		if name == "_id" {
-			stored = bytes.Clone(val)
-		} else {
-			fn(name, val)
-		}
-		return true
-	})
-	if err == nil && string(stored) != id {
+	stored, err := sr.visitNum(num, fn)
+	if err == nil && stored != id {
 		// Numbering worked out from scorch's layout, not its API: a
 		// library that numbers otherwise must fail here, not answer with
 		// another document's text.
 		err = fmt.Errorf("document %d, read for %q, is %q", num, id, stored)
 	}
 	return err
+}
+
+// visitID calls fn with each stored field of the document with internal
+// id but its _id, which it returns.
+func (sr *storedReader) visitID(id bindex.IndexInternalID, fn func(name string, val []byte)) (string, error) {
+	if sr.snap != nil {
+		return sr.visitNum(id.Value(), fn)
+	}
+	ext, err := sr.r.ExternalID(id)
+	if err != nil {
+		return "", err
+	}
+	_, err = sr.visit(ext, fn)
+	return ext, err
+}
+
+// visitNum calls fn with each stored field of the document of global
+// number num in sr's snapshot but its _id, which it returns (scorch
+// visits the _id first).
+func (sr *storedReader) visitNum(num uint64, fn func(name string, val []byte)) (string, error) {
+	seg := sort.Search(len(sr.offsets), func(i int) bool { return sr.offsets[i] > num }) - 1
+	if seg < 0 {
+		return "", fmt.Errorf("document %d lies in no segment", num)
+	}
+	var stored string
+	err := sr.snap.Segments()[seg].VisitDocument(num-sr.offsets[seg], func(name string, _ byte, val []byte, _ []uint64) bool {
+		if name == "_id" {
+			stored = string(val)
+		} else {
+			fn(name, val)
+		}
+		return true
+	})
+	return stored, err
 }
 
 // readBlob reads blob id's document; a missing one is indexer.ErrNotFound.

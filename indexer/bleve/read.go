@@ -242,11 +242,11 @@ func (l *lister) emit(blobs []string, max int) error {
 const splitBlobs = 16
 
 // emitSplit is emit(blobs, -1) on one goroutine per core, each listing a
-// contiguous range of the sorted blobs with a doc-value reader of its own
-// (a reader is not safe for concurrent use). Reading a location is mostly
-// decompressing doc-value chunks, CPU work that spreads over cores, and the
-// ranges' sorted lists, handed on one after the other, are the sorted list
-// of the whole.
+// contiguous range of the sorted blobs with a location reader of its own
+// (a reader is not safe for concurrent use). Reading a location is a
+// stored-document lookup, in a new process mostly faulting in the index's
+// pages, work that spreads over cores, and the ranges' sorted lists,
+// handed on one after the other, are the sorted list of the whole.
 func (l *lister) emitSplit(blobs []string) error {
 	n := min(runtime.GOMAXPROCS(0), len(blobs)/splitBlobs)
 	if n <= 1 {
@@ -275,20 +275,19 @@ func (l *lister) emitSplit(blobs []string) error {
 
 // collect lists, sorted, the locations matching the filter and blobs (all
 // when nil), up to max of them; it returns errStop beyond max. It reads
-// values with a doc-value reader of its own: a reader is not safe for
+// them with a location reader of its own: a reader is not safe for
 // concurrent use.
 func (l *lister) collect(blobs []string, max int) ([]indexer.Location, error) {
-	qs, fields := l.filter, locFields
+	qs := l.filter
 	var blobOf map[string]string
 	if blobs != nil {
 		qs = append(slices.Clip(l.filter), anyTerm(fieldBlob, blobs))
-		fields = locValueFields
 		var err error
 		if blobOf, err = blobsOf(l.ctx, l.r, blobs); err != nil {
 			return nil, err
 		}
 	}
-	dv, err := l.r.DocValueReader(fields)
+	lr, err := newLocReader(l.r, blobOf)
 	if err != nil {
 		return nil, err
 	}
@@ -297,7 +296,7 @@ func (l *lister) collect(blobs []string, max int) ([]indexer.Location, error) {
 		if len(locs) == max {
 			return errStop
 		}
-		loc, err := readLoc(l.r, dv, blobOf, id)
+		loc, err := lr.read(id)
 		locs = append(locs, loc)
 		return err
 	})
