@@ -64,22 +64,23 @@ import (
 
 // Field names and values.
 const (
-	fieldKind     = "kind"
-	fieldTri      = "tri"
-	fieldText     = "text"
-	fieldLines    = "lines"
-	fieldRepo     = "repo"
-	fieldBranch   = "branch"
-	fieldPath     = "path"
-	fieldBlob     = "blob"
-	fieldStoredLV = "lvs" // a location's size, language and skip reason (lvValue), stored
-	fieldValues   = "lv"  // the same as doc values, in locations of layout 2 and before
-	fieldLanguage = "language"
-	fieldSkip     = "skip"
-	fieldSize     = "size"
-	fieldRB       = "rb"
-	fieldSkipped  = "skipped"
-	fieldState    = "state"
+	fieldKind       = "kind"
+	fieldTri        = "tri"
+	fieldText       = "text"
+	fieldLines      = "lines"
+	fieldRepo       = "repo"
+	fieldBranch     = "branch"
+	fieldPath       = "path"
+	fieldBlob       = "blob"
+	fieldStoredLV   = "lvs" // a location's size, language and skip reason (lvValue), stored
+	fieldStoredBlob = "lbs" // a location's blob id as bytes, stored
+	fieldValues     = "lv"  // size, language and skip reason as doc values, in locations of layout 2 and before
+	fieldLanguage   = "language"
+	fieldSkip       = "skip"
+	fieldSize       = "size"
+	fieldRB         = "rb"
+	fieldSkipped    = "skipped"
+	fieldState      = "state"
 
 	fieldCommit        = "commit"
 	fieldLine          = "line"
@@ -104,9 +105,9 @@ var dirtyKey = []byte("trawl.dirty")
 // layoutKey is the Bleve internal key holding the index's layout version:
 // 2 since texts over 64 KiB are stored in parts (parts.go), which the
 // trawls before it, which wrote no version, would read as empty; 3 since a
-// location's size, language and skip reason are a stored field
-// (fieldStoredLV), not doc values, which a trawl of layout 2 would read as
-// missing. A writer records its version on an index of an earlier one,
+// location's blob, size, language and skip reason are stored fields
+// (fieldStoredBlob, fieldStoredLV), read with its id instead of from doc
+// values, and a trawl of layout 2 would read the last three as missing. A writer records its version on an index of an earlier one,
 // whose documents stay readable; no trawl opens an index of a later
 // version than it knows.
 var layoutKey = []byte("trawl.layout")
@@ -412,16 +413,18 @@ func newMapping() *mapping.IndexMappingImpl {
 		fieldPartOf: keywordField(false),
 	}))
 	m.AddDocumentMapping(kindLoc, doc(map[string]*mapping.FieldMapping{
-		// Repo, branch and path are read back from the id, size,
-		// language and skip reason from fieldStoredLV (locReader).
-		fieldRepo:     keywordField(false),
-		fieldBranch:   keywordField(false),
-		fieldPath:     keywordField(false),
-		fieldBlob:     keywordField(true),
-		fieldStoredLV: storedField,
-		fieldValues:   keywordField(true),
-		fieldRB:       keywordField(false),
-		fieldSkipped:  keywordField(false),
+		// Repo, branch and path are read back from the id, the rest
+		// from the stored fields (locReader); the blob's doc values
+		// serve garbage collection.
+		fieldRepo:       keywordField(false),
+		fieldBranch:     keywordField(false),
+		fieldPath:       keywordField(false),
+		fieldBlob:       keywordField(true),
+		fieldStoredLV:   storedField,
+		fieldStoredBlob: storedField,
+		fieldValues:     keywordField(true),
+		fieldRB:         keywordField(false),
+		fieldSkipped:    keywordField(false),
 	}))
 	m.AddDocumentMapping(kindBranch, doc(map[string]*mapping.FieldMapping{
 		fieldState:    storedField,

@@ -1,6 +1,7 @@
 package bleve
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -104,6 +105,10 @@ func (x *Index) locDoc(l *indexer.Location) (*document.Document, error) {
 	d.AddField(x.keyword(fieldPath, l.Path, false))
 	d.AddField(x.keyword(fieldBlob, l.Blob, true))
 	d.AddField(x.stored(fieldStoredLV, []byte(lvValue(l))))
+	// The id as bytes: half the stored size of its hex digits, which
+	// isBlobID vouched for.
+	raw, _ := hex.DecodeString(l.Blob)
+	d.AddField(x.stored(fieldStoredBlob, raw))
 	d.AddField(x.keyword(fieldRB, rb(l.Repo, l.Branch), false))
 	skipped := "n"
 	if l.Skip != "" {
@@ -240,33 +245,27 @@ func lvValue(l *indexer.Location) string {
 // in layout 2, the three fields of their own before.
 var oldLVFields = []string{fieldValues, fieldLanguage, fieldSkip, fieldSize}
 
-// locReader reads locations back from one snapshot. Repo, branch and path
-// come from the id and size, language and skip reason from fieldStoredLV,
-// both from the document's stored record: one lookup, which the id needed
-// anyway, and a few bytes to decompress. The blob comes from blobOf, a
-// listing by blob's map of document to blob (blobsOf), or else from doc
-// values, which cost decompressing the field's chunk of 1,024 documents
-// per location: on the bench org the values' chunks, which the
-// locations of a selective query's candidates hit one each, were most of a
-// whole trawl search process's listing (2.6 ms of 3.6 for 260 locations).
-// A reader is not safe for concurrent use.
+// locReader reads locations back from one snapshot: repo, branch and path
+// from the id, the blob from fieldStoredBlob and size, language and skip
+// reason from fieldStoredLV, all from the document's stored record: one
+// lookup, which the id needed anyway, and a few bytes to decompress. A
+// listing by blob takes the blob from blobOf, its map of document to blob
+// (blobsOf). Doc values, which earlier layouts read these from, cost
+// decompressing a field's chunk of 1,024 documents per location: on the
+// bench org 2.6 ms of a whole trawl search process's 3.6 ms listing of 260
+// locations went to the values' chunks, and a file: query listing 1,000
+// locations spent most of its 9 ms on the blobs' chunks. A reader is not
+// safe for concurrent use.
 type locReader struct {
 	r      bindex.IndexReader
 	sr     *storedReader
 	blobOf map[string]string
-	blobs  bindex.DocValueReader // fieldBlob's, when blobOf is nil
-	old    bindex.DocValueReader // oldLVFields', made for the first document that needs it
+	blobs  bindex.DocValueReader // fieldBlob's, made for the first document of an earlier layout
+	old    bindex.DocValueReader // oldLVFields', the same
 }
 
-func newLocReader(r bindex.IndexReader, blobOf map[string]string) (*locReader, error) {
-	lr := &locReader{r: r, sr: newStoredReader(r), blobOf: blobOf}
-	if blobOf == nil {
-		var err error
-		if lr.blobs, err = r.DocValueReader([]string{fieldBlob}); err != nil {
-			return nil, err
-		}
-	}
-	return lr, nil
+func newLocReader(r bindex.IndexReader, blobOf map[string]string) *locReader {
+	return &locReader{r: r, sr: newStoredReader(r), blobOf: blobOf}
 }
 
 // read reads the location with internal id.
@@ -275,10 +274,14 @@ func (lr *locReader) read(id bindex.IndexInternalID) (indexer.Location, error) {
 		l        indexer.Location
 		lv       string
 		storedLV bool
+		blob     []byte
 	)
 	ext, err := lr.sr.visitID(id, func(name string, val []byte) {
-		if name == fieldStoredLV {
+		switch name {
+		case fieldStoredLV:
 			lv, storedLV = string(val), true
+		case fieldStoredBlob:
+			blob = val
 		}
 	})
 	if err != nil {
@@ -298,17 +301,36 @@ func (lr *locReader) read(id bindex.IndexInternalID) (indexer.Location, error) {
 	if err != nil {
 		return l, err
 	}
-	if lr.blobOf != nil {
+	switch {
+	case lr.blobOf != nil:
 		if l.Blob, ok = lr.blobOf[string(id)]; !ok {
 			return l, fmt.Errorf("location %s %s %s: in no listed blob's postings", l.Repo, l.Branch, l.Path)
 		}
-	} else if err := lr.blobs.VisitDocValues(id, func(_ string, term []byte) { appendPart(&l.Blob, term) }); err != nil {
-		return l, err
+	case blob != nil:
+		l.Blob = hex.EncodeToString(blob)
+	default:
+		if l.Blob, err = lr.oldBlob(id); err != nil {
+			return l, err
+		}
 	}
 	if l.Size, err = strconv.ParseInt(size, 10, 64); err != nil {
 		return l, fmt.Errorf("location %s %s %s: size %q: %w", l.Repo, l.Branch, l.Path, size, err)
 	}
 	return l, nil
+}
+
+// oldBlob reads the blob of a location written before fieldStoredBlob from
+// doc values.
+func (lr *locReader) oldBlob(id bindex.IndexInternalID) (string, error) {
+	if lr.blobs == nil {
+		var err error
+		if lr.blobs, err = lr.r.DocValueReader([]string{fieldBlob}); err != nil {
+			return "", err
+		}
+	}
+	var blob string
+	err := lr.blobs.VisitDocValues(id, func(_ string, term []byte) { appendPart(&blob, term) })
+	return blob, err
 }
 
 // oldValues reads the language and skip reason of a location written

@@ -287,12 +287,9 @@ func (l *lister) collect(blobs []string, max int) ([]indexer.Location, error) {
 			return nil, err
 		}
 	}
-	lr, err := newLocReader(l.r, blobOf)
-	if err != nil {
-		return nil, err
-	}
+	lr := newLocReader(l.r, blobOf)
 	var locs []indexer.Location
-	err = l.x.stream(l.ctx, l.r, query.NewConjunctionQuery(qs), func(id bindex.IndexInternalID) error {
+	err := l.x.stream(l.ctx, l.r, query.NewConjunctionQuery(qs), func(id bindex.IndexInternalID) error {
 		if len(locs) == max {
 			return errStop
 		}
