@@ -1,6 +1,7 @@
 package bleve
 
 import (
+	"context"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -248,24 +249,26 @@ var oldLVFields = []string{fieldValues, fieldLanguage, fieldSkip, fieldSize}
 // locReader reads locations back from one snapshot: repo, branch and path
 // from the id, the blob from fieldStoredBlob and size, language and skip
 // reason from fieldStoredLV, all from the document's stored record: one
-// lookup, which the id needed anyway, and a few bytes to decompress. A
-// listing by blob takes the blob from blobOf, its map of document to blob
-// (blobsOf). Doc values, which earlier layouts read these from, cost
+// lookup, which the id needed anyway, and a few bytes to decompress.
+// Locations of earlier layouts keep these in doc values, which cost
 // decompressing a field's chunk of 1,024 documents per location: on the
 // bench org 2.6 ms of a whole trawl search process's 3.6 ms listing of 260
 // locations went to the values' chunks, and a file: query listing 1,000
-// locations spent most of its 9 ms on the blobs' chunks. A reader is not
-// safe for concurrent use.
+// locations spent most of its 9 ms on the blobs' chunks. A listing by blob
+// takes their blob from the listed blobs' postings instead (blobsOf). A
+// reader is not safe for concurrent use.
 type locReader struct {
+	ctx    context.Context
 	r      bindex.IndexReader
 	sr     *storedReader
-	blobOf map[string]string
-	blobs  bindex.DocValueReader // fieldBlob's, made for the first document of an earlier layout
+	listed []string              // the blobs of a listing by blob, nil for all
+	blobOf map[string]string     // listed's postings, made for the first location of an earlier layout
+	blobs  bindex.DocValueReader // fieldBlob's, the same when listed is nil
 	old    bindex.DocValueReader // oldLVFields', the same
 }
 
-func newLocReader(r bindex.IndexReader, blobOf map[string]string) *locReader {
-	return &locReader{r: r, sr: newStoredReader(r), blobOf: blobOf}
+func newLocReader(ctx context.Context, r bindex.IndexReader, listed []string) *locReader {
+	return &locReader{ctx: ctx, r: r, sr: newStoredReader(r), listed: listed}
 }
 
 // read reads the location with internal id.
@@ -274,14 +277,14 @@ func (lr *locReader) read(id bindex.IndexInternalID) (indexer.Location, error) {
 		l        indexer.Location
 		lv       string
 		storedLV bool
-		blob     []byte
 	)
 	ext, err := lr.sr.visitID(id, func(name string, val []byte) {
+		// val is the reader's buffer, valid only during the call.
 		switch name {
 		case fieldStoredLV:
 			lv, storedLV = string(val), true
 		case fieldStoredBlob:
-			blob = val
+			l.Blob = hex.EncodeToString(val)
 		}
 	})
 	if err != nil {
@@ -298,20 +301,11 @@ func (lr *locReader) read(id bindex.IndexInternalID) (indexer.Location, error) {
 	} else {
 		size, err = lr.oldValues(id, &l)
 	}
+	if err == nil && l.Blob == "" {
+		err = lr.oldBlob(id, &l)
+	}
 	if err != nil {
 		return l, err
-	}
-	switch {
-	case lr.blobOf != nil:
-		if l.Blob, ok = lr.blobOf[string(id)]; !ok {
-			return l, fmt.Errorf("location %s %s %s: in no listed blob's postings", l.Repo, l.Branch, l.Path)
-		}
-	case blob != nil:
-		l.Blob = hex.EncodeToString(blob)
-	default:
-		if l.Blob, err = lr.oldBlob(id); err != nil {
-			return l, err
-		}
 	}
 	if l.Size, err = strconv.ParseInt(size, 10, 64); err != nil {
 		return l, fmt.Errorf("location %s %s %s: size %q: %w", l.Repo, l.Branch, l.Path, size, err)
@@ -319,18 +313,28 @@ func (lr *locReader) read(id bindex.IndexInternalID) (indexer.Location, error) {
 	return l, nil
 }
 
-// oldBlob reads the blob of a location written before fieldStoredBlob from
-// doc values.
-func (lr *locReader) oldBlob(id bindex.IndexInternalID) (string, error) {
+// oldBlob reads into l the blob of a location written before
+// fieldStoredBlob: from the listed blobs' postings, or from doc values.
+func (lr *locReader) oldBlob(id bindex.IndexInternalID, l *indexer.Location) error {
+	var err error
+	if lr.listed != nil {
+		if lr.blobOf == nil {
+			if lr.blobOf, err = blobsOf(lr.ctx, lr.r, lr.listed); err != nil {
+				return err
+			}
+		}
+		var ok bool
+		if l.Blob, ok = lr.blobOf[string(id)]; !ok {
+			return fmt.Errorf("location %s %s %s: in no listed blob's postings", l.Repo, l.Branch, l.Path)
+		}
+		return nil
+	}
 	if lr.blobs == nil {
-		var err error
 		if lr.blobs, err = lr.r.DocValueReader([]string{fieldBlob}); err != nil {
-			return "", err
+			return err
 		}
 	}
-	var blob string
-	err := lr.blobs.VisitDocValues(id, func(_ string, term []byte) { appendPart(&blob, term) })
-	return blob, err
+	return lr.blobs.VisitDocValues(id, func(_ string, term []byte) { appendPart(&l.Blob, term) })
 }
 
 // oldValues reads the language and skip reason of a location written

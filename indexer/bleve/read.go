@@ -279,15 +279,10 @@ func (l *lister) emitSplit(blobs []string) error {
 // concurrent use.
 func (l *lister) collect(blobs []string, max int) ([]indexer.Location, error) {
 	qs := l.filter
-	var blobOf map[string]string
 	if blobs != nil {
 		qs = append(slices.Clip(l.filter), anyTerm(fieldBlob, blobs))
-		var err error
-		if blobOf, err = blobsOf(l.ctx, l.r, blobs); err != nil {
-			return nil, err
-		}
 	}
-	lr := newLocReader(l.r, blobOf)
+	lr := newLocReader(l.ctx, l.r, blobs)
 	var locs []indexer.Location
 	err := l.x.stream(l.ctx, l.r, query.NewConjunctionQuery(qs), func(id bindex.IndexInternalID) error {
 		if len(locs) == max {
@@ -306,7 +301,8 @@ func (l *lister) collect(blobs []string, max int) ([]indexer.Location, error) {
 
 // blobsOf maps the internal id of each document whose blob field holds
 // one of blobs to that blob, walking the blobs' postings: a few dictionary
-// lookups where the doc values would decompress a chunk per location.
+// lookups where the doc values would decompress a chunk per location (of
+// an earlier layout: see locReader).
 func blobsOf(ctx context.Context, r bindex.IndexReader, blobs []string) (map[string]string, error) {
 	m := make(map[string]string, 8*len(blobs))
 	var d bindex.TermFieldDoc
