@@ -82,8 +82,11 @@ func (x *Index) Compact(ctx context.Context, force bool) (indexer.Compaction, er
 	// Writers wait: a merge is safe beside a batch, but a crawl's commits
 	// would only make the merged segment stale before it is done.
 	x.wmu.Lock()
-	defer x.wmu.Unlock()
 	c, err := x.compact(ctx, force)
+	x.wmu.Unlock()
+	if err == nil && c.Merged && !x.awaitRemoval(ctx) {
+		c.Reason += fmt.Sprintf("; the merged segments were still on disk after %s (a search may still read them): scorch removes them once none does, or the next open for writing", removalWait)
+	}
 	c.Duration = time.Since(start)
 	if err != nil {
 		return c, fmt.Errorf("compact index %s: %w", x.dir, err)
@@ -140,27 +143,28 @@ func (x *Index) compact(ctx context.Context, force bool) (indexer.Compaction, er
 	}
 	c.Merged = true
 	c.SegmentsAfter, c.BytesAfter = after.segments, after.bytes
-	if !x.awaitRemoval(ctx, after.bytes) {
-		c.Reason += fmt.Sprintf("; the merged segments were still on disk after %s: the next open for writing removes them", removalWait)
-	}
 	return c, nil
 }
 
 // removalWait bounds how long a compaction waits for scorch to remove the
 // segments it merged. Scorch removes them when its persister next goes
-// idle, a moment a process that closes the index right after compacting
-// (trawl crawl) used to miss: until the next open for writing the data
-// folder held both copies (on the bench org, 797 MB for an index of 382).
+// idle and no snapshot holds them, a moment a process that closes the
+// index right after compacting (trawl crawl) used to miss: until the next
+// open for writing the data folder held both copies (on the bench org, 797
+// MB for an index of 382). Writers need not wait with it.
 const removalWait = 10 * time.Second
 
-// awaitRemoval reports whether the segment files in the store add up to no
-// more than rootBytes, the size of the segments in use, within removalWait.
-func (x *Index) awaitRemoval(ctx context.Context, rootBytes int64) bool {
+// awaitRemoval reports whether, within removalWait, the segment files in
+// the store came to add up to no more than the segments in use.
+func (x *Index) awaitRemoval(ctx context.Context) bool {
 	store := filepath.Join(x.dir, "bleve", "store")
 	deadline := time.Now().Add(removalWait)
 	for {
-		n, err := segmentBytes(store)
-		if err == nil && n <= rootBytes {
+		l, err := x.layout()
+		if err != nil {
+			return false
+		}
+		if n, err := segmentBytes(store); err == nil && n <= l.bytes {
 			return true
 		}
 		if time.Now().After(deadline) {
