@@ -107,9 +107,10 @@ var dirtyKey = []byte("trawl.dirty")
 // trawls before it, which wrote no version, would read as empty; 3 since a
 // location's blob, size, language and skip reason are stored fields
 // (fieldStoredBlob, fieldStoredLV), read with its id instead of from doc
-// values, and a trawl of layout 2 would read the last three as missing. A writer records its version on an index of an earlier one,
-// whose documents stay readable; no trawl opens an index of a later
-// version than it knows.
+// values, and a trawl of layout 2 would read the last three as missing. A
+// writer records its version on an index of an earlier one, whose
+// documents stay readable; no trawl opens an index of a later version than
+// it knows.
 var layoutKey = []byte("trawl.layout")
 
 const layoutVersion = 3
