@@ -258,7 +258,6 @@ var oldLVFields = []string{fieldValues, fieldLanguage, fieldSkip, fieldSize}
 // takes their blob from the listed blobs' postings instead (blobsOf). A
 // reader is not safe for concurrent use.
 type locReader struct {
-	ctx    context.Context
 	r      bindex.IndexReader
 	sr     *storedReader
 	listed []string              // the blobs of a listing by blob, nil for all
@@ -267,12 +266,12 @@ type locReader struct {
 	old    bindex.DocValueReader // oldLVFields', the same
 }
 
-func newLocReader(ctx context.Context, r bindex.IndexReader, listed []string) *locReader {
-	return &locReader{ctx: ctx, r: r, sr: newStoredReader(r), listed: listed}
+func newLocReader(r bindex.IndexReader, listed []string) *locReader {
+	return &locReader{r: r, sr: newStoredReader(r), listed: listed}
 }
 
 // read reads the location with internal id.
-func (lr *locReader) read(id bindex.IndexInternalID) (indexer.Location, error) {
+func (lr *locReader) read(ctx context.Context, id bindex.IndexInternalID) (indexer.Location, error) {
 	var (
 		l        indexer.Location
 		lv       string
@@ -302,7 +301,7 @@ func (lr *locReader) read(id bindex.IndexInternalID) (indexer.Location, error) {
 		size, err = lr.oldValues(id, &l)
 	}
 	if err == nil && l.Blob == "" {
-		err = lr.oldBlob(id, &l)
+		err = lr.oldBlob(ctx, id, &l)
 	}
 	if err != nil {
 		return l, err
@@ -315,11 +314,11 @@ func (lr *locReader) read(id bindex.IndexInternalID) (indexer.Location, error) {
 
 // oldBlob reads into l the blob of a location written before
 // fieldStoredBlob: from the listed blobs' postings, or from doc values.
-func (lr *locReader) oldBlob(id bindex.IndexInternalID, l *indexer.Location) error {
+func (lr *locReader) oldBlob(ctx context.Context, id bindex.IndexInternalID, l *indexer.Location) error {
 	var err error
 	if lr.listed != nil {
 		if lr.blobOf == nil {
-			if lr.blobOf, err = blobsOf(lr.ctx, lr.r, lr.listed); err != nil {
+			if lr.blobOf, err = blobsOf(ctx, lr.r, lr.listed); err != nil {
 				return err
 			}
 		}

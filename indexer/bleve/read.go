@@ -282,13 +282,13 @@ func (l *lister) collect(blobs []string, max int) ([]indexer.Location, error) {
 	if blobs != nil {
 		qs = append(slices.Clip(l.filter), anyTerm(fieldBlob, blobs))
 	}
-	lr := newLocReader(l.ctx, l.r, blobs)
+	lr := newLocReader(l.r, blobs)
 	var locs []indexer.Location
 	err := l.x.stream(l.ctx, l.r, query.NewConjunctionQuery(qs), func(id bindex.IndexInternalID) error {
 		if len(locs) == max {
 			return errStop
 		}
-		loc, err := lr.read(id)
+		loc, err := lr.read(l.ctx, id)
 		locs = append(locs, loc)
 		return err
 	})
